@@ -1,0 +1,47 @@
+/* light.h -- helpers shared by the "light" kernel families (elementwise,
+ * unary, reduce, shape): strided copies and run-time output allocation.
+ *
+ * Design choice: every data-movement op (Transpose, Slice, Expand, Tile,
+ * Concat ...) is expressed as ONE strided copy over an up-to-16-d index
+ * space, which collapses mergeable dims first so that the inner loop is a
+ * memcpy or a tight typed loop; no op carries its own index walker. */
+#ifndef VD_NN_OPS_LIGHT_H
+#define VD_NN_OPS_LIGHT_H
+
+#include "vision/nn/graph.h"
+
+#define VD_NN_LIGHT_MAX_DIMS 16
+
+/* Elements per parallel chunk below which work stays on one thread. */
+#define VD_NN_LIGHT_GRAIN 32768
+
+/* Copy shape[nd] elements of es bytes from src to dst with element
+ * strides src_st/dst_st (any sign, 0 = broadcast on src). nd <= 16. */
+void vd_nn_light_copy(vd_nn_ctx *ctx, void *dst, const int64_t *dst_st,
+                      const void *src, const int64_t *src_st,
+                      const int64_t *shape, int nd, size_t es);
+
+/* Contiguous row-major strides (elements) of shape[nd] into st. */
+void vd_nn_light_strides(const int64_t *shape, int nd, int64_t *st);
+
+/* For ops whose output shape may only be known at run time (an input the
+ * planner could not see): when an output has no storage, re-run the op's
+ * infer() on the actual inputs and allocate it. 0 or a VD_E* code. */
+int vd_nn_light_ensure_out(const vd_nn_node *n, vd_tensor *const *in,
+                           vd_tensor *const *out, vd_nn_ctx *ctx);
+
+/* Element i of a float-ish or integer tensor as double / store double. */
+double vd_nn_light_get_f64(const vd_tensor *t, int64_t i);
+void vd_nn_light_set_f64(vd_tensor *t, int64_t i, double v);
+
+/* Read the integer tensor t (int32/int64) into v[max]; count or VD_E*.
+ * what names the input in the message ("Reshape shape"). */
+int vd_nn_light_read_ints(const vd_tensor *t, int64_t *v, int max,
+                          const char *what, vd_error *err);
+
+/* VD_EUNSUPPORTED naming `what` when t's data is unknown at plan time
+ * (VD_EINVAL when the input is absent). */
+int vd_nn_light_need_data(const vd_tensor *t, const char *what, vd_error *err);
+void vd_nn_light_set_shape(vd_tensor *out, vd_dtype dt, int nd, const int64_t *shape);
+
+#endif
