@@ -1,6 +1,641 @@
-/* conv.c -- kernel family "conv" (being written; see graph.h for the op contract). */
-#include "vision/nn/graph.h"
+/* conv.c -- Conv and ConvTranspose (1-D, 2-D, 3-D), plus the window
+ * geometry shared with pooling (heavy.h).
+ *
+ * Conv picks one of three kernels per call: a 1x1 stride-1 unpadded conv
+ * is a plain sgemm on the input; a depthwise conv (one input channel per
+ * output channel) is a direct loop that gcc vectorises over output width;
+ * everything else is im2col into the workspace, tiled over output
+ * positions so the buffer stays a few MiB, then sgemm. ConvTranspose is
+ * the mirror image: sgemm into columns, then col2im scatter-add. Bias and
+ * the fused activation run on each tile right after it is computed. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "heavy.h"
+
+/* im2col/col2im tile budget; large enough for efficient sgemm panels. */
+#define CONV_TILE_BYTES (2 << 20)
+#define CONV_TILE_MIN_COLS 256
+
+/* ---- window geometry ---- */
+
+static int parse_ints(const vd_nn_node *n, const char *name, int max, int64_t minv,
+                      int64_t *dst, int *cnt, vd_error *err)
+{
+    const int64_t *v;
+    int c = vd_nn_attr_ints(n, name, &v);
+    if (c > max)
+        return vd_error_set(err, VD_EUNSUPPORTED,
+                            "attribute %s has %d values; at most %d are supported "
+                            "(1-D to 3-D windows)", name, c, max);
+    for (int i = 0; i < c; i++) {
+        if (v[i] < minv)
+            return vd_error_set(err, VD_EINVAL, "attribute %s[%d] = %lld must be >= %lld",
+                                name, i, (long long)v[i], (long long)minv);
+        dst[i] = v[i];
+    }
+    *cnt = c;
+    return VD_OK;
+}
+
+int vd_nn_window_parse(const vd_nn_node *n, vd_nn_window *w, vd_error *err)
+{
+    memset(w, 0, sizeof *w);
+    int rc = parse_ints(n, "kernel_shape", 3, 1, w->k, &w->nk, err);
+    if (!rc) rc = parse_ints(n, "strides", 3, 1, w->s, &w->ns, err);
+    if (!rc) rc = parse_ints(n, "dilations", 3, 1, w->d, &w->nd, err);
+    if (!rc) rc = parse_ints(n, "pads", 6, 0, w->pads, &w->np, err);
+    if (!rc) rc = parse_ints(n, "output_padding", 3, 0, w->opad, &w->nop, err);
+    if (!rc) rc = parse_ints(n, "output_shape", 5, 1, w->oshape, &w->nos, err);
+    if (rc)
+        return rc;
+    const char *ap = vd_nn_attr_string(n, "auto_pad", "NOTSET");
+    static const char *const modes[] = {"NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"};
+    int found = 0;
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(ap, modes[i])) {
+            w->autopad = (vd_nn_autopad)i;
+            found = 1;
+        }
+    if (!found)
+        return vd_error_set(err, VD_EINVAL, "attribute auto_pad = \"%s\" is not one of "
+                            "NOTSET, SAME_UPPER, SAME_LOWER, VALID", ap);
+    w->ceil_mode = vd_nn_attr_int(n, "ceil_mode", 0) != 0;
+    return VD_OK;
+}
+
+static int count_ok(int have, int want, const char *name, vd_error *err)
+{
+    if (have && have != want)
+        return vd_error_set(err, VD_EINVAL, "attribute %s has %d values, the input has %d "
+                            "spatial dims", name, have, want);
+    return VD_OK;
+}
+
+/* Output size and pads of one spatial dim (index i of nsp). */
+static void geom_dim(const vd_nn_window *w, vd_nn_window_kind kind, int i, int nsp,
+                     vd_nn_geom *g, int D)
+{
+    int64_t in = g->in[D], s = g->s[D], dk = (g->k[D] - 1) * g->d[D] + 1;
+    int64_t pb = w->np ? w->pads[i] : 0, pe = w->np ? w->pads[i + nsp] : 0;
+    int same = w->autopad == VD_NN_PAD_SAME_UPPER || w->autopad == VD_NN_PAD_SAME_LOWER;
+    if (kind == VD_NN_WIN_CONVT) {
+        int64_t opad = w->nop ? w->opad[i] : 0;
+        if (w->nos || same) {
+            int64_t target = w->nos ? w->oshape[i] : in * s;
+            int64_t total = s * (in - 1) + opad + dk - target;
+            pb = w->autopad == VD_NN_PAD_SAME_UPPER ? total / 2 : total - total / 2;
+            pe = total - pb;
+        } else if (w->autopad == VD_NN_PAD_VALID) {
+            pb = pe = 0;
+        }
+        g->out[D] = s * (in - 1) + opad + dk - pb - pe;
+    } else {
+        if (same) {
+            int64_t out = (in + s - 1) / s;
+            int64_t total = (out - 1) * s + dk - in;
+            total = total < 0 ? 0 : total;
+            pb = w->autopad == VD_NN_PAD_SAME_UPPER ? total / 2 : total - total / 2;
+            pe = total - pb;
+        } else if (w->autopad == VD_NN_PAD_VALID) {
+            pb = pe = 0;
+        }
+        int64_t span = in + pb + pe - dk;
+        if (span < 0) {
+            g->out[D] = 0;
+        } else if (kind == VD_NN_WIN_POOL && w->ceil_mode) {
+            g->out[D] = (span + s - 1) / s + 1;
+            /* The last window must start inside the input or left pad. */
+            if ((g->out[D] - 1) * s >= in + pb)
+                g->out[D]--;
+        } else {
+            g->out[D] = span / s + 1;
+        }
+    }
+    g->pb[D] = pb;
+    g->pe[D] = pe;
+}
+
+int vd_nn_window_geom(const vd_nn_window *w, vd_nn_window_kind kind, int nsp,
+                      const int64_t *in_sp, const int64_t *k_sp, vd_nn_geom *g,
+                      vd_error *err)
+{
+    if (nsp < 1 || nsp > 3)
+        return vd_error_set(err, VD_EUNSUPPORTED, "input has %d spatial dims; 1 to 3 are "
+                            "supported", nsp);
+    int rc = count_ok(w->nk, nsp, "kernel_shape", err);
+    if (!rc) rc = count_ok(w->ns, nsp, "strides", err);
+    if (!rc) rc = count_ok(w->nd, nsp, "dilations", err);
+    if (!rc) rc = count_ok(w->np, 2 * nsp, "pads", err);
+    if (!rc) rc = count_ok(w->nop, nsp, "output_padding", err);
+    if (rc)
+        return rc;
+    vd_nn_window wl = *w;
+    if (wl.nos == nsp + 2) {  /* a full [N, C, spatial...] output_shape */
+        memmove(wl.oshape, wl.oshape + 2, sizeof(int64_t) * (size_t)nsp);
+        wl.nos = nsp;
+    }
+    if ((rc = count_ok(wl.nos, nsp, "output_shape", err)))
+        return rc;
+    w = &wl;
+    if (!k_sp && !w->nk)
+        return vd_error_set(err, VD_EINVAL, "attribute kernel_shape is required");
+    for (int D = 0; D < 3; D++) {
+        g->in[D] = g->out[D] = g->k[D] = g->s[D] = g->d[D] = 1;
+        g->pb[D] = g->pe[D] = 0;
+    }
+    for (int i = 0, off = 3 - nsp; i < nsp; i++) {
+        int D = off + i;
+        g->in[D] = in_sp[i];
+        g->k[D] = k_sp ? k_sp[i] : w->k[i];
+        if (k_sp && w->nk && w->k[i] != k_sp[i])
+            return vd_error_set(err, VD_EINVAL, "kernel_shape[%d] = %lld but the weights "
+                                "have %lld", i, (long long)w->k[i], (long long)k_sp[i]);
+        g->s[D] = w->ns ? w->s[i] : 1;
+        g->d[D] = w->nd ? w->d[i] : 1;
+        geom_dim(w, kind, i, nsp, g, D);
+        if (g->out[D] <= 0)
+            return vd_error_set(err, VD_EINVAL, "spatial dim %d: input %lld, kernel %lld "
+                                "gives an empty output", i, (long long)in_sp[i],
+                                (long long)g->k[D]);
+    }
+    return VD_OK;
+}
+
+/* i in [lo, hi) within [0, n) such that 0 <= i*s + off < limit. */
+static void tap_range(int64_t off, int64_t s, int64_t n, int64_t limit, int64_t *lo,
+                      int64_t *hi)
+{
+    int64_t l = off >= 0 ? 0 : (-off + s - 1) / s;
+    int64_t h = limit - off <= 0 ? 0 : (limit - off - 1) / s + 1;
+    h = h > n ? n : h;
+    *lo = l > h ? h : l;
+    *hi = h;
+}
+
+static int64_t geom_numel(const int64_t *d3)
+{
+    return d3[0] * d3[1] * d3[2];
+}
+
+/* ---- shared op plumbing ---- */
+
+typedef struct conv_params {
+    vd_nn_window w;
+    int64_t group;
+} conv_params;
+
+static int conv_init(vd_nn_node *n, vd_error *err)
+{
+    conv_params *p = calloc(1, sizeof *p);
+    if (!p)
+        return vd_error_set(err, VD_ENOMEM, "out of memory");
+    n->params = p;
+    p->group = vd_nn_attr_int(n, "group", 1);
+    if (p->group < 1)
+        return vd_error_set(err, VD_EINVAL, "attribute group = %lld must be >= 1",
+                            (long long)p->group);
+    return vd_nn_window_parse(n, &p->w, err);
+}
+
+/* Channel bookkeeping of one Conv/ConvTranspose call. */
+typedef struct conv_shape {
+    vd_nn_geom g;
+    int64_t batch, c, m, group, cg, mg, ksz, insp, outsp;
+} conv_shape;
+
+static int conv_shape_get(const vd_nn_node *n, vd_tensor *const *in, int transposed,
+                          conv_shape *cs, vd_error *err)
+{
+    const conv_params *p = n->params;
+    const vd_tensor *x = in[0], *w = in[1];
+    int rc = vd_nn_check_f32(n, in, 3, err);
+    if (rc)
+        return rc;
+    if (x->ndim < 3 || x->ndim > 5 || w->ndim != x->ndim)
+        return vd_error_set(err, VD_EINVAL, "%s: X %dD and W %dD; expected equal ranks 3 to 5",
+                            n->op_type, x->ndim, w->ndim);
+    cs->batch = x->shape[0];
+    cs->c = x->shape[1];
+    cs->group = p->group;
+    if (cs->c % p->group)
+        return vd_error_set(err, VD_EINVAL, "%s: %lld input channels not divisible by "
+                            "group %lld", n->op_type, (long long)cs->c, (long long)p->group);
+    cs->cg = cs->c / p->group;
+    if (transposed) {
+        cs->mg = w->shape[1];
+        cs->m = cs->mg * p->group;
+        if (w->shape[0] != cs->c)
+            return vd_error_set(err, VD_EINVAL, "ConvTranspose: W has %lld input channels, "
+                                "X has %lld", (long long)w->shape[0], (long long)cs->c);
+    } else {
+        cs->m = w->shape[0];
+        if (w->shape[1] != cs->cg || cs->m % p->group)
+            return vd_error_set(err, VD_EINVAL, "Conv: W [%lld,%lld,...] does not fit %lld "
+                                "input channels in %lld groups", (long long)w->shape[0],
+                                (long long)w->shape[1], (long long)cs->c,
+                                (long long)p->group);
+        cs->mg = cs->m / p->group;
+    }
+    if (n->n_in > 2 && in[2] && vd_tensor_numel(in[2]) != cs->m)
+        return vd_error_set(err, VD_EINVAL, "%s: bias has %lld values for %lld output "
+                            "channels", n->op_type, (long long)vd_tensor_numel(in[2]),
+                            (long long)cs->m);
+    rc = vd_nn_window_geom(&p->w, transposed ? VD_NN_WIN_CONVT : VD_NN_WIN_CONV,
+                           x->ndim - 2, x->shape + 2, w->shape + 2, &cs->g, err);
+    if (rc)
+        return vd_error_prefix(err, "%s: ", n->op_type);
+    cs->ksz = geom_numel(cs->g.k);
+    cs->insp = geom_numel(cs->g.in);
+    cs->outsp = geom_numel(cs->g.out);
+    return VD_OK;
+}
+
+static void conv_out_shape(const vd_tensor *x, const conv_shape *cs, vd_tensor *out)
+{
+    int nsp = x->ndim - 2;
+    out->dtype = VD_DTYPE_F32;
+    out->ndim = x->ndim;
+    out->shape[0] = cs->batch;
+    out->shape[1] = cs->m;
+    for (int i = 0; i < nsp; i++)
+        out->shape[2 + i] = cs->g.out[3 - nsp + i];
+}
+
+static int64_t tile_cols(int64_t rows, int64_t cols)
+{
+    int64_t tc = (int64_t)(CONV_TILE_BYTES / sizeof(float)) / (rows ? rows : 1);
+    tc = tc < CONV_TILE_MIN_COLS ? CONV_TILE_MIN_COLS : tc;
+    return tc < cols ? tc : cols;
+}
+
+/* ---- Conv kernels ---- */
+
+typedef struct conv_job {
+    const conv_shape *cs;
+    const float *x, *w, *b;
+    float *y, *col;
+    const vd_nn_act *act;
+    int64_t p0, p1;     /* current tile of output (Conv) or input (ConvT) positions */
+} conv_job;
+
+static int conv_is_pointwise(const vd_nn_geom *g)
+{
+    for (int D = 0; D < 3; D++)
+        if (g->k[D] != 1 || g->s[D] != 1 || g->pb[D] || g->pe[D])
+            return 0;
+    return 1;
+}
+
+/* y[i] += sum_k wk[k] * x[i*s + k*dil]; inlined with constant K and s so
+ * the tap loop unrolls and the i loop vectorises. */
+#define VD_VECTORIZE __attribute__((optimize("tree-vectorize", "vect-cost-model=dynamic")))
+
+static inline __attribute__((always_inline)) VD_VECTORIZE void
+dw_taps(float *restrict y, const float *restrict x, const float *restrict wk, int K,
+        int64_t s, int64_t dil, int64_t n)
+{
+    float w[8];
+    for (int k = 0; k < K; k++)
+        w[k] = wk[k];
+    for (int64_t i = 0; i < n; i++) {
+        float acc = y[i];
+        for (int k = 0; k < K; k++)
+            acc += w[k] * x[i * s + k * dil];
+        y[i] = acc;
+    }
+}
+
+VD_VECTORIZE static void dw_row_interior(float *restrict y, const float *restrict x,
+                                         const float *restrict wk, int64_t kw, int64_t s,
+                                         int64_t dil, int64_t n)
+{
+    if (dil == 1 && kw == 3 && s == 1) dw_taps(y, x, wk, 3, 1, 1, n);
+    else if (dil == 1 && kw == 3 && s == 2) dw_taps(y, x, wk, 3, 2, 1, n);
+    else if (dil == 1 && kw == 5 && s == 1) dw_taps(y, x, wk, 5, 1, 1, n);
+    else if (dil == 1 && kw == 5 && s == 2) dw_taps(y, x, wk, 5, 2, 1, n);
+    else
+        for (int64_t k = 0; k < kw; k++)
+            dw_taps(y, x + k * dil, wk + k, 1, s, 1, n);
+}
+
+/* One output row += one input row convolved with one kernel row. */
+static void dw_row(const vd_nn_geom *g, float *yrow, const float *xrow, const float *wk)
+{
+    int64_t OW = g->out[2], W = g->in[2], s = g->s[2], dl = g->d[2], K = g->k[2];
+    int64_t lo = 0, hi = OW;
+    for (int64_t k = 0; k < K; k++) {
+        int64_t l, h;
+        tap_range(k * dl - g->pb[2], s, OW, W, &l, &h);
+        lo = l > lo ? l : lo;
+        hi = h < hi ? h : hi;
+    }
+    if (hi > lo)
+        dw_row_interior(yrow + lo, xrow + lo * s - g->pb[2], wk, K, s, dl, hi - lo);
+    else
+        lo = hi = 0;
+    /* Border columns, where some taps fall into the padding. */
+    for (int64_t o = 0; o < OW; o++) {
+        if (o == lo && hi > lo)
+            o = hi;
+        if (o >= OW)
+            break;
+        float acc = 0;
+        for (int64_t k = 0; k < K; k++) {
+            int64_t iw = o * s - g->pb[2] + k * dl;
+            if (iw >= 0 && iw < W)
+                acc += wk[k] * xrow[iw];
+        }
+        yrow[o] += acc;
+    }
+}
+
+static void dw_plane(const vd_nn_geom *g, const float *x, const float *w, float bias,
+                     float *y)
+{
+    int64_t OD = g->out[0], OH = g->out[1], OW = g->out[2];
+    int64_t D = g->in[0], H = g->in[1], W = g->in[2];
+    for (int64_t i = 0; i < OD * OH * OW; i++)
+        y[i] = bias;
+    for (int64_t od = 0; od < OD; od++)
+        for (int64_t kd = 0; kd < g->k[0]; kd++) {
+            int64_t id = od * g->s[0] - g->pb[0] + kd * g->d[0];
+            if (id < 0 || id >= D)
+                continue;
+            for (int64_t oh = 0; oh < OH; oh++)
+                for (int64_t kh = 0; kh < g->k[1]; kh++) {
+                    int64_t ih = oh * g->s[1] - g->pb[1] + kh * g->d[1];
+                    if (ih < 0 || ih >= H)
+                        continue;
+                    dw_row(g, y + (od * OH + oh) * OW, x + (id * H + ih) * W,
+                           w + (kd * g->k[1] + kh) * g->k[2]);
+                }
+        }
+}
+
+static void dw_range(void *arg, int64_t begin, int64_t end)
+{
+    const conv_job *j = arg;
+    const conv_shape *cs = j->cs;
+    int64_t mult = cs->m / cs->c;
+    for (int64_t t = begin; t < end; t++) {
+        int64_t nb = t / cs->m, co = t % cs->m, ci = co / mult;
+        float *y = j->y + t * cs->outsp;
+        dw_plane(&cs->g, j->x + (nb * cs->c + ci) * cs->insp, j->w + co * cs->ksz,
+                 j->b ? j->b[co] : 0.0f, y);
+        vd_nn_act_apply(j->act, y, cs->outsp);
+    }
+}
+
+/* Output positions [p0, p1) of one kernel tap (kd,kh,kw) of channel plane xc. */
+static void im2col_row(const vd_nn_geom *g, const float *xc, const int64_t *kk,
+                       int64_t p0, int64_t p1, float *dst)
+{
+    int64_t OW = g->out[2], OH = g->out[1], W = g->in[2];
+    int64_t ow = p0 % OW, oh = p0 / OW % OH, od = p0 / (OW * OH);
+    int64_t s = g->s[2], off = kk[2] * g->d[2] - g->pb[2], lo, hi;
+    tap_range(off, s, OW, W, &lo, &hi);
+    for (int64_t p = p0; p < p1;) {
+        int64_t run = OW - ow < p1 - p ? OW - ow : p1 - p;
+        int64_t id = od * g->s[0] - g->pb[0] + kk[0] * g->d[0];
+        int64_t ih = oh * g->s[1] - g->pb[1] + kk[1] * g->d[1];
+        if (id < 0 || id >= g->in[0] || ih < 0 || ih >= g->in[1]) {
+            memset(dst, 0, (size_t)run * sizeof(float));
+        } else {
+            const float *xrow = xc + (id * g->in[1] + ih) * W;
+            for (int64_t i = 0, o = ow; i < run; i++, o++)
+                dst[i] = o >= lo && o < hi ? xrow[o * s + off] : 0.0f;
+        }
+        dst += run;
+        p += run;
+        ow = 0;
+        if (++oh == OH) {
+            oh = 0;
+            od++;
+        }
+    }
+}
+
+static void tap_unravel(const vd_nn_geom *g, int64_t kidx, int64_t *kk)
+{
+    kk[2] = kidx % g->k[2];
+    kk[1] = kidx / g->k[2] % g->k[1];
+    kk[0] = kidx / (g->k[2] * g->k[1]);
+}
+
+static void im2col_range(void *arg, int64_t begin, int64_t end)
+{
+    const conv_job *j = arg;
+    const conv_shape *cs = j->cs;
+    int64_t tc = j->p1 - j->p0;
+    for (int64_t r = begin; r < end; r++) {
+        int64_t kk[3];
+        tap_unravel(&cs->g, r % cs->ksz, kk);
+        im2col_row(&cs->g, j->x + r / cs->ksz * cs->insp, kk, j->p0, j->p1,
+                   j->col + r * tc);
+    }
+}
+
+static void conv_group(conv_job *j, vd_nn_ctx *ctx, int64_t nb, int64_t gi)
+{
+    const conv_shape *cs = j->cs;
+    int64_t rows = cs->cg * cs->ksz;
+    const float *x = j->x, *w = j->w + gi * cs->mg * rows;
+    float *y = j->y + (nb * cs->m + gi * cs->mg) * cs->outsp;
+    vd_nn_gemm_epi epi = {j->b ? j->b + gi * cs->mg : NULL, 1, 0, 1.0f, j->act};
+    conv_job sub = *j;
+    sub.x = x + (nb * cs->c + gi * cs->cg) * cs->insp;
+    if (conv_is_pointwise(&cs->g)) {
+        vd_nn_sgemm(ctx, 0, 0, cs->mg, cs->outsp, cs->cg, 1.0f, w, cs->cg, sub.x,
+                    cs->insp, y, cs->outsp, &epi);
+        return;
+    }
+    int64_t tc = tile_cols(rows, cs->outsp);
+    for (sub.p0 = 0; sub.p0 < cs->outsp; sub.p0 += tc) {
+        sub.p1 = sub.p0 + tc < cs->outsp ? sub.p0 + tc : cs->outsp;
+        vd_nn_parallel_for(ctx, rows, 16, im2col_range, &sub);
+        vd_nn_sgemm(ctx, 0, 0, cs->mg, sub.p1 - sub.p0, rows, 1.0f, w, rows, sub.col,
+                    sub.p1 - sub.p0, y + sub.p0, cs->outsp, &epi);
+    }
+}
+
+static int conv_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
+                      vd_error *err)
+{
+    conv_shape cs;
+    int rc = conv_shape_get(n, in, 0, &cs, err);
+    if (rc)
+        return rc;
+    conv_out_shape(in[0], &cs, out[0]);
+    return VD_OK;
+}
+
+static int conv_is_depthwise(const conv_shape *cs)
+{
+    return cs->cg == 1 && cs->group == cs->c;
+}
+
+static size_t conv_workspace(const vd_nn_node *n, vd_tensor *const *in,
+                             vd_tensor *const *out)
+{
+    (void)out;
+    conv_shape cs;
+    if (conv_shape_get(n, in, 0, &cs, NULL) || conv_is_depthwise(&cs) ||
+        conv_is_pointwise(&cs.g))
+        return 0;
+    int64_t rows = cs.cg * cs.ksz;
+    return (size_t)(rows * tile_cols(rows, cs.outsp)) * sizeof(float);
+}
+
+static int conv_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
+                    vd_nn_ctx *ctx)
+{
+    conv_shape cs;
+    vd_error e;
+    if (conv_shape_get(n, in, 0, &cs, &e))
+        return vd_nn_ctx_fail(ctx, e.code, "%s", e.msg);
+    conv_job j = {&cs, in[0]->data, in[1]->data,
+                  n->n_in > 2 && in[2] ? in[2]->data : NULL, out[0]->data,
+                  vd_nn_ctx_workspace(ctx), &n->act, 0, 0};
+    if (conv_is_depthwise(&cs)) {
+        int64_t grain = 16384 / cs.outsp + 1;
+        vd_nn_parallel_for(ctx, cs.batch * cs.m, grain, dw_range, &j);
+        return VD_OK;
+    }
+    for (int64_t nb = 0; nb < cs.batch; nb++)
+        for (int64_t gi = 0; gi < cs.group; gi++)
+            conv_group(&j, ctx, nb, gi);
+    return VD_OK;
+}
+
+/* ---- ConvTranspose: columns = W^T X, then scatter-add into Y ---- */
+
+/* Channel co of the group: add its K column rows for input positions
+ * [p0, p1) into output plane y. */
+static void col2im_channel(const vd_nn_geom *g, const float *col, int64_t tc,
+                           int64_t ksz, int64_t p0, int64_t p1, float *y)
+{
+    int64_t W = g->in[2], H = g->in[1], OW = g->out[2];
+    for (int64_t kidx = 0; kidx < ksz; kidx++) {
+        int64_t kk[3], lo, hi;
+        tap_unravel(g, kidx, kk);
+        int64_t off = kk[2] * g->d[2] - g->pb[2], s = g->s[2];
+        tap_range(off, s, W, OW, &lo, &hi);
+        const float *src = col + kidx * tc;
+        int64_t iw = p0 % W, ih = p0 / W % H, id = p0 / (W * H);
+        for (int64_t p = p0; p < p1;) {
+            int64_t run = W - iw < p1 - p ? W - iw : p1 - p;
+            int64_t od = id * g->s[0] - g->pb[0] + kk[0] * g->d[0];
+            int64_t oh = ih * g->s[1] - g->pb[1] + kk[1] * g->d[1];
+            if (od >= 0 && od < g->out[0] && oh >= 0 && oh < g->out[1]) {
+                float *yrow = y + (od * g->out[1] + oh) * OW;
+                int64_t a = lo > iw ? lo : iw, b = hi < iw + run ? hi : iw + run;
+                for (int64_t i = a; i < b; i++)
+                    yrow[i * s + off] += src[i - iw];
+            }
+            src += run;
+            p += run;
+            iw = 0;
+            if (++ih == H) {
+                ih = 0;
+                id++;
+            }
+        }
+    }
+}
+
+typedef struct convt_job {
+    const conv_shape *cs;
+    const float *col, *b;
+    float *y;             /* first output channel of the group */
+    int64_t gi, tc, p0, p1;
+    const vd_nn_act *act;
+} convt_job;
+
+static void col2im_range(void *arg, int64_t begin, int64_t end)
+{
+    const convt_job *j = arg;
+    const conv_shape *cs = j->cs;
+    for (int64_t co = begin; co < end; co++)
+        col2im_channel(&cs->g, j->col + co * cs->ksz * j->tc, j->tc, cs->ksz, j->p0,
+                       j->p1, j->y + co * cs->outsp);
+}
+
+static void convt_finish_range(void *arg, int64_t begin, int64_t end)
+{
+    const convt_job *j = arg;
+    const conv_shape *cs = j->cs;
+    for (int64_t co = begin; co < end; co++) {
+        float *y = j->y + co * cs->outsp;
+        if (j->b) {
+            float b = j->b[j->gi * cs->mg + co];
+            for (int64_t i = 0; i < cs->outsp; i++)
+                y[i] += b;
+        }
+        vd_nn_act_apply(j->act, y, cs->outsp);
+    }
+}
+
+static int convt_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
+                       vd_error *err)
+{
+    conv_shape cs;
+    int rc = conv_shape_get(n, in, 1, &cs, err);
+    if (rc)
+        return rc;
+    conv_out_shape(in[0], &cs, out[0]);
+    return VD_OK;
+}
+
+static size_t convt_workspace(const vd_nn_node *n, vd_tensor *const *in,
+                              vd_tensor *const *out)
+{
+    (void)out;
+    conv_shape cs;
+    if (conv_shape_get(n, in, 1, &cs, NULL))
+        return 0;
+    int64_t rows = cs.mg * cs.ksz;
+    return (size_t)(rows * tile_cols(rows, cs.insp)) * sizeof(float);
+}
+
+static int convt_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
+                     vd_nn_ctx *ctx)
+{
+    conv_shape cs;
+    vd_error e;
+    if (conv_shape_get(n, in, 1, &cs, &e))
+        return vd_nn_ctx_fail(ctx, e.code, "%s", e.msg);
+    const float *x = in[0]->data, *w = in[1]->data;
+    float *col = vd_nn_ctx_workspace(ctx);
+    int64_t rows = cs.mg * cs.ksz, tc = tile_cols(rows, cs.insp);
+    convt_job j = {&cs, col, n->n_in > 2 && in[2] ? in[2]->data : NULL, NULL, 0, tc,
+                   0, 0, &n->act};
+    memset(out[0]->data, 0, vd_tensor_nbytes(out[0]));
+    for (int64_t nb = 0; nb < cs.batch; nb++)
+        for (j.gi = 0; j.gi < cs.group; j.gi++) {
+            const float *xg = x + (nb * cs.c + j.gi * cs.cg) * cs.insp;
+            j.y = (float *)out[0]->data + (nb * cs.m + j.gi * cs.mg) * cs.outsp;
+            for (j.p0 = 0; j.p0 < cs.insp; j.p0 += tc) {
+                j.p1 = j.p0 + tc < cs.insp ? j.p0 + tc : cs.insp;
+                j.tc = j.p1 - j.p0;
+                vd_nn_sgemm(ctx, 1, 0, rows, j.tc, cs.cg, 1.0f, w + j.gi * cs.cg * rows,
+                            rows, xg + j.p0, cs.insp, col, j.tc, NULL);
+                vd_nn_parallel_for(ctx, cs.mg, 1, col2im_range, &j);
+            }
+            vd_nn_parallel_for(ctx, cs.mg, 1, convt_finish_range, &j);
+        }
+    return VD_OK;
+}
+
+static const char *const conv_attrs[] = {"auto_pad", "dilations", "group", "kernel_shape",
+                                         "pads", "strides", NULL};
+static const char *const convt_attrs[] = {"auto_pad", "dilations", "group",
+                                          "kernel_shape", "output_padding",
+                                          "output_shape", "pads", "strides", NULL};
 
 const vd_nn_op vd_nn_ops_conv[] = {
+    {"Conv", 1, 0, conv_attrs, conv_init, NULL, conv_infer, conv_workspace, conv_run},
+    {"ConvTranspose", 1, 0, convt_attrs, conv_init, NULL, convt_infer, convt_workspace,
+     convt_run},
     {0},
 };

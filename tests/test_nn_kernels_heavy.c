@@ -1,0 +1,488 @@
+/* test_nn_kernels_heavy.c -- the heavy kernels (conv, gemm, norm, pool,
+ * resize, detect, softmax) against naive reference loops written here,
+ * on random data, over many attribute combinations.
+ *
+ * Nodes are built by hand and driven through the op contract directly
+ * (init, infer, workspace, run), so these tests pin the kernels without
+ * the loader. Exactness against data nobody here wrote comes from the
+ * ONNX node tests (test_nn_conformance.c). */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vision/nn/ctx.h"
+#include "vision/nn/graph.h"
+
+/* ---- a hand-built node ---- */
+
+typedef struct tnode {
+    vd_nn_node n;
+    vd_nn_attr attrs[16];
+    int idx[16];
+    char names[16][32];
+} tnode;
+
+static void tn_init(tnode *t, const char *op)
+{
+    memset(t, 0, sizeof *t);
+    t->n.name = (char *)op;
+    t->n.op_type = (char *)op;
+    t->n.attrs = t->attrs;
+    t->n.in = t->idx;
+    t->n.out = t->idx + 8;
+    for (int i = 0; i < 16; i++)
+        t->idx[i] = i;
+}
+
+static vd_nn_attr *tn_attr(tnode *t, const char *name, vd_nn_attr_type type)
+{
+    vd_nn_attr *a = &t->attrs[t->n.n_attrs++];
+    snprintf(t->names[t->n.n_attrs - 1], 32, "%s", name);
+    a->name = t->names[t->n.n_attrs - 1];
+    a->type = type;
+    return a;
+}
+
+static void tn_int(tnode *t, const char *name, int64_t v)
+{
+    tn_attr(t, name, VD_NN_ATTR_INT)->i = v;
+}
+
+static void tn_float(tnode *t, const char *name, float v)
+{
+    tn_attr(t, name, VD_NN_ATTR_FLOAT)->f = v;
+}
+
+static void tn_str(tnode *t, const char *name, const char *v)
+{
+    tn_attr(t, name, VD_NN_ATTR_STRING)->s = (char *)v;
+}
+
+/* v must outlive the node (tests pass static or caller arrays). */
+static void tn_ints(tnode *t, const char *name, int n, int64_t *v)
+{
+    vd_nn_attr *a = tn_attr(t, name, VD_NN_ATTR_INTS);
+    a->n = n;
+    a->ints = v;
+}
+
+/* Runs the node; allocates outputs. Returns the first failing code. */
+static int tn_run(tnode *t, int opset, vd_tensor **in, int n_in, vd_tensor *out,
+                  int n_out, vd_error *err)
+{
+    t->n.n_in = n_in;
+    t->n.n_out = n_out;
+    t->n.opset = opset;
+    t->n.op = vd_nn_op_find(t->n.op_type, opset);
+    cr_assert(t->n.op, "no op %s at opset %d", t->n.op_type, opset);
+    int rc = t->n.op->init(&t->n, err);
+    vd_tensor *outs[8];
+    for (int i = 0; i < n_out; i++) {
+        memset(&out[i], 0, sizeof out[i]);
+        outs[i] = &out[i];
+    }
+    if (!rc)
+        rc = t->n.op->infer(&t->n, in, outs, err);
+    for (int i = 0; !rc && i < n_out; i++) {
+        if (t->n.op->flags & VD_NN_OP_DYNAMIC)
+            continue;
+        vd_tensor shape = out[i];
+        rc = vd_tensor_alloc(&out[i], shape.dtype, shape.ndim, shape.shape, err);
+    }
+    size_t ws = !rc && t->n.op->workspace ? t->n.op->workspace(&t->n, in, outs) : 0;
+    void *wsp = ws ? aligned_alloc(64, (ws + 63) / 64 * 64) : NULL;
+    vd_nn_ctx ctx = {.threads = 1, .workspace = wsp, .workspace_size = ws, .err = err};
+    if (!rc)
+        rc = t->n.op->run(&t->n, in, outs, &ctx);
+    free(wsp);
+    if (t->n.op->fini)
+        t->n.op->fini(&t->n);
+    else
+        free(t->n.params);
+    t->n.params = NULL;
+    return rc;
+}
+
+/* ---- tensors and comparison ---- */
+
+static uint64_t rng_state = 88172645463325252ull;
+
+static float frand(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (float)((rng_state >> 11) * (1.0 / 9007199254740992.0)) * 2.0f - 1.0f;
+}
+
+static vd_tensor *tensor_rand(vd_tensor *t, int ndim, const int64_t *shape)
+{
+    cr_assert_eq(vd_tensor_alloc(t, VD_DTYPE_F32, ndim, shape, NULL), 0);
+    float *d = t->data;
+    for (int64_t i = 0; i < vd_tensor_numel(t); i++)
+        d[i] = frand();
+    return t;
+}
+
+static void expect_close(const vd_tensor *got, const float *ref, int ndim,
+                         const int64_t *shape, const char *what)
+{
+    cr_assert_eq(got->ndim, ndim, "%s: rank %d, expected %d", what, got->ndim, ndim);
+    for (int i = 0; i < ndim; i++)
+        cr_assert_eq(got->shape[i], shape[i], "%s: dim %d is %lld, expected %lld", what, i,
+                     (long long)got->shape[i], (long long)shape[i]);
+    const float *g = got->data;
+    for (int64_t i = 0; i < vd_tensor_numel(got); i++)
+        cr_assert(fabsf(g[i] - ref[i]) <= 1e-4f + 1e-4f * fabsf(ref[i]),
+                  "%s: element %lld is %g, expected %g", what, (long long)i, g[i], ref[i]);
+}
+
+static float ref_act(vd_nn_act_kind k, float a, float b, float x)
+{
+    switch (k) {
+    case VD_NN_ACT_RELU: return x > 0 ? x : 0;
+    case VD_NN_ACT_CLIP: return fminf(fmaxf(x, a), b);
+    case VD_NN_ACT_LEAKY: return x >= 0 ? x : a * x;
+    case VD_NN_ACT_SIGMOID: return 1 / (1 + expf(-x));
+    case VD_NN_ACT_SILU: return x / (1 + expf(-x));
+    case VD_NN_ACT_HARDSWISH: return x * fminf(fmaxf(x + 3, 0), 6) / 6;
+    default: return x;
+    }
+}
+
+/* ---- Conv / ConvTranspose ---- */
+
+typedef struct conv_cfg {
+    int nsp;                 /* 1 or 2 */
+    int64_t n, c, m, group;
+    int64_t in[2], k[2], s[2], d[2], pads[4];
+    const char *auto_pad;    /* NULL: explicit pads */
+    vd_nn_act_kind act;
+    int bias;
+    int64_t opad[2];         /* ConvTranspose */
+} conv_cfg;
+
+/* Explicit (pb, pe) and output size of one dim, computed independently. */
+static void ref_dim(const conv_cfg *c, int i, int transposed, int64_t *pb, int64_t *pe,
+                    int64_t *out)
+{
+    int64_t in = c->in[i], s = c->s[i], dk = (c->k[i] - 1) * c->d[i] + 1;
+    *pb = c->pads[i];
+    *pe = c->pads[i + c->nsp];
+    if (c->auto_pad && strcmp(c->auto_pad, "VALID")) {
+        int64_t target = transposed ? in * s : (in + s - 1) / s;
+        int64_t total = transposed ? s * (in - 1) + c->opad[i] + dk - target
+                                   : (target - 1) * s + dk - in;
+        if (total < 0)
+            total = 0;
+        int upper = !strcmp(c->auto_pad, "SAME_UPPER");
+        *pb = upper ? total / 2 : total - total / 2;
+        *pe = total - *pb;
+    } else if (c->auto_pad) {
+        *pb = *pe = 0;
+    }
+    *out = transposed ? s * (in - 1) + c->opad[i] + dk - *pb - *pe
+                      : (in + *pb + *pe - dk) / s + 1;
+}
+
+static void conv_case(const conv_cfg *c, int transposed)
+{
+    int nsp = c->nsp;
+    int64_t xs[4] = {c->n, c->c}, ws[4], bs[1] = {c->m}, pb[2], pe[2], os[2];
+    int64_t cg = c->c / c->group, mg = c->m / c->group;
+    ws[0] = transposed ? c->c : c->m;
+    ws[1] = transposed ? mg : cg;
+    int64_t ksz = 1, insp = 1, outsp = 1;
+    for (int i = 0; i < nsp; i++) {
+        xs[2 + i] = c->in[i];
+        ws[2 + i] = c->k[i];
+        ref_dim(c, i, transposed, &pb[i], &pe[i], &os[i]);
+        ksz *= c->k[i];
+        insp *= c->in[i];
+        outsp *= os[i];
+    }
+    vd_tensor x, w, b, out[1];
+    vd_tensor *in[3] = {tensor_rand(&x, 2 + nsp, xs), tensor_rand(&w, 2 + nsp, ws),
+                        c->bias ? tensor_rand(&b, 1, bs) : NULL};
+    /* reference, written as plain loops over (n, out channel, out pos) or
+     * as a scatter for the transposed case */
+    float *ref = calloc((size_t)(c->n * c->m * outsp), sizeof(float));
+    const float *X = x.data, *W = w.data, *B = c->bias ? b.data : NULL;
+    int64_t H = nsp == 2 ? c->in[0] : 1, Wd = c->in[nsp - 1];
+    int64_t OH = nsp == 2 ? os[0] : 1, OW = os[nsp - 1];
+    int64_t KH = nsp == 2 ? c->k[0] : 1, KW = c->k[nsp - 1];
+    int64_t SH = nsp == 2 ? c->s[0] : 1, SW = c->s[nsp - 1];
+    int64_t DH = nsp == 2 ? c->d[0] : 1, DW = c->d[nsp - 1];
+    int64_t PH = nsp == 2 ? pb[0] : 0, PW = pb[nsp - 1];
+    for (int64_t n = 0; n < c->n; n++)
+        for (int64_t g = 0; g < c->group; g++)
+            for (int64_t ci = 0; ci < cg; ci++)
+                for (int64_t co = 0; co < mg; co++)
+                    for (int64_t kh = 0; kh < KH; kh++)
+                        for (int64_t kw = 0; kw < KW; kw++) {
+                            int64_t C = g * cg + ci, M = g * mg + co;
+                            float wv = transposed ? W[((C * mg + co) * KH + kh) * KW + kw]
+                                                  : W[((M * cg + ci) * KH + kh) * KW + kw];
+                            const float *xp = X + (n * c->c + C) * insp;
+                            float *yp = ref + (n * c->m + M) * outsp;
+                            if (!transposed) {
+                                for (int64_t oh = 0; oh < OH; oh++)
+                                    for (int64_t ow = 0; ow < OW; ow++) {
+                                        int64_t ih = oh * SH - PH + kh * DH;
+                                        int64_t iw = ow * SW - PW + kw * DW;
+                                        if (ih >= 0 && ih < H && iw >= 0 && iw < Wd)
+                                            yp[oh * OW + ow] += wv * xp[ih * Wd + iw];
+                                    }
+                            } else {
+                                for (int64_t ih = 0; ih < H; ih++)
+                                    for (int64_t iw = 0; iw < Wd; iw++) {
+                                        int64_t oh = ih * SH - PH + kh * DH;
+                                        int64_t ow = iw * SW - PW + kw * DW;
+                                        if (oh >= 0 && oh < OH && ow >= 0 && ow < OW)
+                                            yp[oh * OW + ow] += wv * xp[ih * Wd + iw];
+                                    }
+                            }
+                        }
+    for (int64_t i = 0; i < c->n * c->m * outsp; i++)
+        ref[i] = ref_act(c->act, 0.5f, 1.5f,
+                         ref[i] + (B ? B[i / outsp % c->m] : 0.0f));
+
+    tnode t;
+    tn_init(&t, transposed ? "ConvTranspose" : "Conv");
+    int64_t k[2], s[2], d[2], p[4], op[2];
+    memcpy(k, c->k, sizeof k);
+    memcpy(s, c->s, sizeof s);
+    memcpy(d, c->d, sizeof d);
+    memcpy(p, c->pads, sizeof p);
+    memcpy(op, c->opad, sizeof op);
+    tn_ints(&t, "kernel_shape", nsp, k);
+    tn_ints(&t, "strides", nsp, s);
+    tn_ints(&t, "dilations", nsp, d);
+    if (c->auto_pad)
+        tn_str(&t, "auto_pad", c->auto_pad);
+    else
+        tn_ints(&t, "pads", 2 * nsp, p);
+    if (transposed)
+        tn_ints(&t, "output_padding", nsp, op);
+    tn_int(&t, "group", c->group);
+    t.n.act.kind = c->act;
+    t.n.act.alpha = 0.5f;
+    t.n.act.beta = 1.5f;
+    vd_error err = {0};
+    int rc = tn_run(&t, 17, in, 3, out, 1, &err);
+    cr_assert_eq(rc, 0, "%s", err.msg);
+    int64_t oshape[4] = {c->n, c->m, os[0], os[1]};
+    char what[160];
+    snprintf(what, sizeof what, "%s %dD c%lld m%lld g%lld k%lld s%lld d%lld ap %s act %d",
+             t.n.op_type, nsp, (long long)c->c, (long long)c->m, (long long)c->group,
+             (long long)c->k[0], (long long)c->s[0], (long long)c->d[0],
+             c->auto_pad ? c->auto_pad : "-", c->act);
+    expect_close(&out[0], ref, 2 + nsp, oshape, what);
+    free(ref);
+    vd_tensor_free(&out[0]);
+    vd_tensor_free(&x);
+    vd_tensor_free(&w);
+    if (c->bias)
+        vd_tensor_free(&b);
+}
+
+Test(nn_kernels_heavy, conv_configurations)
+{
+    static const conv_cfg cfgs[] = {
+        /* general im2col path, 2-D */
+        {2, 2, 3, 8, 1, {9, 11}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, 0, 1, {0}},
+        {2, 1, 4, 6, 1, {10, 7}, {3, 2}, {2, 1}, {1, 1}, {0, 1, 2, 0}, NULL,
+         VD_NN_ACT_RELU, 1, {0}},
+        {2, 1, 4, 6, 2, {12, 12}, {3, 3}, {1, 2}, {2, 1}, {2, 1, 0, 3}, NULL,
+         VD_NN_ACT_LEAKY, 1, {0}},
+        {2, 2, 6, 9, 3, {8, 9}, {3, 3}, {2, 2}, {1, 1}, {0}, "SAME_UPPER",
+         VD_NN_ACT_SILU, 1, {0}},
+        {2, 1, 3, 4, 1, {8, 9}, {4, 4}, {2, 3}, {1, 1}, {0}, "SAME_LOWER",
+         VD_NN_ACT_CLIP, 0, {0}},
+        {2, 1, 3, 4, 1, {8, 9}, {3, 2}, {2, 1}, {1, 2}, {0}, "VALID",
+         VD_NN_ACT_HARDSWISH, 1, {0}},
+        /* tiling: output bigger than one im2col tile */
+        {2, 1, 64, 8, 1, {40, 40}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL,
+         VD_NN_ACT_SIGMOID, 1, {0}},
+        /* 1x1 fast path, and 1x1 with stride (im2col) */
+        {2, 2, 16, 12, 1, {5, 7}, {1, 1}, {1, 1}, {1, 1}, {0}, NULL, VD_NN_ACT_RELU, 1, {0}},
+        {2, 1, 8, 12, 2, {6, 7}, {1, 1}, {1, 1}, {1, 1}, {0}, NULL, 0, 0, {0}},
+        {2, 1, 8, 12, 1, {6, 7}, {1, 1}, {2, 2}, {1, 1}, {0}, NULL, 0, 1, {0}},
+        /* depthwise 3x3 / 5x5, strides 1 and 2, multiplier 2, dilation */
+        {2, 2, 8, 8, 8, {13, 17}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL,
+         VD_NN_ACT_RELU, 1, {0}},
+        {2, 1, 8, 8, 8, {13, 17}, {3, 3}, {2, 2}, {1, 1}, {0}, "SAME_UPPER",
+         VD_NN_ACT_CLIP, 1, {0}},
+        {2, 1, 5, 5, 5, {20, 21}, {5, 5}, {1, 1}, {1, 1}, {2, 2, 2, 2}, NULL, 0, 1, {0}},
+        {2, 1, 5, 5, 5, {20, 21}, {5, 5}, {2, 2}, {1, 1}, {1, 2, 2, 1}, NULL, 0, 0, {0}},
+        {2, 1, 4, 8, 4, {11, 9}, {3, 3}, {1, 1}, {2, 2}, {2, 2, 2, 2}, NULL, 0, 1, {0}},
+        {2, 1, 3, 3, 3, {6, 30}, {2, 4}, {1, 3}, {1, 1}, {0, 3, 1, 0}, NULL, 0, 1, {0}},
+        /* 1-D */
+        {1, 2, 3, 5, 1, {17}, {3}, {2}, {1}, {1, 2}, NULL, VD_NN_ACT_RELU, 1, {0}},
+        {1, 1, 4, 4, 4, {17}, {5}, {1}, {2}, {0}, "SAME_UPPER", 0, 1, {0}},
+        {1, 1, 4, 6, 2, {16}, {4}, {3}, {1}, {0}, "SAME_LOWER", 0, 0, {0}},
+    };
+    for (size_t i = 0; i < sizeof cfgs / sizeof cfgs[0]; i++)
+        conv_case(&cfgs[i], 0);
+}
+
+Test(nn_kernels_heavy, conv_transpose_configurations)
+{
+    static const conv_cfg cfgs[] = {
+        {2, 2, 3, 4, 1, {5, 6}, {3, 3}, {1, 1}, {1, 1}, {0}, NULL, 0, 1, {0}},
+        {2, 1, 4, 6, 2, {5, 4}, {4, 4}, {2, 2}, {1, 1}, {1, 1, 1, 1}, NULL,
+         VD_NN_ACT_RELU, 1, {0}},
+        {2, 1, 3, 2, 1, {4, 5}, {3, 3}, {3, 2}, {1, 1}, {1, 0, 0, 1}, NULL, 0, 0, {1, 1}},
+        {2, 1, 2, 2, 1, {4, 5}, {3, 2}, {1, 1}, {2, 2}, {0}, NULL, VD_NN_ACT_SIGMOID, 1, {0}},
+        {2, 1, 2, 3, 1, {4, 5}, {3, 3}, {2, 2}, {1, 1}, {0}, "SAME_UPPER", 0, 1, {0}},
+        {2, 1, 2, 3, 1, {4, 5}, {3, 3}, {2, 2}, {1, 1}, {0}, "SAME_LOWER", 0, 1, {0}},
+        {2, 1, 4, 4, 4, {6, 6}, {2, 2}, {2, 2}, {1, 1}, {0}, NULL, 0, 1, {0}},
+        {2, 1, 64, 8, 1, {24, 24}, {2, 2}, {2, 2}, {1, 1}, {0}, NULL, 0, 1, {0}},
+        {1, 2, 3, 4, 1, {7}, {3}, {2}, {1}, {1, 0}, NULL, 0, 1, {1}},
+    };
+    for (size_t i = 0; i < sizeof cfgs / sizeof cfgs[0]; i++)
+        conv_case(&cfgs[i], 1);
+}
+
+Test(nn_kernels_heavy, conv_rejects_bad_input)
+{
+    int64_t xs[4] = {1, 3, 8, 8}, ws[4] = {4, 2, 3, 3};
+    vd_tensor x, w, out[1];
+    vd_tensor *in[2] = {tensor_rand(&x, 4, xs), tensor_rand(&w, 4, ws)};
+    tnode t;
+    tn_init(&t, "Conv");
+    vd_error err = {0};
+    cr_assert_neq(tn_run(&t, 17, in, 2, out, 1, &err), 0);
+    cr_assert(strstr(err.msg, "does not fit"), "%s", err.msg);
+    x.dtype = VD_DTYPE_F64;
+    tn_init(&t, "Conv");
+    cr_assert_eq(tn_run(&t, 17, in, 2, out, 1, &err), VD_EUNSUPPORTED);
+    cr_assert(strstr(err.msg, "float64"), "%s", err.msg);
+    x.dtype = VD_DTYPE_F32;
+    tn_init(&t, "Conv");
+    tn_str(&t, "auto_pad", "SAME");
+    cr_assert_neq(tn_run(&t, 17, in, 2, out, 1, &err), 0);
+    cr_assert(strstr(err.msg, "auto_pad"), "%s", err.msg);
+    vd_tensor_free(&x);
+    vd_tensor_free(&w);
+}
+
+/* ---- Gemm / MatMul ---- */
+
+static void gemm_case(int64_t m, int64_t n, int64_t k, int ta, int tb, float alpha,
+                      float beta, int cnd, const int64_t *cshape, vd_nn_act_kind act)
+{
+    int64_t as[2] = {ta ? k : m, ta ? m : k}, bs[2] = {tb ? n : k, tb ? k : n};
+    vd_tensor a, b, c, out[1];
+    vd_tensor *in[3] = {tensor_rand(&a, 2, as), tensor_rand(&b, 2, bs),
+                        cnd >= 0 ? tensor_rand(&c, cnd, cshape) : NULL};
+    const float *A = a.data, *B = b.data;
+    float *ref = malloc(sizeof(float) * (size_t)(m * n));
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j++) {
+            double acc = 0;
+            for (int64_t l = 0; l < k; l++)
+                acc += (double)(ta ? A[l * m + i] : A[i * k + l]) *
+                       (tb ? B[j * k + l] : B[l * n + j]);
+            float cv = 0;
+            if (cnd >= 0) {
+                int64_t r = cnd == 2 && cshape[0] != 1 ? i : 0;
+                int64_t q = cnd >= 1 && cshape[cnd - 1] != 1 ? j : 0;
+                cv = ((float *)c.data)[cnd == 2 ? r * cshape[1] + q : q];
+            }
+            ref[i * n + j] = ref_act(act, 0, 6, alpha * (float)acc + beta * cv);
+        }
+    tnode t;
+    tn_init(&t, "Gemm");
+    tn_int(&t, "transA", ta);
+    tn_int(&t, "transB", tb);
+    tn_float(&t, "alpha", alpha);
+    tn_float(&t, "beta", beta);
+    t.n.act.kind = act;
+    t.n.act.beta = 6;
+    vd_error err = {0};
+    cr_assert_eq(tn_run(&t, 13, in, 3, out, 1, &err), 0, "%s", err.msg);
+    int64_t os[2] = {m, n};
+    expect_close(&out[0], ref, 2, os, "Gemm");
+    free(ref);
+    vd_tensor_free(&out[0]);
+    vd_tensor_free(&a);
+    vd_tensor_free(&b);
+    if (cnd >= 0)
+        vd_tensor_free(&c);
+}
+
+Test(nn_kernels_heavy, gemm_configurations)
+{
+    int64_t cm[2] = {7, 5}, cr[2] = {1, 5}, cc[2] = {7, 1}, cv[1] = {5}, c1[1] = {1};
+    gemm_case(7, 5, 9, 0, 0, 1, 1, 2, cm, 0);
+    gemm_case(7, 5, 9, 1, 0, 0.5f, 2, 2, cr, VD_NN_ACT_RELU);
+    gemm_case(7, 5, 9, 0, 1, 1, 0.25f, 2, cc, 0);
+    gemm_case(7, 5, 9, 1, 1, 2, 1, 1, cv, VD_NN_ACT_CLIP);
+    gemm_case(7, 5, 9, 0, 0, 1, 1, 1, c1, 0);
+    gemm_case(7, 5, 9, 0, 0, 1, 1, 0, c1, 0);
+    gemm_case(7, 5, 9, 0, 1, 1, 1, -1, NULL, 0);
+    gemm_case(3, 200, 64, 0, 1, 1, 1, 1, (int64_t[]){200}, VD_NN_ACT_RELU);
+}
+
+static void matmul_case(int na, const int64_t *as, int nb, const int64_t *bs, int no,
+                        const int64_t *os)
+{
+    vd_tensor a, b, out[1];
+    vd_tensor *in[2] = {tensor_rand(&a, na, as), tensor_rand(&b, nb, bs)};
+    /* Reference: promote to rank 4 with broadcasting by hand. */
+    int64_t A4[4] = {1, 1, 1, 1}, B4[4] = {1, 1, 1, 1};
+    int64_t m = na == 1 ? 1 : as[na - 2], k = as[na - 1], n = nb == 1 ? 1 : bs[nb - 1];
+    for (int i = 0; i < na - 2; i++)
+        A4[4 - (na - 2) + i - 2] = as[i];
+    for (int i = 0; i < nb - 2; i++)
+        B4[4 - (nb - 2) + i - 2] = bs[i];
+    int64_t b0 = A4[0] > B4[0] ? A4[0] : B4[0], b1 = A4[1] > B4[1] ? A4[1] : B4[1];
+    float *ref = malloc(sizeof(float) * (size_t)(b0 * b1 * m * n));
+    const float *Ad = a.data, *Bd = b.data;
+    for (int64_t i0 = 0; i0 < b0; i0++)
+        for (int64_t i1 = 0; i1 < b1; i1++) {
+            int64_t ao = ((A4[0] > 1 ? i0 : 0) * A4[1] + (A4[1] > 1 ? i1 : 0)) * m * k;
+            int64_t bo = ((B4[0] > 1 ? i0 : 0) * B4[1] + (B4[1] > 1 ? i1 : 0)) * k * n;
+            for (int64_t i = 0; i < m; i++)
+                for (int64_t j = 0; j < n; j++) {
+                    double acc = 0;
+                    for (int64_t l = 0; l < k; l++)
+                        acc += (double)Ad[ao + i * k + l] * Bd[bo + l * n + j];
+                    ref[((i0 * b1 + i1) * m + i) * n + j] = (float)acc;
+                }
+        }
+    tnode t;
+    tn_init(&t, "MatMul");
+    vd_error err = {0};
+    cr_assert_eq(tn_run(&t, 13, in, 2, out, 1, &err), 0, "%s", err.msg);
+    expect_close(&out[0], ref, no, os, "MatMul");
+    free(ref);
+    vd_tensor_free(&out[0]);
+    vd_tensor_free(&a);
+    vd_tensor_free(&b);
+}
+
+Test(nn_kernels_heavy, matmul_broadcasting)
+{
+    matmul_case(2, (int64_t[]){3, 4}, 2, (int64_t[]){4, 5}, 2, (int64_t[]){3, 5});
+    matmul_case(3, (int64_t[]){2, 3, 4}, 2, (int64_t[]){4, 5}, 3, (int64_t[]){2, 3, 5});
+    matmul_case(2, (int64_t[]){3, 4}, 3, (int64_t[]){2, 4, 5}, 3, (int64_t[]){2, 3, 5});
+    matmul_case(4, (int64_t[]){2, 1, 3, 4}, 3, (int64_t[]){3, 4, 5}, 4,
+                (int64_t[]){2, 3, 3, 5});
+    matmul_case(1, (int64_t[]){4}, 3, (int64_t[]){2, 4, 5}, 2, (int64_t[]){2, 5});
+    matmul_case(3, (int64_t[]){2, 3, 4}, 1, (int64_t[]){4}, 2, (int64_t[]){2, 3});
+    matmul_case(1, (int64_t[]){4}, 1, (int64_t[]){4}, 0, (int64_t[]){1});
+    int64_t as[2] = {3, 4}, bs[2] = {5, 6};
+    vd_tensor a, b, out[1];
+    vd_tensor *in[2] = {tensor_rand(&a, 2, as), tensor_rand(&b, 2, bs)};
+    tnode t;
+    tn_init(&t, "MatMul");
+    vd_error err = {0};
+    cr_assert_eq(tn_run(&t, 13, in, 2, out, 1, &err), VD_EINVAL);
+    cr_assert(strstr(err.msg, "inner dimensions"), "%s", err.msg);
+    vd_tensor_free(&a);
+    vd_tensor_free(&b);
+}

@@ -1,0 +1,77 @@
+/* heavy.h -- helpers shared by the heavy kernel families (conv, gemm,
+ * pool): sliding-window geometry and the parallel sgemm driver.
+ *
+ * Geometry is always resolved to THREE spatial dims with leading unit
+ * dims (a 1-D conv over L is D=1,H=1,W=L), so one kernel covers 1-D, 2-D
+ * and 3-D. Attributes are parsed once at init (vd_nn_window); the
+ * per-shape resolution (auto_pad, ceil_mode, output size) is recomputed
+ * from the input shape by infer() and run(), because the model's node is
+ * shared read-only between sessions with different batch/input sizes.
+ * Internal to vision/nn/ops; implemented in conv.c and gemm.c. */
+#ifndef VD_NN_OPS_HEAVY_H
+#define VD_NN_OPS_HEAVY_H
+
+#include "vision/nn/graph.h"
+
+typedef enum vd_nn_autopad {
+    VD_NN_PAD_NOTSET = 0,
+    VD_NN_PAD_SAME_UPPER,
+    VD_NN_PAD_SAME_LOWER,
+    VD_NN_PAD_VALID,
+} vd_nn_autopad;
+
+/* Parsed window attributes in ONNX order; a count of 0 means "absent". */
+typedef struct vd_nn_window {
+    int nk, ns, nd, np, nop, nos;
+    int64_t k[3], s[3], d[3], pads[6], opad[3], oshape[5];
+    vd_nn_autopad autopad;
+    int ceil_mode;
+} vd_nn_window;
+
+/* Resolved geometry for one input shape, 3 dims with leading unit dims. */
+typedef struct vd_nn_geom {
+    int64_t in[3], out[3], k[3], s[3], d[3], pb[3], pe[3];
+} vd_nn_geom;
+
+typedef enum vd_nn_window_kind {
+    VD_NN_WIN_CONV,      /* floor((in + pads - dk) / s) + 1 */
+    VD_NN_WIN_POOL,      /* same, or ceil with ceil_mode */
+    VD_NN_WIN_CONVT,     /* s*(in-1) + output_padding + dk - pads, or output_shape */
+} vd_nn_window_kind;
+
+/* Parse kernel_shape strides dilations pads auto_pad ceil_mode
+ * output_padding output_shape (those present) and validate their values. */
+int vd_nn_window_parse(const vd_nn_node *n, vd_nn_window *w, vd_error *err);
+/* Resolve for nsp (1..3) spatial input dims in_sp and kernel dims k_sp
+ * (NULL: take kernel_shape). Fails with a message on a count mismatch or
+ * an empty output. */
+int vd_nn_window_geom(const vd_nn_window *w, vd_nn_window_kind kind, int nsp,
+                      const int64_t *in_sp, const int64_t *k_sp, vd_nn_geom *g,
+                      vd_error *err);
+
+/* ---- sgemm driver (gemm.c) ---- */
+
+/* C(m,n) = alpha * op(A) op(B) + bias_scale * bias[m*bias_rs + n*bias_cs],
+ * then act, computed block by block so the epilogue runs while the block
+ * is in cache. bias may be NULL, act may be NULL. */
+typedef struct vd_nn_gemm_epi {
+    const float *bias;
+    int64_t bias_rs, bias_cs;
+    float bias_scale;
+    const vd_nn_act *act;
+} vd_nn_gemm_epi;
+
+/* Row-major sgemm (beta = 0) split over ctx's workers by column or row
+ * blocks; ctx == NULL runs it on the calling thread only (use that inside
+ * an already-parallel region). */
+void vd_nn_sgemm(vd_nn_ctx *ctx, int trans_a, int trans_b, int64_t m, int64_t n,
+                 int64_t k, float alpha, const float *a, int64_t lda,
+                 const float *b, int64_t ldb, float *c, int64_t ldc,
+                 const vd_nn_gemm_epi *epi);
+
+/* Fail unless every listed input that is present is float32 (message names
+ * op, input index and dtype). */
+int vd_nn_check_f32(const vd_nn_node *n, vd_tensor *const *in, int n_in,
+                    vd_error *err);
+
+#endif
