@@ -1,0 +1,230 @@
+/* transforms_resample.c -- interpolation weight tables and the two 1-D
+ * passes every resize in visiond is made of (see transforms_internal.h).
+ *
+ * The tables reproduce torch's kernels index for index: plain bilinear is
+ * upsample_bilinear2d (align_corners=False, negative source clamped to 0,
+ * last tap dropped at the right edge), antialias is _upsample_bilinear2d_aa
+ * (= PIL's precompute_coeffs with the triangle filter), nearest is torch's
+ * floor(i * (float)in/out). Resizing vertically first lets a fused caller
+ * keep a single row of scratch instead of an intermediate image. */
+#include "transforms_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int coeffs_alloc(vd_tf_coeffs *c, int out, int ksize, vd_error *err)
+{
+    c->n = out;
+    c->ksize = ksize;
+    c->start = malloc(sizeof(int) * (size_t)out);
+    c->w = calloc((size_t)out * (size_t)ksize, sizeof(float));
+    if (!c->start || !c->w) {
+        vd_tf_coeffs_free(c);
+        return vd_error_set(err, VD_ENOMEM, "resize: cannot allocate weights for %d outputs", out);
+    }
+    return VD_OK;
+}
+
+static void build_nearest(vd_tf_coeffs *c, int in, int out)
+{
+    float scale = (float)in / (float)out;
+    for (int i = 0; i < out; i++) {
+        int s = (int)floorf((float)i * scale);
+        c->start[i] = s < in - 1 ? s : in - 1;
+        c->w[i] = 1.0f;
+    }
+}
+
+static void build_bilinear(vd_tf_coeffs *c, int in, int out)
+{
+    double scale = (double)in / (double)out;
+    for (int i = 0; i < out; i++) {
+        double src = scale * (i + 0.5) - 0.5;
+        if (src < 0)
+            src = 0;
+        int i0 = (int)src;
+        float l1 = (float)(src - i0);
+        if (i0 >= in - 1) { /* torch: h1p = 0, the second tap reads i0 again */
+            i0 = in - 1;
+            l1 = 0;
+        }
+        /* Keep both taps inside [start, start+2) even at the right edge. */
+        if (i0 == in - 1 && in > 1) {
+            c->start[i] = in - 2;
+            c->w[i * 2] = 0;
+            c->w[i * 2 + 1] = 1;
+        } else {
+            c->start[i] = i0;
+            c->w[i * 2] = 1.0f - l1;
+            c->w[i * 2 + 1] = in > 1 ? l1 : 0;
+        }
+    }
+}
+
+static float triangle(double x)
+{
+    x = fabs(x);
+    return x < 1.0 ? (float)(1.0 - x) : 0.0f;
+}
+
+/* PIL precompute_coeffs / torch _compute_indices_min_size_weights_aa. */
+static void build_aa(vd_tf_coeffs *c, int in, int out)
+{
+    double scale = (double)in / (double)out;
+    double support = scale >= 1.0 ? scale : 1.0;
+    double inv = scale >= 1.0 ? 1.0 / scale : 1.0;
+    for (int i = 0; i < out; i++) {
+        double center = scale * (i + 0.5);
+        int xmin = (int)(center - support + 0.5);
+        if (xmin < 0)
+            xmin = 0;
+        int xmax = (int)(center + support + 0.5);
+        if (xmax > in)
+            xmax = in;
+        int n = xmax - xmin;
+        if (n > c->ksize)
+            n = c->ksize;
+        double total = 0;
+        float *w = c->w + (size_t)i * c->ksize;
+        for (int j = 0; j < n; j++) {
+            w[j] = triangle((j + xmin - center + 0.5) * inv);
+            total += w[j];
+        }
+        for (int j = 0; j < n && total > 0; j++)
+            w[j] = (float)(w[j] / total);
+        /* Pin the window inside the input; zero taps pad the tail. */
+        if (xmin + c->ksize > in) {
+            int shift = xmin + c->ksize - in;
+            if (shift > xmin)
+                shift = xmin;
+            memmove(w + shift, w, sizeof(float) * (size_t)n);
+            memset(w, 0, sizeof(float) * (size_t)shift);
+            xmin -= shift;
+        }
+        c->start[i] = xmin;
+    }
+}
+
+int vd_tf_coeffs_build(vd_tf_coeffs *c, int in, int out, vd_interp interp,
+                       int antialias, vd_error *err)
+{
+    memset(c, 0, sizeof *c);
+    if (in <= 0 || out <= 0)
+        return vd_error_set(err, VD_EINVAL, "resize: sizes must be positive (in %d, out %d)", in, out);
+    int ksize = 1, rc;
+    if (interp == VD_INTERP_BILINEAR && antialias) {
+        double scale = (double)in / out;
+        double support = scale >= 1.0 ? scale : 1.0;
+        ksize = (int)ceil(support) * 2 + 1;
+        if (ksize > in)
+            ksize = in;
+    } else if (interp == VD_INTERP_BILINEAR) {
+        ksize = in > 1 ? 2 : 1;
+    } else if (interp != VD_INTERP_NEAREST) {
+        return vd_error_set(err, VD_EINVAL, "resize: unknown interpolation %d", (int)interp);
+    }
+    if ((rc = coeffs_alloc(c, out, ksize, err)) < 0)
+        return rc;
+    if (interp == VD_INTERP_NEAREST)
+        build_nearest(c, in, out);
+    else if (antialias)
+        build_aa(c, in, out);
+    else if (ksize == 1) /* a 1-pixel input: every output is that pixel */
+        for (int i = 0; i < out; i++)
+            c->start[i] = 0, c->w[i] = 1.0f;
+    else
+        build_bilinear(c, in, out);
+    return VD_OK;
+}
+
+void vd_tf_coeffs_free(vd_tf_coeffs *c)
+{
+    free(c->start);
+    free(c->w);
+    memset(c, 0, sizeof *c);
+}
+
+void vd_tf_vpass_u8(const uint8_t *src, ptrdiff_t stride, int n,
+                    const vd_tf_coeffs *cy, int y, float *row)
+{
+    const float *w = cy->w + (size_t)y * cy->ksize;
+    const uint8_t *s0 = src + cy->start[y] * stride;
+    if (cy->ksize == 1) {
+        for (int x = 0; x < n; x++)
+            row[x] = s0[x];
+        return;
+    }
+    if (cy->ksize == 2) {
+        const uint8_t *s1 = s0 + stride;
+        float w0 = w[0], w1 = w[1];
+        for (int x = 0; x < n; x++)
+            row[x] = w0 * s0[x] + w1 * s1[x];
+        return;
+    }
+    for (int x = 0; x < n; x++)
+        row[x] = w[0] * s0[x];
+    for (int k = 1; k < cy->ksize; k++) {
+        if (w[k] == 0.0f)
+            continue;
+        const uint8_t *s = s0 + k * stride;
+        for (int x = 0; x < n; x++)
+            row[x] += w[k] * s[x];
+    }
+}
+
+void vd_tf_vpass_f32(const float *src, ptrdiff_t stride, int n,
+                     const vd_tf_coeffs *cy, int y, float *row)
+{
+    const float *w = cy->w + (size_t)y * cy->ksize;
+    const float *s0 = src + cy->start[y] * stride;
+    for (int x = 0; x < n; x++)
+        row[x] = w[0] * s0[x];
+    for (int k = 1; k < cy->ksize; k++) {
+        if (w[k] == 0.0f)
+            continue;
+        const float *s = s0 + k * stride;
+        for (int x = 0; x < n; x++)
+            row[x] += w[k] * s[x];
+    }
+}
+
+void vd_tf_hpass(const float *row, int istep, const vd_tf_coeffs *cx,
+                 float *out, int ostep)
+{
+    const int ks = cx->ksize;
+    if (ks == 2) {
+        for (int x = 0; x < cx->n; x++) {
+            const float *r = row + (size_t)cx->start[x] * istep;
+            out[(size_t)x * ostep] = cx->w[2 * x] * r[0] + cx->w[2 * x + 1] * r[istep];
+        }
+        return;
+    }
+    for (int x = 0; x < cx->n; x++) {
+        const float *r = row + (size_t)cx->start[x] * istep;
+        const float *w = cx->w + (size_t)x * ks;
+        float acc = 0;
+        for (int k = 0; k < ks; k++)
+            acc += w[k] * r[k * istep];
+        out[(size_t)x * ostep] = acc;
+    }
+}
+
+void vd_tf_resample_plane(const float *src, int sw, ptrdiff_t sstride,
+                          float *dst, ptrdiff_t dstride,
+                          const vd_tf_coeffs *cx, const vd_tf_coeffs *cy,
+                          float *row)
+{
+    for (int y = 0; y < cy->n; y++) {
+        vd_tf_vpass_f32(src, sstride, sw, cy, y, row);
+        vd_tf_hpass(row, 1, cx, dst + y * dstride, 1);
+    }
+}
+
+double vd_tf_round_half_even(double v)
+{
+    double r = floor(v + 0.5);
+    if (r - v == 0.5 && fmod(r, 2.0) != 0.0)
+        r -= 1.0;
+    return r;
+}
