@@ -1,0 +1,375 @@
+/* optimize.c -- load-time graph rewrites, run once per model.
+ *
+ *   fold      nodes whose inputs are all constant run once, with their own
+ *             kernels, and become constants;
+ *   bn        Conv -> BatchNormalization folds into the Conv's weights;
+ *   act       Relu/Clip/LeakyRelu/Sigmoid/SiLU/HardSwish/HardSigmoid/Tanh
+ *             after Conv/ConvTranspose/Gemm/MatMul becomes node->act;
+ *   transpose two Transposes that undo each other disappear.
+ *
+ * A rewrite only happens when the intermediate value has a single reader
+ * and is not a graph output, so no result a user can see ever changes.
+ * Removed nodes are marked dead (op == NULL) and compacted at the end. */
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctx.h"
+#include "model.h"
+
+#define NODE_PREFIX(err, n, m) \
+    vd_error_prefix(err, "node '%s' (%s, opset %lld): ", (n)->name, (n)->op_type, (long long)(m)->opset)
+
+static int is_op(const vd_nn_node *n, const char *type)
+{
+    return n->op && !strcmp(n->op_type, type);
+}
+
+static const vd_tensor *const_in(const vd_nn_model *m, const vd_nn_node *n, int k)
+{
+    if (k >= n->n_in || n->in[k] < 0 || !m->values[n->in[k]].is_const)
+        return NULL;
+    return &m->values[n->in[k]].t;
+}
+
+/* ---- constant folding ---- */
+
+int vd_nn_node_eval_const(vd_nn_model *m, int i, vd_error *err)
+{
+    vd_nn_node *n = &m->nodes[i];
+    vd_tensor *inp[n->n_in + 1], outs[n->n_out + 1], *outp[n->n_out + 1];
+    vd_nn_ctx ctx = {.threads = 1, .err = err};
+    for (int k = 0; k < n->n_in; k++)
+        inp[k] = n->in[k] >= 0 ? &m->values[n->in[k]].t : NULL;
+    memset(outs, 0, sizeof outs);
+    for (int o = 0; o < n->n_out; o++)
+        outp[o] = &outs[o];
+    int rc = n->op->infer(n, inp, outp, err);
+    int dynamic = n->op->flags & VD_NN_OP_DYNAMIC;
+    for (int o = 0; !rc && !dynamic && o < n->n_out; o++)
+        rc = vd_tensor_alloc(&outs[o], outs[o].dtype, outs[o].ndim, outs[o].shape, err);
+    size_t ws = !rc && n->op->workspace ? n->op->workspace(n, inp, outp) : 0;
+    if (!rc && ws && !(ctx.workspace = aligned_alloc(64, (ws + 63) & ~(size_t)63)))
+        rc = vd_error_set(err, VD_ENOMEM, "cannot allocate %zu bytes of workspace", ws);
+    ctx.workspace_size = ws;
+    if (!rc)
+        rc = n->op->run(n, inp, outp, &ctx);
+    free(ctx.workspace);
+    for (int o = 0; o < n->n_out; o++) {
+        if (!rc && n->out[o] >= 0) {
+            vd_nn_value *v = &m->values[n->out[o]];
+            v->t = outs[o];
+            v->is_const = 1;
+            v->producer = -1;
+        } else {
+            vd_tensor_free(&outs[o]);
+        }
+    }
+    if (rc)
+        return NODE_PREFIX(err, n, m), rc;
+    vd_nn_node_clear(n);
+    return VD_OK;
+}
+
+static int all_inputs_const(const vd_nn_model *m, const vd_nn_node *n)
+{
+    for (int k = 0; k < n->n_in; k++)
+        if (n->in[k] >= 0 && !m->values[n->in[k]].is_const)
+            return 0;
+    return 1;
+}
+
+static int pass_fold(vd_nn_model *m, vd_error *err)
+{
+    for (int i = 0; i < m->n_nodes; i++) {
+        if (!m->nodes[i].op || !all_inputs_const(m, &m->nodes[i]))
+            continue;
+        int rc = vd_nn_node_eval_const(m, i, err);
+        if (rc)
+            return rc;
+    }
+    return VD_OK;
+}
+
+/* ---- Conv + BatchNormalization ---- */
+
+static int bn_params_ok(const vd_nn_model *m, const vd_nn_node *bn, int64_t channels)
+{
+    if (bn->n_in != 5 || vd_nn_attr_int(bn, "training_mode", 0))
+        return 0;
+    for (int k = 1; k < 5; k++) {
+        const vd_tensor *t = const_in(m, bn, k);
+        if (!t || t->dtype != VD_DTYPE_F32 || vd_tensor_numel(t) != channels)
+            return 0;
+    }
+    for (int o = 1; o < bn->n_out; o++)
+        if (bn->out[o] >= 0 && vd_nn_model_uses(m, bn->out[o]))
+            return 0;
+    return 1;
+}
+
+static int fold_bn(vd_nn_model *m, vd_nn_node *c, vd_nn_node *bn, vd_error *err)
+{
+    const vd_tensor *w = const_in(m, c, 1), *b = const_in(m, c, 2);
+    const float *scale = const_in(m, bn, 1)->data, *shift = const_in(m, bn, 2)->data;
+    const float *mean = const_in(m, bn, 3)->data, *var = const_in(m, bn, 4)->data;
+    float eps = vd_nn_attr_float(bn, "epsilon", 1e-5f);
+    int64_t M = w->shape[0], per = vd_tensor_numel(w) / (M ? M : 1);
+    vd_tensor nw, nb;
+    int rc = vd_tensor_alloc(&nw, VD_DTYPE_F32, w->ndim, w->shape, err);
+    if (rc)
+        return rc;
+    if ((rc = vd_tensor_alloc(&nb, VD_DTYPE_F32, 1, &M, err))) {
+        vd_tensor_free(&nw);
+        return rc;
+    }
+    for (int64_t o = 0; o < M; o++) {
+        float s = scale[o] / sqrtf(var[o] + eps);
+        for (int64_t k = 0; k < per; k++)
+            ((float *)nw.data)[o * per + k] = ((const float *)w->data)[o * per + k] * s;
+        float bias = b ? ((const float *)b->data)[o] : 0.0f;
+        ((float *)nb.data)[o] = (bias - mean[o]) * s + shift[o];
+    }
+    int vw = vd_nn_model_add_const(m, c->name, &nw);
+    int vb = vw < 0 ? vw : vd_nn_model_add_const(m, bn->name, &nb);
+    int *in = vb < 0 ? NULL : realloc(c->in, 3 * sizeof *in);
+    if (!in) {
+        vd_tensor_free(&nw);
+        vd_tensor_free(&nb);
+        return vd_error_set(err, VD_ENOMEM, "out of memory");
+    }
+    c->in = in;
+    c->n_in = 3;
+    c->in[1] = vw;
+    c->in[2] = vb;
+    c->out[0] = bn->out[0];
+    m->values[c->out[0]].producer = (int)(c - m->nodes);
+    vd_nn_node_clear(bn);
+    return vd_nn_node_reinit(c, err);
+}
+
+static int pass_bn(vd_nn_model *m, vd_error *err)
+{
+    for (int i = 0; i < m->n_nodes; i++) {
+        vd_nn_node *c = &m->nodes[i];
+        if (!is_op(c, "Conv") || c->act.kind || c->n_out != 1 || c->out[0] < 0)
+            continue;
+        const vd_tensor *w = const_in(m, c, 1);
+        if (!w || w->dtype != VD_DTYPE_F32 || w->ndim < 3 ||
+            (c->n_in > 2 && c->in[2] >= 0 && (!const_in(m, c, 2) || const_in(m, c, 2)->dtype != VD_DTYPE_F32 ||
+                                               vd_tensor_numel(const_in(m, c, 2)) != w->shape[0])))
+            continue;
+        int j = vd_nn_model_sole_consumer(m, c->out[0]);
+        if (j < 0 || !is_op(&m->nodes[j], "BatchNormalization") || m->nodes[j].in[0] != c->out[0] ||
+            !bn_params_ok(m, &m->nodes[j], w->shape[0]))
+            continue;
+        int rc = fold_bn(m, c, &m->nodes[j], err);
+        if (rc)
+            return NODE_PREFIX(err, c, m), rc;
+    }
+    return VD_OK;
+}
+
+/* ---- activation fusion ---- */
+
+static int producer_fusable(const vd_nn_node *n)
+{
+    return (is_op(n, "Conv") || is_op(n, "ConvTranspose") || is_op(n, "Gemm") ||
+            is_op(n, "MatMul")) && !n->act.kind && n->n_out == 1 && n->out[0] >= 0;
+}
+
+/* Scalar float constant input k, or def when omitted. 0 if not constant. */
+static int const_scalar(const vd_nn_model *m, const vd_nn_node *n, int k, float def, float *v)
+{
+    *v = def;
+    if (k >= n->n_in || n->in[k] < 0)
+        return 1;
+    const vd_tensor *t = const_in(m, n, k);
+    if (!t || t->dtype != VD_DTYPE_F32 || vd_tensor_numel(t) != 1)
+        return 0;
+    *v = *(const float *)t->data;
+    return 1;
+}
+
+/* The activation node a computes, or kind NONE if it isn't one we fuse. */
+static vd_nn_act act_of(const vd_nn_model *m, const vd_nn_node *a)
+{
+    vd_nn_act act = {VD_NN_ACT_NONE, 0, 0};
+    if (is_op(a, "Relu")) {
+        act.kind = VD_NN_ACT_RELU;
+    } else if (is_op(a, "LeakyRelu")) {
+        act = (vd_nn_act){VD_NN_ACT_LEAKY, vd_nn_attr_float(a, "alpha", 0.01f), 0};
+    } else if (is_op(a, "Sigmoid")) {
+        act.kind = VD_NN_ACT_SIGMOID;
+    } else if (is_op(a, "Tanh")) {
+        act.kind = VD_NN_ACT_TANH;
+    } else if (is_op(a, "HardSwish")) {
+        act.kind = VD_NN_ACT_HARDSWISH;
+    } else if (is_op(a, "HardSigmoid")) {
+        act = (vd_nn_act){VD_NN_ACT_HARDSIGMOID, vd_nn_attr_float(a, "alpha", 0.2f),
+                          vd_nn_attr_float(a, "beta", 0.5f)};
+    } else if (is_op(a, "Clip") && a->opset < 11) {
+        act = (vd_nn_act){VD_NN_ACT_CLIP, vd_nn_attr_float(a, "min", -FLT_MAX),
+                          vd_nn_attr_float(a, "max", FLT_MAX)};
+    } else if (is_op(a, "Clip") && const_scalar(m, a, 1, -FLT_MAX, &act.alpha) &&
+               const_scalar(m, a, 2, FLT_MAX, &act.beta)) {
+        act.kind = VD_NN_ACT_CLIP;
+    }
+    return act;
+}
+
+/* x -> Sigmoid -> s, Mul(x, s): returns the Mul's index, else -1. */
+static int silu_mul(const vd_nn_model *m, int x, int *sig)
+{
+    if (vd_nn_model_is_output(m, x) || vd_nn_model_uses(m, x) != 2)
+        return -1;
+    for (int i = 0; i < m->n_nodes; i++) {
+        const vd_nn_node *s = &m->nodes[i];
+        if (!is_op(s, "Sigmoid") || s->in[0] != x || s->out[0] < 0)
+            continue;
+        int j = vd_nn_model_sole_consumer(m, s->out[0]);
+        const vd_nn_node *mul = j >= 0 ? &m->nodes[j] : NULL;
+        if (mul && is_op(mul, "Mul") && mul->n_in == 2 &&
+            ((mul->in[0] == x && mul->in[1] == s->out[0]) ||
+             (mul->in[1] == x && mul->in[0] == s->out[0]))) {
+            *sig = i;
+            return j;
+        }
+    }
+    return -1;
+}
+
+static void absorb(vd_nn_model *m, vd_nn_node *p, vd_nn_node *last, vd_nn_act act)
+{
+    p->act = act;
+    p->out[0] = last->out[0];
+    m->values[p->out[0]].producer = (int)(p - m->nodes);
+}
+
+static void pass_act(vd_nn_model *m)
+{
+    for (int i = 0; i < m->n_nodes; i++) {
+        vd_nn_node *p = &m->nodes[i];
+        if (!producer_fusable(p))
+            continue;
+        int sig, mul = silu_mul(m, p->out[0], &sig);
+        if (mul >= 0) {
+            absorb(m, p, &m->nodes[mul], (vd_nn_act){VD_NN_ACT_SILU, 0, 0});
+            vd_nn_node_clear(&m->nodes[sig]);
+            vd_nn_node_clear(&m->nodes[mul]);
+            continue;
+        }
+        int j = vd_nn_model_sole_consumer(m, p->out[0]);
+        if (j < 0 || m->nodes[j].in[0] != p->out[0] || m->nodes[j].out[0] < 0)
+            continue;
+        vd_nn_act act = act_of(m, &m->nodes[j]);
+        if (act.kind) {
+            absorb(m, p, &m->nodes[j], act);
+            vd_nn_node_clear(&m->nodes[j]);
+        }
+    }
+}
+
+/* ---- Transpose pairs ---- */
+
+static void pass_transpose(vd_nn_model *m)
+{
+    for (int i = 0; i < m->n_nodes; i++) {
+        vd_nn_node *a = &m->nodes[i];
+        if (!is_op(a, "Transpose") || a->out[0] < 0)
+            continue;
+        int j = vd_nn_model_sole_consumer(m, a->out[0]);
+        if (j < 0 || !is_op(&m->nodes[j], "Transpose") || m->nodes[j].out[0] < 0)
+            continue;
+        const int64_t *pa, *pb;
+        int rank = vd_nn_attr_ints(a, "perm", &pa);
+        if (!rank || vd_nn_attr_ints(&m->nodes[j], "perm", &pb) != rank)
+            continue; /* default perms need the rank; leave them */
+        int identity = 1;
+        for (int k = 0; k < rank; k++)
+            identity &= pb[k] >= 0 && pb[k] < rank && pa[pb[k]] == k;
+        if (!identity)
+            continue;
+        vd_nn_model_replace_uses(m, m->nodes[j].out[0], a->in[0]);
+        vd_nn_node_clear(&m->nodes[j]);
+        vd_nn_node_clear(a);
+    }
+}
+
+/* ---- clean-up ---- */
+
+static void pass_dead(vd_nn_model *m)
+{
+    for (int i = m->n_nodes - 1; i >= 0; i--) {
+        vd_nn_node *n = &m->nodes[i];
+        int used = 0;
+        for (int o = 0; n->op && o < n->n_out && !used; o++)
+            used = n->out[o] >= 0 && vd_nn_model_uses(m, n->out[o]);
+        if (n->op && !used)
+            vd_nn_node_clear(n);
+    }
+}
+
+static int compact(vd_nn_model *m)
+{
+    int k = 0;
+    for (int i = 0; i < m->n_nodes; i++)
+        if (m->nodes[i].op)
+            m->nodes[k++] = m->nodes[i];
+    m->n_nodes = k;
+    for (int v = 0; v < m->n_values; v++)
+        m->values[v].producer = -1;
+    m->node_ops = calloc((size_t)k + 1, sizeof *m->node_ops);
+    if (!m->node_ops)
+        return VD_ENOMEM;
+    for (int i = 0; i < k; i++) {
+        vd_nn_node *n = &m->nodes[i];
+        for (int o = 0; o < n->n_out; o++)
+            if (n->out[o] >= 0)
+                m->values[n->out[o]].producer = i;
+        const char *act = n->act.kind ? vd_nn_act_name(n->act.kind) : "";
+        size_t len = strlen(n->op_type) + strlen(act) + 2;
+        if (!(m->node_ops[i] = malloc(len)))
+            return VD_ENOMEM;
+        snprintf(m->node_ops[i], len, "%s%s%s", n->op_type, *act ? "+" : "", act);
+    }
+    return VD_OK;
+}
+
+/* Constants nobody reads any more (pre-fold weights, BN params) are
+ * released; the rest is what sessions share. */
+static void weigh(vd_nn_model *m)
+{
+    m->weight_bytes = 0;
+    for (int v = 0; v < m->n_values; v++) {
+        vd_nn_value *val = &m->values[v];
+        if (!val->is_const)
+            continue;
+        if (vd_nn_model_uses(m, v))
+            m->weight_bytes += vd_tensor_nbytes(&val->t);
+        else
+            vd_tensor_free(&val->t);
+    }
+}
+
+int vd_nn_model_optimize(vd_nn_model *m, vd_error *err)
+{
+    m->n_params = 0;
+    for (int v = 0; v < m->n_values; v++)
+        if (m->values[v].is_const && m->values[v].t.data)
+            m->n_params += vd_tensor_numel(&m->values[v].t);
+    int rc = pass_fold(m, err);
+    if (!rc)
+        rc = pass_bn(m, err);
+    if (rc)
+        return rc;
+    pass_act(m);
+    pass_transpose(m);
+    pass_dead(m);
+    if (compact(m))
+        return vd_error_set(err, VD_ENOMEM, "out of memory");
+    weigh(m);
+    return VD_OK;
+}
