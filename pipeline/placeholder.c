@@ -1,1 +1,0 @@
-int vd_pipeline_placeholder;

@@ -1,0 +1,284 @@
+/* reader.h -- visiond's frame reader: the one contract of pipeline/reader.
+ *
+ * A vd_reader opens anything FFmpeg opens (file, file://, rtsp://, http(s)://
+ * incl. MJPEG over HTTP, /dev/videoN through libavdevice), decodes ONE
+ * selected stream (video or audio) and hands out its frames in presentation
+ * order, each with its pts in seconds (best-effort timestamp, the stream's
+ * own start kept, not rebased).
+ *
+ * Design choice a user must know: selection (time range, step, fps, count,
+ * keyframes, frame indices) lives HERE, not in the callers, so `visiond
+ * frames`, `visiond detect` and the daemon share exactly one semantics, and
+ * the reader can skip work for frames nobody will see: undelivered frames
+ * are never converted and, where the codec allows, never decoded
+ * (AVDISCARD_NONKEY in keyframes mode, AVDISCARD_NONREF for frames before an
+ * accurate seek target or between sparse samples).
+ *
+ * Threads: a reader is used by one thread at a time, except
+ * vd_reader_interrupt(), which any thread may call at any time. Readers
+ * share no state; there is no global initialisation to do.
+ *
+ * Every int-returning call returns 0 or a negative VD_E* code and fills
+ * *err (may be NULL) with a message naming the input and the reason. */
+#ifndef VD_READER_H
+#define VD_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vision/error.h"
+
+struct AVFrame;
+
+typedef struct vd_reader vd_reader;
+
+typedef enum vd_media {
+    VD_MEDIA_VIDEO = 0,
+    VD_MEDIA_AUDIO = 1,
+    VD_MEDIA_OTHER = 2, /* subtitles, data: listed by probe, never decoded */
+} vd_media;
+
+/* ---- opening ---------------------------------------------------------- */
+
+typedef struct vd_reader_opts {
+    vd_media media;     /* stream type to decode (default video) */
+    int stream;         /* absolute stream index, or -1 (default): FFmpeg's best
+                         * stream of type `media`. A stream of the wrong type is
+                         * VD_EINVAL. */
+    int threads;        /* decoder threads: 0 (default) = one per core, 1 = none */
+    int thread_type;    /* VD_THREAD_FRAME | VD_THREAD_SLICE (default both) */
+    double open_timeout; /* s, connect + probe; <= 0: none. Default 10. */
+    double read_timeout; /* s without a decoded frame => VD_ETIMEDOUT "no frames
+                          * for N s"; <= 0: none. Default 10. */
+    const char *rtsp_transport; /* "tcp" or "udp"; NULL: FFmpeg's default */
+    const char *format;  /* force the input format ("v4l2", "mjpeg", "mpegts");
+                          * NULL: probe */
+    const char *av_options; /* extra demuxer/protocol options,
+                             * "key=value:key=value" (e.g.
+                             * "analyzeduration=500000:probesize=65536"); NULL none */
+} vd_reader_opts;
+
+enum { VD_THREAD_FRAME = 1, VD_THREAD_SLICE = 2 };
+
+/* Fill *o with the defaults documented above. */
+void vd_reader_opts_init(vd_reader_opts *o);
+
+/* Open url and prepare the decoder of the selected stream. opts NULL = the
+ * defaults. On failure *r is NULL and the code says why: VD_ENOTFOUND (no
+ * such file / no stream of that type), VD_EFORMAT (unreadable or corrupt
+ * data), VD_EUNSUPPORTED (no decoder, unknown protocol), VD_EIO,
+ * VD_ETIMEDOUT (open_timeout hit), VD_EINVAL (bad option). */
+int vd_reader_open(vd_reader **r, const char *url, const vd_reader_opts *opts,
+                   vd_error *err);
+
+/* Close and free; *r becomes NULL. Safe on NULL and on *r == NULL. Frames
+ * obtained from the reader are invalid afterwards. Must not race with other
+ * calls on the same reader (use vd_reader_interrupt() to stop a blocked
+ * reader thread first). */
+void vd_reader_close(vd_reader **r);
+
+/* Make a blocked (or the next) open/read return VD_ECLOSED. The only call
+ * that is safe from another thread; idempotent; sticky (the reader stays
+ * interrupted). */
+void vd_reader_interrupt(vd_reader *r);
+
+/* ---- metadata --------------------------------------------------------- */
+
+typedef struct vd_stream_info {
+    int index;
+    vd_media type;
+    const char *codec;      /* "h264", "pcm_s16le", ... ("none" if unknown) */
+    int64_t bit_rate;       /* bit/s, 0 unknown */
+    double time_base;       /* seconds per pts tick */
+    int tb_num, tb_den;
+    double start_time;      /* s, NAN unknown */
+    double duration;        /* s, NAN unknown */
+    int64_t nb_frames;      /* container's claim, 0 unknown (may be wrong: the
+                             * frame index counts packets instead) */
+    /* video */
+    int width, height;
+    const char *pix_fmt;    /* "yuv420p", "none" unknown */
+    double avg_fps;         /* average frame rate, 0 unknown */
+    double real_fps;        /* r_frame_rate: lowest rate that represents all
+                             * timestamps exactly, 0 unknown */
+    /* audio */
+    int sample_rate, channels;
+    const char *sample_fmt; /* the decoder's native format ("fltp", "s16") */
+} vd_stream_info;
+
+typedef struct vd_format_info {
+    const char *format;     /* demuxer name, e.g. "mov,mp4,m4a,3gp,3g2,mj2" */
+    double duration;        /* s, NAN unknown (live) */
+    double start_time;      /* s, NAN unknown */
+    int64_t bit_rate;       /* bit/s, 0 unknown */
+    int nb_streams;
+    int selected_stream;    /* the stream this reader decodes */
+} vd_format_info;
+
+/* Strings point into the reader and live until vd_reader_close(). */
+void vd_reader_format_info(const vd_reader *r, vd_format_info *out);
+/* VD_ERANGE if i is not in [0, nb_streams). */
+int vd_reader_stream_info(const vd_reader *r, int i, vd_stream_info *out,
+                          vd_error *err);
+
+/* ---- frames ----------------------------------------------------------- */
+
+typedef struct vd_frame {
+    vd_media type;
+    double pts;        /* seconds: best_effort_timestamp * time_base; when the
+                        * stream has no timestamps, the previous pts plus one
+                        * frame duration (first: 0) */
+    int64_t pts_raw;   /* the same in stream time_base ticks */
+    int key;           /* 1 for a key frame */
+    int corrupt;       /* 1 if the decoder concealed damage in this frame */
+    int64_t index;     /* vd_reader_get(): the requested frame index;
+                        * otherwise -1 */
+    /* video: a zero-copy view of the decoder's AVFrame */
+    int width, height;
+    int format;        /* enum AVPixelFormat */
+    const char *pix_fmt;
+    uint8_t *data[4];
+    int linesize[4];
+    /* audio: samples as interleaved float32 (AV_SAMPLE_FMT_FLT), channel c of
+     * sample i at samples[i * channels + c], nominally in [-1, 1] */
+    int nb_samples, channels, sample_rate;
+    const float *samples;
+    const struct AVFrame *av; /* the native decoded frame */
+} vd_frame;
+
+/* The next selected frame into *f. Returns 0, VD_EOF when the selection or
+ * the stream is exhausted (and again on every later call), or an error:
+ * VD_ETIMEDOUT ("no frames for N s"), VD_ECLOSED (interrupted), VD_EIO.
+ * Damaged data does NOT end iteration: frames that decode are delivered and
+ * each failure is counted (see vd_reader_stats). Lifetime: everything *f
+ * points to is owned by the reader and valid until the next
+ * next/seek/select/get/close call on it; copy (av_frame_ref on f->av, or
+ * vd_reader_convert) what must live longer. */
+int vd_reader_next(vd_reader *r, vd_frame *f, vd_error *err);
+
+/* ---- seeking ---------------------------------------------------------- */
+
+enum {
+    VD_SEEK_ACCURATE = 0, /* first frame delivered = first with pts >= t */
+    VD_SEEK_KEYFRAME = 1, /* first frame = the keyframe at or before t (fast) */
+};
+
+/* Reposition. Accurate mode seeks the demuxer to the keyframe at or before
+ * t, checks where it landed (backing off further when it landed after t),
+ * flushes the decoder, and pre-rolls to t without converting -- and without
+ * decoding the non-reference frames before t. A t past the end is not an
+ * error: the next call returns VD_EOF. An active selection stays active
+ * (its counters restart). VD_EUNSUPPORTED if the input cannot seek and t
+ * lies behind the current position. */
+int vd_reader_seek(vd_reader *r, double t, int mode, vd_error *err);
+
+/* ---- selection -------------------------------------------------------- */
+
+typedef struct vd_reader_select {
+    double start;     /* s: first frame with pts >= start; NAN = from the
+                       * current position (stream start after open) */
+    double end;       /* s: stop before the first frame with pts >= end; NAN none */
+    int64_t step;     /* keep the 1st, (K+1)-th, ... frame of the range; 1 = all */
+    double fps;       /* > 0: first frame at or after each tick t0 + n/fps,
+                       * t0 = pts of the first frame kept by the filters before;
+                       * at most one frame per tick, empty ticks skipped */
+    int64_t count;    /* stop after this many delivered frames; 0 = no limit */
+    int keyframes;    /* deliver only key frames (only they are decoded) */
+} vd_reader_select;
+
+/* No selection: every frame from the current position. */
+void vd_reader_select_init(vd_reader_select *s);
+
+/* VD_EINVAL if s is inconsistent: start < 0, end <= start or <= 0,
+ * step < 1, fps < 0 or not finite, count < 0; the message names the field.
+ * Needs no reader, so a CLI can reject bad arguments before opening. */
+int vd_reader_select_check(const vd_reader_select *s, vd_error *err);
+
+/* Check s (as vd_reader_select_check, message prefixed with the input) and
+ * make vd_reader_next()
+ * deliver exactly the selected frames. The filters apply in this order:
+ * [start, end) -> keyframes -> step -> fps -> count. With a start, seeks
+ * accurately to it. On a seekable input with step > 1 or fps > 0, builds the
+ * frame index once to know which frames will be delivered and skips
+ * decoding the non-reference others. Replaces any earlier selection or
+ * vd_reader_get(). */
+int vd_reader_select_set(vd_reader *r, const vd_reader_select *s, vd_error *err);
+
+/* ---- frame index access ----------------------------------------------- */
+
+/* Number of frames of the selected stream, counted by scanning packets
+ * (demux only, once, cached): exact even when the container's nb_frames is
+ * wrong. Frame i is the i-th frame in presentation order. VD_EUNSUPPORTED
+ * for inputs that cannot seek (live) or carry no timestamps. */
+int vd_reader_frame_count(vd_reader *r, int64_t *n, vd_error *err);
+
+/* Make the next n calls of vd_reader_next() deliver frames indices[0..n-1],
+ * in the caller's order, with f->index set. Each distinct frame is decoded
+ * once even if indices repeat or are unsorted: the reader decodes in
+ * ascending order and keeps a reference to each frame that is requested
+ * again later, until its last use (memory: at most one decoded frame per
+ * distinct index still pending). The indices array is copied. VD_ERANGE
+ * (naming the index and the count) if any index is outside [0, count).
+ * After the n-th frame, vd_reader_next() returns VD_EOF. */
+int vd_reader_get(vd_reader *r, const int64_t *indices, size_t n, vd_error *err);
+
+/* ---- statistics and errors -------------------------------------------- */
+
+typedef struct vd_reader_stats {
+    int64_t packets;        /* packets of the stream read from the demuxer */
+    int64_t packets_skipped;/* sent with AVDISCARD_NONREF/NONKEY in force */
+    int64_t frames_decoded; /* frames the decoder produced */
+    int64_t frames_delivered;
+    int64_t frames_converted;
+    int64_t decode_errors;  /* packets the decoder rejected + frames with
+                             * concealed damage */
+    int64_t seeks;          /* demuxer seeks, incl. back-offs */
+    char last_error[VD_ERROR_MSG_MAX]; /* the latest decode error, "" if none */
+} vd_reader_stats;
+
+void vd_reader_stats_get(const vd_reader *r, vd_reader_stats *out);
+
+/* ---- conversion into caller memory ------------------------------------ */
+
+typedef enum vd_pixfmt {
+    VD_PIX_NATIVE = 0, /* no conversion (md5 of the native planes) */
+    VD_PIX_RGB24,      /* packed H*W*3 */
+    VD_PIX_BGR24,      /* packed H*W*3 */
+    VD_PIX_GRAY,       /* H*W, full range luma (gray) */
+    VD_PIX_RGBF32,     /* planar float32 [3,H,W], R,G,B planes, values in [0,1]
+                        * (= rgb24 / 255 exactly): one slot of [B,3,H,W] */
+} vd_pixfmt;
+
+typedef struct vd_convert {
+    vd_pixfmt fmt;
+    int width, height; /* 0 = the frame's own size */
+} vd_convert;
+
+/* "native", "rgb24", "bgr24", "gray", "rgbf32" <-> vd_pixfmt. parse returns
+ * VD_EINVAL for unknown names. */
+int vd_pixfmt_parse(const char *name, vd_pixfmt *out, vd_error *err);
+const char *vd_pixfmt_name(vd_pixfmt fmt);
+
+/* Bytes vd_reader_convert() writes for frame f, 0 for VD_PIX_NATIVE or a
+ * non-video frame. */
+size_t vd_convert_size(const vd_convert *c, const vd_frame *f);
+
+/* Convert video frame f (from this reader) with libswscale (bicubic, the
+ * ffmpeg CLI's default; the SwsContext is cached and rebuilt only when the
+ * input or output geometry changes) straight into dst, which has dst_size
+ * bytes (>= vd_convert_size()). E.g. dst = vd_tensor_slot(&batch, b).data
+ * of a float32 [B,3,H,W] batch with fmt VD_PIX_RGBF32 fills slot b with no
+ * extra copy. VD_EINVAL: native format, audio frame, dst too small. */
+int vd_reader_convert(vd_reader *r, const vd_frame *f, const vd_convert *c,
+                      void *dst, size_t dst_size, vd_error *err);
+
+/* Hex MD5 (33 bytes with NUL) of the frame's data packed without padding:
+ * the planes of a video frame as av_image_copy_to_buffer(align 1) lays them
+ * out -- the exact bytes `ffmpeg -f framemd5` hashes -- or the interleaved
+ * float samples of an audio frame (= framemd5 with -c:a pcm_f32le). */
+int vd_frame_md5(const vd_frame *f, char hex[33], vd_error *err);
+
+/* Hex MD5 of an arbitrary buffer (e.g. converted output). */
+void vd_md5_hex(const void *data, size_t n, char hex[33]);
+
+#endif
