@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# nn_bench.sh -- vision/nn (`visiond nn bench`) vs onnxruntime-node, side by side.
+#
+#   bench/nn_bench.sh [BUILD_DIR]      (default: build)
+#
+# Models: BlazeFace front 128x128 (from .deps; a copy with its batch-1
+# constants rewritten to 8 for batch 8), and the YOLOv8-like net of
+# tests/nn_ref/make_models.py at 320 and 640. Each (model, batch, threads)
+# is measured RUNS times (default 3), alternating visiond and onnxruntime
+# processes so both see the same machine load; each process does WARMUP
+# untimed and ITER timed inferences. The table shows the median over runs
+# of each process's p50 and p90 latency, and the largest peak RSS.
+# Also runs `visiond nn bench --profile` for the per-op split. Writes the
+# table to stdout and bench/results/nn.md (with OUT=path to write elsewhere).
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(dirname "$HERE")
+BUILD=${1:-$ROOT/build}
+VISIOND=${VISIOND:-$BUILD/daemon/visiond}
+PY=${VD_PYTHON:-/usr/bin/python3}
+RUNS=${RUNS:-3}
+ITER=${ITER:-10}
+WARMUP=${WARMUP:-2}
+OUT=${OUT:-$HERE/results/nn.md}
+WORK=$BUILD/bench/nn
+export ORT_NODE_PATH=${ORT_NODE_PATH:-$ROOT/.deps/npm/node_modules/onnxruntime-node}
+mkdir -p "$WORK" "$(dirname "$OUT")"
+[ -x "$VISIOND" ] || { echo "nn_bench.sh: no visiond at $VISIOND (build first)" >&2; exit 1; }
+
+# ---- models ----
+"$PY" "$ROOT/tests/nn_ref/make_models.py" "$WORK" --only yolov8n_like >/dev/null
+"$PY" "$ROOT/tests/nn_ref/make_models.py" "$WORK" --only yolov8n_like --size 640 >/dev/null
+BF=$ROOT/.deps/npm/blazeface/package/ONNX/face_detection_front_128x128_barracuda.onnx
+cp "$BF" "$WORK/blazeface_front.onnx"
+"$PY" - "$BF" "$WORK/blazeface_front_b8.onnx" 8 <<'EOF'
+# tf2onnx baked batch 1 into the input, Reshape and ConstantOfShape constants.
+import sys, numpy as np, onnx
+from onnx import numpy_helper
+m = onnx.load(sys.argv[1]); n = int(sys.argv[3])
+m.graph.input[0].type.tensor_type.shape.dim[0].dim_value = n
+for o in m.graph.output:
+    o.type.tensor_type.shape.dim[0].dim_value = n
+shape_inputs = {i for nd in m.graph.node if nd.op_type in ("Reshape", "ConstantOfShape")
+                for i in nd.input[-1:]}
+for k, t in enumerate(m.graph.initializer):
+    if t.name in shape_inputs:
+        a = numpy_helper.to_array(t).copy()
+        if a.ndim == 1 and a.size and a[0] == 1:
+            a[0] = n
+            m.graph.initializer[k].CopyFrom(numpy_helper.from_array(a, t.name))
+onnx.save(m, sys.argv[2])
+EOF
+
+# ---- measurements: one JSON object per line in $WORK/results.jsonl ----
+RES=$WORK/results.jsonl
+: > "$RES"
+measure() { # label model batch threads [model_for_batch]
+  local label=$1 model=$2 batch=$3 threads=$4 r
+  for r in $(seq "$RUNS"); do
+    "$VISIOND" nn bench "$model" --batch "$batch" --threads "$threads" \
+      --iterations "$ITER" --warmup "$WARMUP" |
+      "$PY" -c 'import json,sys; d=json.load(sys.stdin); d.update(rt="visiond",label=sys.argv[1]); print(json.dumps(d))' "$label" >> "$RES"
+    node "$HERE/ort_bench.js" "$model" --batch "$batch" --threads "$threads" \
+      --iterations "$ITER" --warmup "$WARMUP" |
+      "$PY" -c 'import json,sys; d=json.load(sys.stdin); d.update(rt="onnxruntime",label=sys.argv[1]); print(json.dumps(d))' "$label" >> "$RES"
+  done
+}
+for threads in 1 2; do
+  measure "BlazeFace 128" "$WORK/blazeface_front.onnx" 1 "$threads"
+  measure "BlazeFace 128" "$WORK/blazeface_front_b8.onnx" 8 "$threads"
+  for batch in 1 8; do
+    measure "YOLOv8-like 320" "$WORK/yolov8n_like.onnx" "$batch" "$threads"
+    measure "YOLOv8-like 640" "$WORK/yolov8n_like_640.onnx" "$batch" "$threads"
+  done
+done
+
+# ---- per-op profile of visiond ----
+PROF=$WORK/profile
+mkdir -p "$PROF"
+"$VISIOND" nn bench "$WORK/blazeface_front.onnx" --threads 1 --iterations "$ITER" --profile > "$PROF/blazeface.json"
+"$VISIOND" nn bench "$WORK/yolov8n_like.onnx" --threads 1 --iterations "$ITER" --profile > "$PROF/yolov8_320.json"
+"$VISIOND" nn bench "$WORK/yolov8n_like_640.onnx" --threads 1 --iterations 5 --profile > "$PROF/yolov8_640.json"
+
+# ---- report ----
+"$PY" - "$RES" "$PROF" "$OUT" "$RUNS" "$ITER" "$WARMUP" <<'EOF'
+import json, os, statistics, subprocess, sys
+res, prof, out, runs, iters, warm = sys.argv[1:7]
+rows = [json.loads(l) for l in open(res)]
+keys = []
+for r in rows:
+    k = (r["label"], r["batch"], r["threads"])
+    if k not in keys:
+        keys.append(k)
+def agg(k, rt):
+    rs = [r for r in rows if (r["label"], r["batch"], r["threads"]) == k and r["rt"] == rt]
+    return (statistics.median(r["p50_ms"] for r in rs), statistics.median(r["p90_ms"] for r in rs),
+            max(r["peak_rss_bytes"] for r in rs) / 2**20)
+lines = ["| model | batch | threads | visiond p50 ms | ORT p50 ms | p50 ratio (vd/ORT) | "
+         "visiond p90 ms | ORT p90 ms | visiond img/s | ORT img/s | visiond RSS MiB | ORT RSS MiB |",
+         "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+for k in keys:
+    v, o = agg(k, "visiond"), agg(k, "onnxruntime")
+    b = k[1]
+    lines.append(f"| {k[0]} | {b} | {k[2]} | {v[0]:.2f} | {o[0]:.2f} | **{v[0]/o[0]:.2f}** | "
+                 f"{v[1]:.2f} | {o[1]:.2f} | {b*1000/v[0]:.1f} | {b*1000/o[0]:.1f} | "
+                 f"{v[2]:.0f} | {o[2]:.0f} |")
+table = "\n".join(lines)
+def cpu():
+    for l in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
+        if l.startswith("Model name"):
+            return l.split(":", 1)[1].strip()
+    return "?"
+md = ["# vision/nn vs onnxruntime: latency and memory", "",
+      f"Machine: {cpu()}, {os.cpu_count()} cores (shared with other jobs while measured: "
+      "treat differences under ~15% as noise). onnxruntime-node 1.30 "
+      "(intraOpNumThreads=T, interOpNumThreads=1, sequential, graphOptimizationLevel all).", "",
+      f"Each cell: median over {runs} alternating runs (separate processes) of the per-process "
+      f"p50/p90 over {iters} timed inferences after {warm} warm-up ones. Ratio < 1: visiond is "
+      "faster. RSS: peak resident set of the whole process (node itself adds ~40 MiB to ORT's).", "",
+      table, "", "## Where visiond's time goes (`visiond nn bench --profile`, 1 thread, batch 1)", ""]
+for name in sorted(os.listdir(prof)):
+    d = json.load(open(os.path.join(prof, name)))
+    p = d.get("profile", {})
+    md += [f"### {name[:-5]} (mean {d['mean_ms']:.2f} ms; sum of node times {p.get('total_ms', 0):.2f} ms)", "",
+           "| op | nodes | ms/run | % |", "|---|---|---|---|"]
+    md += [f"| {r['op']} | {r['nodes']} | {r['ms']:.3f} | {r['percent']:.1f} |"
+           for r in p.get("by_op", [])[:12]]
+    md.append("")
+md += ["## Commands", "", "```", "bench/nn_bench.sh build   # RUNS=3 ITER=10 WARMUP=2 by default",
+       "visiond nn bench MODEL --batch B --threads T --iterations I --warmup W",
+       "node bench/ort_bench.js MODEL --batch B --threads T --iterations I --warmup W",
+       "visiond nn bench MODEL --threads 1 --profile", "```", ""]
+open(out, "w").write("\n".join(md))
+print(table)
+print(f"\nwritten to {out}")
+EOF

@@ -1,0 +1,22 @@
+# nn_models.cmake -- whole models through `visiond nn run` vs onnxruntime-node.
+# nn_models_generate builds the export-like graphs (tests/nn_ref/make_models.py,
+# seeded) into the build dir; each nn_model_* test then runs one model on the
+# same random .npy inputs in visiond and in onnxruntime and compares every
+# output within 1e-3 abs + 1e-3 rel (tests/nn_ref/check_models.py).
+find_program(VD_NODE node)
+set(VD_NN_MODELS_DIR ${CMAKE_BINARY_DIR}/tests/nn_models)
+set(VD_ORT_NODE_PATH ${VD_DEPS_DIR}/npm/node_modules/onnxruntime-node)
+
+add_test(NAME nn_models_generate
+  COMMAND ${VD_PYTHON} ${CMAKE_SOURCE_DIR}/tests/nn_ref/make_models.py ${VD_NN_MODELS_DIR})
+set_tests_properties(nn_models_generate PROPERTIES FIXTURES_SETUP nn_models TIMEOUT 120)
+
+foreach(m yolov5n_like yolov8n_like yolo11n_like resnet_like mobilenetv3_like ssdlite_like
+          act_gelu_mish blazeface_front blazeface_back)
+  add_test(NAME nn_model_${m}
+    COMMAND ${VD_PYTHON} ${CMAKE_SOURCE_DIR}/tests/nn_ref/check_models.py
+      --visiond $<TARGET_FILE:visiond> --node ${VD_NODE}
+      --models ${VD_NN_MODELS_DIR} --deps ${VD_DEPS_DIR} ${m})
+  set_tests_properties(nn_model_${m} PROPERTIES FIXTURES_REQUIRED nn_models TIMEOUT 300
+    ENVIRONMENT "ORT_NODE_PATH=${VD_ORT_NODE_PATH}")
+endforeach()

@@ -1,0 +1,447 @@
+"""make_models.py -- ONNX graphs with the structure of real exports, for
+comparing vision/nn with onnxruntime (tests/nn_models.cmake) and for the
+benchmark (bench/nn_bench.sh).
+
+No weights can be downloaded here, so each graph reproduces what the
+exporter emits -- node types, attributes, layout, the way heads decode --
+with small widths and seeded random weights:
+
+  yolov5n_like   ultralytics YOLOv5 v6+ (no Focus): Conv+BN+SiLU (Sigmoid, Mul),
+                 C3 blocks, SPPF (MaxPool), Resize nearest, Concat, Detect head
+                 with Shape-driven Reshape/Transpose, Sigmoid, Split, Pow grid
+                 decode -> [batch, N, 85]
+  yolov8n_like   ultralytics YOLOv8: C2f (Split), SPPF, DFL head (Softmax +
+                 1x1 Conv), dist2bbox -> [batch, 84, N]
+  yolo11n_like   YOLO11: C3k2 (C3k inside), C2PSA attention (MatMul, Softmax),
+                 depthwise cls head, DFL -> [batch, 84, N]
+  resnet_like    torchvision ResNet: BasicBlock + Bottleneck stages, MaxPool,
+                 GlobalAveragePool, Flatten, Gemm -> [batch, 1000]
+  mobilenetv3_like  torchvision MobileNetV3: depthwise convs, HardSwish, SE
+                 blocks (GlobalAveragePool and ReduceMean, HardSigmoid) -> [batch, 1000]
+  ssdlite_like   torchvision SSDlite: MobileNet-ish backbone, extra layers,
+                 depthwise-separable heads (Clip 0..6), Transpose/Reshape,
+                 Concat of boxes and scores, Softmax
+  act_gelu_mish  Gelu (opset 20) and Mish (opset 18), which the ONNX 1.12
+                 node tests do not cover
+
+Every input has a symbolic batch dim 'batch'; spatial size is 320 unless
+--size is given (640 for the benchmark's YOLO). The seed is fixed, so the
+files are the same on every run.
+
+usage: make_models.py OUTDIR [--size 320] [--only name,name]"""
+import argparse
+import os
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+
+class Graph:
+    """Accumulates nodes and initializers; names are generated."""
+
+    def __init__(self, seed):
+        self.rng = np.random.default_rng(seed)
+        self.nodes, self.inits, self.n = [], [], 0
+
+    def name(self, hint):
+        self.n += 1
+        return f"{hint}_{self.n}"
+
+    def const(self, arr, hint="c"):
+        name = self.name(hint)
+        self.inits.append(numpy_helper.from_array(np.asarray(arr), name))
+        return name
+
+    def op(self, op_type, inputs, n_out=1, **attrs):
+        outs = [self.name(op_type.lower()) for _ in range(n_out)]
+        self.nodes.append(helper.make_node(op_type, inputs, outs, name=self.name(op_type), **attrs))
+        return outs[0] if n_out == 1 else outs
+
+    # ---- layers as exporters emit them ----
+
+    def conv(self, x, cin, cout, k=1, s=1, p=None, g=1, bias=True, d=1):
+        p = k // 2 * d if p is None else p
+        fan_in = cin // g * k * k
+        w = self.rng.standard_normal((cout, cin // g, k, k)).astype(np.float32)
+        w *= np.sqrt(2.0 / fan_in) * 0.8
+        ins = [x, self.const(w, "w")]
+        if bias:
+            ins.append(self.const(self.rng.normal(0, 0.05, cout).astype(np.float32), "b"))
+        return self.op("Conv", ins, kernel_shape=[k, k], strides=[s, s], pads=[p, p, p, p],
+                       group=g, dilations=[d, d])
+
+    def bn(self, x, c):
+        r = self.rng
+        params = [r.uniform(0.6, 1.2, c), r.normal(0, 0.1, c), r.normal(0, 0.1, c),
+                  r.uniform(0.5, 1.5, c)]
+        return self.op("BatchNormalization", [x] + [self.const(p.astype(np.float32), "bn")
+                                                    for p in params], epsilon=1e-3)
+
+    def silu(self, x):
+        return self.op("Mul", [x, self.op("Sigmoid", [x])])
+
+    def conv_bn_act(self, x, cin, cout, k=1, s=1, g=1, act="silu"):
+        y = self.bn(self.conv(x, cin, cout, k, s, g=g, bias=False), cout)
+        if act == "silu":
+            return self.silu(y)
+        if act == "relu":
+            return self.op("Relu", [y])
+        if act == "hardswish":
+            return self.op("HardSwish", [y])
+        if act == "relu6":
+            return self.op("Clip", [y, self.const(np.float32(0)), self.const(np.float32(6))])
+        return y
+
+    def maxpool(self, x, k, s, p):
+        return self.op("MaxPool", [x], kernel_shape=[k, k], strides=[s, s], pads=[p] * 4)
+
+    def upsample2(self, x):
+        return self.op("Resize", [x, "", self.const(np.array([1, 1, 2, 2], np.float32), "scales")],
+                       mode="nearest", coordinate_transformation_mode="asymmetric",
+                       nearest_mode="floor")
+
+    def model(self, inputs, outputs, opset, producer):
+        g = helper.make_graph(self.nodes, producer, inputs, outputs, self.inits)
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)],
+                              producer_name=producer)
+        m.ir_version = 8
+        return m
+
+
+def io(name, shape):
+    return helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)
+
+
+# ---------------- ultralytics blocks ----------------
+
+def bottleneck(G, x, c, shortcut=True, k=(3, 3)):
+    y = G.conv_bn_act(G.conv_bn_act(x, c, c, k[0]), c, c, k[1])
+    return G.op("Add", [x, y]) if shortcut else y
+
+
+def c3(G, x, cin, cout, n=1, shortcut=True):
+    h = cout // 2
+    a = G.conv_bn_act(x, cin, h)
+    for _ in range(n):
+        a = bottleneck(G, a, h, shortcut, (1, 3))
+    b = G.conv_bn_act(x, cin, h)
+    return G.conv_bn_act(G.op("Concat", [a, b], axis=1), 2 * h, cout)
+
+
+def c2f(G, x, cin, cout, n=1, shortcut=True, inner=None):
+    h = cout // 2
+    y = G.conv_bn_act(x, cin, 2 * h)
+    parts = list(G.op("Split", [y, G.const(np.array([h, h], np.int64))], n_out=2, axis=1))
+    for _ in range(n):
+        parts.append(inner(parts[-1]) if inner else bottleneck(G, parts[-1], h, shortcut))
+    return G.conv_bn_act(G.op("Concat", parts, axis=1), (2 + n) * h, cout)
+
+
+def c3k2(G, x, cin, cout, c3k=False):
+    h = cout // 2
+    inner = (lambda t: c3(G, t, h, h, n=2)) if c3k else None
+    return c2f(G, x, cin, cout, 1, True, inner)
+
+
+def sppf(G, x, cin, cout):
+    h = cin // 2
+    y = [G.conv_bn_act(x, cin, h)]
+    for _ in range(3):
+        y.append(G.maxpool(y[-1], 5, 1, 2))
+    return G.conv_bn_act(G.op("Concat", y, axis=1), 4 * h, cout)
+
+
+def c2psa(G, x, c):
+    """YOLO11's position-sensitive attention, one head."""
+    h = c // 2
+    y = G.conv_bn_act(x, c, 2 * h)
+    a, b = G.op("Split", [y, G.const(np.array([h, h], np.int64))], n_out=2, axis=1)
+    kd = h // 2
+    qkv = G.conv_bn_act(b, h, h + 2 * kd, act=None)
+    flat = G.op("Reshape", [qkv, G.const(np.array([0, h + 2 * kd, -1], np.int64))])
+    q, k, v = G.op("Split", [flat, G.const(np.array([kd, kd, h], np.int64))], n_out=3, axis=1)
+    att = G.op("MatMul", [G.op("Transpose", [q], perm=[0, 2, 1]), k])
+    att = G.op("Softmax", [G.op("Mul", [att, G.const(np.float32(kd ** -0.5))])], axis=-1)
+    o = G.op("MatMul", [v, G.op("Transpose", [att], perm=[0, 2, 1])])
+    o = G.op("Reshape", [o, G.op("Shape", [b])])
+    pe = G.conv_bn_act(G.op("Reshape", [v, G.op("Shape", [b])]), h, h, 3, g=h, act=None)
+    o = G.conv_bn_act(G.op("Add", [o, pe]), h, h, act=None)
+    b = G.op("Add", [b, o])
+    ffn = G.conv_bn_act(G.conv_bn_act(b, h, 2 * h), 2 * h, h, act=None)
+    b = G.op("Add", [b, ffn])
+    return G.conv_bn_act(G.op("Concat", [a, b], axis=1), 2 * h, c)
+
+
+def backbone_neck(G, x, w, block):
+    """P3/P4/P5 features of the ultralytics backbone + PAN neck."""
+    x = G.conv_bn_act(x, 3, w, 3, 2)           # P1/2 (v6+: 6x6 s2 replaced Focus; 3x3 here)
+    x = G.conv_bn_act(x, w, 2 * w, 3, 2)       # P2/4
+    x = block(x, 2 * w, 2 * w)
+    x = G.conv_bn_act(x, 2 * w, 4 * w, 3, 2)   # P3/8
+    p3 = block(x, 4 * w, 4 * w)
+    x = G.conv_bn_act(p3, 4 * w, 8 * w, 3, 2)  # P4/16
+    p4 = block(x, 8 * w, 8 * w)
+    x = G.conv_bn_act(p4, 8 * w, 8 * w, 3, 2)  # P5/32
+    p5 = sppf(G, block(x, 8 * w, 8 * w), 8 * w, 8 * w)
+    # top-down
+    u = G.op("Concat", [G.upsample2(p5), p4], axis=1)
+    n4 = block(u, 16 * w, 8 * w)
+    u = G.op("Concat", [G.upsample2(n4), p3], axis=1)
+    o3 = block(u, 12 * w, 4 * w)
+    # bottom-up
+    d = G.op("Concat", [G.conv_bn_act(o3, 4 * w, 4 * w, 3, 2), n4], axis=1)
+    o4 = block(d, 12 * w, 8 * w)
+    d = G.op("Concat", [G.conv_bn_act(o4, 8 * w, 8 * w, 3, 2), p5], axis=1)
+    o5 = block(d, 16 * w, 8 * w)
+    return [(o3, 4 * w, 8), (o4, 8 * w, 16), (o5, 8 * w, 32)]
+
+
+def yolov5(size, nc=80, w=8):
+    G = Graph(5)
+    feats = backbone_neck(G, "images", w, lambda x, ci, co: c3(G, x, ci, co))
+    anchors = np.array([[10, 13, 16, 30, 33, 23], [30, 61, 62, 45, 59, 119],
+                        [116, 90, 156, 198, 373, 326]], np.float32).reshape(3, 3, 2)
+    no, outs = nc + 5, []
+    for i, (f, c, stride) in enumerate(feats):
+        ny = nx = size // stride
+        y = G.conv(f, c, 3 * no, 1)
+        # dynamic-batch export: bs, _, ny, nx = x.shape; x.view(bs, 3, 85, ny, nx)
+        bs = G.op("Unsqueeze", [G.op("Gather", [G.op("Shape", [y]),
+                                                G.const(np.int64(0))], axis=0),
+                                G.const(np.array([0], np.int64))])
+        shp = G.op("Concat", [bs, G.const(np.array([3, no, ny, nx], np.int64))], axis=0)
+        y = G.op("Transpose", [G.op("Reshape", [y, shp])], perm=[0, 1, 3, 4, 2])
+        y = G.op("Sigmoid", [y])
+        xy, wh, conf = G.op("Split", [y, G.const(np.array([2, 2, nc + 1], np.int64))],
+                            n_out=3, axis=4)
+        gy, gx = np.meshgrid(np.arange(ny), np.arange(nx), indexing="ij")
+        grid = (np.stack((gx, gy), 2).reshape(1, 1, ny, nx, 2) - 0.5).astype(np.float32)
+        grid = np.broadcast_to(grid, (1, 3, ny, nx, 2)).copy()
+        ag = np.broadcast_to(anchors[i].reshape(1, 3, 1, 1, 2), (1, 3, ny, nx, 2)).copy()
+        two = G.const(np.float32(2))
+        xy = G.op("Mul", [G.op("Add", [G.op("Mul", [xy, two]), G.const(grid, "grid")]),
+                          G.const(np.float32(stride))])
+        wh = G.op("Mul", [G.op("Pow", [G.op("Mul", [wh, two]), two]), G.const(ag, "anchor_grid")])
+        y = G.op("Concat", [xy, wh, conf], axis=4)
+        outs.append(G.op("Reshape", [y, G.op("Concat", [bs, G.const(np.array([-1, no], np.int64))],
+                                             axis=0)]))
+    out = G.op("Concat", outs, axis=1)
+    G.nodes[-1].output[0] = "output0"
+    n = 3 * sum((size // s) ** 2 for s in (8, 16, 32))
+    return G.model([io("images", ["batch", 3, size, size])], [io("output0", ["batch", n, no])],
+                   13, "pytorch-yolov5-like")
+
+
+def dfl_head(G, feats, size, nc, dw_cls):
+    reg = 16
+    no = nc + 4 * reg
+    cat = []
+    for f, c, _ in feats:
+        c2, c3_ = max(16, c // 4, 4 * reg), max(c, min(nc, 100))
+        box = G.conv(G.conv_bn_act(G.conv_bn_act(f, c, c2, 3), c2, c2, 3), c2, 4 * reg)
+        if dw_cls:  # YOLO11: DWConv + Conv pairs
+            h = G.conv_bn_act(G.conv_bn_act(f, c, c, 3, g=c), c, c3_)
+            h = G.conv_bn_act(G.conv_bn_act(h, c3_, c3_, 3, g=c3_), c3_, c3_)
+        else:
+            h = G.conv_bn_act(G.conv_bn_act(f, c, c3_, 3), c3_, c3_, 3)
+        cls = G.conv(h, c3_, nc)
+        y = G.op("Concat", [box, cls], axis=1)
+        cat.append(G.op("Reshape", [y, G.const(np.array([0, no, -1], np.int64))]))
+    x = G.op("Concat", cat, axis=2)
+    box, cls = G.op("Split", [x, G.const(np.array([4 * reg, nc], np.int64))], n_out=2, axis=1)
+    # DFL: view(b, 4, 16, a).transpose(2, 1).softmax(1) -> 1x1 conv with weights 0..15
+    b = G.op("Reshape", [box, G.const(np.array([0, 4, reg, -1], np.int64))])
+    b = G.op("Softmax", [G.op("Transpose", [b], perm=[0, 2, 1, 3])], axis=1)
+    w = G.const(np.arange(reg, dtype=np.float32).reshape(1, reg, 1, 1), "dfl")
+    b = G.op("Reshape", [G.op("Conv", [b, w], kernel_shape=[1, 1]),
+                         G.const(np.array([0, 4, -1], np.int64))])
+    # dist2bbox(xywh) * strides
+    anchors, strides = [], []
+    for s in (8, 16, 32):
+        n = size // s
+        gy, gx = np.meshgrid(np.arange(n) + 0.5, np.arange(n) + 0.5, indexing="ij")
+        anchors.append(np.stack((gx.ravel(), gy.ravel())))
+        strides.append(np.full(n * n, s))
+    anc = G.const(np.concatenate(anchors, 1)[None].astype(np.float32), "anchors")
+    st = G.const(np.concatenate(strides)[None, None].astype(np.float32), "strides")
+    lt, rb = G.op("Split", [b, G.const(np.array([2, 2], np.int64))], n_out=2, axis=1)
+    x1y1, x2y2 = G.op("Sub", [anc, lt]), G.op("Add", [anc, rb])
+    cxy = G.op("Div", [G.op("Add", [x1y1, x2y2]), G.const(np.float32(2))])
+    wh = G.op("Sub", [x2y2, x1y1])
+    dbox = G.op("Mul", [G.op("Concat", [cxy, wh], axis=1), st])
+    out = G.op("Concat", [dbox, G.op("Sigmoid", [cls])], axis=1)
+    G.nodes[-1].output[0] = "output0"
+    return "output0"
+
+
+def yolov8(size, nc=80, w=8):
+    G = Graph(8)
+    feats = backbone_neck(G, "images", w, lambda x, ci, co: c2f(G, x, ci, co))
+    dfl_head(G, feats, size, nc, False)
+    n = sum((size // s) ** 2 for s in (8, 16, 32))
+    return G.model([io("images", ["batch", 3, size, size])], [io("output0", ["batch", 4 + nc, n])],
+                   17, "pytorch-yolov8-like")
+
+
+def yolo11(size, nc=80, w=8):
+    G = Graph(11)
+    deep = {"n": 0}
+
+    def block(x, ci, co):
+        deep["n"] += 1
+        y = c3k2(G, x, ci, co, c3k=deep["n"] in (4, 5))
+        return c2psa(G, y, co) if deep["n"] == 5 else y  # C2PSA after the P5 block
+    feats = backbone_neck(G, "images", w, block)
+    dfl_head(G, feats, size, nc, True)
+    n = sum((size // s) ** 2 for s in (8, 16, 32))
+    return G.model([io("images", ["batch", 3, size, size])], [io("output0", ["batch", 4 + nc, n])],
+                   17, "pytorch-yolo11-like")
+
+
+# ---------------- torchvision ----------------
+
+def resnet(size, w=8):
+    G = Graph(18)
+    x = G.conv_bn_act("input", 3, w, 7, 2, act="relu")
+    x = G.maxpool(x, 3, 2, 1)
+    c = w
+    for stage, (cout, stride) in enumerate([(w, 1), (2 * w, 2), (4 * w, 2), (8 * w, 2)]):
+        if stage < 2:  # BasicBlock (resnet18/34)
+            y = G.conv_bn_act(x, c, cout, 3, stride, act="relu")
+            y = G.bn(G.conv(y, cout, cout, 3, bias=False), cout)
+            sc = x if stride == 1 and c == cout else G.bn(G.conv(x, c, cout, 1, stride, 0,
+                                                                 bias=False), cout)
+            x, c = G.op("Relu", [G.op("Add", [y, sc])]), cout
+        else:  # Bottleneck (resnet50+), expansion 4
+            mid, out = cout // 2, cout * 2
+            y = G.conv_bn_act(x, c, mid, 1, act="relu")
+            y = G.conv_bn_act(y, mid, mid, 3, stride, act="relu")
+            y = G.bn(G.conv(y, mid, out, 1, bias=False), out)
+            sc = G.bn(G.conv(x, c, out, 1, stride, 0, bias=False), out)
+            x, c = G.op("Relu", [G.op("Add", [y, sc])]), out
+    x = G.op("Flatten", [G.op("GlobalAveragePool", [x])], axis=1)
+    wfc = G.const((G.rng.standard_normal((1000, c)) / np.sqrt(c)).astype(np.float32), "fc")
+    G.op("Gemm", [x, wfc, G.const(np.zeros(1000, np.float32))], transB=1)
+    G.nodes[-1].output[0] = "logits"
+    return G.model([io("input", ["batch", 3, size, size])], [io("logits", ["batch", 1000])],
+                   11, "pytorch-resnet-like")
+
+
+def inverted_residual(G, x, cin, exp, cout, k, stride, se, act, se_reduce="gap"):
+    y = x if exp == cin else G.conv_bn_act(x, cin, exp, 1, act=act)
+    y = G.conv_bn_act(y, exp, exp, k, stride, g=exp, act=act)
+    if se:
+        sq = max(8, exp // 4)
+        if se_reduce == "gap":
+            s = G.op("GlobalAveragePool", [y])
+        else:  # torch's adaptive_avg_pool exported as ReduceMean at some opsets
+            s = G.op("ReduceMean", [y], axes=[2, 3], keepdims=1)
+        s = G.op("Relu", [G.conv(s, exp, sq, 1)])
+        s = G.op("HardSigmoid", [G.conv(s, sq, exp, 1)], alpha=1.0 / 6, beta=0.5)
+        y = G.op("Mul", [s, y])
+    y = G.conv_bn_act(y, exp, cout, 1, act=None)
+    return G.op("Add", [x, y]) if stride == 1 and cin == cout else y
+
+
+MBV3_CFG = [  # k, exp, out, se, act, stride (mobilenet_v3_small, widths halved)
+    (3, 16, 8, True, "relu", 2), (3, 36, 12, False, "relu", 2), (3, 44, 12, False, "relu", 1),
+    (5, 48, 20, True, "hardswish", 2), (5, 120, 20, True, "hardswish", 1),
+    (5, 60, 24, True, "hardswish", 1), (5, 72, 48, True, "hardswish", 2),
+    (5, 144, 48, True, "hardswish", 1)]
+
+
+def mobilenet_body(G, x, collect=None):
+    x = G.conv_bn_act(x, 3, 8, 3, 2, act="hardswish")
+    c = 8
+    for i, (k, e, o, se, act, s) in enumerate(MBV3_CFG):
+        x = inverted_residual(G, x, c, e, o, k, s, se, act, "mean" if i % 2 else "gap")
+        c = o
+        if collect is not None:
+            collect.append((x, c))
+    return x, c
+
+
+def mobilenetv3(size):
+    G = Graph(3)
+    x, c = mobilenet_body(G, "input")
+    x = G.conv_bn_act(x, c, 288, 1, act="hardswish")
+    x = G.op("Flatten", [G.op("GlobalAveragePool", [x])], axis=1)
+    w1 = G.const((G.rng.standard_normal((512, 288)) / np.sqrt(288)).astype(np.float32), "fc1")
+    x = G.op("HardSwish", [G.op("Gemm", [x, w1, G.const(np.zeros(512, np.float32))], transB=1)])
+    w2 = G.const((G.rng.standard_normal((1000, 512)) / np.sqrt(512)).astype(np.float32), "fc2")
+    G.op("Gemm", [x, w2, G.const(np.full(1000, 0.01, np.float32))], transB=1)
+    G.nodes[-1].output[0] = "logits"
+    return G.model([io("input", ["batch", 3, size, size])], [io("logits", ["batch", 1000])],
+                   14, "pytorch-mobilenetv3-like")
+
+
+def ssdlite(size, nc=21, anchors=6):
+    G = Graph(21)
+    feats = []
+    mobilenet_body(G, "images", feats)
+    f1, c1 = feats[5]      # stride 16
+    f2, c2 = feats[-1]     # stride 32
+    maps = [(f1, c1), (f2, c2)]
+    x, c = f2, c2
+    for cout in (64, 32):  # extra layers: 1x1 reduce, 3x3 s2 depthwise, 1x1 expand
+        y = G.conv_bn_act(x, c, cout // 2, 1, act="relu6")
+        y = G.conv_bn_act(y, cout // 2, cout // 2, 3, 2, g=cout // 2, act="relu6")
+        x, c = G.conv_bn_act(y, cout // 2, cout, 1, act="relu6"), cout
+        maps.append((x, c))
+    boxes, scores = [], []
+    for f, ch in maps:
+        for out, per in ((boxes, 4), (scores, nc)):
+            h = G.conv_bn_act(f, ch, ch, 3, 1, g=ch, act="relu6")
+            h = G.conv(h, ch, anchors * per, 1)
+            h = G.op("Transpose", [h], perm=[0, 2, 3, 1])
+            out.append(G.op("Reshape", [h, G.const(np.array([0, -1, per], np.int64))]))
+    G.op("Concat", boxes, axis=1)
+    G.nodes[-1].output[0] = "boxes"
+    G.op("Softmax", [G.op("Concat", scores, axis=1)], axis=-1)
+    G.nodes[-1].output[0] = "scores"
+    n = anchors * sum(s * s for s in (size // 16, size // 32, -(-size // 64), -(-size // 128)))
+    return G.model([io("images", ["batch", 3, size, size])],
+                   [io("boxes", ["batch", n, 4]), io("scores", ["batch", n, nc])],
+                   14, "pytorch-ssdlite-like")
+
+
+def act_gelu_mish(size):
+    G = Graph(20)
+    g = G.op("Gelu", ["x"])
+    G.nodes[-1].output[0] = "gelu"
+    G.op("Gelu", ["x"], approximate="tanh")
+    G.nodes[-1].output[0] = "gelu_tanh"
+    G.op("Mish", ["x"])
+    G.nodes[-1].output[0] = "mish"
+    del g
+    return G.model([io("x", ["batch", 3, 17, 19])],
+                   [io("gelu", ["batch", 3, 17, 19]), io("gelu_tanh", ["batch", 3, 17, 19]),
+                    io("mish", ["batch", 3, 17, 19])], 20, "gelu-mish")
+
+
+MODELS = {"yolov5n_like": yolov5, "yolov8n_like": yolov8, "yolo11n_like": yolo11,
+          "resnet_like": resnet, "mobilenetv3_like": mobilenetv3, "ssdlite_like": ssdlite,
+          "act_gelu_mish": act_gelu_mish}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("outdir")
+    ap.add_argument("--size", type=int, default=320)
+    ap.add_argument("--only", default="")
+    a = ap.parse_args()
+    os.makedirs(a.outdir, exist_ok=True)
+    for name, fn in MODELS.items():
+        if a.only and name not in a.only.split(","):
+            continue
+        m = fn(a.size)
+        if name != "act_gelu_mish":  # onnx 1.12 knows neither Gelu nor Mish
+            onnx.checker.check_model(m, full_check=True)
+        suffix = "" if a.size == 320 else f"_{a.size}"
+        onnx.save(m, os.path.join(a.outdir, f"{name}{suffix}.onnx"))
+        print(os.path.join(a.outdir, f"{name}{suffix}.onnx"))
+
+
+if __name__ == "__main__":
+    main()
