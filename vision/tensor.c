@@ -41,11 +41,14 @@ size_t vd_tensor_nbytes(const vd_tensor *t)
 void vd_tensor_view(vd_tensor *t, vd_dtype dt, int ndim, const int64_t *shape,
                     void *data)
 {
+    int64_t dims[VD_TENSOR_MAX_DIMS]; /* shape may point into *t itself */
+    for (int i = 0; i < ndim && i < VD_TENSOR_MAX_DIMS; i++)
+        dims[i] = shape[i];
     memset(t, 0, sizeof *t);
     t->dtype = dt;
     t->ndim = ndim;
     for (int i = 0; i < ndim && i < VD_TENSOR_MAX_DIMS; i++)
-        t->shape[i] = shape[i];
+        t->shape[i] = dims[i];
     t->data = data;
 }
 

@@ -576,6 +576,12 @@ static int lower_builtin(load *L, int i)
             return vd_error_set(L->err, VD_EFORMAT, "needs an input and an output");
         if (n->n_out > 1 && n->out[1] >= 0 && vd_nn_model_uses(m, n->out[1]))
             return vd_error_set(L->err, VD_EUNSUPPORTED, "the mask output is not supported");
+        if (n->n_in > 2 && n->in[2] >= 0) {
+            const vd_nn_value *tm = &m->values[n->in[2]];
+            if (!tm->is_const || vd_tensor_numel(&tm->t) != 1 || vd_nn_tensor_get_i64(&tm->t, 0))
+                return vd_error_set(L->err, VD_EUNSUPPORTED,
+                                    "training_mode must be a constant false (inference only)");
+        }
         if (n->out[0] >= 0)
             vd_nn_model_replace_uses(m, n->out[0], n->in[0]);
     }

@@ -252,11 +252,19 @@ static int plan_node(vd_nn_session *s, int i, vd_error *err)
     if (shape_only(n) && n->n_in == 1 && n->in[0] >= 0 && n->n_out == 1 && n->out[0] >= 0)
         return eval_shape_op(s, i, err);
     int rc = n->op->infer(n, in, out, err);
-    if (rc)
-        return rc;
     int dynamic = n->op->flags & VD_NN_OP_DYNAMIC;
-    if (!dynamic && (rc = check_inferred(out, n->n_out, err)))
+    if (rc == VD_EUNSUPPORTED && !all_known) {
+        /* The shape depends on a graph input's data (a Reshape whose
+         * shape is an input): infer again at run time, with the data. */
+        dynamic = 1;
+        rc = VD_OK;
+        for (int o = 0; o < n->n_out; o++)
+            memset(out[o], 0, sizeof *out[o]);
+    } else if (rc) {
         return rc;
+    } else if (!dynamic && (rc = check_inferred(out, n->n_out, err))) {
+        return rc;
+    }
     if (all_known)
         return eval_known(s, i, err);
     for (int o = 0; o < n->n_out; o++)

@@ -1,10 +1,12 @@
-/* shape_util.c -- shape arithmetic shared by kernel families. */
+/* shape_util.c -- shape arithmetic shared by kernel families. Outputs may
+ * alias inputs (broadcasting into an accumulator is the common use). */
 #include "graph.h"
 
 int vd_nn_broadcast_shape(const vd_tensor *a, const vd_tensor *b, int *ndim,
                           int64_t *shape, vd_error *err)
 {
     int nd = a->ndim > b->ndim ? a->ndim : b->ndim;
+    int64_t res[VD_TENSOR_MAX_DIMS]; /* out may alias a->shape or b->shape */
     for (int i = 0; i < nd; i++) {
         int ia = a->ndim - nd + i, ib = b->ndim - nd + i;
         int64_t da = ia >= 0 ? a->shape[ia] : 1, db = ib >= 0 ? b->shape[ib] : 1;
@@ -14,8 +16,10 @@ int vd_nn_broadcast_shape(const vd_tensor *a, const vd_tensor *b, int *ndim,
                                 vd_tensor_shape_str(a, sa, sizeof sa),
                                 vd_tensor_shape_str(b, sb, sizeof sb));
         }
-        shape[i] = da == 1 ? db : da;
+        res[i] = da == 1 ? db : da;
     }
+    for (int i = 0; i < nd; i++)
+        shape[i] = res[i];
     *ndim = nd;
     return VD_OK;
 }
