@@ -7,12 +7,21 @@ primary_op is the op the test is about: the only op of a one-node graph,
 else the ONNX op whose name the test name starts with (test_reduce_mean_...
 -> ReduceMean, for *_expanded function tests), else the first node's op.
 domains lists the non-default domains used (ai.onnx.ml, ...), '-' if none.
+With --freeze DIR it also writes, for every test with integer graph inputs,
+a variant per test_data_set_N in DIR/<test>@N/ (node-test layout) where those
+inputs are initializers holding the data set's values. vision/nn needs shape
+operands (Reshape's shape, Pad's pads, reduce axes...) at plan time, as every
+exported model has them; the node tests feed them as inputs. The conformance
+suite runs the variant only when the original is refused for that reason,
+and reports such passes separately.
 Run with Debian's python3 (python3-onnx)."""
 import os
 import sys
 
 import onnx
-from onnx import defs
+from onnx import TensorProto, defs
+
+INT_TYPES = (TensorProto.INT64, TensorProto.INT32)
 
 
 # Test-name prefixes that are abbreviations of the op they test.
@@ -24,7 +33,41 @@ def squash(s):
     return s.replace("_", "").lower()
 
 
-def main(root):
+def freeze(root, test, m, out):
+    """Variants of test with its integer inputs turned into initializers."""
+    inputs = [i for i in m.graph.input if i.name not in {t.name for t in m.graph.initializer}]
+    if not any(i.type.tensor_type.elem_type in INT_TYPES for i in inputs):
+        return
+    tdir = os.path.join(root, test)
+    for ds in sorted(d for d in os.listdir(tdir) if d.startswith("test_data_set_")):
+        n = ds[len("test_data_set_"):]
+        dst = os.path.join(out, f"{test}@{n}")
+        os.makedirs(os.path.join(dst, "test_data_set_0"), exist_ok=True)
+        v = onnx.ModelProto()
+        v.CopyFrom(m)
+        del v.graph.input[:]
+        k = 0
+        for i, inp in enumerate(inputs):
+            pb = os.path.join(tdir, ds, f"input_{i}.pb")
+            if inp.type.tensor_type.elem_type in INT_TYPES and os.path.exists(pb):
+                t = onnx.TensorProto()
+                t.ParseFromString(open(pb, "rb").read())
+                t.name = inp.name
+                v.graph.initializer.append(t)
+            else:
+                v.graph.input.append(inp)
+                if os.path.exists(pb):
+                    data = open(pb, "rb").read()
+                    open(os.path.join(dst, "test_data_set_0", f"input_{k}.pb"), "wb").write(data)
+                k += 1
+        for f in os.listdir(os.path.join(tdir, ds)):
+            if f.startswith("output_"):
+                data = open(os.path.join(tdir, ds, f), "rb").read()
+                open(os.path.join(dst, "test_data_set_0", f), "wb").write(data)
+        onnx.save(v, os.path.join(dst, "model.onnx"))
+
+
+def main(root, frozen=None):
     names = sorted({s.name for s in defs.get_all_schemas_with_history()}, key=len, reverse=True)
     for test in sorted(os.listdir(root)):
         path = os.path.join(root, test, "model.onnx")
@@ -45,8 +88,10 @@ def main(root):
             alias = next((v for k, v in ALIASES.items() if test.startswith("test_" + k + "_")), None)
             primary = alias or next((n for n in names if key.startswith(n.lower())),
                                     uniq[0] if uniq else "-")
+        if frozen:
+            freeze(root, test, m, frozen)
         print("\t".join([test, str(opset), primary, ",".join(domains) or "-", ",".join(uniq) or "-"]))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[3] if len(sys.argv) > 3 and sys.argv[2] == "--freeze" else None)
