@@ -84,7 +84,10 @@ static void geom_dim(const vd_nn_window *w, vd_nn_window_kind kind, int i, int n
         if (w->nos || same) {
             int64_t target = w->nos ? w->oshape[i] : in * s;
             int64_t total = s * (in - 1) + opad + dk - target;
-            pb = w->autopad == VD_NN_PAD_SAME_UPPER ? total / 2 : total - total / 2;
+            /* floor(total / 2): a negative total (an output_shape past the
+             * natural size) extends the tail, as onnxruntime does */
+            int64_t half = total >= 0 ? total / 2 : -((1 - total) / 2);
+            pb = w->autopad == VD_NN_PAD_SAME_UPPER ? half : total - half;
             pe = total - pb;
         } else if (w->autopad == VD_NN_PAD_VALID) {
             pb = pe = 0;
@@ -162,9 +165,8 @@ int vd_nn_window_geom(const vd_nn_window *w, vd_nn_window_kind kind, int nsp,
     return VD_OK;
 }
 
-/* i in [lo, hi) within [0, n) such that 0 <= i*s + off < limit. */
-static void tap_range(int64_t off, int64_t s, int64_t n, int64_t limit, int64_t *lo,
-                      int64_t *hi)
+void vd_nn_tap_range(int64_t off, int64_t s, int64_t n, int64_t limit, int64_t *lo,
+                     int64_t *hi)
 {
     int64_t l = off >= 0 ? 0 : (-off + s - 1) / s;
     int64_t h = limit - off <= 0 ? 0 : (limit - off - 1) / s + 1;
@@ -326,7 +328,7 @@ static void dw_row(const vd_nn_geom *g, float *yrow, const float *xrow, const fl
     int64_t lo = 0, hi = OW;
     for (int64_t k = 0; k < K; k++) {
         int64_t l, h;
-        tap_range(k * dl - g->pb[2], s, OW, W, &l, &h);
+        vd_nn_tap_range(k * dl - g->pb[2], s, OW, W, &l, &h);
         lo = l > lo ? l : lo;
         hi = h < hi ? h : hi;
     }
@@ -394,7 +396,7 @@ static void im2col_row(const vd_nn_geom *g, const float *xc, const int64_t *kk,
     int64_t OW = g->out[2], OH = g->out[1], W = g->in[2];
     int64_t ow = p0 % OW, oh = p0 / OW % OH, od = p0 / (OW * OH);
     int64_t s = g->s[2], off = kk[2] * g->d[2] - g->pb[2], lo, hi;
-    tap_range(off, s, OW, W, &lo, &hi);
+    vd_nn_tap_range(off, s, OW, W, &lo, &hi);
     for (int64_t p = p0; p < p1;) {
         int64_t run = OW - ow < p1 - p ? OW - ow : p1 - p;
         int64_t id = od * g->s[0] - g->pb[0] + kk[0] * g->d[0];
@@ -520,7 +522,7 @@ static void col2im_channel(const vd_nn_geom *g, const float *col, int64_t tc,
         int64_t kk[3], lo, hi;
         tap_unravel(g, kidx, kk);
         int64_t off = kk[2] * g->d[2] - g->pb[2], s = g->s[2];
-        tap_range(off, s, W, OW, &lo, &hi);
+        vd_nn_tap_range(off, s, W, OW, &lo, &hi);
         const float *src = col + kidx * tc;
         int64_t iw = p0 % W, ih = p0 / W % H, id = p0 / (W * H);
         for (int64_t p = p0; p < p1;) {

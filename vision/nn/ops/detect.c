@@ -1,6 +1,362 @@
-/* detect.c -- kernel family "detect" (being written; see graph.h for the op contract). */
-#include "vision/nn/graph.h"
+/* detect.c -- NonMaxSuppression and RoiAlign, the detection-head ops.
+ *
+ * NonMaxSuppression is a DYNAMIC op: how many boxes survive is only known
+ * after running it, so run() sizes its output through the context. It is
+ * greedy per (batch, class) in descending score order, ties broken by the
+ * lower box index, with strict comparisons (score > score_threshold,
+ * IoU > iou_threshold suppresses) as onnxruntime does. RoiAlign follows
+ * onnxruntime too, including its "max" mode, which takes the maximum of
+ * the bilinear corner terms rather than of interpolated values. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "heavy.h"
+
+/* ---- NonMaxSuppression ---- */
+
+typedef struct nms_params {
+    int center;
+} nms_params;
+
+static int nms_init(vd_nn_node *n, vd_error *err)
+{
+    nms_params *p = calloc(1, sizeof *p);
+    if (!p)
+        return vd_error_set(err, VD_ENOMEM, "out of memory");
+    n->params = p;
+    p->center = (int)vd_nn_attr_int(n, "center_point_box", 0);
+    if (p->center != 0 && p->center != 1)
+        return vd_error_set(err, VD_EINVAL, "attribute center_point_box = %d must be 0 or 1",
+                            p->center);
+    return VD_OK;
+}
+
+static int nms_check(const vd_nn_node *n, vd_tensor *const *in, vd_error *err)
+{
+    const vd_tensor *b = in[0], *s = in[1];
+    if (b->dtype != VD_DTYPE_F32 || s->dtype != VD_DTYPE_F32)
+        return vd_error_set(err, VD_EUNSUPPORTED, "NonMaxSuppression: boxes and scores must "
+                            "be float32");
+    if (b->ndim != 3 || b->shape[2] != 4 || s->ndim != 3 || s->shape[0] != b->shape[0] ||
+        s->shape[2] != b->shape[1]) {
+        char sb[96], ss[96];
+        return vd_error_set(err, VD_EINVAL, "NonMaxSuppression: boxes %s and scores %s; "
+                            "expected [B,N,4] and [B,C,N]",
+                            vd_tensor_shape_str(b, sb, sizeof sb),
+                            vd_tensor_shape_str(s, ss, sizeof ss));
+    }
+    for (int i = 2; i < n->n_in && i < 5; i++)
+        if (in[i] && vd_tensor_numel(in[i]) != 1)
+            return vd_error_set(err, VD_EINVAL, "NonMaxSuppression: input %d must hold one "
+                                "value", i);
+    return VD_OK;
+}
+
+static int nms_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
+                     vd_error *err)
+{
+    int rc = nms_check(n, in, err);
+    if (rc)
+        return rc;
+    out[0]->dtype = VD_DTYPE_I64;
+    out[0]->ndim = 2;
+    out[0]->shape[0] = -1;
+    out[0]->shape[1] = 3;
+    return VD_OK;
+}
+
+/* Corners (y1, x1, y2, x2) with y1 <= y2, x1 <= x2. */
+static void nms_corners(const float *b, int center, float *c)
+{
+    if (center) {
+        c[0] = b[1] - b[3] / 2;
+        c[2] = b[1] + b[3] / 2;
+        c[1] = b[0] - b[2] / 2;
+        c[3] = b[0] + b[2] / 2;
+    } else {
+        c[0] = fminf(b[0], b[2]);
+        c[2] = fmaxf(b[0], b[2]);
+        c[1] = fminf(b[1], b[3]);
+        c[3] = fmaxf(b[1], b[3]);
+    }
+}
+
+static float nms_iou(const float *a, const float *b)
+{
+    float ih = fminf(a[2], b[2]) - fmaxf(a[0], b[0]);
+    float iw = fminf(a[3], b[3]) - fmaxf(a[1], b[1]);
+    float aa = (a[2] - a[0]) * (a[3] - a[1]), ab = (b[2] - b[0]) * (b[3] - b[1]);
+    if (ih <= 0 || iw <= 0 || aa <= 0 || ab <= 0)
+        return 0;
+    float inter = ih * iw;
+    return inter / (aa + ab - inter);
+}
+
+typedef struct nms_cand {
+    float score;
+    int64_t idx;
+} nms_cand;
+
+static int nms_cmp(const void *a, const void *b)
+{
+    const nms_cand *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score > y->score ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* Greedy selection for one (batch, class); returns how many were kept in
+ * keep[] (box indices, in selection order). */
+static int64_t nms_class(const float *corners, const float *scores, int64_t nbox,
+                         int64_t max_out, float iou_thr, int has_thr, float score_thr,
+                         nms_cand *cand, int64_t *keep)
+{
+    int64_t nc = 0, nk = 0;
+    for (int64_t i = 0; i < nbox; i++)
+        if (!has_thr || scores[i] > score_thr)
+            cand[nc++] = (nms_cand){scores[i], i};
+    qsort(cand, (size_t)nc, sizeof *cand, nms_cmp);
+    for (int64_t c = 0; c < nc && nk < max_out; c++) {
+        const float *box = corners + cand[c].idx * 4;
+        int keep_it = 1;
+        for (int64_t k = 0; k < nk && keep_it; k++)
+            keep_it = !(nms_iou(box, corners + keep[k] * 4) > iou_thr);
+        if (keep_it)
+            keep[nk++] = cand[c].idx;
+    }
+    return nk;
+}
+
+static int nms_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
+                   vd_nn_ctx *ctx)
+{
+    const nms_params *p = n->params;
+    vd_error e;
+    if (nms_check(n, in, &e))
+        return vd_nn_ctx_fail(ctx, e.code, "%s", e.msg);
+    int64_t nb = in[0]->shape[0], nbox = in[0]->shape[1], ncls = in[1]->shape[1];
+    int64_t max_out = n->n_in > 2 && in[2] ? vd_nn_tensor_get_i64(in[2], 0) : 0;
+    float iou_thr = n->n_in > 3 && in[3] ? ((const float *)in[3]->data)[0] : 0.0f;
+    int has_thr = n->n_in > 4 && in[4];
+    float score_thr = has_thr ? ((const float *)in[4]->data)[0] : 0.0f;
+    max_out = max_out < 0 ? 0 : (max_out > nbox ? nbox : max_out);
+    size_t per = (size_t)nbox;
+    float *corners = malloc(per * 4 * sizeof(float) + 1);
+    nms_cand *cand = malloc(per * sizeof *cand + 1);
+    int64_t *sel = malloc((size_t)(nb * ncls * max_out) * 3 * sizeof(int64_t) + 1);
+    int64_t *keep = malloc(per * sizeof(int64_t) + 1);
+    int64_t total = 0;
+    int rc = corners && cand && sel && keep ? VD_OK : VD_ENOMEM;
+    for (int64_t b = 0; !rc && b < nb; b++) {
+        for (int64_t i = 0; i < nbox; i++)
+            nms_corners((const float *)in[0]->data + (b * nbox + i) * 4, p->center,
+                        corners + i * 4);
+        for (int64_t c = 0; c < ncls; c++) {
+            const float *sc = (const float *)in[1]->data + (b * ncls + c) * nbox;
+            int64_t k = nms_class(corners, sc, nbox, max_out, iou_thr, has_thr, score_thr,
+                                  cand, keep);
+            for (int64_t i = 0; i < k; i++, total++) {
+                sel[total * 3] = b;
+                sel[total * 3 + 1] = c;
+                sel[total * 3 + 2] = keep[i];
+            }
+        }
+    }
+    if (!rc) {
+        int64_t shape[2] = {total, 3};
+        rc = vd_nn_ctx_alloc_output(ctx, out[0], VD_DTYPE_I64, 2, shape);
+        if (!rc && total)
+            memcpy(out[0]->data, sel, (size_t)total * 3 * sizeof(int64_t));
+    } else {
+        vd_nn_ctx_fail(ctx, rc, "NonMaxSuppression: out of memory");
+    }
+    free(corners);
+    free(cand);
+    free(sel);
+    free(keep);
+    return rc;
+}
+
+/* ---- RoiAlign ---- */
+
+typedef struct roi_params {
+    int max, half_pixel;
+    int64_t oh, ow, ratio;
+    float scale;
+} roi_params;
+
+static int roi_init(vd_nn_node *n, vd_error *err)
+{
+    roi_params *p = calloc(1, sizeof *p);
+    if (!p)
+        return vd_error_set(err, VD_ENOMEM, "out of memory");
+    n->params = p;
+    const char *mode = vd_nn_attr_string(n, "mode", "avg");
+    const char *ct = vd_nn_attr_string(n, "coordinate_transformation_mode",
+                                       n->opset >= 16 ? "half_pixel" : "output_half_pixel");
+    if (strcmp(mode, "avg") && strcmp(mode, "max"))
+        return vd_error_set(err, VD_EINVAL, "attribute mode = \"%s\" must be avg or max", mode);
+    if (strcmp(ct, "half_pixel") && strcmp(ct, "output_half_pixel"))
+        return vd_error_set(err, VD_EINVAL, "attribute coordinate_transformation_mode = "
+                            "\"%s\" must be half_pixel or output_half_pixel", ct);
+    p->max = !strcmp(mode, "max");
+    p->half_pixel = !strcmp(ct, "half_pixel");
+    p->oh = vd_nn_attr_int(n, "output_height", 1);
+    p->ow = vd_nn_attr_int(n, "output_width", 1);
+    p->ratio = vd_nn_attr_int(n, "sampling_ratio", 0);
+    p->scale = vd_nn_attr_float(n, "spatial_scale", 1.0f);
+    if (p->oh < 1 || p->ow < 1 || p->ratio < 0)
+        return vd_error_set(err, VD_EINVAL, "output_height/output_width must be >= 1 and "
+                            "sampling_ratio >= 0");
+    return VD_OK;
+}
+
+static int roi_check(const vd_nn_node *n, vd_tensor *const *in, vd_error *err)
+{
+    const vd_tensor *x = in[0], *r = in[1], *bi = in[2];
+    int rc = vd_nn_check_f32(n, in, 2, err);
+    if (rc)
+        return rc;
+    if (x->ndim != 4 || r->ndim != 2 || r->shape[1] != 4 || bi->ndim != 1 ||
+        bi->shape[0] != r->shape[0])
+        return vd_error_set(err, VD_EINVAL, "RoiAlign: expected X [N,C,H,W], rois [R,4], "
+                            "batch_indices [R]");
+    if (bi->dtype != VD_DTYPE_I64 && bi->dtype != VD_DTYPE_I32)
+        return vd_error_set(err, VD_EUNSUPPORTED, "RoiAlign: batch_indices must be int64");
+    return VD_OK;
+}
+
+static int roi_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
+                     vd_error *err)
+{
+    const roi_params *p = n->params;
+    int rc = roi_check(n, in, err);
+    if (rc)
+        return rc;
+    out[0]->dtype = VD_DTYPE_F32;
+    out[0]->ndim = 4;
+    out[0]->shape[0] = in[1]->shape[0];
+    out[0]->shape[1] = in[0]->shape[1];
+    out[0]->shape[2] = p->oh;
+    out[0]->shape[3] = p->ow;
+    return VD_OK;
+}
+
+/* Bilinear corner offsets and weights at (y, x); all weights 0 outside. */
+static void roi_corners(float y, float x, int64_t h, int64_t w, int64_t *pos, float *wt)
+{
+    memset(wt, 0, 4 * sizeof(float));
+    memset(pos, 0, 4 * sizeof(int64_t));
+    if (y < -1.0f || y > (float)h || x < -1.0f || x > (float)w)
+        return;
+    y = y <= 0 ? 0 : y;
+    x = x <= 0 ? 0 : x;
+    int64_t y0 = (int64_t)y, x0 = (int64_t)x, y1, x1;
+    if (y0 >= h - 1) {
+        y0 = y1 = h - 1;
+        y = (float)y0;
+    } else {
+        y1 = y0 + 1;
+    }
+    if (x0 >= w - 1) {
+        x0 = x1 = w - 1;
+        x = (float)x0;
+    } else {
+        x1 = x0 + 1;
+    }
+    float ly = y - (float)y0, lx = x - (float)x0, hy = 1 - ly, hx = 1 - lx;
+    pos[0] = y0 * w + x0;
+    pos[1] = y0 * w + x1;
+    pos[2] = y1 * w + x0;
+    pos[3] = y1 * w + x1;
+    wt[0] = hy * hx;
+    wt[1] = hy * lx;
+    wt[2] = ly * hx;
+    wt[3] = ly * lx;
+}
+
+typedef struct roi_job {
+    const roi_params *p;
+    const vd_tensor *x, *rois, *bi;
+    float *y;
+} roi_job;
+
+static float roi_bin(const roi_params *p, const float *plane, int64_t h, int64_t w,
+                     float y0, float x0, float bh, float bw, int64_t gh, int64_t gw)
+{
+    float acc = 0;
+    int first = 1;
+    for (int64_t iy = 0; iy < gh; iy++)
+        for (int64_t ix = 0; ix < gw; ix++) {
+            float yy = y0 + ((float)iy + 0.5f) * bh / (float)gh;
+            float xx = x0 + ((float)ix + 0.5f) * bw / (float)gw;
+            int64_t pos[4];
+            float wt[4];
+            roi_corners(yy, xx, h, w, pos, wt);
+            if (!p->max) {
+                for (int k = 0; k < 4; k++)
+                    acc += wt[k] * plane[pos[k]];
+                continue;
+            }
+            float v = wt[0] * plane[pos[0]];
+            for (int k = 1; k < 4; k++)
+                v = fmaxf(v, wt[k] * plane[pos[k]]);
+            acc = first ? v : fmaxf(acc, v);
+            first = 0;
+        }
+    int64_t cnt = gh * gw > 1 ? gh * gw : 1;
+    return p->max ? acc : acc / (float)cnt;
+}
+
+static void roi_range(void *arg, int64_t begin, int64_t end)
+{
+    const roi_job *j = arg;
+    const roi_params *p = j->p;
+    int64_t C = j->x->shape[1], H = j->x->shape[2], W = j->x->shape[3];
+    float off = p->half_pixel ? 0.5f : 0.0f;
+    for (int64_t t = begin; t < end; t++) {
+        int64_t r = t / C, c = t % C;
+        const float *roi = (const float *)j->rois->data + r * 4;
+        int64_t b = vd_nn_tensor_get_i64(j->bi, r);
+        b = b < 0 ? 0 : (b >= j->x->shape[0] ? j->x->shape[0] - 1 : b);
+        float xs = roi[0] * p->scale - off, ys = roi[1] * p->scale - off;
+        float rw = roi[2] * p->scale - off - xs, rh = roi[3] * p->scale - off - ys;
+        if (!p->half_pixel) {
+            rw = fmaxf(rw, 1.0f);
+            rh = fmaxf(rh, 1.0f);
+        }
+        float bh = rh / (float)p->oh, bw = rw / (float)p->ow;
+        int64_t gh = p->ratio ? p->ratio : (int64_t)ceilf(rh / (float)p->oh);
+        int64_t gw = p->ratio ? p->ratio : (int64_t)ceilf(rw / (float)p->ow);
+        const float *plane = (const float *)j->x->data + (b * C + c) * H * W;
+        float *y = j->y + t * p->oh * p->ow;
+        for (int64_t ph = 0; ph < p->oh; ph++)
+            for (int64_t pw = 0; pw < p->ow; pw++)
+                y[ph * p->ow + pw] = roi_bin(p, plane, H, W, ys + (float)ph * bh,
+                                             xs + (float)pw * bw, bh, bw, gh, gw);
+    }
+}
+
+static int roi_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
+                   vd_nn_ctx *ctx)
+{
+    vd_error e;
+    if (roi_check(n, in, &e))
+        return vd_nn_ctx_fail(ctx, e.code, "%s", e.msg);
+    roi_job j = {n->params, in[0], in[1], in[2], out[0]->data};
+    vd_nn_parallel_for(ctx, in[1]->shape[0] * in[0]->shape[1], 1, roi_range, &j);
+    return VD_OK;
+}
+
+static const char *const nms_attrs[] = {"center_point_box", NULL};
+static const char *const roi_attrs[] = {"coordinate_transformation_mode", "mode",
+                                        "output_height", "output_width", "sampling_ratio",
+                                        "spatial_scale", NULL};
 
 const vd_nn_op vd_nn_ops_detect[] = {
+    {"NonMaxSuppression", 10, VD_NN_OP_DYNAMIC, nms_attrs, nms_init, NULL, nms_infer, NULL,
+     nms_run},
+    {"RoiAlign", 10, 0, roi_attrs, roi_init, NULL, roi_infer, NULL, roi_run},
     {0},
 };

@@ -49,6 +49,12 @@ int vd_nn_window_geom(const vd_nn_window *w, vd_nn_window_kind kind, int nsp,
                       const int64_t *in_sp, const int64_t *k_sp, vd_nn_geom *g,
                       vd_error *err);
 
+/* The i in [lo, hi) within [0, n) with 0 <= i*s + off < limit: which
+ * output columns a kernel tap reaches, or which taps of a window at
+ * offset off are inside an input of size limit (s = dilation). */
+void vd_nn_tap_range(int64_t off, int64_t s, int64_t n, int64_t limit, int64_t *lo,
+                     int64_t *hi);
+
 /* ---- sgemm driver (gemm.c) ---- */
 
 /* C(m,n) = alpha * op(A) op(B) + bias_scale * bias[m*bias_rs + n*bias_cs],

@@ -1,6 +1,225 @@
-/* pool.c -- kernel family "pool" (being written; see graph.h for the op contract). */
-#include "vision/nn/graph.h"
+/* pool.c -- MaxPool (with optional Indices), AveragePool, GlobalMaxPool,
+ * GlobalAveragePool over 1 to 3 spatial dims.
+ *
+ * Geometry (pads, auto_pad, ceil_mode, dilations) is the conv window of
+ * heavy.h resolved as VD_NN_WIN_POOL. Each window is visited only over
+ * its taps that fall inside the input (computed per dim, no per-tap
+ * bounds test), which is also what makes padding neutral for max and
+ * excluded from the average unless count_include_pad. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "heavy.h"
+
+typedef struct pool_params {
+    vd_nn_window w;
+    int max, global, include_pad, col_major;
+} pool_params;
+
+static int pool_init(vd_nn_node *n, vd_error *err)
+{
+    pool_params *p = calloc(1, sizeof *p);
+    if (!p)
+        return vd_error_set(err, VD_ENOMEM, "out of memory");
+    n->params = p;
+    p->max = strstr(n->op_type, "Max") != NULL;
+    p->global = !strncmp(n->op_type, "Global", 6);
+    p->include_pad = vd_nn_attr_int(n, "count_include_pad", 0) != 0;
+    p->col_major = vd_nn_attr_int(n, "storage_order", 0) != 0;
+    return p->global ? VD_OK : vd_nn_window_parse(n, &p->w, err);
+}
+
+static int pool_geom(const vd_nn_node *n, vd_tensor *const *in, vd_nn_geom *g,
+                     vd_error *err)
+{
+    const pool_params *p = n->params;
+    const vd_tensor *x = in[0];
+    int bytes = p->max && !p->global && (x->dtype == VD_DTYPE_U8 || x->dtype == VD_DTYPE_I8);
+    int rc = bytes ? VD_OK : vd_nn_check_f32(n, in, 1, err);
+    if (rc)
+        return rc;
+    if (x->ndim < 3 || x->ndim > 5)
+        return vd_error_set(err, VD_EUNSUPPORTED, "%s: input rank %d; 3 to 5 (1-D to 3-D "
+                            "pooling) is supported", n->op_type, x->ndim);
+    if (p->global) {
+        vd_nn_window w = {0};
+        /* A window as large as the input, one output. */
+        rc = vd_nn_window_geom(&w, VD_NN_WIN_POOL, x->ndim - 2, x->shape + 2, x->shape + 2,
+                               g, err);
+    } else {
+        rc = vd_nn_window_geom(&p->w, VD_NN_WIN_POOL, x->ndim - 2, x->shape + 2, NULL, g,
+                               err);
+    }
+    return rc ? vd_error_prefix(err, "%s: ", n->op_type) : VD_OK;
+}
+
+static int has_indices(const vd_nn_node *n, vd_tensor *const *out)
+{
+    return n->n_out > 1 && n->out[1] >= 0 && out[1];
+}
+
+static int pool_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
+                      vd_error *err)
+{
+    vd_nn_geom g;
+    int rc = pool_geom(n, in, &g, err);
+    if (rc)
+        return rc;
+    int nsp = in[0]->ndim - 2;
+    for (int o = 0; o < (has_indices(n, out) ? 2 : 1); o++) {
+        out[o]->dtype = o ? VD_DTYPE_I64 : in[0]->dtype;
+        out[o]->ndim = in[0]->ndim;
+        out[o]->shape[0] = in[0]->shape[0];
+        out[o]->shape[1] = in[0]->shape[1];
+        for (int i = 0; i < nsp; i++)
+            out[o]->shape[2 + i] = g.out[3 - nsp + i];
+    }
+    return VD_OK;
+}
+
+typedef struct pool_job {
+    const pool_params *p;
+    const vd_nn_geom *g;
+    const float *x;
+    float *y;
+    int64_t *idx;
+    int64_t insp, outsp;
+} pool_job;
+
+/* Flat input index of (d, h, w) as ONNX Indices count it. */
+static int64_t pool_index(const pool_job *j, int64_t d, int64_t h, int64_t w)
+{
+    const int64_t *in = j->g->in;
+    return j->p->col_major ? (w * in[1] + h) * in[0] + d : (d * in[1] + h) * in[2] + w;
+}
+
+static void pool_window(const pool_job *j, const float *x, const int64_t *start,
+                        float *y, int64_t *idx)
+{
+    const vd_nn_geom *g = j->g;
+    int64_t lo[3], hi[3], pad_taps = 1;
+    for (int D = 0; D < 3; D++) {
+        vd_nn_tap_range(start[D], g->d[D], g->k[D], g->in[D], &lo[D], &hi[D]);
+        int64_t l, h;
+        vd_nn_tap_range(start[D] + g->pb[D], g->d[D], g->k[D], g->in[D] + g->pb[D] + g->pe[D],
+                        &l, &h);
+        pad_taps *= h - l;
+    }
+    float best = -INFINITY, sum = 0;
+    int64_t at = -1, cnt = 0;
+    for (int64_t kd = lo[0]; kd < hi[0]; kd++)
+        for (int64_t kh = lo[1]; kh < hi[1]; kh++) {
+            int64_t id = start[0] + kd * g->d[0], ih = start[1] + kh * g->d[1];
+            const float *row = x + (id * g->in[1] + ih) * g->in[2];
+            for (int64_t kw = lo[2]; kw < hi[2]; kw++) {
+                int64_t iw = start[2] + kw * g->d[2];
+                float v = row[iw];
+                sum += v;
+                if (v > best || at < 0) {
+                    best = v;
+                    at = pool_index(j, id, ih, iw);
+                }
+            }
+            cnt += hi[2] > lo[2] ? hi[2] - lo[2] : 0;
+        }
+    if (j->p->max) {
+        *y = best;
+        if (idx)
+            *idx = at;
+    } else {
+        int64_t div = j->p->include_pad ? pad_taps : cnt;
+        *y = div ? sum / (float)div : 0.0f;
+    }
+}
+
+/* Plane pl of the input (x) into y and idx. */
+static void pool_plane(const pool_job *j, int64_t pl, const float *x, float *y)
+{
+    const vd_nn_geom *g = j->g;
+    int64_t *idx = j->idx ? j->idx + pl * j->outsp : NULL;
+    int64_t o = 0;
+    for (int64_t od = 0; od < g->out[0]; od++)
+        for (int64_t oh = 0; oh < g->out[1]; oh++)
+            for (int64_t ow = 0; ow < g->out[2]; ow++, o++) {
+                int64_t start[3] = {od * g->s[0] - g->pb[0], oh * g->s[1] - g->pb[1],
+                                    ow * g->s[2] - g->pb[2]};
+                pool_window(j, x, start, y + o, idx ? idx + o : NULL);
+                if (idx)
+                    idx[o] += pl * j->insp;
+            }
+}
+
+static void pool_range(void *arg, int64_t begin, int64_t end)
+{
+    const pool_job *j = arg;
+    for (int64_t pl = begin; pl < end; pl++)
+        pool_plane(j, pl, j->x + pl * j->insp, j->y + pl * j->outsp);
+}
+
+/* MaxPool on int8/uint8 (opset 12): each plane through float scratch,
+ * exact since the max of small integers is one of them. */
+static void pool_bytes(const pool_job *j, vd_dtype dt, const void *x, void *y,
+                       int64_t planes, float *ws)
+{
+    float *fx = ws, *fy = ws + j->insp;
+    for (int64_t pl = 0; pl < planes; pl++) {
+        for (int64_t i = 0; i < j->insp; i++)
+            fx[i] = dt == VD_DTYPE_U8 ? ((const uint8_t *)x)[pl * j->insp + i]
+                                      : ((const int8_t *)x)[pl * j->insp + i];
+        pool_plane(j, pl, fx, fy);
+        for (int64_t i = 0; i < j->outsp; i++) {
+            if (dt == VD_DTYPE_U8)
+                ((uint8_t *)y)[pl * j->outsp + i] = (uint8_t)fy[i];
+            else
+                ((int8_t *)y)[pl * j->outsp + i] = (int8_t)fy[i];
+        }
+    }
+}
+
+static size_t pool_workspace(const vd_nn_node *n, vd_tensor *const *in,
+                             vd_tensor *const *out)
+{
+    vd_nn_geom g;
+    if (in[0]->dtype == VD_DTYPE_F32 || pool_geom(n, in, &g, NULL) ||
+        !in[0]->shape[0] || !in[0]->shape[1])
+        return 0;
+    return (size_t)(vd_tensor_numel(in[0]) / (in[0]->shape[0] * in[0]->shape[1]) +
+                    vd_tensor_numel(out[0]) / (in[0]->shape[0] * in[0]->shape[1])) *
+           sizeof(float);
+}
+
+static int pool_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
+                    vd_nn_ctx *ctx)
+{
+    vd_nn_geom g;
+    vd_error e;
+    if (pool_geom(n, in, &g, &e))
+        return vd_nn_ctx_fail(ctx, e.code, "%s", e.msg);
+    int64_t planes = in[0]->shape[0] * in[0]->shape[1];
+    pool_job j = {n->params, &g, in[0]->data, out[0]->data,
+                  has_indices(n, out) ? out[1]->data : NULL, g.in[0] * g.in[1] * g.in[2],
+                  g.out[0] * g.out[1] * g.out[2]};
+    if (in[0]->dtype != VD_DTYPE_F32)
+        pool_bytes(&j, in[0]->dtype, in[0]->data, out[0]->data, planes,
+                   vd_nn_ctx_workspace(ctx));
+    else
+        vd_nn_parallel_for(ctx, planes, 4096 / (j.outsp * g.k[0] * g.k[1] * g.k[2] + 1) + 1,
+                           pool_range, &j);
+    return VD_OK;
+}
+
+static const char *const max_attrs[] = {"auto_pad", "ceil_mode", "dilations",
+                                        "kernel_shape", "pads", "storage_order",
+                                        "strides", NULL};
+static const char *const avg_attrs[] = {"auto_pad", "ceil_mode", "count_include_pad",
+                                        "dilations", "kernel_shape", "pads", "strides",
+                                        NULL};
 
 const vd_nn_op vd_nn_ops_pool[] = {
+    {"MaxPool", 1, 0, max_attrs, pool_init, NULL, pool_infer, pool_workspace, pool_run},
+    {"AveragePool", 1, 0, avg_attrs, pool_init, NULL, pool_infer, NULL, pool_run},
+    {"GlobalMaxPool", 1, 0, NULL, pool_init, NULL, pool_infer, NULL, pool_run},
+    {"GlobalAveragePool", 1, 0, NULL, pool_init, NULL, pool_infer, NULL, pool_run},
     {0},
 };
