@@ -61,14 +61,14 @@ static int want_number(ctx *x, const char *key, const json_t *v, double lo, doub
 
 static int k_path(ctx *x, const char *key, const json_t *v)
 {
-    const char *s;
+    const char *s = NULL;
     int rc = want_string(x, key, v, &s);
     return rc ? rc : resolve(x, key, s, x->c->path);
 }
 
 static int k_kind(ctx *x, const char *key, const json_t *v)
 {
-    const char *s;
+    const char *s = NULL;
     int rc = want_string(x, key, v, &s);
     if (rc)
         return rc;
@@ -80,7 +80,7 @@ static int k_kind(ctx *x, const char *key, const json_t *v)
 
 static int k_labels(ctx *x, const char *key, const json_t *v)
 {
-    const char *s;
+    const char *s = NULL;
     int rc = want_string(x, key, v, &s);
     if (rc)
         return rc;
@@ -93,7 +93,7 @@ static int k_labels(ctx *x, const char *key, const json_t *v)
 
 static int k_threshold(ctx *x, const char *key, const json_t *v)
 {
-    double d;
+    double d = 0;
     int rc = want_number(x, key, v, 0, 1, &d);
     if (!rc)
         x->c->threshold = (float)d;
@@ -102,7 +102,7 @@ static int k_threshold(ctx *x, const char *key, const json_t *v)
 
 static int k_iou(ctx *x, const char *key, const json_t *v)
 {
-    double d;
+    double d = 0;
     int rc = want_number(x, key, v, 0, 1, &d);
     if (!rc)
         x->c->iou = (float)d;
@@ -134,7 +134,7 @@ static int k_classes(ctx *x, const char *key, const json_t *v)
     if (!x->c->classes)
         return vd_error_set(x->err, VD_ENOMEM, "%s: out of memory", x->name);
     for (size_t i = 0; i < n; i++) {
-        const char *s;
+        const char *s = NULL;
         int rc = want_string(x, key, json_array_get(v, i), &s);
         if (rc)
             return rc;
@@ -219,7 +219,7 @@ static int filter_number(ctx *x, const char *path, const json_t *o, const char *
     const json_t *v = json_object_get(o, k);
     if (!v)
         return VD_OK;
-    double d;
+    double d = 0;
     int rc = want_number(x, path, v, 0, 1e12, &d);
     if (!rc)
         *out = (float)d;
@@ -238,7 +238,7 @@ static int parse_filter(ctx *x, const char *path, const json_t *o, vd_det_filter
             return bad(x, path, "unknown key '%s' (expected label, min_area, max_area, "
                                 "min_aspect, max_aspect)", k);
     }
-    const char *label;
+    const char *label = NULL;
     int rc = want_string(x, path, json_object_get(o, "label"), &label);
     if (rc)
         return rc;
@@ -290,7 +290,7 @@ static int ssd_strides(ctx *x, const char *path, const json_t *v)
 static int ssd_key(ctx *x, const char *path, const char *k, const json_t *v)
 {
     vd_ssd_opts *s = &x->c->ssd;
-    double d;
+    double d = 0;
     int rc;
     if (!strcmp(k, "strides"))
         return ssd_strides(x, path, v);
@@ -304,7 +304,7 @@ static int ssd_key(ctx *x, const char *path, const char *k, const json_t *v)
         if (!(rc = want_number(x, path, v, 0, VD_DET_MAX_KEYPOINTS, &d)))
             s->n_keypoints = (int)d;
     } else if (!strcmp(k, "nms")) {
-        const char *m;
+        const char *m = NULL;
         if (!(rc = want_string(x, path, v, &m))) {
             if (strcmp(m, "weighted") && strcmp(m, "plain"))
                 return bad(x, path, "'%s' (expected weighted or plain)", m);

@@ -136,6 +136,19 @@ int vd_zone_contains(const vd_zone *z, float x, float y)
     return in;
 }
 
+void vd_zones_mark(const vd_zone *zones, int n, int src_w, int src_h, vd_det_list *l)
+{
+    for (int i = 0; i < l->count; i++) {
+        vd_detection *x = &l->items[i];
+        float px = (x->box[0] + x->box[2]) * 0.5f / (float)src_w;
+        float py = x->box[3] / (float)src_h;
+        x->zones = 0;
+        for (int z = 0; z < n && z < VD_DET_MAX_ZONES; z++)
+            if (vd_zone_contains(&zones[z], px, py))
+                x->zones |= 1u << z;
+    }
+}
+
 /* ---- detector ---- */
 
 static void default_ssd(vd_ssd_opts *s, int input_w)
@@ -278,19 +291,6 @@ const char *vd_detector_zone_name(const vd_detector *d, int z)
     return z >= 0 && z < d->o.n_zones ? d->zones[z].name : NULL;
 }
 
-void vd_detector_mark_zones(const vd_detector *d, int src_w, int src_h, vd_det_list *l)
-{
-    for (int i = 0; i < l->count; i++) {
-        vd_detection *x = &l->items[i];
-        float px = (x->box[0] + x->box[2]) * 0.5f / (float)src_w;
-        float py = x->box[3] / (float)src_h;
-        x->zones = 0;
-        for (int z = 0; z < d->o.n_zones; z++)
-            if (vd_zone_contains(&d->zones[z], px, py))
-                x->zones |= 1u << z;
-    }
-}
-
 /* ---- shared post-processing ---- */
 
 void det_set_label(const vd_detector *d, vd_detection *x, int label)
@@ -389,7 +389,7 @@ int det_finish(const vd_detector *d, const vd_tf_geom *g, int nms, vd_det_list *
     vd_det_list_sort(out);
     if (out->count > d->o.max_detections)
         out->count = d->o.max_detections;
-    vd_detector_mark_zones(d, g->src_w, g->src_h, out);
+    vd_zones_mark(d->zones, d->o.n_zones, g->src_w, g->src_h, out);
     return VD_OK;
 }
 

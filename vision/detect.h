@@ -45,9 +45,10 @@
  * Zones: polygons in normalised frame coordinates ([0,1] x [0,1], origin
  * top-left). A detection is in a zone when the bottom-centre point of its
  * box, ((x1+x2)/2, y2), lies inside the polygon by the even-odd rule with
- * half-open edges: a point exactly on a left/bottom edge counts as in and
- * on a right/top edge as out (the crossing-number convention), so two
- * zones sharing an edge never both claim a point on it. */
+ * half-open edges (the crossing-number convention): for an axis-aligned
+ * rectangle a point exactly on the left or top edge is in, on the right or
+ * bottom edge out, so two zones sharing an edge never both claim a point
+ * on it and a tiling of zones claims every point once. */
 #ifndef VD_DETECT_H
 #define VD_DETECT_H
 
@@ -142,6 +143,9 @@ typedef struct vd_zone {
 int vd_zone_parse(vd_zone *z, const char *spec, vd_error *err);
 /* Even-odd point-in-polygon with the edge rule described above. */
 int vd_zone_contains(const vd_zone *z, float x, float y);
+/* Set each detection's zone bits (bit i for zones[i], n <= 32) from its
+ * box's bottom-centre point in a src_w x src_h frame. */
+void vd_zones_mark(const vd_zone *zones, int n, int src_w, int src_h, vd_det_list *l);
 
 typedef struct vd_detector_opts {
     vd_det_kind kind;      /* must not be VD_DET_AUTO: resolve it first */
@@ -178,9 +182,6 @@ vd_det_kind vd_detector_kind(const vd_detector *d);
 int vd_detector_decode(const vd_detector *d, const vd_tensor *outputs, int n_outputs,
                        int b, const vd_tf_geom *geom, vd_det_list *out, vd_error *err);
 
-/* Set each detection's zone bits from the detector's zones (done by
- * decode; exposed for motion regions). */
-void vd_detector_mark_zones(const vd_detector *d, int src_w, int src_h, vd_det_list *l);
 /* Zone name for bit z, or NULL. */
 const char *vd_detector_zone_name(const vd_detector *d, int z);
 int vd_detector_zone_count(const vd_detector *d);
