@@ -23,6 +23,7 @@ with small widths and seeded random weights:
                  Concat of boxes and scores, Softmax
   act_gelu_mish  Gelu (opset 20) and Mish (opset 18), which the ONNX 1.12
                  node tests do not cover
+  cli_names      tiny graph for the CLI tests: output names with '/', ':', '+'
 
 Every input has a symbolic batch dim 'batch'; spatial size is 320 unless
 --size is given (640 for the benchmark's YOLO). The seed is fixed, so the
@@ -420,9 +421,22 @@ def act_gelu_mish(size):
                     io("mish", ["batch", 3, 17, 19])], 20, "gelu-mish")
 
 
+def cli_names(size):
+    """For tests/test_nn_cli.c: odd output names, an int64 input, symbolic batch."""
+    G = Graph(1)
+    G.op("Mul", [G.op("Relu", ["x"]), G.const(np.float32(2))])
+    G.nodes[-1].output[0] = "out/y:0"
+    G.op("Add", ["k", G.const(np.int64(1))])
+    G.nodes[-1].output[0] = "k+1"
+    k_in = helper.make_tensor_value_info("k", TensorProto.INT64, ["batch"])
+    k_out = helper.make_tensor_value_info("k+1", TensorProto.INT64, ["batch"])
+    return G.model([io("x", ["batch", 3]), k_in], [io("out/y:0", ["batch", 3]), k_out],
+                   13, "visiond-cli-test")
+
+
 MODELS = {"yolov5n_like": yolov5, "yolov8n_like": yolov8, "yolo11n_like": yolo11,
           "resnet_like": resnet, "mobilenetv3_like": mobilenetv3, "ssdlite_like": ssdlite,
-          "act_gelu_mish": act_gelu_mish}
+          "act_gelu_mish": act_gelu_mish, "cli_names": cli_names}
 
 
 def main():
