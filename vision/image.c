@@ -5,7 +5,9 @@
  * of MJPEG streams. The one design choice to know: the header is checked by
  * image_header.c (size limit, truncation) BEFORE a decoder is opened, and
  * the decoder is then run with AV_EF_EXPLODE so that corrupt data is an
- * error rather than a concealed grey block. JPEG quality uses libjpeg's
+ * error rather than a concealed grey block. YCbCr -> RGB is image_yuv.c's
+ * libjpeg-exact conversion, not swscale's, so decodes match PIL/OpenCV to
+ * the IDCT's rounding. JPEG quality uses libjpeg's
  * quantisation tables (Annex K scaled by jpeg_quality_scaling) passed as the
  * encoder's custom matrices at a fixed qscale of 8, where FFmpeg's mjpeg
  * encoder writes them unchanged; so "quality 90" means what it means to
@@ -95,7 +97,10 @@ static int decode_frame(const uint8_t *data, size_t size, const char *name, vd_i
         goto done;
     }
     memcpy(pkt->data, data, size);
-    ctx->max_pixels = max_pixels;
+    /* The header check already applied the caller's limit; FFmpeg counts
+     * MCU-padded sizes, so give it a margin rather than a second, stricter
+     * limit. */
+    ctx->max_pixels = max_pixels + max_pixels / 4 + 65536;
     ctx->err_recognition = AV_EF_EXPLODE | AV_EF_CRCCHECK;
     ctx->thread_count = 1;
     int ar = avcodec_open2(ctx, dec, NULL);
@@ -122,6 +127,19 @@ done:
     return rc;
 }
 
+/* Chroma subsampling of the planar YUV formats JPEG decodes to; 0 if the
+ * format is anything else (then swscale converts). */
+static void ycc_subsampling(enum AVPixelFormat f, int *sx, int *sy)
+{
+    switch (f) {
+    case AV_PIX_FMT_YUV420P: *sx = 2, *sy = 2; break;
+    case AV_PIX_FMT_YUV422P: *sx = 2, *sy = 1; break;
+    case AV_PIX_FMT_YUV440P: *sx = 1, *sy = 2; break;
+    case AV_PIX_FMT_YUV444P: *sx = 1, *sy = 1; break;
+    default: *sx = *sy = 0;
+    }
+}
+
 static int to_tensor(AVFrame *f, const char *name, const vd_img_decode_opts *o, vd_tensor *out,
                      vd_error *err)
 {
@@ -141,8 +159,15 @@ static int to_tensor(AVFrame *f, const char *name, const vd_img_decode_opts *o, 
         return vd_error_prefix(err, "%s: ", name);
     uint8_t *dd[4] = {hwc.data};
     int dl[4] = {(int)(f->width * shape[2])};
-    int ar = convert((const uint8_t *const *)f->data, f->linesize, sfmt, dd, dl,
-                     targets[o->color].fmt, f->width, f->height, full, 1);
+    int sx = 0, sy = 0;
+    if (full && o->color != VD_IMG_GRAY)
+        ycc_subsampling(sfmt, &sx, &sy);
+    int ar = sx ? vd_img_ycc_to_rgb((const uint8_t *const *)f->data, f->linesize, f->width,
+                                    f->height, sx, sy, hwc.data, dl[0], (int)shape[2])
+                : convert((const uint8_t *const *)f->data, f->linesize, sfmt, dd, dl,
+                          targets[o->color].fmt, f->width, f->height, full, 1);
+    if (ar == VD_ENOMEM)
+        ar = AVERROR(ENOMEM);
     if (ar < 0) {
         vd_tensor_free(&hwc);
         av_err(err, VD_EUNSUPPORTED, ar, "%s: cannot convert decoded pixels: %s", name);
