@@ -14,6 +14,11 @@ operands (Reshape's shape, Pad's pads, reduce axes...) at plan time, as every
 exported model has them; the node tests feed them as inputs. The conformance
 suite runs the variant only when the original is refused for that reason,
 and reports such passes separately.
+
+Also with --freeze: a test stamped with an opset below 7 (vision/nn supports
+7 to 17), whose ops all have at opset 7 the very schema they had at the
+test's opset (same since_version), gets DIR/<test>@opset7/: the same model
+stamped opset 7, semantics unchanged, data sets linked. Reported apart too.
 Run with Debian's python3 (python3-onnx)."""
 import os
 import sys
@@ -67,6 +72,29 @@ def freeze(root, test, m, out):
         onnx.save(v, os.path.join(dst, "model.onnx"))
 
 
+def restamp(root, test, m, opset, out):
+    """Variant at opset 7 when no op's schema changed between opset and 7."""
+    if opset >= 7 or opset == 0:
+        return
+    for n in m.graph.node:
+        try:
+            if defs.get_schema(n.op_type, 7, "").since_version > opset:
+                return
+        except Exception:  # op unknown at opset 7
+            return
+    dst = os.path.join(out, f"{test}@opset7")
+    os.makedirs(dst, exist_ok=True)
+    v = onnx.ModelProto()
+    v.CopyFrom(m)
+    for o in v.opset_import:
+        if o.domain in ("", "ai.onnx"):
+            o.version = 7
+    onnx.save(v, os.path.join(dst, "model.onnx"))
+    for ds in os.listdir(os.path.join(root, test)):
+        if ds.startswith("test_data_set_") and not os.path.exists(os.path.join(dst, ds)):
+            os.symlink(os.path.join(root, test, ds), os.path.join(dst, ds))
+
+
 def main(root, frozen=None):
     names = sorted({s.name for s in defs.get_all_schemas_with_history()}, key=len, reverse=True)
     for test in sorted(os.listdir(root)):
@@ -90,6 +118,7 @@ def main(root, frozen=None):
                                     uniq[0] if uniq else "-")
         if frozen:
             freeze(root, test, m, frozen)
+            restamp(root, test, m, opset, frozen)
         print("\t".join([test, str(opset), primary, ",".join(domains) or "-", ",".join(uniq) or "-"]))
 
 
