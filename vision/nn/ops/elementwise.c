@@ -83,6 +83,7 @@ DEF_NUM(sub, SAME, x - y)
 DEF_NUM(mul, SAME, x * y)
 DEF_NUM(min, SAME, x < y || x != x ? x : y)
 DEF_NUM(max, SAME, x > y || x != x ? x : y)
+DEF_NUM(prelu, SAME, x < 0 ? x * y : x)
 DEF_NUM(less, BOOL, x < y)
 DEF_NUM(greater, BOOL, x > y)
 DEF_NUM(less_eq, BOOL, x <= y)
@@ -390,6 +391,7 @@ EW_OP(greater_eq, greater_eq_tab, .bool_out = 1)
 EW_OP(and, and_tab, .bool_out = 1)
 EW_OP(or, or_tab, .bool_out = 1)
 EW_OP(xor, xor_tab, .bool_out = 1)
+EW_OP(prelu_any, prelu_tab)
 
 static const ew_def *mod_def(const vd_nn_node *n)
 {
@@ -407,6 +409,22 @@ static int mod_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *
                    vd_nn_ctx *ctx)
 {
     return ew_run(mod_def(n), n, in, out, ctx);
+}
+
+/* PRelu: the slope broadcasts to X, never the other way. */
+static int prelu_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
+                       vd_error *err)
+{
+    int rc = infer_prelu_any(n, in, out, err);
+    if (rc < 0)
+        return rc;
+    if (!vd_tensor_same_shape(out[0], in[0])) {
+        char a[96], b[96];
+        return vd_error_set(err, VD_EINVAL, "slope %s does not broadcast to X %s",
+                            vd_tensor_shape_str(in[1], a, sizeof a),
+                            vd_tensor_shape_str(in[0], b, sizeof b));
+    }
+    return VD_OK;
 }
 
 static int pow_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
@@ -484,6 +502,7 @@ const vd_nn_op vd_nn_ops_elementwise[] = {
     E("LessOrEqual", 12, less_eq), E("GreaterOrEqual", 12, greater_eq),
     E("And", 1, and), E("Or", 1, or), E("Xor", 1, xor),
     {"Mod", 10, IP, A("fmod"), NULL, NULL, mod_infer, NULL, mod_run},
+    {"PRelu", 7, IP, NULL, NULL, NULL, prelu_infer, NULL, run_prelu_any},
     {"Pow", 7, IP, NULL, NULL, NULL, pow_infer, NULL, pow_run},
     {"Where", 9, 0, NULL, NULL, NULL, where_infer, NULL, where_run},
     {"Not", 1, IP, NULL, NULL, NULL, not_infer, NULL, not_run},
