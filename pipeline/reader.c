@@ -77,46 +77,52 @@ void vd_reader_opts_init(vd_reader_opts *o)
     o->read_timeout = 10;
 }
 
-static int open_input(vd_reader *r, const vd_reader_opts *o, vd_error *err)
+/* Open r->url into a new demuxer context watched by r's interrupt
+ * callback; the index scan opens a second one the same way. */
+int rd_open_format(vd_reader *r, AVFormatContext **out, vd_error *err)
 {
     AVDictionary *d = NULL;
     const AVInputFormat *ifmt = NULL;
-    if (o->av_options && av_dict_parse_string(&d, o->av_options, "=", ":", 0) < 0) {
+    if (r->av_options && av_dict_parse_string(&d, r->av_options, "=", ":", 0) < 0) {
         av_dict_free(&d);
         return vd_error_set(err, VD_EINVAL, "%s: bad av_options '%s' (want key=value:...)",
-                            r->url, o->av_options);
+                            r->url, r->av_options);
     }
-    if (o->rtsp_transport) {
-        if (strcmp(o->rtsp_transport, "tcp") && strcmp(o->rtsp_transport, "udp")) {
-            av_dict_free(&d);
-            return vd_error_set(err, VD_EINVAL, "%s: rtsp_transport '%s' is not tcp or udp",
-                                r->url, o->rtsp_transport);
-        }
-        av_dict_set(&d, "rtsp_transport", o->rtsp_transport, 0);
-    }
-    if (o->format) {
+    if (r->rtsp_transport)
+        av_dict_set(&d, "rtsp_transport", r->rtsp_transport, 0);
+    if (r->format || !strncmp(r->url, "/dev/video", 10)) {
         avdevice_register_all(); /* idempotent, makes v4l2 & co findable */
-        ifmt = av_find_input_format(o->format);
+        ifmt = av_find_input_format(r->format ? r->format : "v4l2");
         if (!ifmt) {
             av_dict_free(&d);
             return vd_error_set(err, VD_EINVAL, "%s: unknown input format '%s'", r->url,
-                                o->format);
+                                r->format);
         }
-    } else if (!strncmp(r->url, "/dev/video", 10)) {
-        avdevice_register_all();
-        ifmt = av_find_input_format("v4l2");
     }
-    r->fmt = avformat_alloc_context();
-    if (!r->fmt) {
+    AVFormatContext *fmt = *out = avformat_alloc_context();
+    if (!fmt) {
         av_dict_free(&d);
         return vd_error_set(err, VD_ENOMEM, "%s: out of memory", r->url);
     }
-    r->fmt->interrupt_callback = (AVIOInterruptCB){interrupt_cb, r};
-    rd_arm_deadline(r, r->open_timeout);
-    int ret = avformat_open_input(&r->fmt, r->url, ifmt, &d);
+    fmt->interrupt_callback = (AVIOInterruptCB){interrupt_cb, r};
+    int ret = avformat_open_input(out, r->url, ifmt, &d);
     av_dict_free(&d);
-    if (ret < 0)
-        return rd_averr(r, ret, err, "cannot open");
+    return ret < 0 ? rd_averr(r, ret, err, "cannot open") : 0;
+}
+
+static int open_input(vd_reader *r, const vd_reader_opts *o, vd_error *err)
+{
+    if (o->rtsp_transport && strcmp(o->rtsp_transport, "tcp") && strcmp(o->rtsp_transport, "udp"))
+        return vd_error_set(err, VD_EINVAL, "%s: rtsp_transport '%s' is not tcp or udp", r->url,
+                            o->rtsp_transport);
+    if ((o->format && !(r->format = strdup(o->format))) ||
+        (o->av_options && !(r->av_options = strdup(o->av_options))) ||
+        (o->rtsp_transport && !(r->rtsp_transport = strdup(o->rtsp_transport))))
+        return vd_error_set(err, VD_ENOMEM, "%s: out of memory", r->url);
+    rd_arm_deadline(r, r->open_timeout);
+    int ret = rd_open_format(r, &r->fmt, err);
+    if (ret)
+        return ret;
     ret = avformat_find_stream_info(r->fmt, NULL);
     if (ret < 0)
         return rd_averr(r, ret, err, "cannot read stream info");
@@ -227,6 +233,9 @@ void vd_reader_close(vd_reader **rp)
     av_packet_free(&r->pkt);
     avcodec_free_context(&r->dec);
     avformat_close_input(&r->fmt);
+    free(r->format);
+    free(r->av_options);
+    free(r->rtsp_transport);
     free(r->url);
     free(r);
     *rp = NULL;

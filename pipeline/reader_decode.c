@@ -223,23 +223,42 @@ int64_t rd_stream_start(const vd_reader *r)
     return r->st->start_time != AV_NOPTS_VALUE ? r->st->start_time : 0;
 }
 
-/* The demuxer landed after the target (a wrong or missing index entry):
- * seek further back, doubling the distance, until we land at or before the
- * target or reach the stream start. Returns 1 if it re-seeked. */
+/* Back to the very first packet: a byte seek to 0 where the format allows
+ * it (timestamp seeks to the start can land on a later keyframe, MPEG-TS),
+ * else a timestamp seek to the stream start. */
+static int seek_to_beginning(vd_reader *r, vd_error *err)
+{
+    if (!(r->fmt->iformat->flags & AVFMT_NO_BYTE_SEEK) &&
+        av_seek_frame(r->fmt, r->sidx, 0, AVSEEK_FLAG_BYTE) >= 0) {
+        avcodec_flush_buffers(r->dec);
+        r->demux_eof = r->dec_eof = 0;
+        r->last_ts = AV_NOPTS_VALUE;
+        r->ord = 0;
+        r->stats.seeks++;
+        return 0;
+    }
+    return rd_seek_raw(r, rd_stream_start(r), err);
+}
+
+/* The demuxer landed after the target (a wrong or missing index entry, a
+ * timestamp bisection gone wrong): seek further back, doubling the
+ * distance, and finally to the beginning. Returns 1 if it re-seeked. */
 static int check_landing(vd_reader *r, vd_error *err)
 {
     r->seek_check = 0;
-    if (r->last_ts <= r->target || r->target <= rd_stream_start(r))
+    if (r->last_ts <= r->target)
         return 0;
     r->seek_backoff++;
     int64_t back = rd_s_to_ticks(r, (double)(1 << r->seek_backoff));
     int64_t ts = FFMIN(r->last_ts, r->target) - back;
-    if (ts <= rd_stream_start(r) || r->seek_backoff > 8)
-        ts = rd_stream_start(r);
-    if (rd_seek_raw(r, ts, err) < 0)
-        return 0; /* keep what we have: frames >= target still come */
-    r->seek_check = ts > rd_stream_start(r);
-    return 1;
+    int ret;
+    if (ts <= rd_stream_start(r) || r->seek_backoff > 8) {
+        ret = seek_to_beginning(r, err);
+    } else {
+        ret = rd_seek_raw(r, ts, err);
+        r->seek_check = 1;
+    }
+    return ret == 0; /* on failure keep going: frames >= target still come */
 }
 
 /* Next decoded frame at or after the pre-roll target. */
@@ -319,6 +338,18 @@ int rd_fill_frame(vd_reader *r, vd_frame *f, int64_t ts, vd_error *err)
     return 0;
 }
 
+/* With a predicted delivery set, frames that were never decoded cannot be
+ * counted by the live filter, so the prediction decides instead. */
+static int want_accept(vd_reader *r)
+{
+    if (!r->nwant || r->last_ts > r->want[r->nwant - 1])
+        return r->sel.done = 1, VD_EOF;
+    if (!ts_in(r->want, r->nwant, r->last_ts))
+        return 0;
+    r->sel.delivered++;
+    return 1;
+}
+
 int vd_reader_next(vd_reader *r, vd_frame *f, vd_error *err)
 {
     int ret;
@@ -336,7 +367,8 @@ int vd_reader_next(vd_reader *r, vd_frame *f, vd_error *err)
             return ret;
         if (!r->sel_on)
             break;
-        ret = rd_sel_accept(&r->sel, rd_ticks_to_s(r, r->last_ts), r->frame->key_frame);
+        ret = r->want ? want_accept(r)
+                      : rd_sel_accept(&r->sel, rd_ticks_to_s(r, r->last_ts), r->frame->key_frame);
         if (ret < 0)
             return ret;
         if (ret)

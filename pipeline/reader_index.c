@@ -43,18 +43,19 @@ void rd_index_free(rd_index **ix)
 }
 
 /* Demux all packets of the stream into v (sorted by timestamp). */
-static int scan_packets(vd_reader *r, ts_key **v, int64_t *n, vd_error *err)
+static int scan_packets(vd_reader *r, AVFormatContext *fc, ts_key **v, int64_t *n, vd_error *err)
 {
     int64_t cap = 0, missing = 0;
     *v = NULL;
     *n = 0;
     for (;;) {
-        int ret = av_read_frame(r->fmt, r->pkt);
+        int ret = av_read_frame(fc, r->pkt);
         if (ret == AVERROR_EOF)
             break;
         if (ret < 0)
             return rd_averr(r, ret, err, "building the frame index");
         const AVPacket *p = r->pkt;
+        /* DISCARD-flagged packets (edit lists) never become frames */
         if (p->stream_index == r->sidx && !(p->flags & AV_PKT_FLAG_DISCARD)) {
             int64_t ts = p->pts != AV_NOPTS_VALUE ? p->pts : p->dts;
             if (ts == AV_NOPTS_VALUE)
@@ -82,6 +83,15 @@ static int scan_packets(vd_reader *r, ts_key **v, int64_t *n, vd_error *err)
     return 0;
 }
 
+/* Does fc number our stream like the reader's own context does? */
+static int same_stream(const vd_reader *r, const AVFormatContext *fc)
+{
+    return (unsigned)r->sidx < fc->nb_streams &&
+           fc->streams[r->sidx]->codecpar->codec_id == r->st->codecpar->codec_id;
+}
+
+/* The scan runs on a second demuxer context, so the reader's position,
+ * decoder and buffered packets are untouched. */
 int rd_index_build(vd_reader *r, vd_error *err)
 {
     if (r->idx)
@@ -90,13 +100,21 @@ int rd_index_build(vd_reader *r, vd_error *err)
         return vd_error_set(err, VD_EUNSUPPORTED,
                             "%s: frame index needs a seekable input (file), not a live source",
                             r->url);
-    int fresh = r->stats.packets == 0;
-    int64_t resume = r->last_ts;
-    int ret = fresh ? 0 : rd_seek_raw(r, rd_stream_start(r), err);
+    AVFormatContext *fc = NULL;
+    rd_arm_deadline(r, r->open_timeout);
+    int ret = rd_open_format(r, &fc, err);
+    if (!ret && !same_stream(r, fc) && avformat_find_stream_info(fc, NULL) >= 0 &&
+        !same_stream(r, fc))
+        ret = vd_error_set(err, VD_EFORMAT, "%s: stream %d changed while indexing", r->url,
+                           r->sidx);
+    for (unsigned i = 0; !ret && i < fc->nb_streams; i++)
+        fc->streams[i]->discard = (int)i == r->sidx ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
     ts_key *v = NULL;
     int64_t n = 0;
     if (!ret)
-        ret = scan_packets(r, &v, &n, err);
+        ret = scan_packets(r, fc, &v, &n, err);
+    avformat_close_input(&fc);
+    rd_arm_deadline(r, r->read_timeout);
     rd_index *ix = ret ? NULL : calloc(1, sizeof *ix);
     if (ix) {
         ix->n = n;
@@ -111,17 +129,8 @@ int rd_index_build(vd_reader *r, vd_error *err)
     free(v);
     if (!ret && !ix)
         ret = vd_error_set(err, VD_ENOMEM, "%s: out of memory", r->url);
-    /* Go back to where the caller was, whatever happened. */
-    int sret = rd_seek_raw(r, fresh || resume == AV_NOPTS_VALUE ? rd_stream_start(r) : resume,
-                           ret ? NULL : err);
-    if (!fresh && resume != AV_NOPTS_VALUE && !sret && !r->preroll) {
-        r->preroll = 1;
-        r->target = resume + 1;
-    }
-    if (ret)
-        return ret;
     r->idx = ix;
-    return sret;
+    return ret;
 }
 
 int vd_reader_frame_count(vd_reader *r, int64_t *n, vd_error *err)
@@ -241,7 +250,7 @@ static int decode_by_ordinal(vd_reader *r, size_t v, vd_error *err)
     if (r->ord < 0 || r->ord > i) {
         if ((ret = rd_seek_raw(r, rd_stream_start(r), err)))
             return ret;
-        r->ord = 0;
+        r->ord = 0; /* AVI: index-based seeks to the start are exact */
     }
     r->preroll = r->seek_check = 0;
     while (r->ord <= i && !(ret = rd_decode(r, err)))
@@ -252,10 +261,10 @@ static int decode_by_ordinal(vd_reader *r, size_t v, vd_error *err)
     return ret == VD_EOF ? 0 : ret;
 }
 
-/* Decode the next distinct index in ascending order and hold it. */
-static int decode_next_uniq(vd_reader *r, vd_error *err)
+/* Decode distinct index v (the next in ascending order) and hold it. While
+ * it decodes, next_u still points at v so rd_skip_level() wants it. */
+static int decode_uniq(vd_reader *r, size_t v, vd_error *err)
 {
-    size_t v = r->next_u++;
     if (r->pts_unreliable)
         return decode_by_ordinal(r, v, err);
     int64_t i = r->uniq[v], t = r->idx->ts[i];
@@ -275,6 +284,13 @@ static int decode_next_uniq(vd_reader *r, vd_error *err)
     r->failed[v] = 1;
     if (ret == 0 || ret == VD_EOF)
         return 0; /* reported when the caller reaches this index */
+    return ret;
+}
+
+static int decode_next_uniq(vd_reader *r, vd_error *err)
+{
+    int ret = decode_uniq(r, r->next_u, err);
+    r->next_u++;
     return ret;
 }
 

@@ -39,6 +39,7 @@ typedef struct rd_index {
 
 struct vd_reader {
     char *url;
+    char *format, *av_options, *rtsp_transport; /* copies of the opts */
     AVFormatContext *fmt;
     AVCodecContext *dec;
     AVStream *st;
@@ -99,6 +100,7 @@ struct vd_reader {
 };
 
 /* reader.c */
+int rd_open_format(vd_reader *r, AVFormatContext **out, vd_error *err);
 int rd_averr(vd_reader *r, int averr, vd_error *err, const char *what);
 int64_t rd_now_us(void);
 void rd_arm_deadline(vd_reader *r, double seconds);

@@ -1,0 +1,50 @@
+/* clips.h -- test videos generated at run time with libavcodec/libavformat
+ * encoders (no network, no committed binaries), and the ffmpeg CLI's
+ * framemd5 as the reference to compare decoded frames against.
+ *
+ * Clips are cached by name under VD_BINARY_DIR/tests/clips: the first test
+ * that needs one encodes it to a temporary name and renames it into place,
+ * so tests running in parallel processes never see a half-written file. */
+#ifndef VD_TEST_CLIPS_H
+#define VD_TEST_CLIPS_H
+
+#include <stddef.h>
+
+typedef struct vd_clip_spec {
+    const char *container; /* muxer: "mp4", "mpegts", "avi", "matroska" */
+    const char *vcodec;    /* encoder: "libx264", "mpeg4", "mjpeg" */
+    int width, height;
+    int fps;               /* nominal rate */
+    int nframes;
+    int gop;               /* keyframe interval */
+    int bframes;           /* max consecutive B-frames */
+    int vfr;               /* 1: durations cycle 1,1,2,0.5,1.5 frame periods */
+    double start;          /* pts of the first frame, seconds */
+    const char *acodec;    /* NULL: no audio; "pcm_s16le", "mp2", "aac" */
+    int sample_rate, channels;
+} vd_clip_spec;
+
+/* 320x240, 25 fps, 75 frames, gop 25, no B-frames, libx264 in mp4. */
+void vd_clip_spec_init(vd_clip_spec *s);
+
+/* Path of the clip called name (e.g. "h264_b.mp4"), encoding it from s if
+ * it does not exist yet. Returns a static-per-call malloc'ed path (free it)
+ * or NULL with the reason in errbuf. */
+char *vd_clip_get(const char *name, const vd_clip_spec *s, char *errbuf, size_t n);
+
+/* Copy src to a new file name (in the clips dir) and damage it: overwrite
+ * len bytes at fraction at of its size with garbage, or (len < 0) cut it
+ * at that fraction. Returns the malloc'ed path or NULL. */
+char *vd_clip_damage(const char *src, const char *name, double at, long len);
+
+typedef struct vd_ref_frame {
+    double pts;   /* seconds, the stream's timestamps kept (-copyts) */
+    char md5[33];
+} vd_ref_frame;
+
+/* Run `ffmpeg -copyts -i path -map 0:<sel> -fps_mode passthrough <extra>
+ * -f framemd5 -` and parse it. sel is "v:0" or "a:0"; extra may be "".
+ * Returns the frame count (>= 0) with *out malloc'ed, or -1. */
+long vd_ref_framemd5(const char *path, const char *sel, const char *extra, vd_ref_frame **out);
+
+#endif
