@@ -79,6 +79,9 @@ static void tc_in_i64(tc *c, int i, int n, const int64_t *v)
     tc_in(c, i, VD_DTYPE_I64, 1, &s, v);
 }
 
+/* The worker pool kernels run on (NULL: serial), set by the threads suite. */
+static vd_nn_pool *tc_pool;
+
 /* Run the node at `opset`: init, infer, allocate, run. First failing code. */
 static int tc_run(tc *c, int opset)
 {
@@ -93,7 +96,7 @@ static int tc_run(tc *c, int opset)
         vd_tensor s = c->out[i];
         rc = vd_tensor_alloc(&c->out[i], s.dtype, s.ndim, s.shape, &c->err);
     }
-    vd_nn_ctx ctx = {.threads = 1, .err = &c->err};
+    vd_nn_ctx ctx = {.threads = tc_pool ? 2 : 1, .err = &c->err, .pool = tc_pool};
     if (!rc)
         rc = c->n.op->run(&c->n, c->inp, c->outp, &ctx);
     if (c->n.op->fini)
@@ -1150,4 +1153,55 @@ Test(layout, constants_range_nonzero)
     expect_shape(&c.out[0], 2, (int64_t[]){2, 3}, "NonZero");
     expect_vals(&c.out[0], (double[]){0, 1, 1, 1, 0, 1}, 6, 0, "NonZero");
     tc_free(&c);
+}
+
+/* ======================= threads ======================= */
+
+/* The same big ops on a 2-worker pool give bit-identical results to the
+ * serial run: chunk boundaries fall mid-row and mid-tile. */
+static void run_both(tc *serial, tc *par, int opset)
+{
+    tc_pool = NULL;
+    cr_assert_eq(tc_run(serial, opset), 0, "%s", serial->err.msg);
+    cr_assert_eq(vd_nn_pool_create(&tc_pool, 2, NULL), 0);
+    int rc = tc_run(par, opset);
+    vd_nn_pool_free(&tc_pool);
+    cr_assert_eq(rc, 0, "%s", par->err.msg);
+    cr_assert(vd_tensor_same_shape(&serial->out[0], &par->out[0]));
+    cr_assert_eq(memcmp(serial->out[0].data, par->out[0].data, vd_tensor_nbytes(&par->out[0])), 0,
+                 "%s differs between 1 and 2 threads", serial->n.op_type);
+    tc_free(serial);
+    tc_free(par);
+}
+
+Test(threads, pool_matches_serial)
+{
+    enum { N = 3, C = 37, H = 41, W = 43, T = N * C * H * W };
+    static float x[T], bias[C];
+    ramp(x, T, 0.001f, -50), ramp(bias, C, 0.5f, -3);
+    static const int64_t shape[4] = {N, C, H, W}, bshape[3] = {C, 1, 1}, perm[4] = {0, 2, 3, 1},
+                         axes[2] = {1, 3};
+    tc a, b;
+    const char *ops[] = {"Add", "Transpose", "ReduceMean", "Sigmoid", "Slice"};
+    static const int64_t st[1] = {1}, en[1] = {-1}, ax[1] = {2}, sp[1] = {2};
+    for (int k = 0; k < 5; k++) {
+        tc *both[2] = {&a, &b};
+        for (int j = 0; j < 2; j++) {
+            tc *c = both[j];
+            int nin = k == 0 ? 2 : k == 4 ? 5 : 1;
+            tc_begin(c, ops[k], nin, 1);
+            tc_in(c, 0, VD_DTYPE_F32, 4, shape, x);
+            if (k == 0)
+                tc_in(c, 1, VD_DTYPE_F32, 3, bshape, bias);
+            if (k == 1)
+                tc_ints(c, "perm", 4, perm);
+            if (k == 2)
+                tc_ints(c, "axes", 2, axes);
+            if (k == 4) {
+                tc_in_i64(c, 1, 1, st), tc_in_i64(c, 2, 1, en);
+                tc_in_i64(c, 3, 1, ax), tc_in_i64(c, 4, 1, sp);
+            }
+        }
+        run_both(&a, &b, 13);
+    }
 }

@@ -493,14 +493,16 @@ static int not_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *
 
 #define A(...) (const char *const[]){__VA_ARGS__, NULL}
 #define IP VD_NN_OP_INPLACE
-#define E(name, since, fn) {name, since, IP, NULL, NULL, NULL, infer_##fn, NULL, run_##fn}
+/* In place only where the output has the input's element size; a bool
+ * result written over float input would clobber unread elements. */
+#define E(name, since, fn, fl) {name, since, fl, NULL, NULL, NULL, infer_##fn, NULL, run_##fn}
 
 const vd_nn_op vd_nn_ops_elementwise[] = {
-    E("Add", 7, add), E("Sub", 7, sub), E("Mul", 7, mul), E("Div", 7, div),
-    E("Min", 1, min), E("Max", 1, max), E("Sum", 1, sum), E("Mean", 1, mean),
-    E("Equal", 1, equal), E("Less", 1, less), E("Greater", 1, greater),
-    E("LessOrEqual", 12, less_eq), E("GreaterOrEqual", 12, greater_eq),
-    E("And", 1, and), E("Or", 1, or), E("Xor", 1, xor),
+    E("Add", 7, add, IP), E("Sub", 7, sub, IP), E("Mul", 7, mul, IP), E("Div", 7, div, IP),
+    E("Min", 1, min, IP), E("Max", 1, max, IP), E("Sum", 1, sum, IP), E("Mean", 1, mean, IP),
+    E("Equal", 7, equal, 0), E("Less", 7, less, 0), E("Greater", 7, greater, 0),
+    E("LessOrEqual", 12, less_eq, 0), E("GreaterOrEqual", 12, greater_eq, 0),
+    E("And", 7, and, IP), E("Or", 7, or, IP), E("Xor", 7, xor, IP),
     {"Mod", 10, IP, A("fmod"), NULL, NULL, mod_infer, NULL, mod_run},
     {"PRelu", 7, IP, NULL, NULL, NULL, prelu_infer, NULL, run_prelu_any},
     {"Pow", 7, IP, NULL, NULL, NULL, pow_infer, NULL, pow_run},
