@@ -451,9 +451,10 @@ static int load_nodes(load *L)
             rc = define_outputs(L, (int)i, g->node[i]);
         if (rc) {
             vd_nn_node *n = &m->nodes[i];
-            return vd_error_prefix(L->err, "node '%s' (%s, opset %lld): ",
-                                   n->name ? n->name : "?", n->op_type ? n->op_type : "?",
-                                   (long long)m->opset), rc;
+            vd_error_prefix(L->err, "node '%s' (%s, opset %lld): ", n->name ? n->name : "?",
+                            n->op_type ? n->op_type : "?", (long long)m->opset);
+            m->n_nodes++; /* so that vd_nn_model_free releases it */
+            return rc;
         }
     }
     for (int i = 0; i < m->n_nodes; i++) {

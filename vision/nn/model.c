@@ -101,6 +101,8 @@ static void attr_clear(vd_nn_attr *a)
 
 static void params_free(vd_nn_node *n)
 {
+    if (!n->params)
+        return;
     if (n->op && n->op->fini)
         n->op->fini(n);
     else
