@@ -350,6 +350,47 @@ static void store_pad(const run_ctx *r, int y, int x0, int n, float *scratch)
     store_run(r, y, x0, n, scratch);
 }
 
+/* Horizontal pass of the three output channels of one content row, fused
+ * with the affine and the store (the hot loop of every chain run). */
+static void hpass_store(const run_ctx *r, const float *row, const vd_tf_coeffs *cx, int y, int x0)
+{
+    const int bpp = r->bpp, ks = cx->ksize, m0 = r->map[0], m1 = r->map[1], m2 = r->map[2];
+    const float *a = r->ch->a, *b = r->ch->b;
+    const size_t plane = (size_t)r->W * r->H, base = (size_t)y * r->W + x0;
+    const int nhwc = r->ch->spec.layout == VD_TF_NHWC;
+    float *f = r->u8 ? NULL : (float *)r->slot;
+    for (int x = 0; x < cx->n; x++) {
+        const float *p = row + (size_t)cx->start[x] * bpp, *w = cx->w + (size_t)x * ks;
+        float v0, v1, v2;
+        if (ks == 2) {
+            v0 = w[0] * p[m0] + w[1] * p[bpp + m0];
+            v1 = w[0] * p[m1] + w[1] * p[bpp + m1];
+            v2 = w[0] * p[m2] + w[1] * p[bpp + m2];
+        } else {
+            v0 = v1 = v2 = 0;
+            for (int k = 0; k < ks; k++, p += bpp) {
+                v0 += w[k] * p[m0];
+                v1 += w[k] * p[m1];
+                v2 += w[k] * p[m2];
+            }
+        }
+        v0 = v0 * a[0] + b[0];
+        v1 = v1 * a[1] + b[1];
+        v2 = v2 * a[2] + b[2];
+        if (f && !nhwc) {
+            f[base + x] = v0;
+            f[plane + base + x] = v1;
+            f[2 * plane + base + x] = v2;
+        } else if (f) {
+            float *d = f + (base + x) * 3;
+            d[0] = v0, d[1] = v1, d[2] = v2;
+        } else {
+            float v[3] = {v0, v1, v2};
+            store_run(r, y, x0 + x, 1, v);
+        }
+    }
+}
+
 static void setup_run(run_ctx *r, const vd_tf_chain *ch, const vd_tf_image *src, int bpp)
 {
     const vd_tf_spec *s = &ch->spec;
@@ -403,12 +444,7 @@ int vd_tf_chain_run(const vd_tf_chain *ch, const vd_tf_image *src,
             continue;
         }
         vd_tf_vpass_u8(src->data, src->linesize, (int)rowlen, &cy, cy_i, row);
-        for (int c = 0; c < 3; c++)
-            vd_tf_hpass(row + r.map[c], bpp, &cx, out + c, 3);
-        for (int i = 0; i < g.content_w * 3; i += 3)
-            for (int c = 0; c < 3; c++)
-                out[i + c] = out[i + c] * ch->a[c] + ch->b[c];
-        store_run(&r, y, px, g.content_w, out);
+        hpass_store(&r, row, &cx, y, px);
         if (px > 0)
             store_pad(&r, y, 0, px, out);
         if (px + g.content_w < r.W)
