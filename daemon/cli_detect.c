@@ -59,6 +59,7 @@ typedef struct run {
     vd_dsrc *src;
     vd_det_list dets, regions;
     int64_t frames, det_runs, gated;
+    double last_pts; /* for the END events of the final flush */
 } run;
 
 static const char usage_text[] =
@@ -83,6 +84,8 @@ static const char usage_text[] =
     "                        motion regions as detections labelled \"motion\"\n"
     "  --motion-threshold N  luma difference 1..255 (default 20)\n"
     "  --motion-min-area F   smallest region, fraction of the frame (default 0.001)\n"
+    "  --motion-alpha A      background learning rate per analysed frame (default 0.2)\n"
+    "  --motion-width N      analysis grid width in cells (default 160)\n"
     "  --track               SORT tracking: track_id on detections, event lines\n"
     "  --min-hits N --max-age N --track-iou T\n"
     "output:\n"
@@ -166,6 +169,8 @@ static int parse_valued(args *a, const char *f, const char *v)
     else if (!strcmp(f, "--classes")) return parse_classes(a, v);
     else if (!strcmp(f, "--motion-threshold")) return parse_int(f, v, &a->mo.threshold);
     else if (!strcmp(f, "--motion-min-area")) return parse_float(f, v, &a->mo.min_area);
+    else if (!strcmp(f, "--motion-alpha")) return parse_float(f, v, &a->mo.alpha);
+    else if (!strcmp(f, "--motion-width")) return parse_int(f, v, &a->mo.width);
     else if (!strcmp(f, "--min-hits")) return parse_int(f, v, &a->to.min_hits);
     else if (!strcmp(f, "--max-age")) return parse_int(f, v, &a->to.max_age);
     else if (!strcmp(f, "--track-iou")) return parse_float(f, v, &a->to.iou);
@@ -555,6 +560,7 @@ static int loop(run *r, const args *a, vd_error *e)
         if ((rc = process(r, a, &f, e)))
             return rc;
         r->frames++;
+        r->last_pts = f.pts;
         print_frame(r, a, &f);
         if (r->tracker)
             print_events(r, f.pts);
@@ -566,7 +572,7 @@ static int loop(run *r, const args *a, vd_error *e)
     if (r->tracker) {
         if ((rc = vd_tracker_flush(r->tracker, e)))
             return rc;
-        print_events(r, NAN);
+        print_events(r, r->last_pts);
     }
     return VD_OK;
 }

@@ -26,7 +26,7 @@ static int defaults(vd_motion_opts *o, const vd_motion_opts *in, vd_error *err)
     if (o->width <= 0)
         o->width = 160;
     if (o->alpha <= 0)
-        o->alpha = 0.05f;
+        o->alpha = 0.2f;
     if (o->threshold <= 0)
         o->threshold = 20;
     o->dilate = o->dilate == 0 ? 2 : o->dilate < 0 ? 0 : o->dilate;

@@ -27,7 +27,8 @@
 
 typedef struct vd_motion_opts {
     int width;         /* grid columns; <= 0: 160 */
-    float alpha;       /* background learning rate per frame, (0,1]; <= 0: 0.05 */
+    float alpha;       /* background learning rate per analysed frame, (0,1]; <= 0: 0.2
+                        * (a time constant of ~5 frames: 1 s at --fps 5) */
     int threshold;     /* luma difference 1..255 counted as change (the
                         * sensitivity: lower = more sensitive); <= 0: 20 */
     int dilate;        /* 3x3 dilations; < 0: 0; default (0 in a zeroed
