@@ -246,11 +246,11 @@ static int seek_to_beginning(vd_reader *r, vd_error *err)
 static int check_landing(vd_reader *r, vd_error *err)
 {
     r->seek_check = 0;
-    if (r->last_ts <= r->target)
+    if (r->last_ts != AV_NOPTS_VALUE && r->last_ts <= r->target)
         return 0;
     r->seek_backoff++;
     int64_t back = rd_s_to_ticks(r, (double)(1 << r->seek_backoff));
-    int64_t ts = FFMIN(r->last_ts, r->target) - back;
+    int64_t ts = r->target - back;
     int ret;
     if (ts <= rd_stream_start(r) || r->seek_backoff > 8) {
         ret = seek_to_beginning(r, err);
@@ -266,6 +266,10 @@ int rd_next_raw(vd_reader *r, vd_error *err)
 {
     for (;;) {
         int ret = rd_decode(r, err);
+        /* EOF before any frame: the seek landed past the last keyframe */
+        if (ret == VD_EOF && r->seek_check && r->target > rd_stream_start(r) &&
+            check_landing(r, err))
+            continue;
         if (ret)
             return ret;
         if (r->seek_check && check_landing(r, err))

@@ -2,7 +2,10 @@
 """reader_cli.py -- integration tests of `visiond frames`/`probe` against the
 ffmpeg CLI's `-f framemd5` (the reference nobody here wrote).
 
-usage: reader_cli.py VISIOND FFMPEG FILE [FILE...]
+usage: reader_cli.py VISIOND FFMPEG [--gen DIR] [FILE...]
+
+--gen DIR encodes two more clips into DIR with the ffmpeg CLI (H.264 with
+B-frames in MP4; H.264 in MPEG-TS starting at 10 s) and checks them too.
 
 For each file: every frame (pts and md5) equals framemd5 with the pixel
 format left native; --start/--end/--step/--count/--fps/--keyframes/--indices
@@ -20,6 +23,22 @@ import tempfile
 
 VISIOND, FFMPEG = sys.argv[1], sys.argv[2]
 FILES = sys.argv[3:]
+
+
+def generate(d):
+    os.makedirs(d, exist_ok=True)
+    src = ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=4"]
+    x264 = ["-c:v", "libx264", "-preset", "veryfast", "-bf", "3", "-g", "30",
+            "-pix_fmt", "yuv420p"]
+    out = [os.path.join(d, "gen_bframes.mp4"), os.path.join(d, "gen_start10.ts")]
+    subprocess.run([FFMPEG, "-v", "error", "-y", *src, *x264, out[0]], check=True)
+    subprocess.run([FFMPEG, "-v", "error", "-y", *src, *x264, "-output_ts_offset", "10",
+                    out[1]], check=True)
+    return out
+
+
+if FILES[:1] == ["--gen"]:
+    FILES = FILES[2:] + generate(FILES[1])
 
 
 def fail(msg):
@@ -163,5 +182,5 @@ def check_probe(path):
 for f in FILES:
     check_probe(f)
     check_file(f)
-check_cli_errors(FILES[0])
+check_cli_errors(next(f for f in FILES if not has_audio(f)))
 print("all passed")
