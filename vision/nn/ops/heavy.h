@@ -13,6 +13,17 @@
 
 #include "vision/nn/graph.h"
 
+/* Hot loops: the full vectoriser (gcc -O2 only vectorises loops whose trip
+ * count it knows, and keeps float selects as branches while FP traps are
+ * on), and on x86-64 an AVX2+FMA clone picked at load time. */
+#define VD_NN_HOT \
+    __attribute__((optimize("tree-vectorize", "vect-cost-model=dynamic", "no-trapping-math")))
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define VD_NN_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define VD_NN_CLONES
+#endif
+
 typedef enum vd_nn_autopad {
     VD_NN_PAD_NOTSET = 0,
     VD_NN_PAD_SAME_UPPER,

@@ -54,6 +54,11 @@ static int pool_geom(const vd_nn_node *n, vd_tensor *const *in, vd_nn_geom *g,
     return rc ? vd_error_prefix(err, "%s: ", n->op_type) : VD_OK;
 }
 
+static int64_t geom_size(const int64_t *d3)
+{
+    return d3[0] * d3[1] * d3[2];
+}
+
 static int has_indices(const vd_nn_node *n, vd_tensor *const *out)
 {
     return n->n_out > 1 && n->out[1] >= 0 && out[1];
@@ -78,14 +83,102 @@ static int pool_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *cons
     return VD_OK;
 }
 
+/* Per spatial dim and output index: the taps inside the input [lo, hi)
+ * and how many fall inside input + pads (count_include_pad). Computed
+ * once per call so the window loop does no division. */
+typedef struct pool_tabs {
+    int64_t *lo[3], *hi[3], *cnt[3];
+    int64_t *kw_lo, *kw_hi;   /* per kw tap: the output columns it reaches */
+} pool_tabs;
+
 typedef struct pool_job {
     const pool_params *p;
     const vd_nn_geom *g;
+    const pool_tabs *t;
     const float *x;
     float *y;
     int64_t *idx;
     int64_t insp, outsp;
 } pool_job;
+
+static size_t pool_tabs_bytes(const vd_nn_geom *g)
+{
+    return (size_t)((g->out[0] + g->out[1] + g->out[2]) * 3 + 2 * g->k[2]) * sizeof(int64_t);
+}
+
+static void pool_tabs_fill(const vd_nn_geom *g, int64_t *mem, pool_tabs *t)
+{
+    for (int D = 0; D < 3; D++) {
+        t->lo[D] = mem;
+        t->hi[D] = mem + g->out[D];
+        t->cnt[D] = mem + 2 * g->out[D];
+        mem += 3 * g->out[D];
+        for (int64_t o = 0; o < g->out[D]; o++) {
+            int64_t start = o * g->s[D] - g->pb[D], l, h;
+            vd_nn_tap_range(start, g->d[D], g->k[D], g->in[D], &t->lo[D][o], &t->hi[D][o]);
+            vd_nn_tap_range(start + g->pb[D], g->d[D], g->k[D],
+                            g->in[D] + g->pb[D] + g->pe[D], &l, &h);
+            t->cnt[D][o] = h - l;
+        }
+    }
+    t->kw_lo = mem;
+    t->kw_hi = mem + g->k[2];
+    for (int64_t k = 0; k < g->k[2]; k++)
+        vd_nn_tap_range(k * g->d[2] - g->pb[2], g->s[2], g->out[2], g->in[2], &t->kw_lo[k],
+                        &t->kw_hi[k]);
+}
+
+VD_NN_CLONES VD_NN_HOT static void tap_max(float *restrict y, const float *restrict x,
+                                           int64_t s, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) {
+        float v = x[i * s];
+        y[i] = v > y[i] ? v : y[i];
+    }
+}
+
+VD_NN_CLONES VD_NN_HOT static void tap_sum(float *restrict y, const float *restrict x,
+                                           int64_t s, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        y[i] += x[i * s];
+}
+
+/* Without Indices: a whole output row at a time, each kernel tap
+ * updating the columns it reaches (vectorised over columns). */
+static void pool_row(const pool_job *j, const float *x, const int64_t *o, float *y)
+{
+    const vd_nn_geom *g = j->g;
+    const pool_tabs *t = j->t;
+    int64_t OW = g->out[2], W = g->in[2], H = g->in[1];
+    int max = j->p->max;
+    for (int64_t i = 0; i < OW; i++)
+        y[i] = max ? -INFINITY : 0.0f;
+    int64_t st0 = o[0] * g->s[0] - g->pb[0], st1 = o[1] * g->s[1] - g->pb[1];
+    for (int64_t kd = t->lo[0][o[0]]; kd < t->hi[0][o[0]]; kd++)
+        for (int64_t kh = t->lo[1][o[1]]; kh < t->hi[1][o[1]]; kh++) {
+            const float *xrow = x + ((st0 + kd * g->d[0]) * H + st1 + kh * g->d[1]) * W;
+            for (int64_t k = 0; k < g->k[2]; k++) {
+                int64_t l = t->kw_lo[k], h = t->kw_hi[k];
+                if (h <= l)
+                    continue;
+                const float *xs = xrow + l * g->s[2] + k * g->d[2] - g->pb[2];
+                if (max)
+                    tap_max(y + l, xs, g->s[2], h - l);
+                else
+                    tap_sum(y + l, xs, g->s[2], h - l);
+            }
+        }
+    if (max)
+        return;
+    int64_t rows = (t->hi[0][o[0]] - t->lo[0][o[0]]) * (t->hi[1][o[1]] - t->lo[1][o[1]]);
+    int64_t prows = t->cnt[0][o[0]] * t->cnt[1][o[1]];
+    for (int64_t i = 0; i < OW; i++) {
+        int64_t div = j->p->include_pad ? prows * t->cnt[2][i]
+                                        : rows * (t->hi[2][i] - t->lo[2][i]);
+        y[i] = div ? y[i] / (float)div : 0.0f;
+    }
+}
 
 /* Flat input index of (d, h, w) as ONNX Indices count it. */
 static int64_t pool_index(const pool_job *j, int64_t d, int64_t h, int64_t w)
@@ -94,43 +187,56 @@ static int64_t pool_index(const pool_job *j, int64_t d, int64_t h, int64_t w)
     return j->p->col_major ? (w * in[1] + h) * in[0] + d : (d * in[1] + h) * in[2] + w;
 }
 
-static void pool_window(const pool_job *j, const float *x, const int64_t *start,
-                        float *y, int64_t *idx)
+static void pool_window(const pool_job *j, const float *x, const int64_t *o, float *y,
+                        int64_t *idx)
 {
     const vd_nn_geom *g = j->g;
-    int64_t lo[3], hi[3], pad_taps = 1;
+    const pool_tabs *t = j->t;
+    int64_t st[3], lo[3], hi[3];
     for (int D = 0; D < 3; D++) {
-        vd_nn_tap_range(start[D], g->d[D], g->k[D], g->in[D], &lo[D], &hi[D]);
-        int64_t l, h;
-        vd_nn_tap_range(start[D] + g->pb[D], g->d[D], g->k[D], g->in[D] + g->pb[D] + g->pe[D],
-                        &l, &h);
-        pad_taps *= h - l;
+        st[D] = o[D] * g->s[D] - g->pb[D];
+        lo[D] = t->lo[D][o[D]];
+        hi[D] = t->hi[D][o[D]];
     }
     float best = -INFINITY, sum = 0;
     int64_t at = -1, cnt = 0;
     for (int64_t kd = lo[0]; kd < hi[0]; kd++)
         for (int64_t kh = lo[1]; kh < hi[1]; kh++) {
-            int64_t id = start[0] + kd * g->d[0], ih = start[1] + kh * g->d[1];
+            int64_t id = st[0] + kd * g->d[0], ih = st[1] + kh * g->d[1];
             const float *row = x + (id * g->in[1] + ih) * g->in[2];
             for (int64_t kw = lo[2]; kw < hi[2]; kw++) {
-                int64_t iw = start[2] + kw * g->d[2];
-                float v = row[iw];
+                float v = row[st[2] + kw * g->d[2]];
                 sum += v;
                 if (v > best || at < 0) {
                     best = v;
-                    at = pool_index(j, id, ih, iw);
+                    at = kw;
+                    if (idx)
+                        at = pool_index(j, id, ih, st[2] + kw * g->d[2]);
                 }
             }
-            cnt += hi[2] > lo[2] ? hi[2] - lo[2] : 0;
+            cnt += hi[2] - lo[2];
         }
     if (j->p->max) {
         *y = best;
         if (idx)
             *idx = at;
     } else {
-        int64_t div = j->p->include_pad ? pad_taps : cnt;
+        int64_t div = j->p->include_pad ? t->cnt[0][o[0]] * t->cnt[1][o[1]] * t->cnt[2][o[2]]
+                                        : cnt;
         *y = div ? sum / (float)div : 0.0f;
     }
+}
+
+VD_NN_CLONES VD_NN_HOT static float plane_reduce(const float *restrict x, int64_t n, int max)
+{
+    float acc = max ? -INFINITY : 0.0f;
+    if (max)
+        for (int64_t i = 0; i < n; i++)
+            acc = x[i] > acc ? x[i] : acc;
+    else
+        for (int64_t i = 0; i < n; i++)
+            acc += x[i];
+    return max ? acc : acc / (float)n;
 }
 
 /* Plane pl of the input (x) into y and idx. */
@@ -138,15 +244,23 @@ static void pool_plane(const pool_job *j, int64_t pl, const float *x, float *y)
 {
     const vd_nn_geom *g = j->g;
     int64_t *idx = j->idx ? j->idx + pl * j->outsp : NULL;
-    int64_t o = 0;
-    for (int64_t od = 0; od < g->out[0]; od++)
-        for (int64_t oh = 0; oh < g->out[1]; oh++)
-            for (int64_t ow = 0; ow < g->out[2]; ow++, o++) {
-                int64_t start[3] = {od * g->s[0] - g->pb[0], oh * g->s[1] - g->pb[1],
-                                    ow * g->s[2] - g->pb[2]};
-                pool_window(j, x, start, y + o, idx ? idx + o : NULL);
+    int64_t i = 0, o[3] = {0, 0, 0};
+    if (j->p->global) {
+        y[0] = plane_reduce(x, j->insp, j->p->max);
+        return;
+    }
+    if (!idx) {
+        for (o[0] = 0; o[0] < g->out[0]; o[0]++)
+            for (o[1] = 0; o[1] < g->out[1]; o[1]++, i += g->out[2])
+                pool_row(j, x, o, y + i);
+        return;
+    }
+    for (o[0] = 0; o[0] < g->out[0]; o[0]++)
+        for (o[1] = 0; o[1] < g->out[1]; o[1]++)
+            for (o[2] = 0; o[2] < g->out[2]; o[2]++, i++) {
+                pool_window(j, x, o, y + i, idx ? idx + i : NULL);
                 if (idx)
-                    idx[o] += pl * j->insp;
+                    idx[i] += pl * j->insp;
             }
 }
 
@@ -177,16 +291,19 @@ static void pool_bytes(const pool_job *j, vd_dtype dt, const void *x, void *y,
     }
 }
 
+/* Workspace: the tap tables, then (8-bit input only) one plane in and out
+ * as float. */
 static size_t pool_workspace(const vd_nn_node *n, vd_tensor *const *in,
                              vd_tensor *const *out)
 {
+    (void)out;
     vd_nn_geom g;
-    if (in[0]->dtype == VD_DTYPE_F32 || pool_geom(n, in, &g, NULL) ||
-        !in[0]->shape[0] || !in[0]->shape[1])
+    if (pool_geom(n, in, &g, NULL))
         return 0;
-    return (size_t)(vd_tensor_numel(in[0]) / (in[0]->shape[0] * in[0]->shape[1]) +
-                    vd_tensor_numel(out[0]) / (in[0]->shape[0] * in[0]->shape[1])) *
-           sizeof(float);
+    size_t bytes = pool_tabs_bytes(&g);
+    if (in[0]->dtype != VD_DTYPE_F32)
+        bytes += (size_t)(geom_size(g.in) + geom_size(g.out)) * sizeof(float);
+    return bytes;
 }
 
 static int pool_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
@@ -197,12 +314,15 @@ static int pool_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const 
     if (pool_geom(n, in, &g, &e))
         return vd_nn_ctx_fail(ctx, e.code, "%s", e.msg);
     int64_t planes = in[0]->shape[0] * in[0]->shape[1];
-    pool_job j = {n->params, &g, in[0]->data, out[0]->data,
-                  has_indices(n, out) ? out[1]->data : NULL, g.in[0] * g.in[1] * g.in[2],
-                  g.out[0] * g.out[1] * g.out[2]};
+    pool_tabs t;
+    unsigned char *ws = vd_nn_ctx_workspace(ctx);
+    pool_tabs_fill(&g, (int64_t *)ws, &t);
+    pool_job j = {n->params, &g, &t, in[0]->data, out[0]->data,
+                  has_indices(n, out) ? out[1]->data : NULL, geom_size(g.in),
+                  geom_size(g.out)};
     if (in[0]->dtype != VD_DTYPE_F32)
         pool_bytes(&j, in[0]->dtype, in[0]->data, out[0]->data, planes,
-                   vd_nn_ctx_workspace(ctx));
+                   (float *)(ws + pool_tabs_bytes(&g)));
     else
         vd_nn_parallel_for(ctx, planes, 4096 / (j.outsp * g.k[0] * g.k[1] * g.k[2] + 1) + 1,
                            pool_range, &j);
@@ -218,8 +338,8 @@ static const char *const avg_attrs[] = {"auto_pad", "ceil_mode", "count_include_
 
 const vd_nn_op vd_nn_ops_pool[] = {
     {"MaxPool", 1, 0, max_attrs, pool_init, NULL, pool_infer, pool_workspace, pool_run},
-    {"AveragePool", 1, 0, avg_attrs, pool_init, NULL, pool_infer, NULL, pool_run},
-    {"GlobalMaxPool", 1, 0, NULL, pool_init, NULL, pool_infer, NULL, pool_run},
-    {"GlobalAveragePool", 1, 0, NULL, pool_init, NULL, pool_infer, NULL, pool_run},
+    {"AveragePool", 1, 0, avg_attrs, pool_init, NULL, pool_infer, pool_workspace, pool_run},
+    {"GlobalMaxPool", 1, 0, NULL, pool_init, NULL, pool_infer, pool_workspace, pool_run},
+    {"GlobalAveragePool", 1, 0, NULL, pool_init, NULL, pool_infer, pool_workspace, pool_run},
     {0},
 };
