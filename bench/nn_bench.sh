@@ -40,6 +40,7 @@ m = onnx.load(sys.argv[1]); n = int(sys.argv[3])
 m.graph.input[0].type.tensor_type.shape.dim[0].dim_value = n
 for o in m.graph.output:
     o.type.tensor_type.shape.dim[0].dim_value = n
+del m.graph.value_info[:]  # intermediate shapes recorded at batch 1
 shape_inputs = {i for nd in m.graph.node if nd.op_type in ("Reshape", "ConstantOfShape")
                 for i in nd.input[-1:]}
 for k, t in enumerate(m.graph.initializer):
@@ -76,10 +77,14 @@ done
 
 # ---- per-op profile of visiond ----
 PROF=$WORK/profile
-mkdir -p "$PROF"
-"$VISIOND" nn bench "$WORK/blazeface_front.onnx" --threads 1 --iterations "$ITER" --profile > "$PROF/blazeface.json"
-"$VISIOND" nn bench "$WORK/yolov8n_like.onnx" --threads 1 --iterations "$ITER" --profile > "$PROF/yolov8_320.json"
-"$VISIOND" nn bench "$WORK/yolov8n_like_640.onnx" --threads 1 --iterations 5 --profile > "$PROF/yolov8_640.json"
+rm -rf "$PROF" && mkdir -p "$PROF"
+profile() { # name model
+  "$VISIOND" nn bench "$2" --threads 1 --iterations "$ITER" --profile > "$PROF/$1.visiond.json"
+  node "$HERE/ort_bench.js" "$2" --threads 1 --iterations "$ITER" --profile > "$PROF/$1.ort.json"
+}
+profile "BlazeFace 128" "$WORK/blazeface_front.onnx"
+profile "YOLOv8-like 320" "$WORK/yolov8n_like.onnx"
+profile "YOLOv8-like 640" "$WORK/yolov8n_like_640.onnx"
 
 # ---- report ----
 "$PY" - "$RES" "$PROF" "$OUT" "$RUNS" "$ITER" "$WARMUP" <<'EOF'
@@ -117,19 +122,29 @@ md = ["# vision/nn vs onnxruntime: latency and memory", "",
       f"Each cell: median over {runs} alternating runs (separate processes) of the per-process "
       f"p50/p90 over {iters} timed inferences after {warm} warm-up ones. Ratio < 1: visiond is "
       "faster. RSS: peak resident set of the whole process (node itself adds ~40 MiB to ORT's).", "",
-      table, "", "## Where visiond's time goes (`visiond nn bench --profile`, 1 thread, batch 1)", ""]
-for name in sorted(os.listdir(prof)):
-    d = json.load(open(os.path.join(prof, name)))
-    p = d.get("profile", {})
-    md += [f"### {name[:-5]} (mean {d['mean_ms']:.2f} ms; sum of node times {p.get('total_ms', 0):.2f} ms)", "",
-           "| op | nodes | ms/run | % |", "|---|---|---|---|"]
-    md += [f"| {r['op']} | {r['nodes']} | {r['ms']:.3f} | {r['percent']:.1f} |"
-           for r in p.get("by_op", [])[:12]]
+      table, "", "## Where the time goes, per op (1 thread, batch 1)", "",
+      "`visiond nn bench --profile` next to `node bench/ort_bench.js --profile` (onnxruntime's "
+      "profiler; '(nchwc)': its blocked-layout kernels; ReorderInput/Output: its layout "
+      "conversions; FusedConv: Conv with fused activation).", ""]
+for name in sorted({f.rsplit(".", 2)[0] for f in os.listdir(prof)}):
+    v = json.load(open(os.path.join(prof, name + ".visiond.json")))
+    o = json.load(open(os.path.join(prof, name + ".ort.json")))
+    vp, op = v.get("profile", {}), o.get("profile", {})
+    md += [f"### {name}: visiond {vp.get('total_ms', 0):.2f} ms, onnxruntime {op.get('total_ms', 0):.2f} ms "
+           "(sums of node times per run, profilers on)", "",
+           "| visiond op | nodes | ms/run | % | | onnxruntime op | nodes | ms/run | % |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    vr, orr = vp.get("by_op", [])[:12], op.get("by_op", [])[:12]
+    cell = lambda r: (f"{r['op']} | {r['nodes']} | {r['ms']:.3f} | {r['percent']:.1f}" if r else " | | | ")
+    for i in range(max(len(vr), len(orr))):
+        md.append(f"| {cell(vr[i] if i < len(vr) else None)} | | "
+                  f"{cell(orr[i] if i < len(orr) else None)} |")
     md.append("")
 md += ["## Commands", "", "```", "bench/nn_bench.sh build   # RUNS=3 ITER=10 WARMUP=2 by default",
        "visiond nn bench MODEL --batch B --threads T --iterations I --warmup W",
        "node bench/ort_bench.js MODEL --batch B --threads T --iterations I --warmup W",
-       "visiond nn bench MODEL --threads 1 --profile", "```", ""]
+       "visiond nn bench MODEL --threads 1 --profile",
+       "node bench/ort_bench.js MODEL --threads 1 --profile", "```", ""]
 open(out, "w").write("\n".join(md))
 print(table)
 print(f"\nwritten to {out}")

@@ -42,7 +42,7 @@ async function main() {
   const [model, outdir] = pos;
   const ort = loadOrt();
   const session = await ort.InferenceSession.create(model, {
-    intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all'});
+    intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', logSeverityLevel: 3});
   const inputs = {};
   for (const [name, file] of Object.entries(feeds)) {
     const a = npy.read(file);
