@@ -3,7 +3,7 @@
  * runs per frame. bench/transforms_peer.py times the same cases with
  * OpenCV + numpy; bench/run_transforms.sh runs both side by side.
  *
- * Usage: bench_transforms [reps] [iters]
+ * Usage: bench_transforms [reps] [iters] [case index, default all]
  * Prints one line per case: name, median ms/frame over reps runs of iters
  * frames each, min ms/frame. Single-threaded by design (the daemon runs
  * one chain per reader thread). */
@@ -98,12 +98,13 @@ static int run_case(const bench_case *bc, int reps, int iters)
 int main(int argc, char **argv)
 {
     int reps = argc > 1 ? atoi(argv[1]) : 7, iters = argc > 2 ? atoi(argv[2]) : 30;
+    int only = argc > 3 ? atoi(argv[3]) : -1;
     if (reps < 1 || iters < 1) {
-        fprintf(stderr, "usage: bench_transforms [reps>=1] [iters>=1]\n");
+        fprintf(stderr, "usage: bench_transforms [reps>=1] [iters>=1] [case]\n");
         return 2;
     }
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        if (run_case(&cases[i], reps, iters))
+        if ((only < 0 || (size_t)only == i) && run_case(&cases[i], reps, iters))
             return 1;
     return 0;
 }

@@ -339,6 +339,13 @@ Test(transforms, chain_uint8_nhwc_and_gray_source)
     cr_expect_leq(d, 1e-5, "gray max diff %g", d);
 }
 
+Test(transforms, chain_upscales_tiny_source)
+{
+    const char *kv[] = {"size", "32x32", "resize", "letterbox", "pad-value", "7", "range", "0-255", NULL};
+    double d = check_chain(kv, "tiny_rgb", "chain_tiny", VD_DTYPE_F32, NULL);
+    cr_expect_leq(d, 1e-4, "max diff %g", d);
+}
+
 Test(transforms, chain_errors_are_clear)
 {
     vd_tf_spec spec;

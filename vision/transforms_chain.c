@@ -344,6 +344,14 @@ static void store_run(const run_ctx *r, int y, int x0, int n, const float *vals)
 
 static void store_pad(const run_ctx *r, int y, int x0, int n, float *scratch)
 {
+    if (!r->u8 && r->ch->spec.layout == VD_TF_NCHW) { /* the common case: three runs */
+        size_t plane = (size_t)r->W * r->H;
+        float *d = (float *)r->slot + (size_t)y * r->W + x0;
+        for (int c = 0; c < 3; c++, d += plane)
+            for (int i = 0; i < n; i++)
+                d[i] = r->pad[c];
+        return;
+    }
     for (int i = 0; i < n; i++)
         for (int c = 0; c < 3; c++)
             scratch[3 * i + c] = r->pad[c];

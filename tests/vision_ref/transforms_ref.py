@@ -164,6 +164,12 @@ save("messi_gray", gray)
 gi = cv2.resize(gray.astype(np.float32), (96, 96), interpolation=cv2.INTER_LINEAR) / 255.0
 save("chain_gray", np.stack([gi] * 3)[None].astype(np.float32))
 
+# f) upscaling a tiny source (7x5) into a 32x32 letterbox, 0-255
+tiny = rng.integers(0, 256, (5, 7, 3), dtype=np.uint8)
+save("tiny_rgb", tiny)
+im, g = letterbox(tiny.astype(np.float32), 32, 32, 7.0)
+save("chain_tiny", im.transpose(2, 0, 1)[None].astype(np.float32))
+
 # uint8 interleaved resize: cv2 on float32 then rounded (cv2's uint8 path uses
 # 11-bit fixed point weights, so it can differ by 1 level)
 r8 = cv2.resize(srcf, (200, 123), interpolation=cv2.INTER_LINEAR)
