@@ -1205,3 +1205,129 @@ Test(threads, pool_matches_serial)
         run_both(&a, &b, 13);
     }
 }
+
+/* ======================= extras: indexing, trig, shifts ======================= */
+
+Test(indexing, trilu_eyelike_onehot)
+{
+    static float x[12];
+    ramp(x, 12, 1, 1);
+    static int64_t k = -1;
+    for (int up = 0; up < 2; up++) {
+        tc c;
+        tc_begin(&c, "Trilu", 2, 1);
+        tc_int(&c, "upper", up);
+        tc_in(&c, 0, VD_DTYPE_F32, 2, (int64_t[]){3, 4}, x);
+        tc_in(&c, 1, VD_DTYPE_I64, 0, NULL, &k);
+        cr_assert_eq(tc_run(&c, 14), 0, "%s", c.err.msg);
+        double ref[12];
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 4; j++)
+                ref[i * 4 + j] = (up ? j - i >= -1 : j - i <= -1) ? x[i * 4 + j] : 0;
+        expect_vals(&c.out[0], ref, 12, 0, up ? "Trilu upper" : "Trilu lower");
+        tc_free(&c);
+    }
+    tc c;
+    tc_begin(&c, "EyeLike", 1, 1);
+    tc_int(&c, "k", 1);
+    tc_int(&c, "dtype", 7);
+    tc_in(&c, 0, VD_DTYPE_F32, 2, (int64_t[]){2, 3}, x);
+    cr_assert_eq(tc_run(&c, 9), 0, "%s", c.err.msg);
+    cr_assert_eq(c.out[0].dtype, VD_DTYPE_I64);
+    expect_vals(&c.out[0], (double[]){0, 1, 0, 0, 0, 1}, 6, 0, "EyeLike");
+    tc_free(&c);
+
+    static int64_t idx[3] = {0, -1, 5}, depth = 3;
+    static float vals[2] = {-1, 4};
+    tc_begin(&c, "OneHot", 3, 1);
+    tc_int(&c, "axis", 0);
+    tc_in_i64(&c, 0, 3, idx);
+    tc_in(&c, 1, VD_DTYPE_I64, 0, NULL, &depth);
+    tc_in(&c, 2, VD_DTYPE_F32, 1, (int64_t[]){2}, vals);
+    cr_assert_eq(tc_run(&c, 11), 0, "%s", c.err.msg);
+    expect_shape(&c.out[0], 2, (int64_t[]){3, 3}, "OneHot");
+    /* rows are depth positions, columns the indices; 5 is out of range */
+    expect_vals(&c.out[0], (double[]){4, -1, -1, -1, -1, -1, -1, 4, -1}, 9, 0, "OneHot");
+    tc_free(&c);
+}
+
+Test(indexing, scatter_and_compress)
+{
+    static float data[6] = {1, 2, 3, 4, 5, 6}, upd[2] = {10, 20};
+    static int64_t ie[2] = {2, 2};
+    tc c;
+    tc_begin(&c, "ScatterElements", 3, 1);
+    tc_int(&c, "axis", 1);
+    tc_str(&c, "reduction", "add");
+    tc_in(&c, 0, VD_DTYPE_F32, 2, (int64_t[]){2, 3}, data);
+    tc_in(&c, 1, VD_DTYPE_I64, 2, (int64_t[]){1, 2}, ie);
+    tc_in(&c, 2, VD_DTYPE_F32, 2, (int64_t[]){1, 2}, upd);
+    cr_assert_eq(tc_run(&c, 16), 0, "%s", c.err.msg);
+    expect_vals(&c.out[0], (double[]){1, 2, 33, 4, 5, 6}, 6, 0, "ScatterElements add");
+    tc_free(&c);
+
+    static int64_t ind[1] = {-1};
+    static float row[3] = {7, 8, 9};
+    tc_begin(&c, "ScatterND", 3, 1);
+    tc_in(&c, 0, VD_DTYPE_F32, 2, (int64_t[]){2, 3}, data);
+    tc_in(&c, 1, VD_DTYPE_I64, 2, (int64_t[]){1, 1}, ind);
+    tc_in(&c, 2, VD_DTYPE_F32, 2, (int64_t[]){1, 3}, row);
+    cr_assert_eq(tc_run(&c, 13), 0, "%s", c.err.msg);
+    expect_vals(&c.out[0], (double[]){1, 2, 3, 7, 8, 9}, 6, 0, "ScatterND");
+    tc_free(&c);
+
+    static int64_t bad[2] = {3, 0};
+    tc_begin(&c, "ScatterElements", 3, 1);
+    tc_int(&c, "axis", 1);
+    tc_in(&c, 0, VD_DTYPE_F32, 2, (int64_t[]){2, 3}, data);
+    tc_in(&c, 1, VD_DTYPE_I64, 2, (int64_t[]){1, 2}, bad);
+    tc_in(&c, 2, VD_DTYPE_F32, 2, (int64_t[]){1, 2}, upd);
+    cr_assert_eq(tc_run(&c, 13), VD_ERANGE);
+    cr_assert(strstr(c.err.msg, "index 3"), "message: %s", c.err.msg);
+    tc_free(&c);
+
+    static uint8_t cond[3] = {0, 1, 1};
+    tc_begin(&c, "Compress", 2, 1);
+    tc_int(&c, "axis", -1);
+    tc_in(&c, 0, VD_DTYPE_F32, 2, (int64_t[]){2, 3}, data);
+    tc_in(&c, 1, VD_DTYPE_BOOL, 1, (int64_t[]){3}, cond);
+    cr_assert_eq(tc_run(&c, 11), 0, "%s", c.err.msg);
+    expect_shape(&c.out[0], 2, (int64_t[]){2, 2}, "Compress");
+    expect_vals(&c.out[0], (double[]){2, 3, 5, 6}, 4, 0, "Compress");
+    tc_free(&c);
+}
+
+Test(unary, trig_shrink_bitshift_reduce_noop)
+{
+    static float x[4] = {-0.9f, -0.2f, 0.3f, 0.8f}, y[4] = {1.5f, 2, 3, 10};
+    double r[4];
+    struct { const char *op; double (*f)(double); const float *in; } cases[] = {
+        {"Asin", asin, x}, {"Acos", acos, x}, {"Atan", atan, x}, {"Tan", tan, x},
+        {"Sinh", sinh, x}, {"Cosh", cosh, x}, {"Asinh", asinh, x}, {"Atanh", atanh, x},
+        {"Acosh", acosh, y},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        for (int i = 0; i < 4; i++)
+            r[i] = cases[k].f(cases[k].in[i]);
+        unary_case(cases[k].op, 9, cases[k].in, 4, r, 1e-6);
+    }
+    unary_case("Shrink", 9, x, 4, (double[]){-0.9, 0, 0, 0.8}, 1e-6); /* lambd 0.5, bias 0 */
+
+    static uint8_t a[3] = {1, 3, 200}, s[3] = {1, 2, 9};
+    tc c;
+    tc_begin(&c, "BitShift", 2, 1);
+    tc_str(&c, "direction", "LEFT");
+    tc_in(&c, 0, VD_DTYPE_U8, 1, (int64_t[]){3}, a);
+    tc_in(&c, 1, VD_DTYPE_U8, 1, (int64_t[]){3}, s);
+    cr_assert_eq(tc_run(&c, 11), 0, "%s", c.err.msg);
+    expect_vals(&c.out[0], (double[]){2, 12, 0}, 3, 0, "BitShift left");
+    tc_free(&c);
+
+    /* noop_with_empty_axes returns the input itself, for SumSquare too. */
+    tc_begin(&c, "ReduceSumSquare", 1, 1);
+    tc_int(&c, "noop_with_empty_axes", 1);
+    tc_in(&c, 0, VD_DTYPE_F32, 1, (int64_t[]){4}, x);
+    cr_assert_eq(tc_run(&c, 18), 0, "%s", c.err.msg);
+    expect_vals(&c.out[0], (double[]){x[0], x[1], x[2], x[3]}, 4, 0, "ReduceSumSquare noop");
+    tc_free(&c);
+}

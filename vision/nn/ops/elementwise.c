@@ -116,6 +116,14 @@ static const ew_fn and_tab[VD_DTYPE_COUNT] = {[VD_DTYPE_BOOL] = and_b};
 static const ew_fn or_tab[VD_DTYPE_COUNT] = {[VD_DTYPE_BOOL] = or_b};
 static const ew_fn xor_tab[VD_DTYPE_COUNT] = {[VD_DTYPE_BOOL] = xor_b};
 
+/* BitShift on the unsigned dtypes; shifting by the width or more gives 0. */
+BIN(shl_u8, uint8_t, uint8_t, y >= 8 ? 0 : x << y)
+BIN(shl_u16, uint16_t, uint16_t, y >= 16 ? 0 : x << y)
+BIN(shr_u8, uint8_t, uint8_t, y >= 8 ? 0 : x >> y)
+BIN(shr_u16, uint16_t, uint16_t, y >= 16 ? 0 : x >> y)
+static const ew_fn shl_tab[VD_DTYPE_COUNT] = {[VD_DTYPE_U8] = shl_u8, [VD_DTYPE_U16] = shl_u16};
+static const ew_fn shr_tab[VD_DTYPE_COUNT] = {[VD_DTYPE_U8] = shr_u8, [VD_DTYPE_U16] = shr_u16};
+
 /* Pow: the base's dtype is the output's; the exponent may differ. */
 /* Mixed base/exponent dtypes each get their own loop. */
 #define POW2(name, TB, TE, EXPR)                                                 \
@@ -427,6 +435,32 @@ static int prelu_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *con
     return VD_OK;
 }
 
+static const ew_def *shift_def(const vd_nn_node *n)
+{
+    static const ew_def l = {.tab = shl_tab}, r = {.tab = shr_tab};
+    return strcmp(vd_nn_attr_string(n, "direction", ""), "LEFT") ? &r : &l;
+}
+
+static int shift_init(vd_nn_node *n, vd_error *err)
+{
+    const char *d = vd_nn_attr_string(n, "direction", "");
+    if (strcmp(d, "LEFT") && strcmp(d, "RIGHT"))
+        return vd_error_set(err, VD_EINVAL, "attribute direction = \"%s\" (LEFT or RIGHT)", d);
+    return VD_OK;
+}
+
+static int shift_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
+                       vd_error *err)
+{
+    return ew_infer(shift_def(n), n, in, out, err);
+}
+
+static int shift_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
+                     vd_nn_ctx *ctx)
+{
+    return ew_run(shift_def(n), n, in, out, ctx);
+}
+
 static int pow_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
                      vd_error *err)
 {
@@ -505,6 +539,7 @@ const vd_nn_op vd_nn_ops_elementwise[] = {
     E("And", 7, and, IP), E("Or", 7, or, IP), E("Xor", 7, xor, IP),
     {"Mod", 10, IP, A("fmod"), NULL, NULL, mod_infer, NULL, mod_run},
     {"PRelu", 7, IP, NULL, NULL, NULL, prelu_infer, NULL, run_prelu_any},
+    {"BitShift", 11, IP, A("direction"), shift_init, NULL, shift_infer, NULL, shift_run},
     {"Pow", 7, IP, NULL, NULL, NULL, pow_infer, NULL, pow_run},
     {"Where", 9, 0, NULL, NULL, NULL, where_infer, NULL, where_run},
     {"Not", 1, IP, NULL, NULL, NULL, not_infer, NULL, not_run},

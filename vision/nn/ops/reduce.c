@@ -245,6 +245,12 @@ static int reduce_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *cons
     unsigned mask;
     int noop;
     reduce_mask(n, in, &mask, &noop, NULL);
+    if (noop) {
+        /* The spec: "the output tensor would be equivalent to input tensor". */
+        if (out[0]->data != in[0]->data)
+            memcpy(out[0]->data, in[0]->data, vd_tensor_nbytes(in[0]));
+        return VD_OK;
+    }
     red_job j = {.kind = reduce_kind(n->op_type), .y = out[0]};
     vd_tensor view;
     void *owned;

@@ -60,6 +60,16 @@ UN_FLT(round, rint(x)) /* default rounding mode: half to even */
 UN_FLT(erf, erf(x))
 UN_FLT(sin, sin(x))
 UN_FLT(cos, cos(x))
+UN_FLT(tan, tan(x))
+UN_FLT(asin, asin(x))
+UN_FLT(acos, acos(x))
+UN_FLT(atan, atan(x))
+UN_FLT(sinh, sinh(x))
+UN_FLT(cosh, cosh(x))
+UN_FLT(asinh, asinh(x))
+UN_FLT(acosh, acosh(x))
+UN_FLT(atanh, atanh(x))
+UN_FLT(shrink, x < -a ? x + b : (x > a ? x - b : 0.0f))
 UN_FLT(tanh, tanh(x))
 UN_FLT(sigmoid, SIGM(x))
 UN_FLT(softplus, SOFTPLUS(x))
@@ -114,6 +124,16 @@ static const un_def defs[] = {
     D("Erf", erf, NULL, NULL, 0, 0),
     D("Sin", sin, NULL, NULL, 0, 0),
     D("Cos", cos, NULL, NULL, 0, 0),
+    D("Tan", tan, NULL, NULL, 0, 0),
+    D("Asin", asin, NULL, NULL, 0, 0),
+    D("Acos", acos, NULL, NULL, 0, 0),
+    D("Atan", atan, NULL, NULL, 0, 0),
+    D("Sinh", sinh, NULL, NULL, 0, 0),
+    D("Cosh", cosh, NULL, NULL, 0, 0),
+    D("Asinh", asinh, NULL, NULL, 0, 0),
+    D("Acosh", acosh, NULL, NULL, 0, 0),
+    D("Atanh", atanh, NULL, NULL, 0, 0),
+    D("Shrink", shrink, "lambd", "bias", 0.5, 0),
     D("Tanh", tanh, NULL, NULL, 0, 0),
     D("Sigmoid", sigmoid, NULL, NULL, 0, 0),
     D("Softplus", softplus, NULL, NULL, 0, 0),
@@ -433,7 +453,10 @@ static int isx_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *
 const vd_nn_op vd_nn_ops_unary[] = {
     U("Sqrt", 1, NULL), U("Exp", 1, NULL), U("Log", 1, NULL), U("Reciprocal", 1, NULL),
     U("Floor", 1, NULL), U("Ceil", 1, NULL), U("Round", 11, NULL), U("Erf", 9, NULL),
-    U("Sin", 7, NULL), U("Cos", 7, NULL), U("Tanh", 1, NULL), U("Sigmoid", 1, NULL),
+    U("Sin", 7, NULL), U("Cos", 7, NULL), U("Tan", 7, NULL), U("Asin", 7, NULL),
+    U("Acos", 7, NULL), U("Atan", 7, NULL), U("Sinh", 9, NULL), U("Cosh", 9, NULL),
+    U("Asinh", 9, NULL), U("Acosh", 9, NULL), U("Atanh", 9, NULL),
+    U("Shrink", 9, A("lambd", "bias")), U("Tanh", 1, NULL), U("Sigmoid", 1, NULL),
     U("Softplus", 1, NULL), U("Softsign", 1, NULL), U("LeakyRelu", 1, A("alpha")),
     U("Elu", 1, A("alpha")), U("Selu", 1, A("alpha", "gamma")), U("Celu", 12, A("alpha")),
     U("ThresholdedRelu", 10, A("alpha")), U("HardSigmoid", 1, A("alpha", "beta")),
