@@ -455,6 +455,17 @@ static void dw_range(void *arg, int64_t begin, int64_t end)
     }
 }
 
+VD_NN_CLONES VD_NN_HOT static void strided_copy(float *restrict dst, const float *restrict src,
+                                               int64_t s, int64_t n)
+{
+    if (s == 1) {
+        memcpy(dst, src, (size_t)n * sizeof(float));
+        return;
+    }
+    for (int64_t i = 0; i < n; i++)
+        dst[i] = src[i * s];
+}
+
 /* Output positions [p0, p1) of one kernel tap (kd,kh,kw) of channel plane xc. */
 static void im2col_row(const vd_nn_geom *g, const float *xc, const int64_t *kk,
                        int64_t p0, int64_t p1, float *dst)
@@ -470,9 +481,12 @@ static void im2col_row(const vd_nn_geom *g, const float *xc, const int64_t *kk,
         if (id < 0 || id >= g->in[0] || ih < 0 || ih >= g->in[1]) {
             memset(dst, 0, (size_t)run * sizeof(float));
         } else {
-            const float *xrow = xc + (id * g->in[1] + ih) * W;
-            for (int64_t i = 0, o = ow; i < run; i++, o++)
-                dst[i] = o >= lo && o < hi ? xrow[o * s + off] : 0.0f;
+            /* columns [ow, ow + run): zeros, then the in-range taps, zeros */
+            int64_t a = lo > ow ? lo : ow, b = hi < ow + run ? hi : ow + run;
+            b = b > a ? b : a;
+            memset(dst, 0, (size_t)(a - ow) * sizeof(float));
+            strided_copy(dst + (a - ow), xc + (id * g->in[1] + ih) * W + a * s + off, s, b - a);
+            memset(dst + (b - ow), 0, (size_t)(ow + run - b) * sizeof(float));
         }
         dst += run;
         p += run;
