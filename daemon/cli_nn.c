@@ -104,7 +104,10 @@ static int apply_opt(nn_args *a, const char *flag, const char *val)
         return 0;
     }
     if (!strcmp(flag, "--profile") || !strcmp(flag, "--zeros")) {
-        *(flag[2] == 'p' ? &a->profile : &a->zeros) = 1;
+        if (!strcmp(flag, "--profile"))
+            a->profile = 1;
+        else
+            a->zeros = 1;
         return 0;
     }
     int *dst = !strcmp(flag, "--threads")   ? &a->threads
