@@ -152,25 +152,54 @@ void vd_tf_coeffs_free(vd_tf_coeffs *c)
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #define VD_VPASS_SIMD 16
-/* out[0..16) (+)= sum_k w[k] * rows[k][x..x+16) */
-static inline void vpass16(const uint8_t *const *rows, const float *w, int nk, ptrdiff_t x,
-                           int add, float *out)
+/* 16 bytes -> 4 x 4 floats */
+#define WIDEN16(p, f)                                                                       \
+    do {                                                                                    \
+        __m128i v_ = _mm_loadu_si128((const __m128i *)(p)), z_ = _mm_setzero_si128();      \
+        __m128i lo_ = _mm_unpacklo_epi8(v_, z_), hi_ = _mm_unpackhi_epi8(v_, z_);           \
+        f[0] = _mm_cvtepi32_ps(_mm_unpacklo_epi16(lo_, z_));                                \
+        f[1] = _mm_cvtepi32_ps(_mm_unpackhi_epi16(lo_, z_));                                \
+        f[2] = _mm_cvtepi32_ps(_mm_unpacklo_epi16(hi_, z_));                                \
+        f[3] = _mm_cvtepi32_ps(_mm_unpackhi_epi16(hi_, z_));                                \
+    } while (0)
+
+/* row[x..x+16) (+)= sum_k w[k] * rows[k][x..x+16) over the whole row; the
+ * 1- and 2-tap cases (every plain bilinear row) are spelled out so the
+ * accumulators stay in registers. Returns the first x not done. */
+static int vpass_sse(const uint8_t *const *rows, const float *w, int nk, int n, int add,
+                     float *row)
 {
-    const __m128i z = _mm_setzero_si128();
-    __m128 acc[4];
-    for (int j = 0; j < 4; j++)
-        acc[j] = add ? _mm_loadu_ps(out + 4 * j) : _mm_setzero_ps();
-    for (int k = 0; k < nk; k++) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(rows[k] + x));
-        __m128i lo = _mm_unpacklo_epi8(v, z), hi = _mm_unpackhi_epi8(v, z);
-        __m128i q[4] = {_mm_unpacklo_epi16(lo, z), _mm_unpackhi_epi16(lo, z),
-                        _mm_unpacklo_epi16(hi, z), _mm_unpackhi_epi16(hi, z)};
-        __m128 wk = _mm_set1_ps(w[k]);
-        for (int j = 0; j < 4; j++)
-            acc[j] = _mm_add_ps(acc[j], _mm_mul_ps(_mm_cvtepi32_ps(q[j]), wk));
+    int x = 0;
+    __m128 a[4], b[4];
+    const __m128 w0 = _mm_set1_ps(w[0]), w1 = _mm_set1_ps(nk > 1 ? w[1] : 0.0f);
+    if (nk <= 2 && !add) {
+        for (; x + 16 <= n; x += 16) {
+            WIDEN16(rows[0] + x, a);
+            if (nk == 2)
+                WIDEN16(rows[1] + x, b);
+            for (int j = 0; j < 4; j++) {
+                __m128 v = _mm_mul_ps(a[j], w0);
+                if (nk == 2)
+                    v = _mm_add_ps(v, _mm_mul_ps(b[j], w1));
+                _mm_storeu_ps(row + x + 4 * j, v);
+            }
+        }
+        return x;
     }
-    for (int j = 0; j < 4; j++)
-        _mm_storeu_ps(out + 4 * j, acc[j]);
+    for (; x + 16 <= n; x += 16) {
+        __m128 acc[4];
+        for (int j = 0; j < 4; j++)
+            acc[j] = add ? _mm_loadu_ps(row + x + 4 * j) : _mm_setzero_ps();
+        for (int k = 0; k < nk; k++) {
+            __m128 wk = _mm_set1_ps(w[k]);
+            WIDEN16(rows[k] + x, a);
+            for (int j = 0; j < 4; j++)
+                acc[j] = _mm_add_ps(acc[j], _mm_mul_ps(a[j], wk));
+        }
+        for (int j = 0; j < 4; j++)
+            _mm_storeu_ps(row + x + 4 * j, acc[j]);
+    }
+    return x;
 }
 #endif
 
@@ -197,8 +226,7 @@ void vd_tf_vpass_u8(const uint8_t *src, ptrdiff_t stride, int n,
             continue;
         int x = 0;
 #ifdef VD_VPASS_SIMD
-        for (; x + 16 <= n; x += 16)
-            vpass16(rows, wk, nk, x, !first, row + x);
+        x = vpass_sse(rows, wk, nk, n, !first, row);
 #endif
         for (; x < n; x++) {
             float acc = first ? 0.0f : row[x];
