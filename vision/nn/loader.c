@@ -466,59 +466,91 @@ static int load_nodes(load *L)
     return VD_OK;
 }
 
-/* Kahn's algorithm, stable with respect to file order. */
+/* Min-heap of node indices: Kahn's algorithm that always takes the
+ * earliest ready node keeps file order whenever the file is sorted. */
+static void heap_push(int *h, int *n, int x)
+{
+    int i = (*n)++;
+    for (; i > 0 && h[(i - 1) / 2] > x; i = (i - 1) / 2)
+        h[i] = h[(i - 1) / 2];
+    h[i] = x;
+}
+
+static int heap_pop(int *h, int *n)
+{
+    int top = h[0], x = h[--*n], i = 0;
+    for (;;) {
+        int c = 2 * i + 1;
+        if (c >= *n)
+            break;
+        if (c + 1 < *n && h[c + 1] < h[c])
+            c++;
+        if (h[c] >= x)
+            break;
+        h[i] = h[c];
+        i = c;
+    }
+    h[i] = x;
+    return top;
+}
+
+/* Consumers of each value as CSR arrays (first[v]..first[v+1] in users). */
+static int consumers(const vd_nn_model *m, int **first, int **users)
+{
+    int nv = m->n_values, total = 0;
+    *first = calloc((size_t)nv + 2, sizeof **first);
+    for (int i = 0; *first && i < m->n_nodes; i++)
+        for (int k = 0; k < m->nodes[i].n_in; k++)
+            if (m->nodes[i].in[k] >= 0)
+                (*first)[m->nodes[i].in[k] + 2]++, total++;
+    *users = malloc(((size_t)total + 1) * sizeof **users);
+    if (!*first || !*users)
+        return VD_ENOMEM;
+    for (int v = 0; v < nv; v++)
+        (*first)[v + 2] += (*first)[v + 1];
+    for (int i = 0; i < m->n_nodes; i++)
+        for (int k = 0; k < m->nodes[i].n_in; k++)
+            if (m->nodes[i].in[k] >= 0)
+                (*users)[(*first)[m->nodes[i].in[k] + 1]++] = i;
+    return VD_OK;
+}
+
 static int sort_nodes(load *L)
 {
     vd_nn_model *m = L->m;
-    int n = m->n_nodes, rc = VD_OK;
-    int *indeg = calloc(n + 1, sizeof *indeg), *order = malloc((n + 1) * sizeof *order);
-    char *done = calloc(n + 1, 1);
-    if (!indeg || !order || !done) {
+    int n = m->n_nodes, rc = VD_OK, placed = 0, nh = 0;
+    int *indeg = calloc((size_t)n + 1, sizeof *indeg), *order = malloc(((size_t)n + 1) * sizeof *order);
+    int *heap = malloc(((size_t)n + 1) * sizeof *heap), *first = NULL, *users = NULL;
+    vd_nn_node *sorted = malloc(((size_t)n + 1) * sizeof *sorted);
+    if (!indeg || !order || !heap || !sorted || consumers(m, &first, &users)) {
         rc = vd_error_set(L->err, VD_ENOMEM, "out of memory");
         goto out;
     }
     for (int i = 0; i < n; i++)
-        for (int k = 0; k < m->nodes[i].n_in; k++) {
-            int v = m->nodes[i].in[k];
-            if (v >= 0 && m->values[v].producer >= 0)
-                indeg[i]++;
-        }
-    /* Simple O(n * passes) sweep: fine for the sizes of vision models and
-     * keeps file order whenever the file is already sorted (the norm). */
-    int placed = 0;
-    for (int progress = 1; progress && placed < n;) {
-        progress = 0;
-        for (int i = 0; i < n; i++) {
-            if (done[i] || indeg[i])
-                continue;
-            done[i] = 1;
-            order[placed++] = i;
-            progress = 1;
-            for (int o = 0; o < m->nodes[i].n_out; o++)
-                for (int j = 0; j < n; j++)
-                    for (int k = 0; k < m->nodes[j].n_in; k++)
-                        if (m->nodes[i].out[o] >= 0 && m->nodes[j].in[k] == m->nodes[i].out[o])
-                            indeg[j]--;
+        for (int k = 0; k < m->nodes[i].n_in; k++)
+            indeg[i] += m->nodes[i].in[k] >= 0 && m->values[m->nodes[i].in[k]].producer >= 0;
+    for (int i = 0; i < n; i++)
+        if (!indeg[i])
+            heap_push(heap, &nh, i);
+    while (nh) {
+        int i = heap_pop(heap, &nh);
+        order[placed++] = i;
+        for (int o = 0; o < m->nodes[i].n_out; o++) {
+            int v = m->nodes[i].out[o];
+            for (int u = v >= 0 ? first[v] : 0; v >= 0 && u < first[v + 1]; u++)
+                if (--indeg[users[u]] == 0)
+                    heap_push(heap, &nh, users[u]);
         }
     }
-    if (placed < n) {
-        for (int i = 0; i < n; i++)
-            if (!done[i]) {
-                rc = vd_error_set(L->err, VD_EFORMAT, "node '%s' (%s) is part of a cycle",
-                                  m->nodes[i].name, m->nodes[i].op_type);
-                break;
-            }
-        goto out;
-    }
-    vd_nn_node *sorted = malloc((n + 1) * sizeof *sorted);
-    if (!sorted) {
-        rc = vd_error_set(L->err, VD_ENOMEM, "out of memory");
-        goto out;
-    }
+    for (int i = 0; placed < n && i < n; i++)
+        if (indeg[i]) {
+            rc = vd_error_set(L->err, VD_EFORMAT, "node '%s' (%s) is part of a cycle",
+                              m->nodes[i].name, m->nodes[i].op_type);
+            goto out;
+        }
     for (int i = 0; i < n; i++)
         sorted[i] = m->nodes[order[i]];
-    memcpy(m->nodes, sorted, n * sizeof *sorted);
-    free(sorted);
+    memcpy(m->nodes, sorted, (size_t)n * sizeof *sorted);
     for (int i = 0; i < n; i++)
         for (int o = 0; o < m->nodes[i].n_out; o++)
             if (m->nodes[i].out[o] >= 0)
@@ -526,7 +558,10 @@ static int sort_nodes(load *L)
 out:
     free(indeg);
     free(order);
-    free(done);
+    free(heap);
+    free(sorted);
+    free(first);
+    free(users);
     return rc;
 }
 

@@ -300,16 +300,39 @@ static void pass_transpose(vd_nn_model *m)
 
 /* ---- clean-up ---- */
 
-static void pass_dead(vd_nn_model *m)
+/* Readers per value (live node inputs + graph outputs), in one sweep. */
+static int *use_counts(const vd_nn_model *m)
 {
+    int *uses = calloc((size_t)m->n_values + 1, sizeof *uses);
+    for (int i = 0; uses && i < m->n_nodes; i++)
+        for (int k = 0; m->nodes[i].op && k < m->nodes[i].n_in; k++)
+            if (m->nodes[i].in[k] >= 0)
+                uses[m->nodes[i].in[k]]++;
+    for (int j = 0; uses && j < m->n_outputs; j++)
+        uses[m->output_vals[j]]++;
+    return uses;
+}
+
+/* Nodes nobody reads, last to first so that whole dead chains go. */
+static int pass_dead(vd_nn_model *m)
+{
+    int *uses = use_counts(m);
+    if (!uses)
+        return VD_ENOMEM;
     for (int i = m->n_nodes - 1; i >= 0; i--) {
         vd_nn_node *n = &m->nodes[i];
         int used = 0;
         for (int o = 0; n->op && o < n->n_out && !used; o++)
-            used = n->out[o] >= 0 && vd_nn_model_uses(m, n->out[o]);
-        if (n->op && !used)
-            vd_nn_node_clear(n);
+            used = n->out[o] >= 0 && uses[n->out[o]];
+        if (!n->op || used)
+            continue;
+        for (int k = 0; k < n->n_in; k++)
+            if (n->in[k] >= 0)
+                uses[n->in[k]]--;
+        vd_nn_node_clear(n);
     }
+    free(uses);
+    return VD_OK;
 }
 
 static int compact(vd_nn_model *m)
@@ -340,18 +363,23 @@ static int compact(vd_nn_model *m)
 
 /* Constants nobody reads any more (pre-fold weights, BN params) are
  * released; the rest is what sessions share. */
-static void weigh(vd_nn_model *m)
+static int weigh(vd_nn_model *m)
 {
+    int *uses = use_counts(m);
+    if (!uses)
+        return VD_ENOMEM;
     m->weight_bytes = 0;
     for (int v = 0; v < m->n_values; v++) {
         vd_nn_value *val = &m->values[v];
         if (!val->is_const)
             continue;
-        if (vd_nn_model_uses(m, v))
+        if (uses[v])
             m->weight_bytes += vd_tensor_nbytes(&val->t);
         else
             vd_tensor_free(&val->t);
     }
+    free(uses);
+    return VD_OK;
 }
 
 int vd_nn_model_optimize(vd_nn_model *m, vd_error *err)
@@ -367,9 +395,7 @@ int vd_nn_model_optimize(vd_nn_model *m, vd_error *err)
         return rc;
     pass_act(m);
     pass_transpose(m);
-    pass_dead(m);
-    if (compact(m))
+    if (pass_dead(m) || compact(m) || weigh(m))
         return vd_error_set(err, VD_ENOMEM, "out of memory");
-    weigh(m);
     return VD_OK;
 }

@@ -513,6 +513,31 @@ static int replan(vd_nn_session *s, vd_error *err)
     return rc > 0 ? VD_OK : rc;
 }
 
+/* Apply a shape change; if the graph cannot be planned with it, restore
+ * the previous one so the session stays usable. */
+static int reshape(vd_nn_session *s, int batch, int input, int ndim, const int64_t *shape,
+                   vd_error *err)
+{
+    int old_batch = s->batch, old_ndim = input >= 0 ? s->ovr_ndim[input] : 0;
+    int64_t old_shape[VD_TENSOR_MAX_DIMS] = {0};
+    s->batch = batch;
+    if (input >= 0) {
+        memcpy(old_shape, s->ovr[input], sizeof old_shape);
+        s->ovr_ndim[input] = ndim;
+        memcpy(s->ovr[input], shape, (size_t)ndim * sizeof *shape);
+    }
+    int rc = replan(s, err);
+    if (rc) {
+        s->batch = old_batch;
+        if (input >= 0) {
+            s->ovr_ndim[input] = old_ndim;
+            memcpy(s->ovr[input], old_shape, sizeof old_shape);
+        }
+        replan(s, NULL);
+    }
+    return rc;
+}
+
 int vd_nn_session_set_batch(vd_nn_session *s, int batch, vd_error *err)
 {
     if (batch < 1)
@@ -523,8 +548,7 @@ int vd_nn_session_set_batch(vd_nn_session *s, int batch, vd_error *err)
     if (!symbolic && batch != 1)
         return vd_error_set(err, VD_EINVAL,
                             "batch %d: the model has no input with a symbolic leading dimension", batch);
-    s->batch = batch;
-    return replan(s, err);
+    return reshape(s, batch, -1, 0, NULL, err);
 }
 
 int vd_nn_session_set_input_shape(vd_nn_session *s, int input, int ndim,
@@ -540,9 +564,7 @@ int vd_nn_session_set_input_shape(vd_nn_session *s, int input, int ndim,
         if (shape[d] < 0 || (io->ndim >= 0 && io->shape[d] >= 0 && shape[d] != io->shape[d]))
             return vd_error_set(err, VD_EINVAL, "input '%s': dimension %d cannot be %lld (the model says %lld)",
                                 io->name, d, (long long)shape[d], (long long)(io->ndim >= 0 ? io->shape[d] : -1));
-    s->ovr_ndim[input] = ndim;
-    memcpy(s->ovr[input], shape, (size_t)ndim * sizeof *shape);
-    return replan(s, err);
+    return reshape(s, s->batch, input, ndim, shape, err);
 }
 
 /* ---- public: queries ---- */

@@ -189,9 +189,9 @@ int vd_nn_tensor_from_pb(const Onnx__TensorProto *tp, const char *base_dir,
         return rc;
     if (tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
         rc = fill_external(tp, base_dir, out, err);
-    else if (tp->has_raw_data)
+    else if (tp->has_raw_data && tp->raw_data.len)
         memcpy(out->data, tp->raw_data.data, tp->raw_data.len);
-    else
+    else if (!tp->has_raw_data)
         rc = fill_typed(tp, out, vd_tensor_numel(out), err);
     if (rc)
         vd_tensor_free(out);
