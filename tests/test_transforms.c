@@ -4,6 +4,7 @@
  * (its outputs are kept until the script changes). */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -344,6 +345,98 @@ Test(transforms, chain_upscales_tiny_source)
     const char *kv[] = {"size", "32x32", "resize", "letterbox", "pad-value", "7", "range", "0-255", NULL};
     double d = check_chain(kv, "tiny_rgb", "chain_tiny", VD_DTYPE_F32, NULL);
     cr_expect_leq(d, 1e-4, "max diff %g", d);
+}
+
+/* Run `spec` on the messi image given as fmt (converted here from RGB). */
+static vd_tensor run_fmt(vd_tf_chain *ch, const vd_tensor *rgb, vd_pixfmt fmt)
+{
+    int H = (int)rgb->shape[0], W = (int)rgb->shape[1], bpp = fmt == VD_PIX_RGBA ? 4 : 3;
+    uint8_t *buf = malloc((size_t)W * H * bpp);
+    const uint8_t *s = rgb->data;
+    for (int i = 0; i < W * H; i++) {
+        uint8_t *d = buf + (size_t)i * bpp;
+        d[0] = s[3 * i + (fmt == VD_PIX_BGR24 ? 2 : 0)];
+        d[1] = s[3 * i + 1];
+        d[2] = s[3 * i + (fmt == VD_PIX_BGR24 ? 0 : 2)];
+        if (bpp == 4)
+            d[3] = (uint8_t)(i * 7); /* alpha must be ignored */
+    }
+    vd_tf_image img = {buf, W, H, W * bpp, fmt};
+    const vd_tf_spec *sp = vd_tf_chain_spec(ch);
+    int64_t shape[4] = {1, 3, sp->height, sp->width};
+    vd_tensor out = {0};
+    vd_error e = {0};
+    cr_assert_eq(vd_tensor_alloc(&out, VD_DTYPE_F32, 4, shape, NULL), 0);
+    cr_assert_eq(vd_tf_chain_run(ch, &img, &out, 0, NULL, &e), 0, "%s", e.msg);
+    free(buf);
+    return out;
+}
+
+Test(transforms, chain_pixel_formats_agree)
+{
+    vd_tensor rgb = load("messi_rgb");
+    vd_tf_spec spec;
+    vd_tf_spec_default(&spec, 97, 61); /* odd sizes: SIMD tails */
+    vd_tf_chain *ch;
+    cr_assert_eq(vd_tf_chain_create(&ch, &spec, NULL), 0);
+    vd_tensor a = run_fmt(ch, &rgb, VD_PIX_RGB24), b = run_fmt(ch, &rgb, VD_PIX_BGR24),
+              c = run_fmt(ch, &rgb, VD_PIX_RGBA);
+    cr_expect_eq(max_diff(&a, &b, "bgr source"), 0);
+    cr_expect_eq(max_diff(&a, &c, "rgba source"), 0);
+    vd_tensor_free(&a);
+    vd_tensor_free(&b);
+    vd_tensor_free(&c);
+    vd_tf_chain_free(&ch);
+    vd_tensor_free(&rgb);
+}
+
+typedef struct job {
+    vd_tf_chain *ch;
+    vd_tf_image img;
+    vd_tensor *batch;
+    int slot, rc;
+} job;
+
+static void *run_job(void *arg)
+{
+    job *j = arg;
+    for (int i = 0; i < 20 && j->rc == 0; i++)
+        j->rc = vd_tf_chain_run(j->ch, &j->img, j->batch, j->slot, NULL, NULL);
+    return NULL;
+}
+
+/* One chain shared by 4 threads filling 4 slots: every slot equals a
+ * single-threaded run. */
+Test(transforms, chain_shared_by_threads)
+{
+    vd_tensor rgb = load("messi_rgb");
+    vd_tf_spec spec;
+    vd_tf_spec_default(&spec, 160, 160);
+    spec.resize = VD_TF_LETTERBOX;
+    spec.antialias = 1;
+    vd_tf_chain *ch;
+    cr_assert_eq(vd_tf_chain_create(&ch, &spec, NULL), 0);
+    vd_tensor ref = run_fmt(ch, &rgb, VD_PIX_RGB24), batch = {0};
+    int64_t shape[4] = {4, 3, 160, 160};
+    cr_assert_eq(vd_tensor_alloc(&batch, VD_DTYPE_F32, 4, shape, NULL), 0);
+    vd_tf_image img;
+    cr_assert_eq(vd_tf_image_from_tensor(&rgb, &img, NULL), 0);
+    pthread_t th[4];
+    job jobs[4];
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = (job){ch, img, &batch, i, 0};
+        cr_assert_eq(pthread_create(&th[i], NULL, run_job, &jobs[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        cr_expect_eq(jobs[i].rc, 0);
+        vd_tensor s = vd_tensor_slot(&batch, i), r0 = vd_tensor_slot(&ref, 0);
+        cr_expect_eq(max_diff(&s, &r0, "threaded slot"), 0, "slot %d differs", i);
+    }
+    vd_tensor_free(&batch);
+    vd_tensor_free(&ref);
+    vd_tf_chain_free(&ch);
+    vd_tensor_free(&rgb);
 }
 
 Test(transforms, chain_errors_are_clear)
