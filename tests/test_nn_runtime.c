@@ -140,6 +140,8 @@ static const char gen_py[] =
     "# ---- symbolic spatial dims ----\n"
     "nodes = [h.make_node('Relu', ['x'], ['y'], name='relu')]\n"
     "save(h.make_graph(nodes, 'hw', [vi('x', ['N', 3, 'H', 'W'])], [vi('y', ['N', 3, 'H', 'W'])]), 'hw.onnx', 13)\n"
+    "nodes = [h.make_node('Flatten', ['x'], ['f'], name='flat'), h.make_node('Gemm', ['f', 'w'], ['y'], transB=1, name='gemm')]\n"
+    "save(h.make_graph(nodes, 'hwg', [vi('x', ['N', 3, 'H', 'W'])], [vi('y', ['N', 5])], [nh.from_array(f32(5, 12), 'w')]), 'hw_gemm.onnx', 13)\n"
     "\n"
     "# ---- an initializer that is also a graph input (a default) ----\n"
     "nodes = [h.make_node('Add', ['x', 'w'], ['y'], name='add')]\n"
@@ -482,6 +484,22 @@ Test(nn_runtime, symbolic_spatial_dims_need_a_shape, .timeout = 120)
     vd_tensor_free(&y);
     vd_nn_session_free(&s);
     vd_nn_model_free(&m);
+
+    /* 3x3 images do not fit the Gemm's 12 inputs: refused, naming the
+     * node, and the session keeps its previous plan */
+    m = load("hw_gemm.onnx");
+    s = session(m, 1, 1, 0);
+    int64_t small[4] = {1, 3, 2, 2}, big[4] = {1, 3, 3, 3};
+    cr_assert_eq(vd_nn_session_set_input_shape(s, 0, 4, small, &e), 0, "%s", e.msg);
+    cr_expect_lt(vd_nn_session_set_input_shape(s, 0, 4, big, &e), 0);
+    cr_expect(strstr(e.msg, "'gemm'"), "%s", e.msg);
+    vd_tensor_alloc(&x, VD_DTYPE_F32, 4, small, NULL);
+    run_ok(s, &x, 1, &y, 1);
+    cr_expect(y.ndim == 2 && y.shape[0] == 1 && y.shape[1] == 5);
+    vd_tensor_free(&x);
+    vd_tensor_free(&y);
+    vd_nn_session_free(&s);
+    vd_nn_model_free(&m);
 }
 
 Test(nn_runtime, initializer_listed_as_input_is_a_constant)
@@ -626,6 +644,7 @@ Test(nn_runtime, run_checks_inputs_and_outputs, .timeout = 60)
     cr_expect(strstr(e.msg, "'y'") && strstr(e.msg, "[2,11]"), "%s", e.msg);
     cr_expect_eq(vd_nn_session_set_batch(s, 0, &e), VD_EINVAL);
     vd_tensor_free(&out[0]);
+
     vd_tensor_free(&x);
     vd_nn_session_free(&s);
     vd_nn_model_free(&m);
