@@ -16,7 +16,9 @@
  * Threads. Each session runs its kernels on its own small pool of
  * `threads` workers; BLAS calls made by the engine are single-threaded,
  * so N sessions x T threads is exactly the parallelism used and the cores
- * are never oversubscribed.
+ * are never oversubscribed. (OpenBLAS keeps its thread count in process-
+ * global state: vd_nn_model_load sets it to 1. A program that also calls
+ * BLAS itself, multi-threaded, must set it back around its own calls.)
  *
  * Errors: 0 or a negative VD_E* code, details in the vd_error. */
 #ifndef VD_NN_H
@@ -32,7 +34,10 @@ typedef struct vd_nn_model vd_nn_model;
 typedef struct vd_nn_session vd_nn_session;
 
 /* A graph input or output as declared. A symbolic or unknown dimension
- * has shape[i] == -1 and, when symbolic, its name in dim_names[i]. */
+ * has shape[i] == -1 and, when symbolic, its name in dim_names[i] (else
+ * NULL). ndim is -1 when the file declares no shape at all. Initializers
+ * that the file also lists as graph inputs (ONNX "defaults") are constants
+ * of the model, not inputs: they cannot be overridden. */
 typedef struct vd_nn_io_info {
     const char *name;
     vd_dtype dtype;
@@ -56,7 +61,12 @@ typedef struct vd_nn_model_info {
 
 /* ---- model ---- */
 
-/* Load an .onnx file. External data files are resolved next to `path`. */
+/* Load an .onnx file (opsets 7 to 17, default domain only). External
+ * data files are resolved next to `path`; a location that is absolute or
+ * contains ".." is refused. Errors: VD_ENOTFOUND/VD_EIO (file), VD_EFORMAT
+ * (truncated or corrupt protobuf, dangling value name, cycle),
+ * VD_EUNSUPPORTED (opset, op, attribute, dtype: the message names the
+ * node, the op and the opset), VD_ELIMIT (absurd sizes). */
 int vd_nn_model_load(vd_nn_model **out, const char *path, vd_error *err);
 /* Load from memory (the fuzz entry point). `base_dir` resolves external
  * data and may be NULL, in which case external data is an error. */
@@ -82,33 +92,52 @@ typedef struct vd_nn_session_opts {
 } vd_nn_session_opts;
 
 /* opts may be NULL (1 thread, batch 1, no profiling). Plans shapes and the
- * arena for the batch size; fails if shapes cannot be resolved. */
+ * arena for the batch size: the leading dimension of every input whose
+ * first dim is symbolic (and any other dim with the same name) becomes
+ * `batch`. Fails if a node cannot take the resulting shapes. One case is
+ * deferred instead: an input with other symbolic dims (e.g. "H", "W") or
+ * no declared shape; the session is created unplanned, run() fails naming
+ * the input, and vd_nn_session_set_input_shape completes the plan. */
 int vd_nn_session_create(vd_nn_session **out, const vd_nn_model *m,
                          const vd_nn_session_opts *opts, vd_error *err);
 void vd_nn_session_free(vd_nn_session **s);
 
-/* Re-run shape inference and memory planning for a new batch size. */
+/* Re-run shape inference and memory planning for a new batch size.
+ * VD_EINVAL for batch < 1, or batch != 1 when no input has a symbolic
+ * leading dim. If the graph cannot take the new shapes, the error names
+ * the node and the session keeps its previous batch and plan (this holds
+ * for set_input_shape too). */
 int vd_nn_session_set_batch(vd_nn_session *s, int batch, vd_error *err);
 /* Override one input's full shape (for models whose non-batch dims are
- * symbolic, e.g. image height/width). Re-plans. */
+ * symbolic, e.g. image height/width). Re-plans. A dimension the file fixes
+ * must keep its value (VD_EINVAL naming the input and dimension); the
+ * override wins over the batch size for that input. */
 int vd_nn_session_set_input_shape(vd_nn_session *s, int input, int ndim,
                                   const int64_t *shape, vd_error *err);
 
 /* Resolved shapes under the current plan. A data-dependent output
- * dimension (NonMaxSuppression, ...) is reported as -1. */
+ * dimension (NonMaxSuppression, a Reshape by an input's data ...) is
+ * reported as -1, as is every dim of an unplanned session; the return
+ * value is the rank (-1 if unknown) or VD_ERANGE for a bad index. */
 int vd_nn_session_input_shape(const vd_nn_session *s, int i, int64_t *shape);  /* returns ndim */
 int vd_nn_session_output_shape(const vd_nn_session *s, int i, int64_t *shape); /* returns ndim */
 
 /* Bytes of the arena (all intermediate tensors + workspaces) planned for the
- * current shapes: the engine's peak working memory, weights excluded. */
+ * current shapes: the engine's peak working memory, weights excluded. 0
+ * while unplanned. Values downstream of a data-dependent shape live in
+ * per-session heap buffers that grow on demand and are not counted. */
 size_t vd_nn_session_arena_bytes(const vd_nn_session *s);
-/* Bytes held by weights (shared by all sessions of the model). */
+/* Bytes held by weights after folding (shared by all sessions). */
 size_t vd_nn_model_weight_bytes(const vd_nn_model *m);
 
 /* Run the graph. inputs[i] matches model input i (dtype and resolved shape,
- * else VD_EINVAL naming the input). For outputs[j]: if data is NULL the
- * session allocates it (owned; free with vd_tensor_free), else it must
- * have the right dtype and shape and is written in place. */
+ * else VD_EINVAL naming the input); n_inputs must equal the input count.
+ * n_outputs may be smaller than the output count: outputs beyond it are
+ * computed but not returned. For outputs[j]: if data is NULL the session
+ * allocates it (owned; free with vd_tensor_free), else it must have the
+ * right dtype and shape (VD_EINVAL naming the output) and is written in
+ * place. A kernel failure names the node. Nothing is allocated per run
+ * except requested outputs and growth of data-dependent buffers. */
 int vd_nn_session_run(vd_nn_session *s, const vd_tensor *inputs, int n_inputs,
                       vd_tensor *outputs, int n_outputs, vd_error *err);
 
@@ -117,6 +146,9 @@ int vd_nn_session_run(vd_nn_session *s, const vd_tensor *inputs, int n_inputs,
 typedef struct vd_nn_node_profile {
     const char *name;    /* node name (or op#index when unnamed) */
     const char *op;      /* op type, with a fused activation as "Conv+Relu" */
+    /* Entries are the nodes that run, in plan order: folded nodes (constants,
+     * shape arithmetic resolved at plan time) and fused activations do not
+     * appear. Owned by the model. */
     double total_ms;     /* summed over runs since the last reset */
     int64_t runs;
 } vd_nn_node_profile;
