@@ -68,6 +68,9 @@ static void tn_ints(tnode *t, const char *name, int n, int64_t *v)
     a->ints = v;
 }
 
+/* Worker threads for the kernels under test (each suite runs 1 and 2). */
+static int test_threads = 1;
+
 /* Runs the node; allocates outputs. Returns the first failing code. */
 static int tn_run(tnode *t, int opset, vd_tensor **in, int n_in, vd_tensor *out,
                   int n_out, vd_error *err)
@@ -93,9 +96,14 @@ static int tn_run(tnode *t, int opset, vd_tensor **in, int n_in, vd_tensor *out,
     }
     size_t ws = !rc && t->n.op->workspace ? t->n.op->workspace(&t->n, in, outs) : 0;
     void *wsp = ws ? aligned_alloc(64, (ws + 63) / 64 * 64) : NULL;
-    vd_nn_ctx ctx = {.threads = 1, .workspace = wsp, .workspace_size = ws, .err = err};
+    vd_nn_pool *pool = NULL;
+    if (test_threads > 1)
+        cr_assert_eq(vd_nn_pool_create(&pool, test_threads, NULL), 0);
+    vd_nn_ctx ctx = {.threads = test_threads, .workspace = wsp, .workspace_size = ws,
+                     .err = err, .pool = pool};
     if (!rc)
         rc = t->n.op->run(&t->n, in, outs, &ctx);
+    vd_nn_pool_free(&pool);
     free(wsp);
     if (t->n.op->fini)
         t->n.op->fini(&t->n);
@@ -324,8 +332,9 @@ Test(nn_kernels_heavy, conv_configurations)
         {1, 1, 4, 4, 4, {17}, {5}, {1}, {2}, {0}, "SAME_UPPER", 0, 1, {0}},
         {1, 1, 4, 6, 2, {16}, {4}, {3}, {1}, {0}, "SAME_LOWER", 0, 0, {0}},
     };
-    for (size_t i = 0; i < sizeof cfgs / sizeof cfgs[0]; i++)
-        conv_case(&cfgs[i], 0);
+    for (test_threads = 1; test_threads <= 2; test_threads++)
+        for (size_t i = 0; i < sizeof cfgs / sizeof cfgs[0]; i++)
+            conv_case(&cfgs[i], 0);
 }
 
 Test(nn_kernels_heavy, conv_transpose_configurations)
@@ -342,8 +351,9 @@ Test(nn_kernels_heavy, conv_transpose_configurations)
         {2, 1, 64, 8, 1, {24, 24}, {2, 2}, {2, 2}, {1, 1}, {0}, NULL, 0, 1, {0}},
         {1, 2, 3, 4, 1, {7}, {3}, {2}, {1}, {1, 0}, NULL, 0, 1, {1}},
     };
-    for (size_t i = 0; i < sizeof cfgs / sizeof cfgs[0]; i++)
-        conv_case(&cfgs[i], 1);
+    for (test_threads = 1; test_threads <= 2; test_threads++)
+        for (size_t i = 0; i < sizeof cfgs / sizeof cfgs[0]; i++)
+            conv_case(&cfgs[i], 1);
 }
 
 Test(nn_kernels_heavy, conv_rejects_bad_input)
@@ -425,6 +435,11 @@ Test(nn_kernels_heavy, gemm_configurations)
     gemm_case(7, 5, 9, 0, 0, 1, 1, 0, c1, 0);
     gemm_case(7, 5, 9, 0, 1, 1, 1, -1, NULL, 0);
     gemm_case(3, 200, 64, 0, 1, 1, 1, 1, (int64_t[]){200}, VD_NN_ACT_RELU);
+    /* large enough for the two-worker column and row splits */
+    test_threads = 2;
+    gemm_case(64, 300, 40, 0, 0, 1, 1, 1, (int64_t[]){300}, VD_NN_ACT_SILU);
+    gemm_case(300, 20, 40, 1, 1, 1, 1, 2, (int64_t[]){300, 1}, 0);
+    test_threads = 1;
 }
 
 static void matmul_case(int na, const int64_t *as, int nb, const int64_t *bs, int no,
@@ -485,4 +500,537 @@ Test(nn_kernels_heavy, matmul_broadcasting)
     cr_assert(strstr(err.msg, "inner dimensions"), "%s", err.msg);
     vd_tensor_free(&a);
     vd_tensor_free(&b);
+}
+
+/* ---- pooling ---- */
+
+typedef struct pool_cfg {
+    int max;
+    int64_t c, h, w, k[2], s[2], d[2], pads[4];
+    int ceil, include_pad;
+    const char *auto_pad;
+    int indices;
+} pool_cfg;
+
+static int64_t ref_pool_dim(const pool_cfg *c, int i, int64_t in, int64_t *pb)
+{
+    int64_t s = c->s[i], dk = (c->k[i] - 1) * c->d[i] + 1, pe;
+    *pb = c->pads[i];
+    pe = c->pads[i + 2];
+    if (c->auto_pad) {
+        int64_t out = (in + s - 1) / s, total = (out - 1) * s + dk - in;
+        total = total < 0 ? 0 : total;
+        *pb = !strcmp(c->auto_pad, "SAME_UPPER") ? total / 2 : total - total / 2;
+        return out;
+    }
+    int64_t span = in + *pb + pe - dk;
+    if (!c->ceil)
+        return span / s + 1;
+    int64_t out = (span + s - 1) / s + 1;
+    return (out - 1) * s >= in + *pb ? out - 1 : out;
+}
+
+static void pool_case(const pool_cfg *c)
+{
+    int64_t xs[4] = {2, c->c, c->h, c->w}, pb[2], os[2];
+    vd_tensor x, out[2];
+    vd_tensor *in[1] = {tensor_rand(&x, 4, xs)};
+    os[0] = ref_pool_dim(c, 0, c->h, &pb[0]);
+    os[1] = ref_pool_dim(c, 1, c->w, &pb[1]);
+    int64_t pe[2] = {0, 0};
+    for (int i = 0; i < 2; i++) {
+        int64_t dk = (c->k[i] - 1) * c->d[i] + 1, in = i ? c->w : c->h;
+        pe[i] = c->auto_pad ? (os[i] - 1) * c->s[i] + dk - in - pb[i] : c->pads[i + 2];
+        pe[i] = pe[i] < 0 ? 0 : pe[i];
+    }
+    int64_t n_out = 2 * c->c * os[0] * os[1];
+    float *ref = malloc(sizeof(float) * (size_t)n_out);
+    int64_t *ref_idx = malloc(sizeof(int64_t) * (size_t)n_out);
+    const float *X = x.data;
+    for (int64_t p = 0; p < 2 * c->c; p++)
+        for (int64_t oh = 0; oh < os[0]; oh++)
+            for (int64_t ow = 0; ow < os[1]; ow++) {
+                float best = -INFINITY, sum = 0;
+                int64_t cnt = 0, pad_cnt = 0, at = -1;
+                for (int64_t kh = 0; kh < c->k[0]; kh++)
+                    for (int64_t kw = 0; kw < c->k[1]; kw++) {
+                        int64_t ih = oh * c->s[0] - pb[0] + kh * c->d[0];
+                        int64_t iw = ow * c->s[1] - pb[1] + kw * c->d[1];
+                        if (ih >= -pb[0] && ih < c->h + pe[0] && iw >= -pb[1] &&
+                            iw < c->w + pe[1])
+                            pad_cnt++;
+                        if (ih < 0 || ih >= c->h || iw < 0 || iw >= c->w)
+                            continue;
+                        float v = X[(p * c->h + ih) * c->w + iw];
+                        if (v > best) {
+                            best = v;
+                            at = p * c->h * c->w + ih * c->w + iw;
+                        }
+                        sum += v;
+                        cnt++;
+                    }
+                int64_t o = (p * os[0] + oh) * os[1] + ow;
+                ref[o] = c->max ? best : sum / (float)(c->include_pad ? pad_cnt : cnt);
+                ref_idx[o] = at;
+            }
+    tnode t;
+    tn_init(&t, c->max ? "MaxPool" : "AveragePool");
+    int64_t k[2], s[2], d[2], p[4];
+    memcpy(k, c->k, sizeof k);
+    memcpy(s, c->s, sizeof s);
+    memcpy(d, c->d, sizeof d);
+    memcpy(p, c->pads, sizeof p);
+    tn_ints(&t, "kernel_shape", 2, k);
+    tn_ints(&t, "strides", 2, s);
+    tn_ints(&t, "dilations", 2, d);
+    if (c->auto_pad)
+        tn_str(&t, "auto_pad", c->auto_pad);
+    else
+        tn_ints(&t, "pads", 4, p);
+    tn_int(&t, "ceil_mode", c->ceil);
+    if (!c->max)
+        tn_int(&t, "count_include_pad", c->include_pad);
+    vd_error err = {0};
+    cr_assert_eq(tn_run(&t, 12, in, 1, out, c->indices ? 2 : 1, &err), 0, "%s", err.msg);
+    int64_t shape[4] = {2, c->c, os[0], os[1]};
+    char what[96];
+    snprintf(what, sizeof what, "%s k%lld s%lld d%lld ceil %d pad %d", t.n.op_type,
+             (long long)c->k[0], (long long)c->s[0], (long long)c->d[0], c->ceil,
+             c->include_pad);
+    expect_close(&out[0], ref, 4, shape, what);
+    if (c->indices) {
+        cr_assert_eq(out[1].dtype, VD_DTYPE_I64);
+        for (int64_t i = 0; i < n_out; i++)
+            cr_assert_eq(((int64_t *)out[1].data)[i], ref_idx[i], "%s: index %lld", what,
+                         (long long)i);
+        vd_tensor_free(&out[1]);
+    }
+    free(ref);
+    free(ref_idx);
+    vd_tensor_free(&out[0]);
+    vd_tensor_free(&x);
+}
+
+Test(nn_kernels_heavy, pool_configurations)
+{
+    static const pool_cfg cfgs[] = {
+        {1, 3, 8, 8, {2, 2}, {2, 2}, {1, 1}, {0}, 0, 0, NULL, 1},
+        {1, 2, 9, 11, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, 1, 0, NULL, 1},
+        {1, 2, 12, 10, {5, 5}, {1, 1}, {1, 1}, {2, 2, 2, 2}, 0, 0, NULL, 0},
+        {1, 2, 10, 10, {3, 2}, {1, 2}, {2, 2}, {1, 0, 2, 1}, 0, 0, NULL, 1},
+        {1, 2, 7, 9, {3, 3}, {2, 2}, {1, 1}, {0}, 0, 0, "SAME_UPPER", 0},
+        {0, 3, 8, 8, {2, 2}, {2, 2}, {1, 1}, {0}, 0, 0, NULL, 0},
+        {0, 2, 9, 11, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, 1, 0, NULL, 0},
+        {0, 2, 9, 11, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, 1, 1, NULL, 0},
+        {0, 2, 10, 7, {3, 2}, {2, 1}, {1, 1}, {1, 0, 2, 1}, 0, 1, NULL, 0},
+        {0, 2, 7, 9, {3, 3}, {2, 2}, {1, 1}, {0}, 0, 0, "SAME_LOWER", 0},
+    };
+    for (test_threads = 1; test_threads <= 2; test_threads++)
+        for (size_t i = 0; i < sizeof cfgs / sizeof cfgs[0]; i++)
+            pool_case(&cfgs[i]);
+    test_threads = 1;
+}
+
+Test(nn_kernels_heavy, global_pools)
+{
+    int64_t xs[4] = {2, 3, 5, 7};
+    vd_tensor x, out[1];
+    vd_tensor *in[1] = {tensor_rand(&x, 4, xs)};
+    for (int max = 0; max <= 1; max++) {
+        float ref[6];
+        for (int p = 0; p < 6; p++) {
+            float acc = max ? -INFINITY : 0;
+            for (int i = 0; i < 35; i++) {
+                float v = ((float *)x.data)[p * 35 + i];
+                acc = max ? fmaxf(acc, v) : acc + v;
+            }
+            ref[p] = max ? acc : acc / 35;
+        }
+        tnode t;
+        tn_init(&t, max ? "GlobalMaxPool" : "GlobalAveragePool");
+        vd_error err = {0};
+        cr_assert_eq(tn_run(&t, 13, in, 1, out, 1, &err), 0, "%s", err.msg);
+        int64_t os[4] = {2, 3, 1, 1};
+        expect_close(&out[0], ref, 4, os, t.n.op_type);
+        vd_tensor_free(&out[0]);
+    }
+    vd_tensor_free(&x);
+}
+
+/* ---- softmax family: both axis semantics ---- */
+
+Test(nn_kernels_heavy, softmax_axis_semantics)
+{
+    static const char *const ops[] = {"Softmax", "LogSoftmax", "Hardmax"};
+    int64_t xs[3] = {2, 3, 4};
+    vd_tensor x, out[1];
+    vd_tensor *in[1] = {tensor_rand(&x, 3, xs)};
+    const float *X = x.data;
+    /* (opset, axis) -> the [outer, d, inner] split the spec defines */
+    static const struct { int opset, axis; int64_t outer, d, inner; } cases[] = {
+        {11, 1, 2, 12, 1}, {11, 0, 1, 24, 1}, {11, -1, 6, 4, 1},
+        {13, 1, 2, 3, 4},  {13, 0, 1, 2, 12}, {13, -1, 6, 4, 1},
+    };
+    for (int op = 0; op < 3; op++)
+        for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+            float ref[24];
+            int64_t d = cases[c].d, inner = cases[c].inner;
+            for (int64_t o = 0; o < cases[c].outer; o++)
+                for (int64_t i = 0; i < inner; i++) {
+                    const float *r = X + o * d * inner + i;
+                    float *y = ref + o * d * inner + i;
+                    double mx = -INFINITY, sum = 0;
+                    int64_t arg = 0;
+                    for (int64_t k = 0; k < d; k++)
+                        if (r[k * inner] > mx) {
+                            mx = r[k * inner];
+                            arg = k;
+                        }
+                    for (int64_t k = 0; k < d; k++)
+                        sum += exp(r[k * inner] - mx);
+                    for (int64_t k = 0; k < d; k++)
+                        y[k * inner] = op == 0 ? (float)(exp(r[k * inner] - mx) / sum)
+                                     : op == 1 ? (float)(r[k * inner] - mx - log(sum))
+                                               : (float)(k == arg);
+                }
+            tnode t;
+            tn_init(&t, ops[op]);
+            tn_int(&t, "axis", cases[c].axis);
+            vd_error err = {0};
+            cr_assert_eq(tn_run(&t, cases[c].opset, in, 1, out, 1, &err), 0, "%s", err.msg);
+            char what[64];
+            snprintf(what, sizeof what, "%s opset %d axis %d", ops[op], cases[c].opset,
+                     cases[c].axis);
+            expect_close(&out[0], ref, 3, xs, what);
+            vd_tensor_free(&out[0]);
+        }
+    vd_tensor_free(&x);
+}
+
+/* ---- normalisations ---- */
+
+Test(nn_kernels_heavy, batch_and_instance_norm)
+{
+    int64_t xs[4] = {2, 3, 4, 5}, cs[1] = {3};
+    vd_tensor x, sc, b, mean, var, out[1];
+    tensor_rand(&x, 4, xs);
+    tensor_rand(&sc, 1, cs);
+    tensor_rand(&b, 1, cs);
+    tensor_rand(&mean, 1, cs);
+    tensor_rand(&var, 1, cs);
+    for (int i = 0; i < 3; i++)
+        ((float *)var.data)[i] = fabsf(((float *)var.data)[i]) + 0.1f;
+    const float *X = x.data, *S = sc.data, *B = b.data, *M = mean.data, *V = var.data;
+    float ref[120];
+    for (int inst = 0; inst <= 1; inst++) {
+        for (int p = 0; p < 6; p++) {
+            int c = p % 3;
+            double m = M[c], v = V[c];
+            if (inst) {
+                m = v = 0;
+                for (int i = 0; i < 20; i++)
+                    m += X[p * 20 + i] / 20.0;
+                for (int i = 0; i < 20; i++)
+                    v += (X[p * 20 + i] - m) * (X[p * 20 + i] - m) / 20.0;
+            }
+            for (int i = 0; i < 20; i++)
+                ref[p * 20 + i] = (float)(S[c] * (X[p * 20 + i] - m) / sqrt(v + 1e-3) + B[c]);
+        }
+        tnode t;
+        tn_init(&t, inst ? "InstanceNormalization" : "BatchNormalization");
+        tn_float(&t, "epsilon", 1e-3f);
+        vd_tensor *in[5] = {&x, &sc, &b, &mean, &var};
+        vd_error err = {0};
+        cr_assert_eq(tn_run(&t, 15, in, inst ? 3 : 5, out, 1, &err), 0, "%s", err.msg);
+        expect_close(&out[0], ref, 4, xs, t.n.op_type);
+        vd_tensor_free(&out[0]);
+    }
+    tnode t;
+    tn_init(&t, "BatchNormalization");
+    tn_int(&t, "training_mode", 1);
+    vd_tensor *in[5] = {&x, &sc, &b, &mean, &var};
+    vd_error err = {0};
+    cr_assert_eq(tn_run(&t, 15, in, 5, out, 1, &err), VD_EUNSUPPORTED);
+    cr_assert(strstr(err.msg, "training_mode"), "%s", err.msg);
+    vd_tensor *all[5] = {&x, &sc, &b, &mean, &var};
+    for (int i = 0; i < 5; i++)
+        vd_tensor_free(all[i]);
+}
+
+Test(nn_kernels_heavy, layer_norm)
+{
+    int64_t xs[3] = {2, 3, 8};
+    vd_tensor x, sc, b, out[3];
+    tensor_rand(&x, 3, xs);
+    for (int axis = 1; axis <= 2; axis++) {
+        int64_t len = axis == 1 ? 24 : 8, rows = 48 / len;
+        tensor_rand(&sc, 3 - axis, xs + axis);
+        tensor_rand(&b, 3 - axis, xs + axis);
+        const float *X = x.data, *S = sc.data, *B = b.data;
+        float ref[48], rmean[6], ristd[6];
+        for (int64_t r = 0; r < rows; r++) {
+            double m = 0, v = 0;
+            for (int64_t i = 0; i < len; i++)
+                m += X[r * len + i] / (double)len;
+            for (int64_t i = 0; i < len; i++)
+                v += (X[r * len + i] - m) * (X[r * len + i] - m) / (double)len;
+            rmean[r] = (float)m;
+            ristd[r] = (float)(1 / sqrt(v + 1e-5));
+            for (int64_t i = 0; i < len; i++)
+                ref[r * len + i] = (float)((X[r * len + i] - m) / sqrt(v + 1e-5) * S[i] + B[i]);
+        }
+        tnode t;
+        tn_init(&t, "LayerNormalization");
+        tn_int(&t, "axis", axis - 3);
+        vd_tensor *in[3] = {&x, &sc, &b};
+        vd_error err = {0};
+        cr_assert_eq(tn_run(&t, 17, in, 3, out, 3, &err), 0, "%s", err.msg);
+        expect_close(&out[0], ref, 3, xs, "LayerNormalization Y");
+        int64_t ss[3] = {2, axis == 1 ? 1 : 3, 1};
+        expect_close(&out[1], rmean, 3, ss, "LayerNormalization Mean");
+        expect_close(&out[2], ristd, 3, ss, "LayerNormalization InvStdDev");
+        for (int i = 0; i < 3; i++)
+            vd_tensor_free(&out[i]);
+        vd_tensor_free(&sc);
+        vd_tensor_free(&b);
+    }
+    vd_tensor_free(&x);
+}
+
+/* ---- Resize: a direct (non-separable) reference per output element ---- */
+
+static float ref_coord(const char *ct, float o, float scale, int64_t in, int64_t out)
+{
+    if (scale == 1 && in == out) /* onnxruntime leaves such dims alone */
+        return o;
+    if (!strcmp(ct, "half_pixel"))
+        return (o + 0.5f) / scale - 0.5f;
+    if (!strcmp(ct, "pytorch_half_pixel"))
+        return out > 1 ? (o + 0.5f) / scale - 0.5f : 0;
+    if (!strcmp(ct, "align_corners"))
+        return out > 1 ? o * (float)(in - 1) / (float)(out - 1) : 0;
+    if (!strcmp(ct, "tf_half_pixel_for_nn"))
+        return (o + 0.5f) / scale;
+    return o / scale; /* asymmetric */
+}
+
+static int64_t ref_nearest(const char *nm, float x, int64_t in)
+{
+    int64_t i;
+    if (!strcmp(nm, "floor"))
+        i = (int64_t)floorf(x);
+    else if (!strcmp(nm, "ceil"))
+        i = (int64_t)ceilf(x);
+    else if (!strcmp(nm, "round_prefer_ceil"))
+        i = (int64_t)floorf(x + 0.5f);
+    else /* round_prefer_floor */
+        i = (int64_t)ceilf(x - 0.5f);
+    return i < 0 ? 0 : (i >= in ? in - 1 : i);
+}
+
+static void resize_case(const char *mode, const char *ct, const char *nm, float sh, float sw,
+                        const int64_t *sizes)
+{
+    int64_t xs[4] = {1, 2, 5, 6};
+    vd_tensor x, sc, sz, out[1];
+    tensor_rand(&x, 4, xs);
+    int64_t oh = sizes ? sizes[2] : (int64_t)floorf(5 * sh);
+    int64_t ow = sizes ? sizes[3] : (int64_t)floorf(6 * sw);
+    if (sizes) {
+        sh = (float)oh / 5;
+        sw = (float)ow / 6;
+    }
+    float *ref = malloc(sizeof(float) * (size_t)(2 * oh * ow));
+    const float *X = x.data;
+    for (int64_t c = 0; c < 2; c++)
+        for (int64_t y = 0; y < oh; y++)
+            for (int64_t xo = 0; xo < ow; xo++) {
+                float fy = ref_coord(ct, (float)y, sh, 5, oh);
+                float fx = ref_coord(ct, (float)xo, sw, 6, ow);
+                const float *P = X + c * 30;
+                float v;
+                if (!strcmp(mode, "nearest")) {
+                    v = P[ref_nearest(nm, fy, 5) * 6 + ref_nearest(nm, fx, 6)];
+                } else {
+                    fy = fminf(fmaxf(fy, 0), 4);
+                    fx = fminf(fmaxf(fx, 0), 5);
+                    int64_t y0 = (int64_t)fy, x0 = (int64_t)fx;
+                    int64_t y1 = y0 + 1 < 5 ? y0 + 1 : 4, x1 = x0 + 1 < 6 ? x0 + 1 : 5;
+                    float wy = fy - (float)y0, wx = fx - (float)x0;
+                    v = (1 - wy) * ((1 - wx) * P[y0 * 6 + x0] + wx * P[y0 * 6 + x1]) +
+                        wy * ((1 - wx) * P[y1 * 6 + x0] + wx * P[y1 * 6 + x1]);
+                }
+                ref[(c * oh + y) * ow + xo] = v;
+            }
+    int64_t n4[1] = {4};
+    cr_assert_eq(vd_tensor_alloc(&sc, VD_DTYPE_F32, 1, n4, NULL), 0);
+    cr_assert_eq(vd_tensor_alloc(&sz, VD_DTYPE_I64, 1, n4, NULL), 0);
+    float scales[4] = {1, 1, sh, sw};
+    memcpy(sc.data, scales, sizeof scales);
+    if (sizes)
+        memcpy(sz.data, sizes, 4 * sizeof(int64_t));
+    tnode t;
+    tn_init(&t, "Resize");
+    tn_str(&t, "mode", mode);
+    tn_str(&t, "coordinate_transformation_mode", ct);
+    if (nm)
+        tn_str(&t, "nearest_mode", nm);
+    vd_tensor *in[4] = {&x, NULL, sizes ? NULL : &sc, sizes ? &sz : NULL};
+    vd_error err = {0};
+    cr_assert_eq(tn_run(&t, 13, in, 4, out, 1, &err), 0, "%s", err.msg);
+    int64_t os[4] = {1, 2, oh, ow};
+    char what[128];
+    snprintf(what, sizeof what, "Resize %s %s %s %gx%g", mode, ct, nm ? nm : "", sh, sw);
+    expect_close(&out[0], ref, 4, os, what);
+    free(ref);
+    vd_tensor_free(&out[0]);
+    vd_tensor_free(&x);
+    vd_tensor_free(&sc);
+    vd_tensor_free(&sz);
+}
+
+Test(nn_kernels_heavy, resize_modes)
+{
+    static const char *const cts[] = {"half_pixel", "pytorch_half_pixel", "align_corners",
+                                      "asymmetric", "tf_half_pixel_for_nn"};
+    static const char *const nms[] = {"round_prefer_floor", "round_prefer_ceil", "floor",
+                                      "ceil"};
+    static const float sc[][2] = {{2, 2}, {1.5f, 2.5f}, {0.6f, 0.5f}, {1, 3}};
+    int64_t sizes[4] = {1, 2, 7, 4};
+    for (test_threads = 1; test_threads <= 2; test_threads++)
+        for (int s = 0; s < 4; s++)
+            for (int c = 0; c < 5; c++) {
+                for (int n = 0; n < 4; n++)
+                    resize_case("nearest", cts[c], nms[n], sc[s][0], sc[s][1], NULL);
+                if (c != 4)
+                    resize_case("linear", cts[c], NULL, sc[s][0], sc[s][1], NULL);
+            }
+    test_threads = 1;
+    resize_case("linear", "half_pixel", NULL, 0, 0, sizes);
+    resize_case("nearest", "asymmetric", "floor", 0, 0, sizes);
+
+    int64_t xs[4] = {1, 1, 4, 4};
+    vd_tensor x, out[1];
+    vd_tensor *in[1] = {tensor_rand(&x, 4, xs)};
+    tnode t;
+    tn_init(&t, "Resize");
+    tn_str(&t, "mode", "cubic");
+    vd_error err = {0};
+    cr_assert_eq(tn_run(&t, 13, in, 1, out, 1, &err), VD_EUNSUPPORTED);
+    cr_assert(strstr(err.msg, "cubic"), "%s", err.msg);
+    vd_tensor_free(&x);
+}
+
+/* ---- NonMaxSuppression ---- */
+
+static vd_tensor *scalar_tensor(vd_tensor *t, vd_dtype dt, double v)
+{
+    cr_assert_eq(vd_tensor_alloc(t, dt, 0, NULL, NULL), 0);
+    if (dt == VD_DTYPE_I64)
+        *(int64_t *)t->data = (int64_t)v;
+    else
+        *(float *)t->data = (float)v;
+    return t;
+}
+
+static void nms_expect(int center, float iou, float score, int64_t max_out,
+                       const int64_t *want, int64_t n_want)
+{
+    /* class 0: boxes 0 and 1 overlap (IoU 0.81), box 2 is apart; class 1
+     * ranks box 2 first. Corners are given flipped for box 1. */
+    static const float corners[3][4] = {{0, 0, 1, 1}, {1, 1, 0.1f, 0.1f}, {2, 2, 3, 3}};
+    static const float scores[2][3] = {{0.9f, 0.8f, 0.7f}, {0.1f, 0.2f, 0.95f}};
+    int64_t bs[3] = {1, 3, 4}, ss[3] = {1, 2, 3};
+    vd_tensor b, s, mo, it, st, out[1];
+    cr_assert_eq(vd_tensor_alloc(&b, VD_DTYPE_F32, 3, bs, NULL), 0);
+    cr_assert_eq(vd_tensor_alloc(&s, VD_DTYPE_F32, 3, ss, NULL), 0);
+    float *B = b.data;
+    for (int i = 0; i < 3; i++) {
+        const float *c = corners[i];
+        if (center) { /* (xc, yc, w, h) of the same box */
+            float y1 = fminf(c[0], c[2]), y2 = fmaxf(c[0], c[2]);
+            float x1 = fminf(c[1], c[3]), x2 = fmaxf(c[1], c[3]);
+            float v[4] = {(x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1};
+            memcpy(B + i * 4, v, sizeof v);
+        } else {
+            memcpy(B + i * 4, c, sizeof corners[i]);
+        }
+    }
+    memcpy(s.data, scores, sizeof scores);
+    vd_tensor *in[5] = {&b, &s, scalar_tensor(&mo, VD_DTYPE_I64, (double)max_out),
+                        scalar_tensor(&it, VD_DTYPE_F32, iou),
+                        score >= 0 ? scalar_tensor(&st, VD_DTYPE_F32, score) : NULL};
+    tnode t;
+    tn_init(&t, "NonMaxSuppression");
+    tn_int(&t, "center_point_box", center);
+    vd_error err = {0};
+    cr_assert_eq(tn_run(&t, 11, in, 5, out, 1, &err), 0, "%s", err.msg);
+    cr_assert_eq(out[0].dtype, VD_DTYPE_I64);
+    cr_assert_eq(out[0].ndim, 2);
+    cr_assert_eq(out[0].shape[0], n_want, "NMS kept %lld triples, expected %lld",
+                 (long long)out[0].shape[0], (long long)n_want);
+    for (int64_t i = 0; i < n_want * 3; i++)
+        cr_assert_eq(((int64_t *)out[0].data)[i], want[i], "NMS triple element %lld",
+                     (long long)i);
+    vd_tensor_free(&out[0]);
+    vd_tensor *all[5] = {&b, &s, &mo, &it, &st};
+    for (int i = 0; i < (score >= 0 ? 5 : 4); i++)
+        vd_tensor_free(all[i]);
+}
+
+Test(nn_kernels_heavy, non_max_suppression)
+{
+    static const int64_t all[] = {0, 0, 0, 0, 0, 2, 0, 1, 2, 0, 1, 1};
+    static const int64_t no_iou[] = {0, 0, 0, 0, 0, 1, 0, 0, 2, 0, 1, 2, 0, 1, 1, 0, 1, 0};
+    static const int64_t top1[] = {0, 0, 0, 0, 1, 2};
+    static const int64_t thr[] = {0, 0, 0, 0, 1, 2};
+    for (int center = 0; center <= 1; center++) {
+        nms_expect(center, 0.5f, -1, 10, all, 4);
+        nms_expect(center, 0.9f, -1, 10, no_iou, 6);
+        nms_expect(center, 0.5f, -1, 1, top1, 2);
+        nms_expect(center, 0.5f, 0.85f, 10, thr, 2);
+        nms_expect(center, 0.5f, -1, 0, NULL, 0);
+    }
+}
+
+/* ---- DepthToSpace / SpaceToDepth ---- */
+
+Test(nn_kernels_heavy, depth_space_round_trip)
+{
+    int64_t xs[4] = {2, 8, 3, 5};
+    vd_tensor x, mid[1], back[1];
+    tensor_rand(&x, 4, xs);
+    const float *X = x.data;
+    for (int crd = 0; crd <= 1; crd++) {
+        tnode t;
+        tn_init(&t, "DepthToSpace");
+        tn_int(&t, "blocksize", 2);
+        tn_str(&t, "mode", crd ? "CRD" : "DCR");
+        vd_tensor *in[1] = {&x};
+        vd_error err = {0};
+        cr_assert_eq(tn_run(&t, 13, in, 1, mid, 1, &err), 0, "%s", err.msg);
+        int64_t ms[4] = {2, 2, 6, 10};
+        float *ref = malloc(sizeof(float) * 240);
+        for (int64_t n = 0; n < 2; n++)
+            for (int64_t c = 0; c < 2; c++)
+                for (int64_t h = 0; h < 6; h++)
+                    for (int64_t w = 0; w < 10; w++) {
+                        int64_t i = h % 2, j = w % 2;
+                        int64_t ch = crd ? c * 4 + i * 2 + j : (i * 2 + j) * 2 + c;
+                        ref[((n * 2 + c) * 6 + h) * 10 + w] =
+                            X[((n * 8 + ch) * 3 + h / 2) * 5 + w / 2];
+                    }
+        expect_close(&mid[0], ref, 4, ms, crd ? "DepthToSpace CRD" : "DepthToSpace DCR");
+        free(ref);
+        if (!crd) {
+            tn_init(&t, "SpaceToDepth");
+            tn_int(&t, "blocksize", 2);
+            vd_tensor *in2[1] = {&mid[0]};
+            cr_assert_eq(tn_run(&t, 13, in2, 1, back, 1, &err), 0, "%s", err.msg);
+            expect_close(&back[0], X, 4, xs, "SpaceToDepth(DepthToSpace DCR)");
+            vd_tensor_free(&back[0]);
+        }
+        vd_tensor_free(&mid[0]);
+    }
+    vd_tensor_free(&x);
 }

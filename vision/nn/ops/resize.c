@@ -141,10 +141,12 @@ static int rz_resolve(const vd_nn_node *n, vd_tensor *const *in, rz_dims *r, vd_
     return VD_OK;
 }
 
+/* A dim with scale 1 keeps its indices (as in onnxruntime), even where
+ * tf_half_pixel_for_nn's half-pixel shift would round them up; only a
+ * crop moves it. */
 static int rz_dim_moves(const rz_params *p, const rz_dims *r, int d)
 {
-    return r->out[d] != r->in[d] || r->scale[d] != 1.0f || p->ct == CT_TF_NN ||
-           p->ct == CT_TF_CROP;
+    return r->out[d] != r->in[d] || r->scale[d] != 1.0f || p->ct == CT_TF_CROP;
 }
 
 static float rz_coord(const rz_params *p, const rz_dims *r, int d, int64_t o)
