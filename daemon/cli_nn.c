@@ -197,6 +197,19 @@ static void json_print(json_t *root)
     json_decref(root);
 }
 
+/* Index of the first input whose planned shape still has a -1, or -1. */
+static int unresolved_input(const vd_nn_model *m, const vd_nn_session *s)
+{
+    for (int i = 0; i < vd_nn_model_input_count(m); i++) {
+        int64_t shape[VD_TENSOR_MAX_DIMS];
+        int nd = vd_nn_session_input_shape(s, i, shape);
+        for (int d = 0; d < nd; d++)
+            if (shape[d] < 0)
+                return i;
+    }
+    return -1;
+}
+
 /* ---- nn info ---- */
 
 static int cmd_info(const nn_args *a)
@@ -228,9 +241,17 @@ static int cmd_info(const nn_args *a)
     json_object_set_new(root, "nodes_optimized", json_integer(info.n_nodes));
     json_object_set_new(root, "parameters", json_integer(info.n_params));
     json_object_set_new(root, "weight_bytes", json_integer((json_int_t)vd_nn_model_weight_bytes(m)));
-    if (s) {
+    int open_in = s ? unresolved_input(m, s) : -1;
+    if (s && open_in < 0) {
         json_object_set_new(root, "arena_bytes_batch_1",
                             json_integer((json_int_t)vd_nn_session_arena_bytes(s)));
+    } else if (s) {
+        char note[300];
+        snprintf(note, sizeof note, "input '%s' has symbolic dimensions besides the batch; "
+                 "memory is planned once they are known (nn run, nn bench --shape)",
+                 vd_nn_model_input(m, open_in)->name);
+        json_object_set_new(root, "arena_bytes_batch_1", json_null());
+        json_object_set_new(root, "arena_note", json_string(note));
     } else {
         /* Symbolic non-batch dims: planned memory needs a concrete shape. */
         json_object_set_new(root, "arena_bytes_batch_1", json_null());
@@ -635,6 +656,13 @@ static int cmd_bench(const nn_args *a)
         rc = fail(&err);
     if (!rc)
         rc = apply_shapes(a, m, s);
+    int open_in = rc ? -1 : unresolved_input(m, s);
+    if (open_in >= 0) {
+        fprintf(stderr, "visiond nn: input '%s' has symbolic dimensions besides the batch; "
+                "give its full shape with --shape %s=Dx...\n", vd_nn_model_input(m, open_in)->name,
+                vd_nn_model_input(m, open_in)->name);
+        rc = VD_EXIT_USAGE;
+    }
     if (!rc)
         rc = make_bench_inputs(s, m, a->zeros, in);
     if (!rc)

@@ -45,10 +45,15 @@ static void setup(void)
 {
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "mkdir -p '%s' && '%s' '%s/tests/nn_ref/make_models.py' '%s' "
-             "--only cli_names > /dev/null", WORK, VD_PYTHON, VD_SOURCE_DIR, WORK);
+             "--only cli_names,cli_dynamic > /dev/null", WORK, VD_PYTHON, VD_SOURCE_DIR, WORK);
     cr_assert_eq(system(cmd), 0, "failed: %s", cmd);
-    vd_tensor x, k;
-    int64_t xs[2] = {4, 3}, ks[1] = {4};
+    vd_tensor x, k, img;
+    int64_t xs[2] = {4, 3}, ks[1] = {4}, is[4] = {2, 3, 17, 23};
+    cr_assert_eq(vd_tensor_alloc(&img, VD_DTYPE_F32, 4, is, NULL), 0);
+    for (int i = 0; i < 2 * 3 * 17 * 23; i++)
+        ((float *)img.data)[i] = (float)(i % 7) - 3;
+    cr_assert_eq(vd_npy_write(WORK "/img.npy", &img, NULL), 0);
+    vd_tensor_free(&img);
     cr_assert_eq(vd_tensor_alloc(&x, VD_DTYPE_F32, 2, xs, NULL), 0);
     cr_assert_eq(vd_tensor_alloc(&k, VD_DTYPE_I64, 1, ks, NULL), 0);
     for (int i = 0; i < 12; i++)
@@ -197,4 +202,31 @@ Test(nn_cli, bench_prints_latency_json)
     json_t *ops = json_object_get(json_object_get(j, "profile"), "by_op");
     cr_assert_geq(json_array_size(ops), 1, "profile lists ops: %s", out_text);
     json_decref(j);
+}
+
+Test(nn_cli, symbolic_height_width_come_from_the_array)
+{
+    const char *model = WORK "/cli_dynamic.onnx";
+    char a[2048];
+    snprintf(a, sizeof a, "nn run %s --input x=%s/img.npy --output-dir %s/dyn", model, WORK, WORK);
+    cr_assert_eq(visiond(a), 0, "%s", err_text);
+    vd_tensor y;
+    vd_error err = {0};
+    cr_assert_eq(vd_npy_read(WORK "/dyn/y.npy", &y, &err), 0, "%s", err.msg);
+    cr_assert(y.ndim == 4 && y.shape[0] == 2 && y.shape[2] == 17 && y.shape[3] == 23);
+    for (int i = 0; i < 2 * 3 * 17 * 23; i++) {
+        float v = (float)(i % 7) - 3;
+        cr_assert_eq(((float *)y.data)[i], v > 0 ? v : 0);
+    }
+    vd_tensor_free(&y);
+    /* No plan without a size: info says so, bench asks for --shape. */
+    snprintf(a, sizeof a, "nn info %s", model);
+    cr_assert_eq(visiond(a), 0, "%s", err_text);
+    cr_assert_not_null(strstr(out_text, "\"arena_bytes_batch_1\": null"), "%s", out_text);
+    cr_assert_not_null(strstr(out_text, "\"h\""), "symbolic dim names shown: %s", out_text);
+    snprintf(a, sizeof a, "nn bench %s --iterations 2", model);
+    expect_error(a, 2, "--shape x=", NULL);
+    snprintf(a, sizeof a, "nn bench %s --iterations 2 --batch 2 --shape x=2x3x40x30", model);
+    cr_assert_eq(visiond(a), 0, "%s", err_text);
+    cr_assert_not_null(strstr(out_text, "\"arena_bytes\": "), "%s", out_text);
 }

@@ -24,6 +24,7 @@ with small widths and seeded random weights:
   act_gelu_mish  Gelu (opset 20) and Mish (opset 18), which the ONNX 1.12
                  node tests do not cover
   cli_names      tiny graph for the CLI tests: output names with '/', ':', '+'
+  cli_dynamic    tiny graph for the CLI tests: symbolic height and width
 
 Every input has a symbolic batch dim 'batch'; spatial size is 320 unless
 --size is given (640 for the benchmark's YOLO). The seed is fixed, so the
@@ -434,9 +435,19 @@ def cli_names(size):
                    13, "visiond-cli-test")
 
 
+def cli_dynamic(size):
+    """For tests/test_nn_cli.c: symbolic height and width besides the batch."""
+    G = Graph(2)
+    G.op("Relu", ["x"])
+    G.nodes[-1].output[0] = "y"
+    return G.model([io("x", ["batch", 3, "h", "w"])], [io("y", ["batch", 3, "h", "w"])],
+                   13, "visiond-cli-test")
+
+
 MODELS = {"yolov5n_like": yolov5, "yolov8n_like": yolov8, "yolo11n_like": yolo11,
           "resnet_like": resnet, "mobilenetv3_like": mobilenetv3, "ssdlite_like": ssdlite,
-          "act_gelu_mish": act_gelu_mish, "cli_names": cli_names}
+          "act_gelu_mish": act_gelu_mish, "cli_names": cli_names,
+          "cli_dynamic": cli_dynamic}
 
 
 def main():
