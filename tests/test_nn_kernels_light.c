@@ -1331,3 +1331,34 @@ Test(unary, trig_shrink_bitshift_reduce_noop)
     expect_vals(&c.out[0], (double[]){x[0], x[1], x[2], x[3]}, 4, 0, "ReduceSumSquare noop");
     tc_free(&c);
 }
+
+/* The vectorised float exp behind Exp/Sigmoid/Tanh/Elu/Selu/Mish, over a
+ * dense grid against libm in double. */
+Test(unary, fast_exp_accuracy_dense_grid)
+{
+    enum { N = 20001 };
+    static float x[N];
+    static double r[N];
+    tc c;
+    struct { const char *op; float lo, hi; double tol; } cases[] = {
+        {"Exp", -87, 88, 1e-6}, {"Sigmoid", -100, 100, 1e-6}, {"Tanh", -10, 10, 1e-6},
+        {"Tanh", -0.1f, 0.1f, 1e-6},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        ramp(x, N, (cases[k].hi - cases[k].lo) / (N - 1), cases[k].lo);
+        for (int i = 0; i < N; i++) {
+            double v = x[i];
+            r[i] = k == 0 ? exp(v) : k == 1 ? 1 / (1 + exp(-v)) : tanh(v);
+        }
+        tc_begin(&c, cases[k].op, 1, 1);
+        tc_in(&c, 0, VD_DTYPE_F32, 1, (int64_t[]){N}, x);
+        cr_assert_eq(tc_run(&c, 13), 0, "%s", c.err.msg);
+        const float *g = c.out[0].data;
+        for (int i = 0; i < N; i++) {
+            double err = fabs(g[i] - r[i]), lim = cases[k].tol * (k == 0 ? fabs(r[i]) : 1);
+            cr_assert(err <= lim + 1e-30, "%s(%.9g) = %.9g, expected %.9g", cases[k].op, x[i],
+                      g[i], r[i]);
+        }
+        tc_free(&c);
+    }
+}

@@ -46,12 +46,18 @@ typedef void (*un_fn)(const void *x, void *y, int64_t n, const un_prm *p);
     [VD_DTYPE_I8] = op##_i8, [VD_DTYPE_I16] = op##_i16, [VD_DTYPE_I32] = op##_i32, \
     [VD_DTYPE_I64] = op##_i64
 
-/* sigmoid without overflow for large |x| */
-#define SIGM(x) ((x) >= 0 ? 1.0f / (1.0f + exp(-(x))) : exp(x) / (1.0f + exp(x)))
-#define SOFTPLUS(x) ((x) > 0 ? (x) + log1p(exp(-(x))) : log1p(exp(x)))
+/* exp through the vectorisable float version for float, libm for double */
+#define EXP(x) _Generic((x), float: vd_nn_light_expf((float)(x)), default: exp(x))
+/* 1/(1+e^-x) saturates cleanly: e^-x is clamped, never inf */
+#define SIGM(x) (1.0f / (1.0f + EXP(-(x))))
+#define SOFTPLUS(x) ((x) > 0 ? (x) + log1p(EXP(-(x))) : log1p(EXP(x)))
+/* tanh = (1-e)/(1+e) with e = e^-2|x|; an odd series near 0 where 1-e cancels */
+#define TANH_F(x) (fabs(x) < 0.04f ? (x) * (1.0f + (x) * (x) * (-0.33333333f + (x) * (x) * 0.13333333f)) \
+                   : copysign((1.0f - EXP(-2.0f * fabs(x))) / (1.0f + EXP(-2.0f * fabs(x))), (x)))
+#define TANH(x) _Generic((x), float: TANH_F(x), default: tanh(x))
 
 UN_FLT(sqrt, sqrt(x))
-UN_FLT(exp, exp(x))
+UN_FLT(exp, EXP(x))
 UN_FLT(log, log(x))
 UN_FLT(recip, 1.0f / x)
 UN_FLT(floor, floor(x))
@@ -70,18 +76,18 @@ UN_FLT(asinh, asinh(x))
 UN_FLT(acosh, acosh(x))
 UN_FLT(atanh, atanh(x))
 UN_FLT(shrink, x < -a ? x + b : (x > a ? x - b : 0.0f))
-UN_FLT(tanh, tanh(x))
+UN_FLT(tanh, TANH(x))
 UN_FLT(sigmoid, SIGM(x))
 UN_FLT(softplus, SOFTPLUS(x))
 UN_FLT(softsign, x / (1.0f + fabs(x)))
 UN_FLT(leaky, x >= 0 ? x : a * x)
-UN_FLT(elu, x >= 0 ? x : a * (exp(x) - 1.0f))
-UN_FLT(selu, x > 0 ? b * x : b * (a * exp(x) - a))
+UN_FLT(elu, x >= 0 ? x : a * (EXP(x) - 1.0f))
+UN_FLT(selu, x > 0 ? b * x : b * (a * EXP(x) - a))
 UN_FLT(celu, fmax(x, 0.0f) + fmin(0.0f, a * (exp(x / a) - 1.0f)))
 UN_FLT(thresh, x > a ? x : 0.0f)
 UN_FLT(hsigmoid, fmax(0.0f, fmin(1.0f, a * x + b)))
 UN_FLT(hswish, x * fmax(0.0f, fmin(1.0f, x / 6.0f + 0.5f)))
-UN_FLT(mish, x * tanh(SOFTPLUS(x)))
+UN_FLT(mish, x * TANH(SOFTPLUS(x)))
 UN_FLT(gelu, p->flag ? 0.5f * x * (1.0f + tanh(0.7978845608028654 * (x + 0.044715f * x * x * x)))
                      : 0.5f * x * (1.0f + erf(x * 0.7071067811865476)))
 UN_FLT(abs, fabs(x))
