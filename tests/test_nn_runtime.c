@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "vision/nn.h"
+#include "vision/nn/loader.h"
 #include "vision/npy.h"
 
 #define MODELS VD_BINARY_DIR "/tests/nn_runtime"
@@ -175,7 +176,28 @@ static const char gen_py[] =
     "one([h.make_node('Relu', ['x'], ['y'], name='ms', domain='com.microsoft')], 'domain.onnx')\n"
     "one([relu('b', 'a', name='ra'), relu('a', 'b', name='rb'), relu('a', 'y', name='rc')], 'cycle.onnx')\n"
     "one([relu('ghost', 'y', name='r1')], 'dangling.onnx')\n"
-    "one([relu('x', 'y', name='r1')], 'no_output.onnx', outs=[vi('nothing', [2])])\n";
+    "one([relu('x', 'y', name='r1')], 'no_output.onnx', outs=[vi('nothing', [2])])\n"
+    "\n"
+    "# ---- lone TensorProtos (the node tests' .pb files), good and hostile ----\n"
+    "def pb(name, t):\n"
+    "    with open(os.path.join(out, name), 'wb') as fh:\n"
+    "        fh.write(t.SerializeToString())\n"
+    "pb('t_ok.pb', nh.from_array(np.arange(6, dtype=np.int64).reshape(2, 3), 'ints'))\n"
+    "pb('t_typed.pb', h.make_tensor('typed', T.FLOAT, [2, 2], [1.5, 2.5, 3.5, 4.5]))\n"
+    "def raw_tensor(name, dtype, dims, raw=None, ints=None):\n"
+    "    t = onnx.TensorProto()\n"
+    "    t.name, t.data_type = name, dtype\n"
+    "    t.dims.extend(dims)\n"
+    "    if raw is not None:\n"
+    "        t.raw_data = raw\n"
+    "    if ints is not None:\n"
+    "        t.int64_data.extend(ints)\n"
+    "    return t\n"
+    "pb('t_huge.pb', raw_tensor('huge', T.FLOAT, [1 << 40, 1 << 40], np.zeros(4, np.float32).tobytes()))\n"
+    "pb('t_short.pb', raw_tensor('short', T.FLOAT, [3, 3], np.zeros(8, np.float32).tobytes()))\n"
+    "pb('t_rank9.pb', raw_tensor('deep', T.FLOAT, [1] * 9, np.zeros(1, np.float32).tobytes()))\n"
+    "pb('t_half.pb', raw_tensor('half', T.FLOAT16, [2], np.zeros(2, np.float16).tobytes()))\n"
+    "pb('t_count.pb', raw_tensor('count', T.INT64, [4], ints=[1, 2, 3]))\n";
 
 /* ---- fixtures ---- */
 
@@ -648,6 +670,41 @@ Test(nn_runtime, run_checks_inputs_and_outputs, .timeout = 60)
     vd_tensor_free(&x);
     vd_nn_session_free(&s);
     vd_nn_model_free(&m);
+}
+
+Test(nn_runtime, tensor_protos_are_bounds_checked, .timeout = 60)
+{
+    ensure_models();
+    vd_tensor t;
+    char *name = NULL;
+    vd_error e = {0};
+    cr_assert_eq(vd_nn_tensor_pb_load(path_of("t_ok.pb"), &t, &name, &e), 0, "%s", e.msg);
+    cr_expect_str_eq(name, "ints");
+    cr_expect(t.dtype == VD_DTYPE_I64 && t.ndim == 2 && t.shape[0] == 2 && t.shape[1] == 3);
+    for (int i = 0; i < 6; i++)
+        cr_expect_eq(((int64_t *)t.data)[i], i);
+    free(name);
+    vd_tensor_free(&t);
+    cr_assert_eq(vd_nn_tensor_pb_load(path_of("t_typed.pb"), &t, NULL, &e), 0, "%s", e.msg);
+    cr_expect_eq(((float *)t.data)[3], 4.5f);
+    vd_tensor_free(&t);
+    static const struct {
+        const char *file;
+        int code;
+        const char *needle;
+    } bad[] = {
+        {"t_huge.pb", VD_ELIMIT, "'huge'"},      {"t_short.pb", VD_EFORMAT, "raw_data has 32 bytes"},
+        {"t_rank9.pb", VD_EUNSUPPORTED, "rank 9"}, {"t_half.pb", VD_EUNSUPPORTED, "FLOAT16"},
+        {"t_count.pb", VD_EFORMAT, "3 data elements"}, {"nothing_here.pb", VD_ENOTFOUND, "nothing_here"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        name = (char *)1;
+        cr_expect_eq(vd_nn_tensor_pb_load(path_of(bad[i].file), &t, &name, &e), bad[i].code, "%s: %s",
+                     bad[i].file, e.msg);
+        cr_expect(strstr(e.msg, bad[i].needle) && strstr(e.msg, bad[i].file), "%s", e.msg);
+        cr_expect_null(t.data);
+        cr_expect_null(name);
+    }
 }
 
 /* ---- threads ---- */
