@@ -362,3 +362,44 @@ Test(image, gray_jpeg_encode)
     vd_tensor_free(&g);
     vd_tensor_free(&back);
 }
+
+/* Mutated and truncated files (a poor man's fuzzer, deterministic): each
+ * either decodes to the header's size or fails with a message naming the
+ * input -- never a crash (run under ASan in CI to catch memory errors). */
+Test(image, mutations_decode_or_fail_cleanly)
+{
+    const char *files[] = {DATA "/messi5.jpg", DATA "/pic1.png", DATA "/Blender_Suzanne1.jpg"};
+    uint32_t seed = 12345;
+    for (int f = 0; f < 3; f++) {
+        size_t n;
+        uint8_t *orig = slurp(files[f], &n), *buf = malloc(n);
+        for (int iter = 0; iter < 40; iter++) {
+            memcpy(buf, orig, n);
+            size_t len = n;
+            int flips = 1 + iter % 8;
+            for (int k = 0; k < flips; k++) {
+                seed = seed * 1664525u + 1013904223u;
+                buf[(seed >> 8) % n] ^= (uint8_t)(1u << (seed & 7));
+            }
+            if (iter % 3 == 0) {
+                seed = seed * 1664525u + 1013904223u;
+                len = (seed >> 4) % n;
+            }
+            vd_tensor t = {0};
+            vd_error e = {0};
+            int rc = vd_img_decode(buf, len, "mutant", NULL, &t, &e);
+            if (rc == 0) {
+                vd_img_info info;
+                cr_assert_eq(vd_img_probe(buf, len, "mutant", &info, NULL), 0);
+                cr_expect(t.shape[0] == info.height && t.shape[1] == info.width,
+                          "%s mutation %d: decoded size differs from the header", files[f], iter);
+            } else {
+                cr_expect(strstr(e.msg, "mutant"), "%s mutation %d: message '%s'", files[f], iter, e.msg);
+                cr_expect_null(t.data);
+            }
+            vd_tensor_free(&t);
+        }
+        free(buf);
+        free(orig);
+    }
+}

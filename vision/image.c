@@ -386,6 +386,8 @@ int vd_img_encode_pixels(const uint8_t *data, int width, int height,
     }
     av_packet_free(&pkt);
     av_frame_free(&fr);
+    if (ctx) /* FFmpeg 5.x frees intra_matrix but not chroma_intra_matrix */
+        av_freep(&ctx->chroma_intra_matrix);
     avcodec_free_context(&ctx);
     return rc;
 }
