@@ -1182,19 +1182,23 @@ Test(threads, pool_matches_serial)
     static const int64_t shape[4] = {N, C, H, W}, bshape[3] = {C, 1, 1}, perm[4] = {0, 2, 3, 1},
                          axes[2] = {1, 3};
     tc a, b;
-    const char *ops[] = {"Add", "Transpose", "ReduceMean", "Sigmoid", "Slice"};
+    const char *ops[] = {"Add", "Transpose", "ReduceMean", "Sigmoid", "Slice", "Concat"};
     static const int64_t st[1] = {1}, en[1] = {-1}, ax[1] = {2}, sp[1] = {2};
-    for (int k = 0; k < 5; k++) {
+    for (int k = 0; k < 6; k++) {
         tc *both[2] = {&a, &b};
         for (int j = 0; j < 2; j++) {
             tc *c = both[j];
-            int nin = k == 0 ? 2 : k == 4 ? 5 : 1;
+            int nin = k == 0 || k == 5 ? 2 : k == 4 ? 5 : 1;
             tc_begin(c, ops[k], nin, 1);
             tc_in(c, 0, VD_DTYPE_F32, 4, shape, x);
             if (k == 0)
                 tc_in(c, 1, VD_DTYPE_F32, 3, bshape, bias);
             if (k == 1)
                 tc_ints(c, "perm", 4, perm);
+            if (k == 5) { /* one long row per input: the segmented copy */
+                tc_in(c, 1, VD_DTYPE_F32, 4, shape, x);
+                tc_int(c, "axis", 0);
+            }
             if (k == 2)
                 tc_ints(c, "axes", 2, axes);
             if (k == 4) {

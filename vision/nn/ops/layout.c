@@ -53,22 +53,21 @@ static int concat_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *co
     return VD_OK;
 }
 
-/* Block i of every outer row goes to its slot in the output row. */
-static void concat_move(vd_tensor *const *parts, int cnt, vd_tensor *whole, int axis)
+/* Copy `part` (contiguous, `len` slots along axis) to or from slots
+ * [at, at + len) of `whole` along axis: one strided copy of
+ * [outer, len * inner] rows. Concat and Split are loops over this. */
+static void slab_copy(vd_nn_ctx *ctx, const vd_tensor *whole, int axis, int64_t at,
+                      int64_t len, void *part, int to_whole)
 {
     size_t es = vd_dtype_size(whole->dtype);
-    int64_t outer = prod(whole->shape, 0, axis);
-    size_t inner = (size_t)prod(whole->shape, axis + 1, whole->ndim) * es;
-    size_t row = inner * (size_t)whole->shape[axis];
-    size_t off = 0;
-    for (int i = 0; i < cnt; i++) {
-        size_t blk = inner * (size_t)parts[i]->shape[axis];
-        char *w = (char *)whole->data + off;
-        char *p = parts[i]->data;
-        for (int64_t o = 0; o < outer; o++, w += row, p += blk)
-            memcpy(w, p, blk);
-        off += blk;
-    }
+    int64_t inner = prod(whole->shape, axis + 1, whole->ndim);
+    int64_t shape[2] = {prod(whole->shape, 0, axis), len * inner};
+    int64_t wst[2] = {whole->shape[axis] * inner, 1}, pst[2] = {len * inner, 1};
+    char *w = (char *)whole->data + (size_t)(at * inner) * es;
+    if (to_whole)
+        vd_nn_light_copy(ctx, w, wst, part, pst, shape, 2, es);
+    else
+        vd_nn_light_copy(ctx, part, pst, w, wst, shape, 2, es);
 }
 
 static int concat_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
@@ -79,7 +78,8 @@ static int concat_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *cons
         return rc;
     int axis;
     vd_nn_axis(vd_nn_attr_int(n, "axis", 1), in[0]->ndim, &axis, NULL);
-    concat_move(in, n->n_in, out[0], axis);
+    for (int i = 0, at = 0; i < n->n_in; at += (int)in[i]->shape[axis], i++)
+        slab_copy(ctx, out[0], axis, at, in[i]->shape[axis], in[i]->data, 1);
     return VD_OK;
 }
 
@@ -171,18 +171,9 @@ static int split_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const
     /* An omitted output still occupies its slice of the input. */
     int64_t sz[64];
     split_sizes(n, in, axis, sz, NULL);
-    size_t es = vd_dtype_size(in[0]->dtype);
-    int64_t outer = prod(in[0]->shape, 0, axis);
-    size_t inner = (size_t)prod(in[0]->shape, axis + 1, in[0]->ndim) * es;
-    size_t row = inner * (size_t)in[0]->shape[axis], off = 0;
-    for (int i = 0; i < n->n_out; i++) {
-        size_t blk = inner * (size_t)sz[i];
+    for (int64_t i = 0, at = 0; i < n->n_out; at += sz[i], i++)
         if (out[i])
-            for (int64_t o = 0; o < outer; o++)
-                memcpy((char *)out[i]->data + o * blk, (char *)in[0]->data + o * row + off,
-                       blk);
-        off += blk;
-    }
+            slab_copy(ctx, in[0], axis, at, sz[i], out[i]->data, 0);
     return VD_OK;
 }
 

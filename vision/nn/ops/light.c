@@ -22,6 +22,7 @@ typedef struct copy_job {
         src_st[VD_NN_LIGHT_MAX_DIMS];
     int nd;
     size_t es;
+    int64_t seg, nseg; /* long rows are cut in segments of seg elements */
 } copy_job;
 
 #define STRIDED_LOOP(T)                                                   \
@@ -50,18 +51,25 @@ static void copy_row(char *d, int64_t ds, const char *s, int64_t ss, int64_t n,
     }
 }
 
+/* Element offsets of the start of row r in dst and src. */
+static void row_offsets(const copy_job *j, int64_t r, int64_t *idx, int64_t *doff,
+                        int64_t *soff)
+{
+    *doff = *soff = 0;
+    for (int i = j->nd - 2; i >= 0; i--) {
+        idx[i] = r % j->shape[i];
+        r /= j->shape[i];
+        *doff += idx[i] * j->dst_st[i];
+        *soff += idx[i] * j->src_st[i];
+    }
+}
+
 static void copy_rows(void *arg, int64_t begin, int64_t end)
 {
     const copy_job *j = arg;
     int last = j->nd - 1;
-    int64_t idx[VD_NN_LIGHT_MAX_DIMS] = {0};
-    int64_t doff = 0, soff = 0, r = begin;
-    for (int i = last - 1; i >= 0; i--) {
-        idx[i] = r % j->shape[i];
-        r /= j->shape[i];
-        doff += idx[i] * j->dst_st[i];
-        soff += idx[i] * j->src_st[i];
-    }
+    int64_t idx[VD_NN_LIGHT_MAX_DIMS] = {0}, doff, soff;
+    row_offsets(j, begin, idx, &doff, &soff);
     for (int64_t row = begin; row < end; row++) {
         copy_row(j->dst + doff * (int64_t)j->es, j->dst_st[last],
                  j->src + soff * (int64_t)j->es, j->src_st[last], j->shape[last], j->es);
@@ -74,6 +82,22 @@ static void copy_rows(void *arg, int64_t begin, int64_t end)
             soff -= j->src_st[i] * j->shape[i];
             idx[i] = 0;
         }
+    }
+}
+
+/* Few long rows: work units are (row, segment) so that they still split. */
+static void copy_segments(void *arg, int64_t begin, int64_t end)
+{
+    const copy_job *j = arg;
+    int last = j->nd - 1;
+    int64_t idx[VD_NN_LIGHT_MAX_DIMS], doff, soff;
+    for (int64_t u = begin; u < end; u++) {
+        int64_t s0 = u % j->nseg * j->seg, len = j->shape[last] - s0;
+        row_offsets(j, u / j->nseg, idx, &doff, &soff);
+        doff += s0 * j->dst_st[last];
+        soff += s0 * j->src_st[last];
+        copy_row(j->dst + doff * (int64_t)j->es, j->dst_st[last], j->src + soff * (int64_t)j->es,
+                 j->src_st[last], len < j->seg ? len : j->seg, j->es);
     }
 }
 
@@ -108,7 +132,13 @@ void vd_nn_light_copy(vd_nn_ctx *ctx, void *dst, const int64_t *dst_st,
     int64_t rows = 1, inner = j.shape[j.nd - 1];
     for (int i = 0; i < j.nd - 1; i++)
         rows *= j.shape[i];
-    int64_t grain = VD_NN_LIGHT_GRAIN / (inner ? inner : 1);
+    if (inner >= 4 * VD_NN_LIGHT_GRAIN && vd_nn_ctx_threads(ctx) > 1) {
+        j.seg = VD_NN_LIGHT_GRAIN;
+        j.nseg = (inner + j.seg - 1) / j.seg;
+        vd_nn_parallel_for(ctx, rows * j.nseg, 1, copy_segments, &j);
+        return;
+    }
+    int64_t grain = VD_NN_LIGHT_GRAIN / inner;
     vd_nn_parallel_for(ctx, rows, grain > 0 ? grain : 1, copy_rows, &j);
 }
 
