@@ -5,7 +5,9 @@ For each model named on the command line: seeded random inputs (uniform
 as .npy; `visiond nn run` and tests/nn_ref/ort_run.js (onnxruntime-node) run
 the model on the same files; every output must have the same dtype and
 shape and satisfy max |a - b| <= 1e-3 + 1e-3 * |b| (exact for integers).
-Prints one line per output with the max abs error; exits 1 on a mismatch.
+Prints one line per output with the max abs error; exits 1 on a mismatch,
+77 (ctest: skipped) when every model named hits a limitation listed in
+KNOWN_LIMITS, with the reason printed.
 
   check_models.py --visiond BIN --models DIR --deps DEPS_DIR NAME [NAME ...]
 
@@ -23,6 +25,18 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 BLAZEFACE = {"blazeface_front": "face_detection_front_128x128_barracuda.onnx",
              "blazeface_back": "face_detection_back_256x256_barracuda.onnx"}
 NP_DTYPES = {1: np.float32, 7: np.int64, 6: np.int32, 9: np.bool_, 2: np.uint8}
+SKIP = 77  # ctest SKIP_RETURN_CODE
+# Listed engine limitations: a model refused by visiond with this message is
+# reported as skipped (exit 77, shown by ctest), never silently passed.
+KNOWN_LIMITS = {
+    "act_gelu_mish": ("opset 20 is not supported",
+                      "vision/nn loads opsets 7..17 (issue 3 §1), but Gelu exists only from "
+                      "opset 20 and Mish from 18 (both listed in issue 3 §3)"),
+}
+
+
+class Skipped(Exception):
+    pass
 
 
 def model_path(a, name):
@@ -85,7 +99,14 @@ def check(a, name):
         cmd = [a.visiond, "nn", "run", path, "--output-dir", ours, "--threads", "2"]
         for i in inputs:
             cmd += ["--input", i]
-        run(cmd)
+        try:
+            run(cmd)
+        except RuntimeError as e:
+            limit = KNOWN_LIMITS.get(name)
+            if limit and limit[0] in str(e):
+                raise Skipped(f"{name}: SKIPPED (listed limitation: {limit[1]}): "
+                              f"{str(e).splitlines()[-1].strip()}")
+            raise
         run([a.node, os.path.join(HERE, "ort_run.js"), path, ref, "--threads", "1"] + inputs)
         for f in sorted(os.listdir(ref)):
             if not os.path.exists(os.path.join(ours, f)):
@@ -108,14 +129,20 @@ def main():
     ap.add_argument("names", nargs="+")
     a = ap.parse_args()
     a.work = a.work or os.path.join(a.models, "runs")
-    ok = True
+    ok, skipped = True, 0
     for name in a.names:
         try:
             ok &= check(a, name)
+            if name in KNOWN_LIMITS:
+                print(f"{name}: note: the listed limitation no longer applies; "
+                      "remove it from KNOWN_LIMITS in check_models.py")
+        except Skipped as e:
+            print(e)
+            skipped += 1
         except RuntimeError as e:
             print(f"{name}: FAIL {e}")
             ok = False
-    sys.exit(0 if ok else 1)
+    sys.exit(1 if not ok else SKIP if skipped == len(a.names) else 0)
 
 
 if __name__ == "__main__":
