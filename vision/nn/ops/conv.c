@@ -151,6 +151,9 @@ int vd_nn_window_geom(const vd_nn_window *w, vd_nn_window_kind kind, int nsp,
         int D = off + i;
         g->in[D] = in_sp[i];
         g->k[D] = k_sp ? k_sp[i] : w->k[i];
+        if (g->k[D] < 1)
+            return vd_error_set(err, VD_EINVAL, "kernel dim %d is %lld; it must be >= 1", i,
+                                (long long)g->k[D]);
         if (k_sp && w->nk && w->k[i] != k_sp[i])
             return vd_error_set(err, VD_EINVAL, "kernel_shape[%d] = %lld but the weights "
                                 "have %lld", i, (long long)w->k[i], (long long)k_sp[i]);

@@ -46,10 +46,14 @@ static int nms_check(const vd_nn_node *n, vd_tensor *const *in, vd_error *err)
                             vd_tensor_shape_str(b, sb, sizeof sb),
                             vd_tensor_shape_str(s, ss, sizeof ss));
     }
-    for (int i = 2; i < n->n_in && i < 5; i++)
+    for (int i = 2; i < n->n_in && i < 5; i++) {
         if (in[i] && vd_tensor_numel(in[i]) != 1)
             return vd_error_set(err, VD_EINVAL, "NonMaxSuppression: input %d must hold one "
                                 "value", i);
+        if (in[i] && i > 2 && in[i]->dtype != VD_DTYPE_F32)
+            return vd_error_set(err, VD_EUNSUPPORTED, "NonMaxSuppression: input %d is %s; "
+                                "float32 expected", i, vd_dtype_name(in[i]->dtype));
+    }
     return VD_OK;
 }
 
@@ -140,6 +144,9 @@ static int nms_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *
     float iou_thr = n->n_in > 3 && in[3] ? ((const float *)in[3]->data)[0] : 0.0f;
     int has_thr = n->n_in > 4 && in[4];
     float score_thr = has_thr ? ((const float *)in[4]->data)[0] : 0.0f;
+    if (iou_thr < 0 || iou_thr > 1)
+        return vd_nn_ctx_fail(ctx, VD_EINVAL, "NonMaxSuppression: iou_threshold %g is "
+                              "outside [0, 1]", iou_thr);
     max_out = max_out < 0 ? 0 : (max_out > nbox ? nbox : max_out);
     size_t per = (size_t)nbox;
     float *corners = malloc(per * 4 * sizeof(float) + 1);
@@ -224,6 +231,8 @@ static int roi_check(const vd_nn_node *n, vd_tensor *const *in, vd_error *err)
                             "batch_indices [R]");
     if (bi->dtype != VD_DTYPE_I64 && bi->dtype != VD_DTYPE_I32)
         return vd_error_set(err, VD_EUNSUPPORTED, "RoiAlign: batch_indices must be int64");
+    if (x->shape[2] < 1 || x->shape[3] < 1)
+        return vd_error_set(err, VD_EINVAL, "RoiAlign: X has an empty spatial dim");
     return VD_OK;
 }
 
@@ -318,8 +327,7 @@ static void roi_range(void *arg, int64_t begin, int64_t end)
     for (int64_t t = begin; t < end; t++) {
         int64_t r = t / C, c = t % C;
         const float *roi = (const float *)j->rois->data + r * 4;
-        int64_t b = vd_nn_tensor_get_i64(j->bi, r);
-        b = b < 0 ? 0 : (b >= j->x->shape[0] ? j->x->shape[0] - 1 : b);
+        int64_t b = vd_nn_tensor_get_i64(j->bi, r);  /* checked by roi_run */
         float xs = roi[0] * p->scale - off, ys = roi[1] * p->scale - off;
         float rw = roi[2] * p->scale - off - xs, rh = roi[3] * p->scale - off - ys;
         if (!p->half_pixel) {
@@ -344,6 +352,13 @@ static int roi_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *
     vd_error e;
     if (roi_check(n, in, &e))
         return vd_nn_ctx_fail(ctx, e.code, "%s", e.msg);
+    for (int64_t r = 0; r < in[2]->shape[0]; r++) {
+        int64_t b = vd_nn_tensor_get_i64(in[2], r);
+        if (b < 0 || b >= in[0]->shape[0])
+            return vd_nn_ctx_fail(ctx, VD_ERANGE, "RoiAlign: batch_indices[%lld] = %lld is "
+                                  "outside [0, %lld)", (long long)r, (long long)b,
+                                  (long long)in[0]->shape[0]);
+    }
     roi_job j = {n->params, in[0], in[1], in[2], out[0]->data};
     vd_nn_parallel_for(ctx, in[1]->shape[0] * in[0]->shape[1], 1, roi_range, &j);
     return VD_OK;

@@ -10,6 +10,7 @@
  * marks out-of-range coordinates and a last pass writes
  * extrapolation_value there. Cubic is rejected at load time. */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -130,7 +131,8 @@ static int rz_resolve(const vd_nn_node *n, vd_tensor *const *in, rz_dims *r, vd_
             r->scale[i] = r->in[i] ? (float)r->out[i] / (float)r->in[i] : 1.0f;
         } else {
             r->scale[i] = scales ? ((const float *)scales->data)[i] : p->scales[i];
-            r->out[i] = (int64_t)floorf(r->scale[i] * (float)r->in[i]);
+            float o = floorf(r->scale[i] * (float)r->in[i]);
+            r->out[i] = o >= 0 && o < 1e12f ? (int64_t)o : -1;
         }
         if (r->out[i] <= 0 || !(r->scale[i] > 0))
             return vd_error_set(err, VD_EINVAL, "%s: dim %d: scale %g gives output size %lld",
@@ -225,7 +227,9 @@ static size_t rz_layout(const rz_params *p, const rz_dims *r, size_t *tab_bytes,
         total = total / cur[d] * r->out[d];
         cur[d] = r->out[d];
     }
-    *tab_bytes = ((size_t)sum * (2 * sizeof(int64_t) + sizeof(float) + 1) + 63) / 64 * 64;
+    /* each dim's table starts 8-aligned: up to 7 padding bytes per dim */
+    *tab_bytes = ((size_t)sum * (2 * sizeof(int64_t) + sizeof(float) + 1) +
+                  8 * (size_t)r->ndim + 63) / 64 * 64;
     return *tab_bytes + 2 * (size_t)*mid * sizeof(float);
 }
 
@@ -326,7 +330,7 @@ static int rz_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *o
         tab[d].i1 = tab[d].i0 + r.out[d];
         tab[d].w = (float *)(tab[d].i1 + r.out[d]);
         tab[d].oob = (unsigned char *)(tab[d].w + r.out[d]);
-        tp = tab[d].oob + r.out[d];
+        tp = (unsigned char *)(((uintptr_t)(tab[d].oob + r.out[d]) + 7) & ~(uintptr_t)7);
         rz_table_fill(p, &r, d, &tab[d]);
         tabs[d] = &tab[d];
         npass++;
