@@ -50,9 +50,10 @@ static enum AVPixelFormat unjpeg(enum AVPixelFormat f, int *full)
     }
 }
 
-/* Convert between pixel formats at the same size. JPEG chroma is sited at
- * the centre of its luma block (src/dst_*_chr_pos = 128 in 1/256 units on the
- * scale of the chroma subsampling), and everything is full-range BT.601. */
+/* Convert between pixel formats at the same size with swscale (PNG pixel
+ * formats, gray output, RGB -> YUV 4:2:0 for the JPEG encoder), full-range
+ * BT.601. The chroma positions ask for JPEG's centred siting (128/256); JPEG
+ * YCbCr -> RGB does not come here but goes through image_yuv.c. */
 static int convert(const uint8_t *const sdata[], const int sls[], enum AVPixelFormat sfmt,
                    uint8_t *const ddata[], const int dls[], enum AVPixelFormat dfmt, int w, int h,
                    int full_src, int full_dst)

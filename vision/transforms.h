@@ -160,8 +160,8 @@ const vd_tf_spec *vd_tf_chain_spec(const vd_tf_chain *chain);
  *   and mean 0 / std 1 (values rounded) for models with uint8 inputs.
  * The whole slot is written (content and padding). geom (may be NULL) gets
  * the geometry for this source. Errors: VD_EINVAL (shape/dtype mismatch,
- * b out of range, empty source), VD_ENOMEM. Thread-safe: scratch memory is
- * allocated per call. */
+ * empty source, linesize too small), VD_ERANGE (b outside the batch),
+ * VD_ENOMEM. Thread-safe: scratch memory is allocated per call. */
 int vd_tf_chain_run(const vd_tf_chain *chain, const vd_tf_image *src,
                     vd_tensor *batch, int64_t b, vd_tf_geom *geom,
                     vd_error *err);

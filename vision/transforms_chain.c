@@ -500,6 +500,7 @@ int vd_tf_chain_run(const vd_tf_chain *ch, const vd_tf_image *src,
         goto done;
     }
     float *out = row + rowlen + 4;
+    memset(row + rowlen, 0, 4 * sizeof(float)); /* the spare lane reads zeros, not junk */
     int px = (int)g.pad_x, py = (int)g.pad_y;
     for (int y = 0; y < r.H; y++) {
         int cy_i = y - py;
