@@ -335,6 +335,18 @@ Test(transforms, chain_uint8_nhwc_and_gray_source)
     const char *kv[] = {"size", "300x200", "resize", "letterbox", "layout", "nhwc", "range", "0-255", NULL};
     double d = check_chain(kv, "messi_rgb", "chain_u8", VD_DTYPE_U8, NULL);
     cr_expect_leq(d, 1, "uint8 max diff %g (rounding ties only)", d);
+    /* the same in nchw: a transpose of the nhwc result */
+    vd_tensor src = load("messi_rgb");
+    vd_tensor hwc = run_chain(kv, &src, VD_DTYPE_U8, NULL);
+    const char *kv_nchw[] = {"size", "300x200", "resize", "letterbox", "layout", "nchw", "range", "0-255", NULL};
+    vd_tensor chw = run_chain(kv_nchw, &src, VD_DTYPE_U8, NULL);
+    const uint8_t *a = hwc.data, *b = chw.data;
+    for (int c = 0; c < 3; c++)
+        for (int i = 0; i < 300 * 200; i++)
+            cr_assert_eq(b[c * 300 * 200 + i], a[i * 3 + c], "nchw u8 channel %d pixel %d", c, i);
+    vd_tensor_free(&hwc);
+    vd_tensor_free(&chw);
+    vd_tensor_free(&src);
     const char *kv2[] = {"size", "96x96", NULL};
     d = check_chain(kv2, "messi_gray", "chain_gray", VD_DTYPE_F32, NULL);
     cr_expect_leq(d, 1e-5, "gray max diff %g", d);
