@@ -145,6 +145,61 @@ RED_STRIP(uint8_t)
 RED_STRIP(int32_t)
 RED_STRIP(int64_t)
 
+static void run_strip(const red_job *j, const void *xp, int64_t w, double *acc, double *mx)
+{
+    switch (j->x->dtype) {
+    case VD_DTYPE_F32: strip_float(j, xp, w, acc, mx); break;
+    case VD_DTYPE_F64: strip_double(j, xp, w, acc, mx); break;
+    case VD_DTYPE_I8: strip_int8_t(j, xp, w, acc, mx); break;
+    case VD_DTYPE_U8: strip_uint8_t(j, xp, w, acc, mx); break;
+    case VD_DTYPE_I32: strip_int32_t(j, xp, w, acc, mx); break;
+    default: strip_int64_t(j, xp, w, acc, mx); break;
+    }
+}
+
+/* Merge partial result (a2, m2) into (*acc, *mx). */
+static void combine(int kind, double *acc, double *mx, double a2, double m2)
+{
+    switch (kind) {
+    case R_MAX: *acc = a2 > *acc || a2 != a2 ? a2 : *acc; break;
+    case R_MIN: *acc = a2 < *acc || a2 != a2 ? a2 : *acc; break;
+    case R_PROD: *acc *= a2; break;
+    case R_LSE: {
+        double m = m2 > *mx ? m2 : *mx;
+        if (m != -INFINITY) {
+            *acc = *acc * exp(*mx - m) + a2 * exp(m2 - m);
+            *mx = m;
+        }
+        break;
+    }
+    default: *acc += a2; break;
+    }
+}
+
+/* inner == 1: a contiguous line per output. Reducing it as [R/8, 8] gives
+ * eight independent accumulators (no add-latency chain, vectorised); the
+ * lanes and the tail are merged after. */
+static void red_line(const red_job *j, const char *xp, double *acc, double *mx, double init)
+{
+    enum { LANES = 8 };
+    double la[LANES], lm[LANES], ta = init, tm = -INFINITY;
+    size_t es = vd_dtype_size(j->x->dtype);
+    red_job body = *j, tail = *j;
+    body.R = j->R / LANES;
+    body.inner = LANES;
+    tail.R = j->R % LANES;
+    tail.inner = 1;
+    for (int k = 0; k < LANES; k++)
+        la[k] = init, lm[k] = -INFINITY;
+    run_strip(&body, xp, LANES, la, lm);
+    run_strip(&tail, xp + (size_t)(body.R * LANES) * es, 1, &ta, &tm);
+    *acc = la[0];
+    *mx = lm[0];
+    for (int k = 1; k < LANES; k++)
+        combine(j->kind, acc, mx, la[k], lm[k]);
+    combine(j->kind, acc, mx, ta, tm);
+}
+
 static void red_tasks(void *arg, int64_t begin, int64_t end)
 {
     const red_job *j = arg;
@@ -159,15 +214,11 @@ static void red_tasks(void *arg, int64_t begin, int64_t end)
             acc[i] = init;
             mx[i] = -INFINITY;
         }
-        const void *xp = (const char *)j->x->data + (size_t)(o * j->R * j->inner + i0) * es;
-        switch (j->x->dtype) {
-        case VD_DTYPE_F32: strip_float(j, xp, w, acc, mx); break;
-        case VD_DTYPE_F64: strip_double(j, xp, w, acc, mx); break;
-        case VD_DTYPE_I8: strip_int8_t(j, xp, w, acc, mx); break;
-        case VD_DTYPE_U8: strip_uint8_t(j, xp, w, acc, mx); break;
-        case VD_DTYPE_I32: strip_int32_t(j, xp, w, acc, mx); break;
-        default: strip_int64_t(j, xp, w, acc, mx); break;
-        }
+        const char *xp = (const char *)j->x->data + (size_t)(o * j->R * j->inner + i0) * es;
+        if (j->inner == 1 && j->R >= 16)
+            red_line(j, xp, acc, mx, init);
+        else
+            run_strip(j, xp, w, acc, mx);
         for (int64_t i = 0; i < w; i++) {
             double v = acc[i];
             switch (j->kind) {

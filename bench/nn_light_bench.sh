@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# nn_light_bench.sh -- the light kernels (elementwise, unary, reduce, shape,
+# layout) of vision/nn vs onnxruntime-node, one op per model, side by side.
+#
+#   bench/nn_light_bench.sh [BUILD_DIR]      (default: build)
+#
+# Each model is a single node on a tensor of the size detection graphs feed
+# these ops (64x160x160 floats = 6.5 MB, YOLO's P3 level at 640). Per
+# (model, threads) it alternates RUNS times (default 3) a `visiond nn bench`
+# process and a `node bench/ort_bench.js` process, each doing WARMUP untimed
+# and ITER timed runs; the table shows the median over runs of each
+# process's p50. Both sides time a whole session run (input binding and
+# output copy included). Writes bench/results/nn-kernels-light.md (OUT=path
+# to write elsewhere).
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(dirname "$HERE")
+BUILD=${1:-$ROOT/build}
+VISIOND=${VISIOND:-$BUILD/daemon/visiond}
+PY=${VD_PYTHON:-/usr/bin/python3}
+RUNS=${RUNS:-3}
+ITER=${ITER:-30}
+WARMUP=${WARMUP:-3}
+OUT=${OUT:-$HERE/results/nn-kernels-light.md}
+WORK=$BUILD/bench/nn_light
+export ORT_NODE_PATH=${ORT_NODE_PATH:-$ROOT/.deps/npm/node_modules/onnxruntime-node}
+mkdir -p "$WORK" "$(dirname "$OUT")"
+[ -x "$VISIOND" ] || { echo "nn_light_bench.sh: no visiond at $VISIOND (build first)" >&2; exit 1; }
+
+# ---- models: name|description, one single-node graph each ----
+"$PY" - "$WORK" <<'PYEOF'
+import sys, numpy as np, onnx
+from onnx import helper as h, TensorProto as T, numpy_helper as nh
+out = sys.argv[1]
+F = T.FLOAT
+def save(name, nodes, inputs, outputs, inits=()):
+    g = h.make_graph(nodes, name, inputs, outputs, initializer=list(inits))
+    m = h.make_model(g, opset_imports=[h.make_opsetid("", 13)])
+    m.ir_version = 8
+    onnx.save(m, f"{out}/{name}.onnx")
+vi = h.make_tensor_value_info
+X = [1, 64, 160, 160]
+const = lambda n, a: nh.from_array(np.asarray(a), n)
+save("add_bias", [h.make_node("Add", ["x", "b"], ["y"])], [vi("x", F, X)], [vi("y", F, None)],
+     [const("b", np.random.rand(64, 1, 1).astype(np.float32))])
+save("mul_same", [h.make_node("Mul", ["x", "z"], ["y"])], [vi("x", F, X), vi("z", F, X)], [vi("y", F, None)])
+save("sigmoid", [h.make_node("Sigmoid", ["x"], ["y"])], [vi("x", F, X)], [vi("y", F, None)])
+save("clip6", [h.make_node("Clip", ["x", "lo", "hi"], ["y"])], [vi("x", F, X)], [vi("y", F, None)],
+     [const("lo", np.float32(0)), const("hi", np.float32(6))])
+save("transpose_nchw_nhwc", [h.make_node("Transpose", ["x"], ["y"], perm=[0, 2, 3, 1])],
+     [vi("x", F, X)], [vi("y", F, None)])
+save("transpose_nhwc_nchw", [h.make_node("Transpose", ["x"], ["y"], perm=[0, 3, 1, 2])],
+     [vi("x", F, [1, 160, 160, 64])], [vi("y", F, None)])
+save("concat_c", [h.make_node("Concat", ["x", "z"], ["y"], axis=1)],
+     [vi("x", F, [1, 64, 80, 80]), vi("z", F, [1, 64, 80, 80])], [vi("y", F, None)])
+save("split_c", [h.make_node("Split", ["x", "s"], ["y0", "y1"], axis=1)], [vi("x", F, [1, 128, 80, 80])],
+     [vi("y0", F, None), vi("y1", F, None)], [const("s", np.array([64, 64], np.int64))])
+save("slice_focus", [h.make_node("Slice", ["x", "st", "en", "ax", "sp"], ["y"])], [vi("x", F, [1, 3, 640, 640])],
+     [vi("y", F, None)], [const("st", np.array([0, 1], np.int64)), const("en", np.array([640, 640], np.int64)),
+                          const("ax", np.array([2, 3], np.int64)), const("sp", np.array([2, 2], np.int64))])
+save("reducemean_hw", [h.make_node("ReduceMean", ["x"], ["y"], axes=[2, 3], keepdims=1)],
+     [vi("x", F, [1, 256, 40, 40])], [vi("y", F, None)])
+save("reducesum_c", [h.make_node("ReduceSum", ["x", "a"], ["y"], keepdims=1)],
+     [vi("x", F, X)], [vi("y", F, None)], [const("a", np.array([1], np.int64))])
+save("gather_rows", [h.make_node("Gather", ["x", "i"], ["y"], axis=1)], [vi("x", F, [1, 8400, 84])],
+     [vi("y", F, None)], [const("i", np.random.randint(0, 8400, 1000).astype(np.int64))])
+save("pad_reflect", [h.make_node("Pad", ["x", "p"], ["y"], mode="reflect")], [vi("x", F, X)],
+     [vi("y", F, None)], [const("p", np.array([0, 0, 1, 1, 0, 0, 1, 1], np.int64))])
+PYEOF
+MODELS="add_bias mul_same sigmoid clip6 transpose_nchw_nhwc transpose_nhwc_nchw concat_c split_c slice_focus reducemean_hw reducesum_c gather_rows pad_reflect"
+
+# ---- measurements ----
+RES=$WORK/results.jsonl
+: > "$RES"
+for threads in 1 2; do
+  for m in $MODELS; do
+    for r in $(seq "$RUNS"); do
+      "$VISIOND" nn bench "$WORK/$m.onnx" --threads "$threads" --iterations "$ITER" --warmup "$WARMUP" |
+        "$PY" -c 'import json,sys; d=json.load(sys.stdin); d.update(rt="visiond",label=sys.argv[1],thr=int(sys.argv[2])); print(json.dumps(d))' "$m" "$threads" >> "$RES"
+      node "$HERE/ort_bench.js" "$WORK/$m.onnx" --threads "$threads" --iterations "$ITER" --warmup "$WARMUP" |
+        "$PY" -c 'import json,sys; d=json.load(sys.stdin); d.update(rt="onnxruntime",label=sys.argv[1],thr=int(sys.argv[2])); print(json.dumps(d))' "$m" "$threads" >> "$RES"
+    done
+  done
+done
+
+# ---- report ----
+"$PY" - "$RES" "$OUT" "$RUNS" "$ITER" "$WARMUP" "$0 $*" <<'PYEOF'
+import json, os, statistics, subprocess, sys
+res, out, runs, iters, warm, cmd = sys.argv[1:7]
+rows = [json.loads(l) for l in open(res)]
+keys = []
+for r in rows:
+    if (r["label"], r["thr"]) not in keys:
+        keys.append((r["label"], r["thr"]))
+med = lambda k, rt: statistics.median(r["p50_ms"] for r in rows if (r["label"], r["thr"]) == k and r["rt"] == rt)
+cpu = next((l.split(":", 1)[1].strip() for l in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines()
+            if l.startswith("Model name")), "?")
+md = ["# vision/nn light kernels vs onnxruntime, one op per model", "",
+      f"Machine: {cpu}, {os.cpu_count()} cores, shared with other jobs while measured "
+      "(differences under ~15% are noise). onnxruntime-node via bench/ort_bench.js "
+      "(intraOpNumThreads=T, graphOptimizationLevel all).", "",
+      f"Command: `{cmd}`. Each cell: median over {runs} alternating process runs of the "
+      f"per-process p50 over {iters} timed runs after {warm} warm-up ones; a run is a whole "
+      "session run (input binding and output copy included). Ratio < 1: visiond is faster.", "",
+      "| model (one node) | threads | visiond p50 ms | ORT p50 ms | ratio vd/ORT |", "|---|---|---|---|---|"]
+for k in keys:
+    v, o = med(k, "visiond"), med(k, "onnxruntime")
+    md.append(f"| {k[0]} | {k[1]} | {v:.3f} | {o:.3f} | **{v/o:.2f}** |")
+open(out, "w").write("\n".join(md) + "\n")
+print("\n".join(md))
+PYEOF
