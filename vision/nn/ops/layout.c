@@ -663,6 +663,25 @@ static int64_t pad_src(int mode, int64_t i, int64_t begin, int64_t dim)
     }
 }
 
+/* One output row: the edges element by element through the map (or the
+ * pad value), the interior [lo, hi) as one memcpy. */
+static void pad_row(char *o, const char *src, const int64_t *map, int64_t inner, int64_t lo,
+                    int64_t hi, size_t es, const void *val, int outside)
+{
+    for (int64_t i = 0; i < inner; i++) {
+        if (i == lo && hi > lo) {
+            memcpy(o + (size_t)lo * es, src + (size_t)map[lo] * es, (size_t)(hi - lo) * es);
+            i = hi - 1;
+            continue;
+        }
+        const void *from = outside || map[i] < 0 ? val : src + (size_t)map[i] * es;
+        if (es == 4)
+            memcpy(o + (size_t)i * 4, from, 4);
+        else
+            memcpy(o + (size_t)i * es, from, es);
+    }
+}
+
 static int pad_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
                    vd_nn_ctx *ctx)
 {
@@ -696,9 +715,15 @@ static int pad_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *
     }
     int64_t total = vd_tensor_numel(out[0]);
     int64_t inner = r ? out[0]->shape[r - 1] : 1;
+    /* On the last axis, [lo, hi) maps onto consecutive source elements. */
+    int64_t b = r ? pads[r - 1] : 0, dim = r ? x->shape[r - 1] : 1;
+    int64_t lo = b < 0 ? 0 : (b > inner ? inner : b);
+    int64_t hi = b + dim < lo ? lo : (b + dim > inner ? inner : b + dim);
+    int64_t one = 0;
+    const int64_t *last = r ? m[r - 1] : &one;
     char *o = out[0]->data;
     const char *src = x->data;
-    for (int64_t row = 0; row * inner < total && inner > 0; row++) {
+    for (int64_t row = 0; row * inner < total && inner > 0; row++, o += (size_t)inner * es) {
         int64_t off = 0;
         int outside = 0;
         for (int d = 0; d < r - 1; d++) {
@@ -706,11 +731,8 @@ static int pad_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *
             outside |= s < 0;
             off += s * ist[d];
         }
-        for (int64_t i = 0; i < inner; i++, o += es) {
-            int64_t s = r ? m[r - 1][i] : 0;
-            memcpy(o, outside || s < 0 ? (const char *)&val_bytes
-                                       : src + (size_t)(off + s) * es, es);
-        }
+        pad_row(o, src + (size_t)off * es, last, inner, outside ? inner : lo, outside ? inner : hi,
+                es, &val_bytes, outside);
         for (int d = r - 2; d >= 0 && ++pos[d] == out[0]->shape[d]; d--)
             pos[d] = 0;
     }
