@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "tests/support/vision_ref.h"
 #include "vision/image.h"
 #include "vision/npy.h"
 
@@ -28,10 +29,8 @@ static void python(const char *args)
 
 static void ensure_refs(void)
 {
-    struct stat s1, s2;
-    if (stat(REF_DIR "/done", &s2) == 0 && stat(REF_SCRIPT, &s1) == 0 && s2.st_mtime >= s1.st_mtime)
-        return;
-    python("refs '" REF_DIR "' '" DATA "'");
+    cr_assert_eq(vd_vision_ref_ensure(REF_DIR, REF_SCRIPT, "refs '" REF_DIR "' '" DATA "'"), 0,
+                 "reference script %s failed", REF_SCRIPT);
 }
 
 static vd_tensor load_npy(const char *path)

@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "tests/support/vision_ref.h"
 #include "vision/npy.h"
 #include "vision/ops.h"
 
@@ -16,12 +16,8 @@
 
 static vd_tensor load(const char *name)
 {
-    struct stat s1, s2;
-    if (stat(REF_DIR "/done", &s2) != 0 || stat(REF_SCRIPT, &s1) != 0 || s2.st_mtime < s1.st_mtime) {
-        char cmd[2048];
-        snprintf(cmd, sizeof cmd, "rm -f '%s/done' && '%s' '%s' '%s'", REF_DIR, VD_PYTHON, REF_SCRIPT, REF_DIR);
-        cr_assert_eq(system(cmd), 0, "reference script failed: %s", cmd);
-    }
+    cr_assert_eq(vd_vision_ref_ensure(REF_DIR, REF_SCRIPT, "'" REF_DIR "'"), 0,
+                 "reference script %s failed", REF_SCRIPT);
     char path[1024];
     snprintf(path, sizeof path, "%s/%s.npy", REF_DIR, name);
     vd_tensor t = {0};

@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "tests/support/vision_ref.h"
 #include "vision/npy.h"
 #include "vision/ops.h"
 #include "vision/transforms.h"
@@ -19,13 +19,8 @@
 
 static void ensure_refs(void)
 {
-    struct stat s1, s2;
-    if (stat(REF_DIR "/done", &s2) == 0 && stat(REF_SCRIPT, &s1) == 0 && s2.st_mtime >= s1.st_mtime)
-        return;
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "rm -f '%s/done' && '%s' '%s' '%s' '%s'", REF_DIR, VD_PYTHON, REF_SCRIPT,
-             REF_DIR, VD_OPENCV_DATA);
-    cr_assert_eq(system(cmd), 0, "reference script failed: %s", cmd);
+    cr_assert_eq(vd_vision_ref_ensure(REF_DIR, REF_SCRIPT, "'" REF_DIR "' '" VD_OPENCV_DATA "'"), 0,
+                 "reference script %s failed", REF_SCRIPT);
 }
 
 static vd_tensor load(const char *name)
