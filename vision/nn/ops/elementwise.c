@@ -27,7 +27,7 @@ typedef void (*ew_fn)(void *o, const void *const *p, const int64_t *s, int64_t n
 /* Binary loop with the three stride cases split out so that each one
  * vectorises. EXPR reads x and y. */
 #define BIN(name, TI, TO, EXPR)                                                  \
-    static void name(void *o_, const void *const *p, const int64_t *s, int64_t n) \
+    VD_NN_LIGHT_SIMD static void name(void *o_, const void *const *p, const int64_t *s, int64_t n) \
     {                                                                            \
         TO *o = o_;                                                              \
         const TI *a = p[0], *b = p[1];                                           \
@@ -150,7 +150,7 @@ POW2(pow_f32_f64, float, double, pow((double)x, y))
 POW2(pow_f32_i32, float, int32_t, pow((double)x, (double)y))
 POW2(pow_f32_i64, float, int64_t, pow((double)x, (double)y))
 /* float^float: the hot case (YOLO's (2*sigmoid)^2); squares stay exact. */
-static void pow_f32_f32(void *o_, const void *const *p, const int64_t *s, int64_t n)
+VD_NN_LIGHT_SIMD static void pow_f32_f32(void *o_, const void *const *p, const int64_t *s, int64_t n)
 {
     float *o = o_;
     const float *a = p[0], *b = p[1];

@@ -22,6 +22,15 @@
 
 #define VD_NN_LIGHT_MAX_DIMS 16
 
+/* Hot element loops get an AVX2 clone picked at load time (ifunc); the
+ * default clone is the baseline SSE2 build. AVX2 without FMA: the same
+ * IEEE operations, so both clones give bit-identical results. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define VD_NN_LIGHT_SIMD __attribute__((target_clones("avx2", "default")))
+#else
+#define VD_NN_LIGHT_SIMD
+#endif
+
 /* expf for kernel loops: branch-free so that loops calling it vectorise
  * (libm's expf is a call per element). Cephes' polynomial on a
  * Cody-Waite reduced argument, max relative error ~2e-7 over the clamped

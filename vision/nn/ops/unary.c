@@ -25,7 +25,7 @@ typedef struct un_prm {
 typedef void (*un_fn)(const void *x, void *y, int64_t n, const un_prm *p);
 
 #define UN_LOOP(name, T, EXPR)                                                  \
-    static void name(const void *x_, void *y_, int64_t n, const un_prm *p)     \
+    VD_NN_LIGHT_SIMD static void name(const void *x_, void *y_, int64_t n, const un_prm *p)     \
     {                                                                           \
         const T *in = x_;                                                       \
         T *out = y_;                                                            \
