@@ -39,7 +39,7 @@ typedef struct args {
     int n_tf;
     vd_zone zones[VD_DET_MAX_ZONES];
     int n_zones;
-    int motion, track;
+    int motion, motion_crop, track;
     vd_motion_opts mo;
     vd_tracker_opts to;
 } args;
@@ -82,6 +82,8 @@ static const char usage_text[] =
     "motion and tracking:\n"
     "  --motion              gate the detector on motion; without --model, report\n"
     "                        motion regions as detections labelled \"motion\"\n"
+    "  --motion-crop         --motion, and the detector sees only the area that moved\n"
+    "                        (union of the regions plus a margin) at the model's resolution\n"
     "  --motion-threshold N  luma difference 1..255 (default 20)\n"
     "  --motion-min-area F   smallest region, fraction of the frame (default 0.001)\n"
     "  --motion-alpha A      background learning rate per analysed frame (default 0.2)\n"
@@ -211,8 +213,13 @@ static int parse_args(args *a, vd_dsrc *src, int argc, char **argv)
             return usage_error("%s%s", e.msg, "");
         if (k > 0)
             continue;
-        if (!strcmp(f, "--motion") || !strcmp(f, "--track")) {
-            *(f[2] == 'm' ? &a->motion : &a->track) = 1;
+        if (!strcmp(f, "--motion") || !strcmp(f, "--motion-crop")) {
+            a->motion = 1;
+            a->motion_crop |= !strcmp(f, "--motion-crop");
+            continue;
+        }
+        if (!strcmp(f, "--track")) {
+            a->track = 1;
             continue;
         }
         if (f[0] != '-' || !f[1]) {
@@ -233,7 +240,7 @@ static int parse_args(args *a, vd_dsrc *src, int argc, char **argv)
         return usage_error("missing INPUT%s%s", "", "");
     if (!a->model && !a->motion)
         return usage_error("give --model MODEL and/or --motion%s%s", "", "");
-    if (!a->model && (a->kind || a->labels || a->n_tf || a->n_classes))
+    if (!a->model && (a->kind || a->labels || a->n_tf || a->n_classes || a->motion_crop))
         return usage_error("model options need --model%s%s", "", "");
     return 0;
 }
@@ -385,14 +392,46 @@ static int setup_model(run *r, const args *a, vd_error *e)
 
 /* ---- per frame ---- */
 
-static int run_detector(run *r, const vd_dsrc_frame *f, vd_error *e)
+/* The part of the frame the detector sees: all of it, or (--motion-crop)
+ * the union of the motion regions grown by a quarter of its size (at least
+ * 16 px) on each side, clipped to the frame. */
+static void detect_area(const run *r, const args *a, const vd_dsrc_frame *f, int *x0, int *y0,
+                        int *x1, int *y1)
 {
-    vd_tf_image img = {.data = f->rgb, .width = f->width, .height = f->height,
-                       .linesize = f->linesize, .fmt = VD_PIX_RGB24};
+    *x0 = *y0 = 0;
+    *x1 = f->width;
+    *y1 = f->height;
+    if (!a->motion_crop || !r->regions.count)
+        return;
+    float bx0 = 1e30f, by0 = 1e30f, bx1 = -1e30f, by1 = -1e30f;
+    for (int i = 0; i < r->regions.count; i++) {
+        const float *b = r->regions.items[i].box;
+        bx0 = fminf(bx0, b[0]), by0 = fminf(by0, b[1]);
+        bx1 = fmaxf(bx1, b[2]), by1 = fmaxf(by1, b[3]);
+    }
+    float mx = fmaxf(16, (bx1 - bx0) / 4), my = fmaxf(16, (by1 - by0) / 4);
+    *x0 = (int)fmaxf(0, floorf(bx0 - mx));
+    *y0 = (int)fmaxf(0, floorf(by0 - my));
+    *x1 = (int)fminf((float)f->width, ceilf(bx1 + mx));
+    *y1 = (int)fminf((float)f->height, ceilf(by1 + my));
+}
+
+static int run_detector(run *r, const args *a, const vd_dsrc_frame *f, vd_error *e)
+{
+    int x0, y0, x1, y1;
+    detect_area(r, a, f, &x0, &y0, &x1, &y1);
+    vd_tf_image img = {.data = f->rgb + (size_t)y0 * (size_t)f->linesize + (size_t)x0 * 3,
+                       .width = x1 - x0, .height = y1 - y0, .linesize = f->linesize,
+                       .fmt = VD_PIX_RGB24};
     vd_tf_geom g;
     int rc = vd_tf_chain_run(r->chain, &img, &r->input, 0, &g, e);
     if (rc)
         return rc;
+    /* boxes of a crop map back to the whole frame (clipping and zones too) */
+    g.crop_x += (float)x0;
+    g.crop_y += (float)y0;
+    g.src_w = f->width;
+    g.src_h = f->height;
     for (int i = 0; i < r->n_outputs; i++)
         vd_tensor_free(&r->outputs[i]); /* the session allocates them per run */
     if ((rc = vd_nn_session_run(r->sess, &r->input, 1, r->outputs, r->n_outputs, e)))
@@ -414,7 +453,7 @@ static int process(run *r, const args *a, const vd_dsrc_frame *f, vd_error *e)
         moved = rc > 0;
     }
     if (r->det && moved) {
-        if ((rc = run_detector(r, f, e)))
+        if ((rc = run_detector(r, a, f, e)))
             return rc;
     } else if (r->det) {
         r->gated++;

@@ -8,9 +8,10 @@ from forehead (below the hair) to chin and cheek to cheek; BlazeFace's box
 is the inner face (brows to chin), so the checks are IoU >= 0.4 with slack
 and "every detection's centre lies inside a hand-marked face".
 
-usage: check_detect.py VISIOND SRCDIR DATADIR MODE [MODELDIR]
-  MODE: faces-messi | faces-megamind-back | faces-megamind-front |
-        motion-vtest | track-vtest | cli-errors | yolov8-ref | yolov5-ref
+usage: check_detect.py VISIOND SRCDIR DATADIR MODE [MODELDIR | NODE]
+  MODE: faces-messi | faces-megamind-back | faces-megamind-front | faces-megamind-crop |
+        motion-vtest | track-vtest | cli-errors | yolov8-ref | yolov5-ref (MODELDIR) |
+        blazeface-ort (NODE; ORT_NODE_PATH may point at onnxruntime-node)
 """
 import json
 import os
@@ -108,6 +109,20 @@ def faces_megamind(card):
         out, _ = run([video, "--model", os.path.join(CARDS, card), "--start", str(t), "--count", "1"])
         check(len(out) == 1 and t <= out[0]["pts"] < t + 0.1, f"t={t}: frame {out and out[0]['pts']}")
         check_faces(f"Megamind.avi@{t}s ({card})", out[0]["detections"], req, opt)
+
+
+def faces_megamind_crop():
+    """--motion-crop: the detector sees only the moving part of the frame;
+    the faces must still land on the hand-marked regions (crop geometry)."""
+    video = os.path.join(DATA, "Megamind.avi")
+    card = os.path.join(CARDS, "blazeface-front.json")
+    for t, (req, opt) in MEGAMIND.items():
+        out, err = run([video, "--model", card, "--motion-crop", "--start", str(t - 1),
+                        "--end", str(t + 0.05), "--fps", "5"])
+        last = out[-1]
+        check(abs(last["pts"] - t) < 0.25, f"t={t}: last frame at {last['pts']}")
+        check(last.get("motion", 0) > 0, f"t={t}: no motion in the frame: {last}")
+        check_faces(f"Megamind.avi@{last['pts']:.2f}s (--motion-crop)", last["detections"], req, opt)
 
 
 # ---- motion ---------------------------------------------------------------
@@ -338,13 +353,91 @@ def yolo_ref(kind, model_dir):
         check(all(abs(u - v) < 0.3 for u, v in zip(d["box"], b)), f"{kind} #{k}: box {d['box']} want {b}")
 
 
+# ---- BlazeFace decode vs onnxruntime + a Python decode ----------------------
+
+def blazeface_ort(node):
+    """Images 256 px wide letterboxed into the back model's 256x256 input
+    have scale 1 (bands top and bottom), so numpy builds the exact input;
+    onnxruntime runs the model; anchors, sigmoid and MediaPipe's weighted
+    NMS are recomputed here (as keijiro's BlazeFace shaders do them) and
+    compared with `visiond detect`: boxes and keypoints within 1 px."""
+    import numpy as np
+    import onnx
+    from PIL import Image
+    model = os.path.join(SRC, ".deps", "npm", "blazeface", "package", "ONNX",
+                         "face_detection_back_256x256_barracuda.onnx")
+    names = [o.name for o in onnx.load(model).graph.output]
+    anchors = []
+    for cells, per in ((16, 2), (8, 6)):
+        for y in range(cells):
+            for x in range(cells):
+                anchors += [((x + 0.5) / cells * 256, (y + 0.5) / cells * 256)] * per
+    sources = [("messi5.jpg", (150, 40, 406, 232)), ("Megamind.avi@9s", None)]
+    with tempfile.TemporaryDirectory() as d:
+        for name, crop in sources:
+            if crop:
+                img = Image.open(os.path.join(DATA, name)).convert("RGB").crop(crop)
+            else:
+                frame = os.path.join(d, "mm.png")
+                subprocess.run(["ffmpeg", "-v", "error", "-y", "-ss", "9", "-i",
+                                os.path.join(DATA, "Megamind.avi"), "-frames:v", "1", frame], check=True)
+                img = Image.open(frame).convert("RGB").resize((256, 188), Image.BILINEAR)
+            w, h = img.size
+            pad = (256 - h) // 2
+            png = os.path.join(d, "in.png")
+            img.save(png)
+            x = np.full((256, 256, 3), -1, np.float32)
+            x[pad:pad + h] = (np.asarray(img, np.float32) / np.float32(255) - np.float32(0.5)) / np.float32(0.5)
+            np.save(os.path.join(d, "in.npy"), x[None])
+            p = subprocess.run([node, os.path.join(SRC, "tests", "nn_ref", "ort_run.js"), model, d,
+                                "input:0=" + os.path.join(d, "in.npy")], capture_output=True, text=True)
+            if p.returncode:
+                sys.exit(f"onnxruntime: {p.stderr}")
+            outs = [np.load(os.path.join(d, n.replace(":", "_") + ".npy"))[0] for n in names]
+            scores = np.concatenate([o.reshape(-1) for o in outs if o.shape[1] == 1])
+            regs = np.concatenate([o for o in outs if o.shape[1] == 16])
+            cand = []
+            for i in np.argsort(-scores, kind="stable"):
+                sc = 1 / (1 + np.exp(-float(scores[i])))
+                if sc < 0.5:
+                    break
+                (ax, ay), r = anchors[i], regs[i].astype(np.float64)
+                cx, cy = ax + r[0], ay + r[1]
+                v = [cx - r[2] / 2, cy - r[3] / 2, cx + r[2] / 2, cy + r[3] / 2]
+                v += [c for k in range(6) for c in (ax + r[4 + 2 * k], ay + r[5 + 2 * k])]
+                cand.append([sc, np.array(v)])
+            ref = []
+            while cand:
+                best = cand[0]
+                group = [c for c in cand if c is best or iou(best[1][:4], c[1][:4]) >= 0.3]
+                wsum = sum(c[0] for c in group)
+                ref.append((best[0], sum(c[0] * c[1] for c in group) / wsum))
+                cand = [c for c in cand if not any(c is g for g in group)]
+            out, _ = run([png, "--model", os.path.join(CARDS, "blazeface-back.json")])
+            dets = out[0]["detections"]
+            check(len(ref) >= 1, f"{name}: the reference finds no face")
+            check(len(dets) == len(ref), f"{name}: {len(dets)} faces, reference {len(ref)}")
+            for dd, (sc, v) in zip(dets, ref):
+                want = [v[0], v[1] - pad, v[2], v[3] - pad]
+                want = [min(max(want[0], 0), w), min(max(want[1], 0), h),
+                        min(max(want[2], 0), w), min(max(want[3], 0), h)]
+                kp = [[v[4 + 2 * k], v[5 + 2 * k] - pad] for k in range(6)]
+                check(abs(dd["score"] - sc) < 2e-3, f"{name}: score {dd['score']} want {sc:.4f}")
+                check(all(abs(a - b) < 1.0 for a, b in zip(dd["box"], want)),
+                      f"{name}: box {dd['box']} want {[round(t, 1) for t in want]}")
+                check(all(abs(a - b) < 1.0 for p1, p2 in zip(dd["keypoints"], kp) for a, b in zip(p1, p2)),
+                      f"{name}: keypoints {dd['keypoints']} want {kp}")
+
+
 MODES = {
     "faces-messi": faces_messi,
     "faces-megamind-back": lambda: faces_megamind("blazeface-back.json"),
     "faces-megamind-front": lambda: faces_megamind("blazeface-front.json"),
+    "faces-megamind-crop": faces_megamind_crop,
     "motion-vtest": motion_vtest,
     "track-vtest": track_vtest,
     "cli-errors": cli_errors,
+    "blazeface-ort": lambda: blazeface_ort(sys.argv[5]),
     "yolov8-ref": lambda: yolo_ref("yolov8", sys.argv[5]),
     "yolov5-ref": lambda: yolo_ref("yolov5", sys.argv[5]),
 }
