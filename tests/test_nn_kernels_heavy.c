@@ -435,6 +435,10 @@ Test(nn_kernels_heavy, gemm_configurations)
     gemm_case(7, 5, 9, 0, 0, 1, 1, 0, c1, 0);
     gemm_case(7, 5, 9, 0, 1, 1, 1, -1, NULL, 0);
     gemm_case(3, 200, 64, 0, 1, 1, 1, 1, (int64_t[]){200}, VD_NN_ACT_RELU);
+    /* one row: the sgemv path, every transpose combination */
+    for (int ta = 0; ta <= 1; ta++)
+        for (int tb = 0; tb <= 1; tb++)
+            gemm_case(1, 50, 30, ta, tb, 1.5f, 1, 1, (int64_t[]){50}, 0);
     /* large enough for the two-worker column and row splits */
     test_threads = 2;
     gemm_case(64, 300, 40, 0, 0, 1, 1, 1, (int64_t[]){300}, VD_NN_ACT_SILU);

@@ -56,6 +56,11 @@ static void sgemm_block(const sgemm_job *j, int64_t m0, int64_t m1, int64_t n0,
     if (j->k == 0) {
         for (int64_t i = m0; i < m1; i++)
             memset(j->c + i * j->ldc + n0, 0, (size_t)(n1 - n0) * sizeof(float));
+    } else if (m1 - m0 == 1) {
+        /* one row of C (a classifier head): sgemv, sgemm is slow at m = 1 */
+        cblas_sgemv(CblasRowMajor, j->tb ? CblasNoTrans : CblasTrans,
+                    (blasint)(j->tb ? n1 - n0 : j->k), (blasint)(j->tb ? j->k : n1 - n0),
+                    j->alpha, b, (blasint)j->ldb, a, (blasint)(j->ta ? j->lda : 1), 0.0f, c, 1);
     } else {
         cblas_sgemm(CblasRowMajor, j->ta ? CblasTrans : CblasNoTrans,
                     j->tb ? CblasTrans : CblasNoTrans, (blasint)(m1 - m0),

@@ -144,31 +144,55 @@ VD_NN_CLONES VD_NN_HOT static void tap_sum(float *restrict y, const float *restr
         y[i] += x[i * s];
 }
 
-/* Without Indices: a whole output row at a time, each kernel tap
- * updating the columns it reaches (vectorised over columns). */
+/* The kw taps of one (reduced) input row into output row y. */
+static void pool_row_taps(const pool_job *j, const float *xrow, float *y)
+{
+    const vd_nn_geom *g = j->g;
+    for (int64_t k = 0; k < g->k[2]; k++) {
+        int64_t l = j->t->kw_lo[k], h = j->t->kw_hi[k];
+        if (h <= l)
+            continue;
+        const float *xs = xrow + l * g->s[2] + k * g->d[2] - g->pb[2];
+        if (j->p->max)
+            tap_max(y + l, xs, g->s[2], h - l);
+        else
+            tap_sum(y + l, xs, g->s[2], h - l);
+    }
+}
+
+/* Without Indices: a whole output row at a time. Max and sum are
+ * separable, so the window's input rows are first reduced into one row
+ * (when it fits the stack scratch), then each kw tap updates the columns
+ * it reaches; both steps vectorise over columns. */
+#define POOL_ROW_MAX 4096
+
 static void pool_row(const pool_job *j, const float *x, const int64_t *o, float *y)
 {
     const vd_nn_geom *g = j->g;
     const pool_tabs *t = j->t;
     int64_t OW = g->out[2], W = g->in[2], H = g->in[1];
     int max = j->p->max;
+    float red[POOL_ROW_MAX];
+    int reduce = W <= POOL_ROW_MAX, first = 1;
     for (int64_t i = 0; i < OW; i++)
         y[i] = max ? -INFINITY : 0.0f;
     int64_t st0 = o[0] * g->s[0] - g->pb[0], st1 = o[1] * g->s[1] - g->pb[1];
     for (int64_t kd = t->lo[0][o[0]]; kd < t->hi[0][o[0]]; kd++)
         for (int64_t kh = t->lo[1][o[1]]; kh < t->hi[1][o[1]]; kh++) {
             const float *xrow = x + ((st0 + kd * g->d[0]) * H + st1 + kh * g->d[1]) * W;
-            for (int64_t k = 0; k < g->k[2]; k++) {
-                int64_t l = t->kw_lo[k], h = t->kw_hi[k];
-                if (h <= l)
-                    continue;
-                const float *xs = xrow + l * g->s[2] + k * g->d[2] - g->pb[2];
-                if (max)
-                    tap_max(y + l, xs, g->s[2], h - l);
-                else
-                    tap_sum(y + l, xs, g->s[2], h - l);
+            if (!reduce) {
+                pool_row_taps(j, xrow, y);
+            } else if (first) {
+                memcpy(red, xrow, (size_t)W * sizeof(float));
+                first = 0;
+            } else if (max) {
+                tap_max(red, xrow, 1, W);
+            } else {
+                tap_sum(red, xrow, 1, W);
             }
         }
+    if (reduce && !first)
+        pool_row_taps(j, red, y);
     if (max)
         return;
     int64_t rows = (t->hi[0][o[0]] - t->lo[0][o[0]]) * (t->hi[1][o[1]] - t->lo[1][o[1]]);
