@@ -2,9 +2,10 @@
  * goes straight into slot b of the batch tensor in one pass.
  *
  * Per output row: one vertical pass over the needed source rows (all
- * channels at once, uint8 -> float), one horizontal pass per channel, then
- * the range/mean/std affine, channel order and layout are applied while
- * storing. So a 1280x720 frame never exists as a float image, there is no
+ * channels at once, uint8 -> float), then one horizontal pass that computes
+ * the three output channels of a pixel together and applies the
+ * range/mean/std affine, channel order and layout as it stores (SSE2 on
+ * x86-64). So a 1280x720 frame never exists as a float image, there is no
  * intermediate resized image, and padding is written in the same sweep.
  * The chain is immutable; weights and the row scratch are per call. */
 #include "transforms_internal.h"
