@@ -18,6 +18,7 @@
 #include <libavcodec/avcodec.h>
 #include <libavutil/imgutils.h>
 #include <libavutil/opt.h>
+#include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
 
 #include <errno.h>
@@ -151,8 +152,10 @@ static int to_tensor(AVFrame *f, const char *name, const vd_img_decode_opts *o, 
     };
     int full = 0;
     enum AVPixelFormat sfmt = unjpeg(f->format, &full);
-    if (f->color_range == AVCOL_RANGE_JPEG || !(sfmt >= AV_PIX_FMT_YUV420P && sfmt <= AV_PIX_FMT_YUV444P))
-        full = 1; /* decoded stills are full range; RGB/gray sources are by nature */
+    const AVPixFmtDescriptor *desc = av_pix_fmt_desc_get(sfmt);
+    int yuv = desc && !(desc->flags & AV_PIX_FMT_FLAG_RGB) && desc->nb_components >= 3;
+    if (!yuv || f->color_range == AVCOL_RANGE_JPEG)
+        full = 1; /* RGB/gray/palette are full range by nature; JPEG YCbCr is too */
     int64_t shape[3] = {f->height, f->width, targets[o->color].ch};
     vd_tensor hwc = {0};
     int rc = vd_tensor_alloc(&hwc, VD_DTYPE_U8, 3, shape, err);
