@@ -108,7 +108,8 @@ typedef struct vd_tf_spec {
     vd_tf_resize_mode resize; /* default stretch */
     float pad_value;          /* default 0 */
     vd_interp interp;         /* default bilinear */
-    int antialias;            /* default 0 (off: what cv2.resize/YOLO do) */
+    int antialias;            /* default 0 (off: what cv2.resize/YOLO do; torchvision
+                               * >= 0.17 defaults to on for tensors) */
     vd_tf_layout layout;      /* default nchw */
     vd_tf_order order;        /* default rgb */
     vd_tf_range range;        /* default 0-1 */
