@@ -148,3 +148,33 @@ Test(npy, write_errors_name_the_file)
     cr_assert_not_null(strstr(err.msg, path), "%s", err.msg);
     vd_tensor_free(&t);
 }
+
+/* Random byte mutations of valid files: never a crash, and a success only
+ * with a consistent tensor (run under VD_SANITIZE for the memory side). */
+Test(npy, mutated_files_fail_cleanly, .timeout = 60)
+{
+    run_python("write");
+    const char *files[] = {"case_float32_3.npy", "case_int64_4.npy", "case_bool_2.npy",
+                           "case_uint8_3_v2.npy"};
+    uint64_t x = 88172645463325252ull;
+    for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+        char path[1024];
+        size_t n;
+        snprintf(path, sizeof path, "%s/%s", CASES_DIR, files[f]);
+        unsigned char *orig = slurp(path, &n), *buf = malloc(n);
+        for (int round = 0; round < 2000; round++) {
+            memcpy(buf, orig, n);
+            for (int k = 0; k < 1 + round % 4; k++) {
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                buf[(x >> 8) % (round % 2 ? 80 : n)] = (unsigned char)x;
+            }
+            vd_tensor t;
+            if (vd_npy_read_buffer(buf, n, &t, NULL) == 0) {
+                cr_assert_leq(vd_tensor_nbytes(&t), n, "%s: tensor larger than the file", files[f]);
+                vd_tensor_free(&t);
+            }
+        }
+        free(buf);
+        free(orig);
+    }
+}
