@@ -296,14 +296,16 @@ static int attr_convert(load *L, const Onnx__AttributeProto *a, vd_nn_attr *o)
         if (a->n_floats > INT32_MAX || !(o->floats = malloc((a->n_floats + 1) * sizeof(float))))
             return VD_ENOMEM;
         o->n = (int)a->n_floats;
-        memcpy(o->floats, a->floats, a->n_floats * sizeof(float));
+        if (a->n_floats) /* an empty repeated field has a NULL array */
+            memcpy(o->floats, a->floats, a->n_floats * sizeof(float));
         return VD_OK;
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS:
         o->type = VD_NN_ATTR_INTS;
         if (a->n_ints > INT32_MAX || !(o->ints = malloc((a->n_ints + 1) * sizeof(int64_t))))
             return VD_ENOMEM;
         o->n = (int)a->n_ints;
-        memcpy(o->ints, a->ints, a->n_ints * sizeof(int64_t));
+        if (a->n_ints)
+            memcpy(o->ints, a->ints, a->n_ints * sizeof(int64_t));
         return VD_OK;
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS:
         o->type = VD_NN_ATTR_STRINGS;
@@ -459,6 +461,8 @@ static int load_nodes(load *L)
     }
     for (int i = 0; i < m->n_nodes; i++) {
         int rc = resolve_inputs(L, &m->nodes[i], g->node[i]);
+        if (!rc)
+            rc = vd_nn_arity_check(&m->nodes[i], L->err);
         if (rc)
             return vd_error_prefix(L->err, "node '%s' (%s, opset %lld): ", m->nodes[i].name,
                                    m->nodes[i].op_type, (long long)m->opset), rc;
@@ -587,7 +591,7 @@ static int constant_tensor(load *L, const vd_nn_node *n, vd_tensor *t)
         *(float *)t->data = a->f;
     else if (scalar)
         *(int64_t *)t->data = a->i;
-    else
+    else if (len)
         memcpy(t->data, is_float ? (void *)a->floats : (void *)a->ints,
                (size_t)len * vd_dtype_size(t->dtype));
     return VD_OK;

@@ -61,6 +61,11 @@ void vd_nn_node_clear(vd_nn_node *n);
 /* Re-run op->init after a pass changed a node's inputs. */
 int vd_nn_node_reinit(vd_nn_node *n, vd_error *err);
 
+/* ---- arity.c: input/output counts against ONNX's schema ---- */
+/* VD_EFORMAT (message without the node prefix) when n has a count its op
+ * does not allow or omits a required input. Unknown op types pass. */
+int vd_nn_arity_check(const vd_nn_node *n, vd_error *err);
+
 /* ---- optimize.c: load-time passes (fold, BN, fusions, no-ops) ---- */
 int vd_nn_model_optimize(vd_nn_model *m, vd_error *err);
 /* Evaluate node i now (all inputs constant) and turn its outputs into
