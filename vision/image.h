@@ -89,9 +89,11 @@ int vd_img_load(const char *path, const vd_img_decode_opts *opts,
 /* Encode width x height pixels at data (rows linesize bytes apart, linesize >=
  * width*channels) to JPEG or PNG. channels: 1 (gray) or 3 (RGB; 4 = RGBA is
  * accepted for PNG only). quality 1..100 for JPEG (libjpeg's scale: the
- * standard Annex K tables scaled as libjpeg's jpeg_quality_scaling does, 4:2:0
- * chroma; 0 means 90), ignored for PNG. *out is malloc'ed here (free() it),
- * *out_size its length. */
+ * standard Annex K tables scaled as libjpeg's jpeg_quality_scaling does, except
+ * the DC entry, which FFmpeg's mjpeg encoder fixes at 8; 4:2:0 chroma; 0
+ * means 90), ignored for PNG. *out is malloc'ed here (free() it), *out_size
+ * its length. Errors: VD_EINVAL (bad size, channels, linesize or codec),
+ * VD_EIO (encoder failure), VD_ENOMEM. */
 int vd_img_encode_pixels(const uint8_t *data, int width, int height,
                          int linesize, int channels, vd_img_codec codec,
                          int quality, uint8_t **out, size_t *out_size,
