@@ -8,10 +8,12 @@
 # these ops (64x160x160 floats = 6.5 MB, YOLO's P3 level at 640). Per
 # (model, threads) it alternates RUNS times (default 3) a `visiond nn bench`
 # process and a `node bench/ort_bench.js` process, each doing WARMUP untimed
-# and ITER timed runs; the table shows the median over runs of each
-# process's p50. Both sides time a whole session run (input binding and
-# output copy included). Writes bench/results/nn-kernels-light.md (OUT=path
-# to write elsewhere).
+# and ITER timed runs, then the same pair with --profile. Two numbers per
+# side: the kernel's own time (the node's time from each runtime's profiler,
+# the fair kernel comparison) and the p50 of a whole session run (input
+# binding and output copy included: for onnxruntime-node that includes
+# moving tensors between JS and C++, which dominates for big outputs).
+# Writes bench/results/nn-kernels-light.md (OUT=path to write elsewhere).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
@@ -79,6 +81,10 @@ for threads in 1 2; do
         "$PY" -c 'import json,sys; d=json.load(sys.stdin); d.update(rt="visiond",label=sys.argv[1],thr=int(sys.argv[2])); print(json.dumps(d))' "$m" "$threads" >> "$RES"
       node "$HERE/ort_bench.js" "$WORK/$m.onnx" --threads "$threads" --iterations "$ITER" --warmup "$WARMUP" |
         "$PY" -c 'import json,sys; d=json.load(sys.stdin); d.update(rt="onnxruntime",label=sys.argv[1],thr=int(sys.argv[2])); print(json.dumps(d))' "$m" "$threads" >> "$RES"
+      "$VISIOND" nn bench "$WORK/$m.onnx" --threads "$threads" --iterations "$ITER" --warmup "$WARMUP" --profile |
+        "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(json.dumps(dict(rt="visiond-prof",label=sys.argv[1],thr=int(sys.argv[2]),kernel_ms=d["profile"]["total_ms"])))' "$m" "$threads" >> "$RES"
+      node "$HERE/ort_bench.js" "$WORK/$m.onnx" --threads "$threads" --iterations "$ITER" --warmup "$WARMUP" --profile |
+        "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(json.dumps(dict(rt="onnxruntime-prof",label=sys.argv[1],thr=int(sys.argv[2]),kernel_ms=d["profile"]["total_ms"])))' "$m" "$threads" >> "$RES"
     done
   done
 done
@@ -90,22 +96,28 @@ res, out, runs, iters, warm, cmd = sys.argv[1:7]
 rows = [json.loads(l) for l in open(res)]
 keys = []
 for r in rows:
-    if (r["label"], r["thr"]) not in keys:
+    if (r["label"], r["thr"]) not in keys and r["rt"] == "visiond":
         keys.append((r["label"], r["thr"]))
-med = lambda k, rt: statistics.median(r["p50_ms"] for r in rows if (r["label"], r["thr"]) == k and r["rt"] == rt)
+med = lambda k, rt, f="p50_ms": statistics.median(r[f] for r in rows if (r["label"], r["thr"]) == k and r["rt"] == rt)
 cpu = next((l.split(":", 1)[1].strip() for l in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines()
             if l.startswith("Model name")), "?")
 md = ["# vision/nn light kernels vs onnxruntime, one op per model", "",
       f"Machine: {cpu}, {os.cpu_count()} cores, shared with other jobs while measured "
       "(differences under ~15% are noise). onnxruntime-node via bench/ort_bench.js "
       "(intraOpNumThreads=T, graphOptimizationLevel all).", "",
-      f"Command: `{cmd}`. Each cell: median over {runs} alternating process runs of the "
-      f"per-process p50 over {iters} timed runs after {warm} warm-up ones; a run is a whole "
-      "session run (input binding and output copy included). Ratio < 1: visiond is faster.", "",
-      "| model (one node) | threads | visiond p50 ms | ORT p50 ms | ratio vd/ORT |", "|---|---|---|---|---|"]
+      f"Command: `{cmd}`. Each cell: median over {runs} alternating process runs. Kernel: the "
+      "node's mean time per run from each runtime's own profiler (`visiond nn bench --profile`, "
+      "onnxruntime's profiler via ort_bench.js --profile): the kernel comparison. Session p50: "
+      f"per-process p50 over {iters} timed runs after {warm} warm-up ones of a whole run; "
+      "onnxruntime-node's includes moving inputs and outputs between JS and C++, which "
+      "dominates for multi-MB tensors, so it is not a kernel comparison. Ratio < 1: visiond is "
+      "faster.", "",
+      "| model (one node) | threads | visiond kernel ms | ORT kernel ms | kernel ratio vd/ORT | "
+      "visiond session p50 ms | ORT session p50 ms |", "|---|---|---|---|---|---|---|"]
 for k in keys:
+    vk, ok = med(k, "visiond-prof", "kernel_ms"), med(k, "onnxruntime-prof", "kernel_ms")
     v, o = med(k, "visiond"), med(k, "onnxruntime")
-    md.append(f"| {k[0]} | {k[1]} | {v:.3f} | {o:.3f} | **{v/o:.2f}** |")
+    md.append(f"| {k[0]} | {k[1]} | {vk:.3f} | {ok:.3f} | **{vk/ok:.2f}** | {v:.3f} | {o:.3f} |")
 open(out, "w").write("\n".join(md) + "\n")
 print("\n".join(md))
 PYEOF

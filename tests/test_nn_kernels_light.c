@@ -1377,3 +1377,42 @@ Test(unary, fast_exp_accuracy_dense_grid)
         tc_free(&c);
     }
 }
+
+/* ======================= run-time shapes ======================= */
+
+/* When a shape operand is not constant at plan time, infer() says so and
+ * the session runs the node with output storage left to the kernel: run()
+ * must infer the shape from the actual data and allocate the output. */
+Test(dynamic, run_allocates_when_shape_input_was_unknown)
+{
+    static float x[24];
+    ramp(x, 24, 1, 0);
+    static int64_t shape[2] = {4, -1}, k = 2;
+    vd_error err = {0};
+    vd_nn_ctx ctx = {.threads = 1, .err = &err};
+    struct { const char *op; int n_in, n_out; } cases[] = {{"Reshape", 2, 1}, {"TopK", 2, 2}};
+    for (int v = 0; v < 2; v++) {
+        tc c;
+        tc_begin(&c, cases[v].op, cases[v].n_in, cases[v].n_out);
+        c.n.opset = 13;
+        c.n.op = vd_nn_op_find(cases[v].op, 13);
+        tc_in(&c, 0, VD_DTYPE_F32, 2, (int64_t[]){4, 6}, x);
+        tc_in(&c, 1, VD_DTYPE_I64, 1, (int64_t[]){v ? 1 : 2}, NULL); /* unknown at plan time */
+        cr_assert_eq(c.n.op->infer(&c.n, c.inp, c.outp, &c.err), VD_EUNSUPPORTED, "%s", cases[v].op);
+        c.in[1].data = v ? (void *)&k : (void *)shape; /* known at run time */
+        memset(c.out, 0, sizeof c.out);
+        cr_assert_eq(c.n.op->run(&c.n, c.inp, c.outp, &ctx), 0, "%s: %s", cases[v].op, err.msg);
+        if (v == 0) {
+            expect_shape(&c.out[0], 2, (int64_t[]){4, 6}, "Reshape at run time");
+            double ref[24];
+            for (int i = 0; i < 24; i++)
+                ref[i] = x[i];
+            expect_vals(&c.out[0], ref, 24, 0, "Reshape data");
+        } else {
+            expect_shape(&c.out[0], 2, (int64_t[]){4, 2}, "TopK at run time");
+            expect_vals(&c.out[0], (double[]){5, 4, 11, 10, 17, 16, 23, 22}, 8, 0, "TopK values");
+            expect_vals(&c.out[1], (double[]){5, 4, 5, 4, 5, 4, 5, 4}, 8, 0, "TopK indices");
+        }
+        tc_free(&c);
+    }
+}

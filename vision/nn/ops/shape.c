@@ -326,16 +326,13 @@ static int transpose_run(const vd_nn_node *n, vd_tensor *const *in,
      * is a batched 2-D transpose, use the blocked kernel. */
     int64_t cs[VD_TENSOR_MAX_DIMS];
     int cp[VD_TENSOR_MAX_DIMS], nd = 0;
-    int64_t grp_of_in[VD_TENSOR_MAX_DIMS];
     for (int i = 0; i < r; i++) {
         if (i > 0 && perm[i] == perm[i - 1] + 1) {
             cs[nd - 1] *= in[0]->shape[perm[i]];
-            grp_of_in[perm[i]] = -1;
             continue;
         }
         cs[nd] = in[0]->shape[perm[i]];
-        cp[nd] = perm[i];
-        grp_of_in[perm[i]] = nd++;
+        cp[nd++] = perm[i];
     }
     size_t es = vd_dtype_size(in[0]->dtype);
     if (es == 4 && (nd == 2 || (nd == 3 && cp[0] < cp[1] && cp[0] < cp[2])) &&
@@ -350,7 +347,6 @@ static int transpose_run(const vd_nn_node *n, vd_tensor *const *in,
                            VD_NN_LIGHT_GRAIN / (TR_TILE * TR_TILE) + 1, tr2_tiles, &j);
         return VD_OK;
     }
-    (void)grp_of_in;
     for (int i = 0; i < r; i++)
         sst[i] = ist[perm[i]];
     vd_nn_light_copy(ctx, out[0]->data, ost, in[0]->data, sst, out[0]->shape, r, es);
@@ -361,10 +357,7 @@ static int transpose_run(const vd_nn_node *n, vd_tensor *const *in,
 
 static int constant_init(vd_nn_node *n, vd_error *err)
 {
-    int have = 0;
-    for (int i = 0; i < n->n_attrs; i++)
-        have++;
-    if (have != 1)
+    if (n->n_attrs != 1)
         return vd_error_set(err, VD_EINVAL,
                             "needs exactly one of value, value_float(s), value_int(s)");
     return VD_OK;
