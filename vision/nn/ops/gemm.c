@@ -24,24 +24,19 @@ typedef struct sgemm_job {
     int64_t nblk;
 } sgemm_job;
 
-static void epilogue(const vd_nn_gemm_epi *e, float *c, int64_t ldc, int64_t m0,
-                     int64_t m1, int64_t n0, int64_t n1)
+/* C block := bias: sgemm then accumulates with beta = 1, which replaces
+ * OpenBLAS's zeroing pass and a separate bias pass by one write. */
+static void bias_fill(const vd_nn_gemm_epi *e, float *c, int64_t ldc, int64_t m0,
+                      int64_t m1, int64_t n0, int64_t n1)
 {
-    if (!e)
-        return;
     for (int64_t i = m0; i < m1; i++) {
         float *row = c + i * ldc + n0;
-        int64_t len = n1 - n0;
-        if (e->bias) {
-            const float *b = e->bias + i * e->bias_rs + n0 * e->bias_cs;
-            float s = e->bias_scale;
-            if (e->bias_cs == 0)
-                for (int64_t j = 0; j < len; j++) row[j] += s * b[0];
-            else
-                for (int64_t j = 0; j < len; j++) row[j] += s * b[j * e->bias_cs];
-        }
-        if (e->act && e->act->kind != VD_NN_ACT_NONE)
-            vd_nn_act_apply(e->act, row, len);
+        const float *b = e->bias + i * e->bias_rs + n0 * e->bias_cs;
+        float s = e->bias_scale;
+        if (e->bias_cs == 0)
+            for (int64_t j = 0; j < n1 - n0; j++) row[j] = s * b[0];
+        else
+            for (int64_t j = 0; j < n1 - n0; j++) row[j] = s * b[j * e->bias_cs];
     }
 }
 
@@ -50,24 +45,31 @@ static void sgemm_block(const sgemm_job *j, int64_t m0, int64_t m1, int64_t n0,
 {
     if (m1 <= m0 || n1 <= n0)
         return;
+    const vd_nn_gemm_epi *e = j->epi;
     const float *a = j->ta ? j->a + m0 : j->a + m0 * j->lda;
     const float *b = j->tb ? j->b + n0 * j->ldb : j->b + n0;
     float *c = j->c + m0 * j->ldc + n0;
+    float beta = e && e->bias ? 1.0f : 0.0f;
+    if (beta != 0.0f)
+        bias_fill(e, j->c, j->ldc, m0, m1, n0, n1);
     if (j->k == 0) {
-        for (int64_t i = m0; i < m1; i++)
+        for (int64_t i = m0; i < m1 && beta == 0.0f; i++)
             memset(j->c + i * j->ldc + n0, 0, (size_t)(n1 - n0) * sizeof(float));
     } else if (m1 - m0 == 1) {
         /* one row of C (a classifier head): sgemv, sgemm is slow at m = 1 */
         cblas_sgemv(CblasRowMajor, j->tb ? CblasNoTrans : CblasTrans,
                     (blasint)(j->tb ? n1 - n0 : j->k), (blasint)(j->tb ? j->k : n1 - n0),
-                    j->alpha, b, (blasint)j->ldb, a, (blasint)(j->ta ? j->lda : 1), 0.0f, c, 1);
+                    j->alpha, b, (blasint)j->ldb, a, (blasint)(j->ta ? j->lda : 1), beta, c,
+                    1);
     } else {
         cblas_sgemm(CblasRowMajor, j->ta ? CblasTrans : CblasNoTrans,
                     j->tb ? CblasTrans : CblasNoTrans, (blasint)(m1 - m0),
                     (blasint)(n1 - n0), (blasint)j->k, j->alpha, a, (blasint)j->lda, b,
-                    (blasint)j->ldb, 0.0f, c, (blasint)j->ldc);
+                    (blasint)j->ldb, beta, c, (blasint)j->ldc);
     }
-    epilogue(j->epi, j->c, j->ldc, m0, m1, n0, n1);
+    if (e && e->act && e->act->kind != VD_NN_ACT_NONE)
+        for (int64_t i = m0; i < m1; i++)
+            vd_nn_act_apply(e->act, j->c + i * j->ldc + n0, n1 - n0);
 }
 
 static void sgemm_range(void *arg, int64_t begin, int64_t end)

@@ -1,14 +1,14 @@
 /* resize.c -- Resize (opset 10, 11, 13), Upsample (7, 9), DepthToSpace,
  * SpaceToDepth: ops that move pixels between positions.
  *
- * Resize is separable: nearest and N-linear interpolation both equal a
- * sequence of 1-D resizes, one per axis whose mapping is not the
- * identity. Each pass reads one table per output coordinate (source
- * indices i0, i1 and the weight of i1), built once per call from the
- * coordinate_transformation_mode and nearest_mode, so the inner loops
- * are plain gathers and blends over contiguous rows. tf_crop_and_resize
- * marks out-of-range coordinates and a last pass writes
- * extrapolation_value there. Cubic is rejected at load time. */
+ * Resize is separable: nearest, N-linear and N-cubic interpolation all
+ * equal a sequence of 1-D resizes, one per axis whose mapping is not the
+ * identity. Each pass reads one table per output coordinate (1, 2 or 4
+ * source indices and their weights), built once per call from the
+ * coordinate_transformation_mode, nearest_mode, cubic_coeff_a and
+ * exclude_outside, so the inner loops are plain gathers and blends over
+ * contiguous rows. tf_crop_and_resize marks out-of-range coordinates and a
+ * last pass writes extrapolation_value there. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,7 +22,9 @@ typedef enum rz_ct {
 typedef enum rz_nm { NM_ROUND_FLOOR, NM_ROUND_CEIL, NM_FLOOR, NM_CEIL, NM_SIMPLE } rz_nm;
 
 typedef struct rz_params {
-    int linear;
+    int taps;            /* 1 nearest, 2 linear, 4 cubic */
+    float cubic_a;
+    int exclude_outside;
     rz_ct ct;
     rz_nm nm;
     float extrap;
@@ -53,12 +55,14 @@ static int rz_init(vd_nn_node *n, vd_error *err)
     p->layout = upsample ? (n->opset < 9 ? 7 : 9) : (n->opset < 11 ? 9 : 11);
     p->ct = CT_ASYMMETRIC;
     p->nm = NM_SIMPLE;
-    static const char *const modes[] = {"nearest", "linear", "bilinear"};
+    static const char *const modes[] = {"nearest", "linear", "bilinear", "cubic"};
     int m = 0, v = 0;
-    int rc = pick(vd_nn_attr_string(n, "mode", "nearest"), modes, 3, "mode", &m, err);
+    int rc = pick(vd_nn_attr_string(n, "mode", "nearest"), modes, 4, "mode", &m, err);
     if (rc)
         return rc;
-    p->linear = m > 0;
+    p->taps = m == 0 ? 1 : (m == 3 ? 4 : 2);
+    p->cubic_a = vd_nn_attr_float(n, "cubic_coeff_a", -0.75f);
+    p->exclude_outside = vd_nn_attr_int(n, "exclude_outside", 0) != 0;
     if (p->layout == 11) {
         static const char *const cts[] = {"half_pixel", "align_corners", "asymmetric",
                                           "pytorch_half_pixel", "tf_half_pixel_for_nn",
@@ -74,10 +78,9 @@ static int rz_init(vd_nn_node *n, vd_error *err)
             return rc;
         p->nm = (rz_nm)v;
         p->extrap = vd_nn_attr_float(n, "extrapolation_value", 0.0f);
-        if (vd_nn_attr_int(n, "exclude_outside", 0))
-            return vd_error_set(err, VD_EUNSUPPORTED, "attribute exclude_outside = 1 is not "
-                                "supported (it only applies to cubic)");
     }
+    if (p->taps == 4 && p->layout != 11)
+        return vd_error_set(err, VD_EUNSUPPORTED, "mode = cubic needs Resize opset 11 or later");
     if (p->layout == 7) {
         const float *s;
         p->nscales = vd_nn_attr_floats(n, "scales", &s);
@@ -181,30 +184,58 @@ static int64_t rz_nearest(rz_nm nm, float x, float scale)
     }
 }
 
-/* Per output coordinate of one dim: sources, weight of i1, out-of-range. */
+/* Per output coordinate o of one dim: taps source indices idx[o*taps + t]
+ * with weights w[o*taps + t], and whether o is out of range (tf_crop). */
 typedef struct rz_table {
-    int64_t *i0, *i1;
+    int64_t *idx;
     float *w;
     unsigned char *oob;
 } rz_table;
 
+/* Keys' cubic convolution weights for the taps at floor(x) - 1 .. + 2. */
+static void cubic_weights(float a, float s, float *w)
+{
+    float s1 = s + 1, s2 = 1 - s, s3 = 2 - s;
+    w[0] = ((a * s1 - 5 * a) * s1 + 8 * a) * s1 - 4 * a;
+    w[1] = ((a + 2) * s - (a + 3)) * s * s + 1;
+    w[2] = ((a + 2) * s2 - (a + 3)) * s2 * s2 + 1;
+    w[3] = ((a * s3 - 5 * a) * s3 + 8 * a) * s3 - 4 * a;
+}
+
 static void rz_table_fill(const rz_params *p, const rz_dims *r, int d, rz_table *t)
 {
     int64_t last = r->in[d] - 1;
+    int nt = p->taps;
     for (int64_t o = 0; o < r->out[d]; o++) {
         float x = rz_coord(p, r, d, o);
+        int64_t *idx = t->idx + o * nt;
+        float *w = t->w + o * nt;
         t->oob[o] = p->ct == CT_TF_CROP && (x < 0 || x > (float)last);
-        if (!p->linear) {
+        if (nt == 1) {
             int64_t i = rz_nearest(p->nm, x, r->scale[d]);
-            t->i0[o] = t->i1[o] = i < 0 ? 0 : (i > last ? last : i);
-            t->w[o] = 0;
-            continue;
+            idx[0] = i < 0 ? 0 : (i > last ? last : i);
+            w[0] = 1;
+        } else if (nt == 2) {
+            x = x < 0 ? 0 : (x > (float)last ? (float)last : x);
+            int64_t i = (int64_t)x;
+            idx[0] = i > last ? last : i;
+            idx[1] = idx[0] + 1 > last ? last : idx[0] + 1;
+            w[1] = x - (float)idx[0];
+            w[0] = 1 - w[1];
+        } else {
+            int64_t i0 = (int64_t)floorf(x);
+            float sum = 0;
+            cubic_weights(p->cubic_a, x - (float)i0, w);
+            for (int k = 0; k < 4; k++) {
+                int64_t i = i0 - 1 + k;
+                if (p->exclude_outside && (i < 0 || i > last))
+                    w[k] = 0;
+                sum += w[k];
+                idx[k] = i < 0 ? 0 : (i > last ? last : i);
+            }
+            for (int k = 0; k < 4 && p->exclude_outside && sum != 0; k++)
+                w[k] /= sum;
         }
-        x = x < 0 ? 0 : (x > (float)last ? (float)last : x);
-        int64_t i = (int64_t)x;
-        t->i0[o] = i > last ? last : i;
-        t->i1[o] = t->i0[o] + 1 > last ? last : t->i0[o] + 1;
-        t->w[o] = x - (float)t->i0[o];
     }
 }
 
@@ -228,7 +259,7 @@ static size_t rz_layout(const rz_params *p, const rz_dims *r, size_t *tab_bytes,
         cur[d] = r->out[d];
     }
     /* each dim's table starts 8-aligned: up to 7 padding bytes per dim */
-    *tab_bytes = ((size_t)sum * (2 * sizeof(int64_t) + sizeof(float) + 1) +
+    *tab_bytes = ((size_t)sum * ((size_t)p->taps * (sizeof(int64_t) + sizeof(float)) + 1) +
                   8 * (size_t)r->ndim + 63) / 64 * 64;
     return *tab_bytes + 2 * (size_t)*mid * sizeof(float);
 }
@@ -258,7 +289,7 @@ static size_t rz_workspace(const vd_nn_node *n, vd_tensor *const *in,
 
 typedef struct rz_pass {
     const rz_table *t;
-    int linear;
+    int taps;
     const float *src;
     float *dst;
     int64_t lin, lout, inner;
@@ -267,22 +298,26 @@ typedef struct rz_pass {
 static void rz_pass_range(void *arg, int64_t begin, int64_t end)
 {
     const rz_pass *j = arg;
-    const rz_table *t = j->t;
     int64_t inner = j->inner;
+    int nt = j->taps;
     for (int64_t o = begin; o < end; o++) {
         const float *s = j->src + o * j->lin * inner;
         float *d = j->dst + o * j->lout * inner;
         for (int64_t k = 0; k < j->lout; k++, d += inner) {
-            const float *a = s + t->i0[k] * inner, *b = s + t->i1[k] * inner;
-            float w = t->w[k];
-            if (!j->linear || w == 0.0f) {
+            const int64_t *idx = j->t->idx + k * nt;
+            const float *w = j->t->w + k * nt;
+            if (nt == 1 || (nt == 2 && w[1] == 0.0f)) {
                 if (inner == 1)
-                    d[0] = a[0];
+                    d[0] = s[idx[0]];
                 else
-                    memcpy(d, a, (size_t)inner * sizeof(float));
-            } else {
-                for (int64_t i = 0; i < inner; i++)
-                    d[i] = (1.0f - w) * a[i] + w * b[i];
+                    memcpy(d, s + idx[0] * inner, (size_t)inner * sizeof(float));
+                continue;
+            }
+            for (int64_t i = 0; i < inner; i++) {
+                float acc = 0;
+                for (int t = 0; t < nt; t++)
+                    acc += w[t] * s[idx[t] * inner + i];
+                d[i] = acc;
             }
         }
     }
@@ -326,10 +361,9 @@ static int rz_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *o
         total *= r.in[d];
         if (!rz_dim_moves(p, &r, d))
             continue;
-        tab[d].i0 = (int64_t *)tp;
-        tab[d].i1 = tab[d].i0 + r.out[d];
-        tab[d].w = (float *)(tab[d].i1 + r.out[d]);
-        tab[d].oob = (unsigned char *)(tab[d].w + r.out[d]);
+        tab[d].idx = (int64_t *)tp;
+        tab[d].w = (float *)(tab[d].idx + r.out[d] * p->taps);
+        tab[d].oob = (unsigned char *)(tab[d].w + r.out[d] * p->taps);
         tp = (unsigned char *)(((uintptr_t)(tab[d].oob + r.out[d]) + 7) & ~(uintptr_t)7);
         rz_table_fill(p, &r, d, &tab[d]);
         tabs[d] = &tab[d];
@@ -351,7 +385,7 @@ static int rz_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *o
             inner *= cur[i];
         outer /= inner;
         float *dst = d == last ? (float *)out[0]->data : buf[k++ & 1];
-        rz_pass j = {tabs[d], p->linear, src, dst, cur[d], r.out[d], inner};
+        rz_pass j = {tabs[d], p->taps, src, dst, cur[d], r.out[d], inner};
         vd_nn_parallel_for(ctx, outer, 4096 / (r.out[d] * inner + 1) + 1, rz_pass_range, &j);
         total = total / cur[d] * r.out[d];
         cur[d] = r.out[d];
