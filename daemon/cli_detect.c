@@ -381,9 +381,15 @@ static int setup_model(run *r, const args *a, vd_error *e)
         return rc;
     if ((rc = make_detector(r, a, e)) || (rc = vd_tf_chain_create(&r->chain, &r->card.input, e)))
         return rc;
+    /* float32 input, or uint8 for graphs that take raw pixels (the chain
+     * then needs range 0-255 and no mean/std) */
     int64_t shape[VD_TENSOR_MAX_DIMS];
     int nd = vd_nn_session_input_shape(r->sess, 0, shape);
-    if ((rc = vd_tensor_alloc(&r->input, VD_DTYPE_F32, nd, shape, e)))
+    vd_dtype dt = vd_nn_model_input(r->model, 0)->dtype;
+    if (dt != VD_DTYPE_F32 && dt != VD_DTYPE_U8)
+        return vd_error_set(e, VD_EUNSUPPORTED, "%s: input is %s; detect feeds float32 or uint8",
+                            r->card.path, vd_dtype_name(dt));
+    if ((rc = vd_tensor_alloc(&r->input, dt, nd, shape, e)))
         return rc;
     r->n_outputs = vd_nn_model_output_count(r->model);
     r->outputs = calloc((size_t)r->n_outputs, sizeof *r->outputs);
