@@ -397,8 +397,8 @@ static int node_basics(load *L, vd_nn_node *n, const Onnx__NodeProto *np, size_t
     n->out = calloc(np->n_output + 1, sizeof *n->out);
     if (!n->attrs || !n->in || !n->out)
         return vd_error_set(L->err, VD_ENOMEM, "out of memory");
-    for (size_t a = 0; a < np->n_attribute; a++, n->n_attrs++)
-        if ((rc = attr_convert(L, np->attribute[a], &n->attrs[a])))
+    for (size_t a = 0; a < np->n_attribute; a++)
+        if ((rc = attr_convert(L, np->attribute[a], &n->attrs[n->n_attrs++]))) /* counted: freed */
             return rc == VD_ENOMEM ? vd_error_set(L->err, rc, "out of memory") : rc;
     n->n_in = (int)np->n_input;
     n->n_out = (int)np->n_output;
