@@ -4,9 +4,10 @@
  * OpenCV + numpy; bench/run_transforms.sh runs both side by side.
  *
  * Usage: bench_transforms [reps] [iters] [case index, default all]
- * Prints one line per case: name, median ms/frame over reps runs of iters
- * frames each, min ms/frame. Single-threaded by design (the daemon runs
- * one chain per reader thread). */
+ * Prints one line per case: name, median wall ms/frame over reps runs of
+ * iters frames each, min wall ms/frame, median CPU ms/frame (process CPU
+ * time: on a loaded machine the fairer measure of cost). Single-threaded by
+ * design (the daemon runs one chain per reader thread). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,10 +15,10 @@
 
 #include "vision/transforms.h"
 
-static double now_ms(void)
+static double clock_ms(clockid_t id)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
@@ -75,20 +76,23 @@ static int run_case(const bench_case *bc, int reps, int iters)
     int64_t shape[4] = {1, 3, spec.height, spec.width};
     vd_tensor batch = {0};
     vd_tensor_alloc(&batch, VD_DTYPE_F32, 4, shape, &err);
-    double *t = malloc(sizeof(double) * (size_t)reps);
+    double *t = malloc(sizeof(double) * (size_t)reps), *cpu = malloc(sizeof(double) * (size_t)reps);
     vd_tf_chain_run(ch, &img, &batch, 0, NULL, &err); /* warm-up */
     for (int r = 0; r < reps; r++) {
-        double t0 = now_ms();
+        double t0 = clock_ms(CLOCK_MONOTONIC), c0 = clock_ms(CLOCK_PROCESS_CPUTIME_ID);
         for (int i = 0; i < iters; i++)
             if (vd_tf_chain_run(ch, &img, &batch, 0, NULL, &err) < 0) {
                 fprintf(stderr, "%s\n", err.msg);
                 return 1;
             }
-        t[r] = (now_ms() - t0) / iters;
+        t[r] = (clock_ms(CLOCK_MONOTONIC) - t0) / iters;
+        cpu[r] = (clock_ms(CLOCK_PROCESS_CPUTIME_ID) - c0) / iters;
     }
     qsort(t, (size_t)reps, sizeof *t, cmp_d);
-    printf("%s\t%.3f\t%.3f\n", bc->name, t[reps / 2], t[0]);
+    qsort(cpu, (size_t)reps, sizeof *cpu, cmp_d);
+    printf("%s\t%.3f\t%.3f\t%.3f\n", bc->name, t[reps / 2], t[0], cpu[reps / 2]);
     free(t);
+    free(cpu);
     free(src);
     vd_tensor_free(&batch);
     vd_tf_chain_free(&ch);

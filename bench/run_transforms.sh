@@ -7,8 +7,9 @@
 #   ROUNDS     alternating rounds of (ours, cv2 1 thread, cv2 default threads)
 #              so load from other processes hits all of them alike (default 3)
 #   REPS/ITERS per program: median of REPS runs of ITERS frames (default 7/20)
-# Prints a markdown table: median ms/frame over all rounds and the ratio
-# (peer / ours; > 1 means visiond is faster).
+# Prints a markdown table: median wall ms/frame and median CPU ms/frame over
+# all rounds, and the ratios (peer / ours; > 1 means visiond is faster). CPU
+# time (summed over OpenCV's threads) is the fairer cost on a loaded machine.
 set -eu
 BUILD=${1:?usage: run_transforms.sh BUILD_DIR [ROUNDS] [REPS] [ITERS]}
 ROUNDS=${2:-3}
@@ -29,20 +30,22 @@ done
 
 cat "$TMP/ours" "$TMP/peer1" "$TMP/peerN" | "$PY" -c '
 import sys, statistics
-rows = {}
-order = []
+rows, order = {}, []
 for line in sys.stdin:
-    case, impl, med, _ = line.rstrip("\n").split("\t")
+    case, impl, med, _, cpu = line.rstrip("\n").split("\t")
     if case not in rows:
         rows[case] = {}
         order.append(case)
-    rows[case].setdefault(impl, []).append(float(med))
-print("| case | implementation | ms/frame (median) | peer / visiond |")
-print("|---|---|---:|---:|")
+    rows[case].setdefault(impl, []).append((float(med), float(cpu)))
+print("| case | implementation | wall ms/frame | wall: peer / visiond | CPU ms/frame | CPU: peer / visiond |")
+print("|---|---|---:|---:|---:|---:|")
 for case in order:
-    ours = statistics.median(rows[case]["visiond"])
+    ow = statistics.median(v[0] for v in rows[case]["visiond"])
+    oc = statistics.median(v[1] for v in rows[case]["visiond"])
     for impl, v in rows[case].items():
-        m = statistics.median(v)
-        ratio = "" if impl == "visiond" else "%.2fx" % (m / ours)
-        print("| %s | %s | %.3f | %s |" % (case, impl, m, ratio))
+        w = statistics.median(x[0] for x in v)
+        c = statistics.median(x[1] for x in v)
+        rw = "" if impl == "visiond" else "%.2fx" % (w / ow)
+        rc = "" if impl == "visiond" else "%.2fx" % (c / oc)
+        print("| %s | %s | %.3f | %s | %.3f | %s |" % (case, impl, w, rw, c, rc))
 '

@@ -3,6 +3,8 @@
 Python user does it with OpenCV + numpy, timed the same way (median over
 reps runs of iters frames, ms/frame), on the same test pattern.
 
+Prints: case, variant, median wall ms/frame, min wall, median CPU ms/frame.
+
 Two variants per case:
   cv2+numpy : cv2.resize, cv2.copyMakeBorder, cv2.cvtColor, then numpy for
               /255, mean/std and HWC->CHW (ultralytics / torchvision-style)
@@ -84,21 +86,23 @@ CASES = [
 
 
 def bench(fn, img):
+    """(median wall, min wall, median process CPU) in ms/frame; CPU time
+    sums OpenCV's worker threads, so it is the total cost."""
     fn(img)
-    t = []
+    t, cpu = [], []
     for _ in range(reps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for _ in range(iters):
             fn(img)
         t.append((time.perf_counter() - t0) * 1e3 / iters)
+        cpu.append((time.process_time() - c0) * 1e3 / iters)
     t.sort()
-    return t[len(t) // 2], t[0]
+    cpu.sort()
+    return t[len(t) // 2], t[0], cpu[len(cpu) // 2]
 
 
 for name, w, h, f_np, f_blob in CASES:
     bgr = pattern(w, h)[:, :, ::-1].copy()  # cv2 users hold BGR frames
-    med, mn = bench(f_np, bgr)
-    print("%s\tcv2+numpy\t%.3f\t%.3f" % (name, med, mn))
+    print("%s\tcv2+numpy\t%.3f\t%.3f\t%.3f" % ((name,) + bench(f_np, bgr)))
     if f_blob:
-        med, mn = bench(f_blob, bgr)
-        print("%s\tblob\t%.3f\t%.3f" % (name, med, mn))
+        print("%s\tblob\t%.3f\t%.3f\t%.3f" % ((name,) + bench(f_blob, bgr)))

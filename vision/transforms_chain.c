@@ -343,14 +343,15 @@ static void store_run(const run_ctx *r, int y, int x0, int n, const float *vals)
     }
 }
 
+static void fill_floats(float *d, int n, float v);
+
 static void store_pad(const run_ctx *r, int y, int x0, int n, float *scratch)
 {
     if (!r->u8 && r->ch->spec.layout == VD_TF_NCHW) { /* the common case: three runs */
         size_t plane = (size_t)r->W * r->H;
         float *d = (float *)r->slot + (size_t)y * r->W + x0;
         for (int c = 0; c < 3; c++, d += plane)
-            for (int i = 0; i < n; i++)
-                d[i] = r->pad[c];
+            fill_floats(d, n, r->pad[c]);
         return;
     }
     for (int i = 0; i < n; i++)
@@ -403,48 +404,76 @@ static void hpass_store(const run_ctx *r, const float *row, const vd_tf_coeffs *
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
-/* The same for float batches from 3- or 4-byte pixels, 4 outputs at a time:
- * one unaligned load picks up a whole pixel (R,G,B,+1 spare lane), so each
- * tap is one multiply-add for all channels; a 4x4 transpose then gives the
- * R, G and B runs for nchw. Returns the first column not done. */
+/* One output pixel (R,G,B,spare) of a row with bpp >= 3 floats per pixel:
+ * a single unaligned load picks up a whole source pixel, so each tap is one
+ * multiply-add for all channels. */
+static inline __attribute__((always_inline)) __m128
+hpix(const float *row, const vd_tf_coeffs *cx, int x, int bpp, int ks)
+{
+    const float *p = row + (size_t)cx->start[x] * bpp, *w = cx->w + (size_t)x * ks;
+    __m128 acc = _mm_mul_ps(_mm_loadu_ps(p), _mm_set1_ps(w[0]));
+    if (ks == 2)
+        return _mm_add_ps(acc, _mm_mul_ps(_mm_loadu_ps(p + bpp), _mm_set1_ps(w[1])));
+    for (int k = 1; k < ks; k++)
+        acc = _mm_add_ps(acc, _mm_mul_ps(_mm_loadu_ps(p + k * bpp), _mm_set1_ps(w[k])));
+    return acc;
+}
+
+/* The same for float batches from 3- or 4-byte pixels, 4 outputs at a time;
+ * a 4x4 transpose gives the R, G and B runs for nchw. Returns the first
+ * column not done (the scalar pass finishes the row). */
 static int hpass_store_sse(const run_ctx *r, const float *row, const vd_tf_coeffs *cx, int y,
                            int x0)
 {
     if (r->u8 || r->bpp < 3)
         return 0;
-    const int bpp = r->bpp, ks = cx->ksize;
+    const int bpp = r->bpp, ks = cx->ksize, nhwc = r->ch->spec.layout == VD_TF_NHWC;
     const size_t plane = (size_t)r->W * r->H, base = (size_t)y * r->W + x0;
     const __m128 a = _mm_setr_ps(r->ch->a[0], r->ch->a[1], r->ch->a[2], 0);
     const __m128 b = _mm_setr_ps(r->ch->b[0], r->ch->b[1], r->ch->b[2], 0);
-    /* Output channel c shows source byte map[c]: 0,1,2 or 2,1,0. */
-    const int swap = r->map[0] == 2;
+    const int swap = r->map[0] == 2; /* output channel c shows source byte 2-c */
     float *f = r->slot;
     int x = 0;
     for (; x + 4 <= cx->n; x += 4) {
-        __m128 px[4];
-        for (int j = 0; j < 4; j++) {
-            const float *p = row + (size_t)cx->start[x + j] * bpp, *w = cx->w + (size_t)(x + j) * ks;
-            __m128 acc = _mm_mul_ps(_mm_loadu_ps(p), _mm_set1_ps(w[0]));
-            for (int k = 1; k < ks; k++)
-                acc = _mm_add_ps(acc, _mm_mul_ps(_mm_loadu_ps(p + k * bpp), _mm_set1_ps(w[k])));
-            if (swap)
-                acc = _mm_shuffle_ps(acc, acc, _MM_SHUFFLE(3, 0, 1, 2));
-            px[j] = _mm_add_ps(_mm_mul_ps(acc, a), b);
+        __m128 p0 = hpix(row, cx, x, bpp, ks), p1 = hpix(row, cx, x + 1, bpp, ks);
+        __m128 p2 = hpix(row, cx, x + 2, bpp, ks), p3 = hpix(row, cx, x + 3, bpp, ks);
+        if (swap) {
+            p0 = _mm_shuffle_ps(p0, p0, _MM_SHUFFLE(3, 0, 1, 2));
+            p1 = _mm_shuffle_ps(p1, p1, _MM_SHUFFLE(3, 0, 1, 2));
+            p2 = _mm_shuffle_ps(p2, p2, _MM_SHUFFLE(3, 0, 1, 2));
+            p3 = _mm_shuffle_ps(p3, p3, _MM_SHUFFLE(3, 0, 1, 2));
         }
-        if (r->ch->spec.layout == VD_TF_NHWC) {
-            float tmp[4];
-            for (int j = 0; j < 4; j++) {
-                _mm_storeu_ps(tmp, px[j]);
-                memcpy(f + (base + x + j) * 3, tmp, 3 * sizeof(float));
-            }
+        p0 = _mm_add_ps(_mm_mul_ps(p0, a), b);
+        p1 = _mm_add_ps(_mm_mul_ps(p1, a), b);
+        p2 = _mm_add_ps(_mm_mul_ps(p2, a), b);
+        p3 = _mm_add_ps(_mm_mul_ps(p3, a), b);
+        if (nhwc) {
+            float tmp[16], *d = f + (base + x) * 3;
+            _mm_storeu_ps(tmp, p0);
+            _mm_storeu_ps(tmp + 4, p1);
+            _mm_storeu_ps(tmp + 8, p2);
+            _mm_storeu_ps(tmp + 12, p3);
+            for (int j = 0; j < 4; j++)
+                memcpy(d + 3 * j, tmp + 4 * j, 3 * sizeof(float));
             continue;
         }
-        _MM_TRANSPOSE4_PS(px[0], px[1], px[2], px[3]);
-        _mm_storeu_ps(f + base + x, px[0]);
-        _mm_storeu_ps(f + plane + base + x, px[1]);
-        _mm_storeu_ps(f + 2 * plane + base + x, px[2]);
+        _MM_TRANSPOSE4_PS(p0, p1, p2, p3);
+        _mm_storeu_ps(f + base + x, p0);
+        _mm_storeu_ps(f + plane + base + x, p1);
+        _mm_storeu_ps(f + 2 * plane + base + x, p2);
     }
     return x;
+}
+
+/* n copies of v at d (the padding runs of nchw planes). */
+static void fill_floats(float *d, int n, float v)
+{
+    int i = 0;
+    __m128 vv = _mm_set1_ps(v);
+    for (; i + 4 <= n; i += 4)
+        _mm_storeu_ps(d + i, vv);
+    for (; i < n; i++)
+        d[i] = v;
 }
 #else
 static int hpass_store_sse(const run_ctx *r, const float *row, const vd_tf_coeffs *cx, int y,
@@ -452,6 +481,12 @@ static int hpass_store_sse(const run_ctx *r, const float *row, const vd_tf_coeff
 {
     (void)r, (void)row, (void)cx, (void)y, (void)x0;
     return 0;
+}
+
+static void fill_floats(float *d, int n, float v)
+{
+    for (int i = 0; i < n; i++)
+        d[i] = v;
 }
 #endif
 

@@ -172,6 +172,23 @@ static int vpass_sse(const uint8_t *const *rows, const float *w, int nk, int n, 
     int x = 0;
     __m128 a[4], b[4];
     const __m128 w0 = _mm_set1_ps(w[0]), w1 = _mm_set1_ps(nk > 1 ? w[1] : 0.0f);
+    if (nk == 2 && !add && w[0] == w[1]) {
+        /* An exact 2:1 downscale (both taps 0.5): add the bytes as 16-bit
+         * integers and convert once; (a + b) * 0.5 is exactly
+         * a * 0.5 + b * 0.5 in float, so the result is unchanged. */
+        const __m128i z = _mm_setzero_si128();
+        for (; x + 16 <= n; x += 16) {
+            __m128i u = _mm_loadu_si128((const __m128i *)(rows[0] + x));
+            __m128i v = _mm_loadu_si128((const __m128i *)(rows[1] + x));
+            __m128i lo = _mm_add_epi16(_mm_unpacklo_epi8(u, z), _mm_unpacklo_epi8(v, z));
+            __m128i hi = _mm_add_epi16(_mm_unpackhi_epi8(u, z), _mm_unpackhi_epi8(v, z));
+            _mm_storeu_ps(row + x, _mm_mul_ps(_mm_cvtepi32_ps(_mm_unpacklo_epi16(lo, z)), w0));
+            _mm_storeu_ps(row + x + 4, _mm_mul_ps(_mm_cvtepi32_ps(_mm_unpackhi_epi16(lo, z)), w0));
+            _mm_storeu_ps(row + x + 8, _mm_mul_ps(_mm_cvtepi32_ps(_mm_unpacklo_epi16(hi, z)), w0));
+            _mm_storeu_ps(row + x + 12, _mm_mul_ps(_mm_cvtepi32_ps(_mm_unpackhi_epi16(hi, z)), w0));
+        }
+        return x;
+    }
     if (nk <= 2 && !add) {
         for (; x + 16 <= n; x += 16) {
             WIDEN16(rows[0] + x, a);
