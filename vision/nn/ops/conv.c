@@ -463,10 +463,13 @@ VD_NN_CLONES VD_NN_HOT static void strided_copy(float *restrict dst, const float
 {
     if (s == 1) {
         memcpy(dst, src, (size_t)n * sizeof(float));
-        return;
+    } else if (s == 2) { /* a constant stride vectorises (even lanes of two loads) */
+        for (int64_t i = 0; i < n; i++)
+            dst[i] = src[2 * i];
+    } else {
+        for (int64_t i = 0; i < n; i++)
+            dst[i] = src[i * s];
     }
-    for (int64_t i = 0; i < n; i++)
-        dst[i] = src[i * s];
 }
 
 /* Output positions [p0, p1) of one kernel tap (kd,kh,kw) of channel plane xc. */

@@ -128,20 +128,28 @@ static void pool_tabs_fill(const vd_nn_geom *g, int64_t *mem, pool_tabs *t)
                         &t->kw_hi[k]);
 }
 
+/* y[i] = max(y[i], x[i*s]) / y[i] += x[i*s]; strides 1 and 2 are spelled
+ * out because only a constant stride vectorises. */
+#define TAP_LOOP(S, OP)                                   \
+    for (int64_t i = 0; i < n; i++) {                     \
+        float v = x[i * (S)];                             \
+        y[i] = OP;                                        \
+    }
+
 VD_NN_CLONES VD_NN_HOT static void tap_max(float *restrict y, const float *restrict x,
                                            int64_t s, int64_t n)
 {
-    for (int64_t i = 0; i < n; i++) {
-        float v = x[i * s];
-        y[i] = v > y[i] ? v : y[i];
-    }
+    if (s == 1) TAP_LOOP(1, v > y[i] ? v : y[i])
+    else if (s == 2) TAP_LOOP(2, v > y[i] ? v : y[i])
+    else TAP_LOOP(s, v > y[i] ? v : y[i])
 }
 
 VD_NN_CLONES VD_NN_HOT static void tap_sum(float *restrict y, const float *restrict x,
                                            int64_t s, int64_t n)
 {
-    for (int64_t i = 0; i < n; i++)
-        y[i] += x[i * s];
+    if (s == 1) TAP_LOOP(1, y[i] + v)
+    else if (s == 2) TAP_LOOP(2, y[i] + v)
+    else TAP_LOOP(s, y[i] + v)
 }
 
 /* The kw taps of one (reduced) input row into output row y. */
