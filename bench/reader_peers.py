@@ -120,6 +120,9 @@ def cv2_reference():
 
 def run_pyav():
     import av
+    # PyAV's log callback takes the GIL; a frame thread logging while the
+    # main thread holds it (closing mid-stream) deadlocks. Use FFmpeg's own.
+    av.logging.restore_default_callback()
     c = av.open(FILE)
     s = c.streams.video[0]
     s.thread_type = "AUTO"

@@ -53,10 +53,12 @@ EOF
     for sc in "${SCENARIOS[@]}"; do
       for tool in "${TOOLS[@]}"; do
         if [ "$tool" = visiond ]; then
-          line=$("$BENCH" "$f" "$sc" --targets "$targets")
+          cmd=("$BENCH" "$f" "$sc" --targets "$targets")
         else
-          line=$($PY bench/reader_peers.py "$tool" "$f" "$sc" --targets "$targets")
+          cmd=($PY bench/reader_peers.py "$tool" "$f" "$sc" --targets "$targets")
         fi
+        line=$(timeout 300 "${cmd[@]}") ||
+          line="{\"tool\": \"$tool\", \"scenario\": \"$sc\", \"seconds\": null, \"frames\": \"failed\"}"
         printf '%s\t%s\n' "$name" "$line" >> "$results"
       done
     done

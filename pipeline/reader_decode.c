@@ -390,6 +390,18 @@ void rd_clear_modes(vd_reader *r)
     r->sel_on = 0;
 }
 
+/* Sparse selections on seekable inputs with trustworthy packet pts: predict
+ * the delivered frames from the packet index, so the others can be dropped
+ * undecoded. Redone after every seek: the selection restarts there. */
+static int predict(vd_reader *r, int64_t from, vd_error *err)
+{
+    const vd_reader_select *s = &r->sel.s;
+    if (!r->sel_on || !r->seekable || r->pts_unreliable || s->keyframes ||
+        (s->step <= 1 && !(s->fps > 0)))
+        return 0;
+    return rd_want_build(r, from, err);
+}
+
 int vd_reader_seek(vd_reader *r, double t, int mode, vd_error *err)
 {
     if (!isfinite(t))
@@ -413,7 +425,13 @@ int vd_reader_seek(vd_reader *r, double t, int mode, vd_error *err)
     r->seek_check = r->preroll && ret == 0;
     r->target = ts;
     r->seek_backoff = 0;
-    return 0;
+    if (mode == VD_SEEK_KEYFRAME) { /* landing point unknown: no prediction */
+        free(r->want);
+        r->want = NULL;
+        r->nwant = 0;
+        return 0;
+    }
+    return predict(r, ts, err);
 }
 
 void vd_reader_select_init(vd_reader_select *s)
@@ -449,13 +467,7 @@ int vd_reader_select_set(vd_reader *r, const vd_reader_select *s, vd_error *err)
     rd_clear_modes(r);
     rd_sel_reset(&r->sel, s);
     r->sel_on = 1;
-    /* Sparse selections on seekable inputs: predict the delivered frames
-     * from the packet index so the others can be dropped undecoded. */
-    if (r->seekable && !s->keyframes && (s->step > 1 || s->fps > 0)) {
-        if ((ret = rd_want_build(r, err)))
-            return ret;
-    }
     if (!isnan(s->start))
         return vd_reader_seek(r, s->start, VD_SEEK_ACCURATE, err);
-    return 0;
+    return predict(r, r->last_ts == AV_NOPTS_VALUE ? INT64_MIN : r->last_ts + 1, err);
 }

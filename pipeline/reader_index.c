@@ -140,22 +140,15 @@ int vd_reader_frame_count(vd_reader *r, int64_t *n, vd_error *err)
     return ret;
 }
 
-int rd_want_build(vd_reader *r, vd_error *err)
+int rd_want_build(vd_reader *r, int64_t from, vd_error *err)
 {
-    int64_t resume = r->last_ts;
     int ret = rd_index_build(r, err);
     if (ret)
         return ret == VD_EUNSUPPORTED ? (vd_error_clear(err), 0) : ret; /* just no skipping */
     const rd_index *ix = r->idx;
     int64_t i = 0;
-    if (!isnan(r->sel.s.start)) {
-        int64_t t = rd_s_to_ticks(r, r->sel.s.start);
-        while (i < ix->n && ix->ts[i] < t)
-            i++;
-    } else if (resume != AV_NOPTS_VALUE) {
-        while (i < ix->n && ix->ts[i] <= resume)
-            i++;
-    }
+    while (i < ix->n && ix->ts[i] < from)
+        i++;
     free(r->want);
     r->want = malloc((ix->n - i + 1) * sizeof *r->want);
     if (!r->want)

@@ -122,7 +122,9 @@ int rd_index_build(vd_reader *r, vd_error *err);
 void rd_index_free(rd_index **ix);
 int rd_get_next(vd_reader *r, vd_error *err);  /* frame for get_idx[get_pos] */
 void rd_get_clear(vd_reader *r);
-int rd_want_build(vd_reader *r, vd_error *err);
+/* Predict the frames the selection delivers from index frames with ts >=
+ * from; without an index (live input) there is simply no prediction. */
+int rd_want_build(vd_reader *r, int64_t from, vd_error *err);
 
 /* reader_convert.c */
 void rd_convert_free(vd_reader *r);

@@ -298,6 +298,29 @@ Test(reader, selection_range_step_count_keyframes)
     free(w), free(p);
 }
 
+Test(reader, seek_restarts_an_active_sparse_selection)
+{
+    char *p = clip("h264_b.mp4", h264_b);
+    long nref;
+    vd_ref_frame *w = ref(p, "v:0", "", &nref);
+    vd_reader *r = open_ok(p, VD_MEDIA_VIDEO);
+    vd_reader_select s;
+    vd_reader_select_init(&s);
+    s.step = 10;
+    cr_assert_eq(vd_reader_select_set(r, &s, NULL), 0);
+    got *g;
+    cr_assert_eq(read_frames(r, &g, 3), 3); /* frames 0, 10, 20 */
+    same_frame(&g[2], &w[20], "step before seek", 2);
+    free(g);
+    cr_assert_eq(vd_reader_seek(r, 0.5, VD_SEEK_ACCURATE, NULL), 0); /* back: 13, 23, ... */
+    long n = read_frames(r, &g, 0), k = 0;
+    for (long i = 13; i < nref; i += 10, k++)
+        same_frame(&g[k], &w[i], "step after seek", k);
+    cr_assert_eq(n, k);
+    vd_reader_close(&r);
+    free(g), free(w), free(p);
+}
+
 Test(reader, bad_selection_is_einval_with_the_field_named)
 {
     char *p = clip("h264_b.mp4", h264_b);
