@@ -11,7 +11,7 @@
 #   bench/run_detect.sh [BUILD_DIR]          (default: build)
 #
 # Inputs: vtest.avi [0, 40 s) (walkers in every frame: the gate seldom
-# skips) and "quiet40": 20 s of vtest's first frame held still, then
+# skips; --motion-crop feeds only the moving area) and "quiet40": 20 s of vtest's first frame held still, then
 # vtest's first 20 s (an NVR's typical day: nothing, then people), made once
 # with ffmpeg. Each configuration runs RUNS times (default 3), alternating
 # configurations so all see the same load; the table gives the median
@@ -102,6 +102,7 @@ PYEOF
 CONFIGS=(
   "blazeface back 256, vtest 0-40 s|$VISIOND detect $VTEST --end 40 --fps 5 --model $BF"
   "blazeface back 256 + --motion, vtest 0-40 s|$VISIOND detect $VTEST --end 40 --fps 5 --model $BF --motion"
+  "blazeface back 256 + --motion-crop, vtest 0-40 s|$VISIOND detect $VTEST --end 40 --fps 5 --model $BF --motion-crop"
   "peer: python cv2.dnn blazeface back 256, vtest 0-40 s|$PY $WORK/peer.py $VTEST $ROOT/.deps/npm/blazeface/package/ONNX/face_detection_back_256x256_barracuda.onnx 40"
   "yolov8-like 320, vtest 0-40 s|$VISIOND detect $VTEST --end 40 --fps 5 --model $YOLO"
   "yolov8-like 320 + --motion, vtest 0-40 s|$VISIOND detect $VTEST --end 40 --fps 5 --model $YOLO --motion"

@@ -155,6 +155,14 @@ def motion_vtest():
             for s in STATIC:
                 check(iou(r, s) == 0, f"t={t}: motion region {r} overlaps static area {s}")
     check("resets 0" in err, f"no light/scene resets expected on vtest.avi: {err}")
+    # zones on motion regions: a region is in "left" when its bottom-centre is
+    out, _ = run([os.path.join(DATA, "vtest.avi"), "--motion", "--fps", "5", "--start", "9",
+                  "--end", "10.1", "--zone", "left:0,0,0.5,0,0.5,1,0,1"])
+    regions = out[-1]["detections"]
+    check(len(regions) >= 2, f"t=10: {regions}")
+    for d in regions:
+        left = (d["box"][0] + d["box"][2]) / 2 < 384
+        check(d.get("zones") == (["left"] if left else None), f"zones of {d}")
 
 
 # ---- tracking -------------------------------------------------------------
