@@ -15,7 +15,7 @@
  *   yolov5       one output [B,N,5+C]: cx,cy,w,h (input px), objectness,
  *                C class scores; score = objectness * class score.
  *   yolov8       one output [B,4+C,N]: cx,cy,w,h (input px), C class
- *                scores (no objectness). Also YOLO11, YOLOv9/10 in the
+ *                scores (no objectness). Also YOLO11 and YOLOv9 in the
  *                ultralytics export layout.
  *   torchvision  post-processed outputs without batch dim: boxes [N,4]
  *                x1,y1,x2,y2 (input px, float), labels [N] (int64/int32)
@@ -30,17 +30,20 @@
  *                vd_ssd_opts). Overlaps are merged by weighted NMS
  *                (MediaPipe's "WEIGHTED" overlap removal) unless disabled.
  *   centernet    one output [B,K,6], decoded inside the graph, columns
- *                x1,y1,x2,y2,score,class in input px (the assumed order).
+ *                x1,y1,x2,y2,score,class in input px (the assumed order;
+ *                also what YOLOv10's end-to-end [1,300,6] export emits).
  *   classify     one output [B,C]: top-k classes for the whole frame; a
  *                softmax is applied unless the row already is a
  *                probability vector (all in [0,1], sum within 1e-3 of 1).
  *                Each class is a detection whose box is the whole frame.
  *
- * Box scores below `threshold` are dropped before NMS. NMS is class-wise
- * (vision/ops batched_nms) for yolov5/yolov8 and skipped for torchvision,
- * centernet and classify, whose graphs already did it. Then class filter,
- * per-label area/aspect filters and max_detections (highest scores kept)
- * apply, in that order. The result is sorted by descending score.
+ * Candidates below `threshold` or of a class not in `classes` are dropped
+ * first. NMS is class-wise (vision/ops vd_nms_batched) for yolov5/yolov8,
+ * weighted (or plain) for ssd, and skipped for torchvision, centernet and
+ * classify, whose graphs already did it. Then boxes are mapped back and
+ * clipped, empty ones dropped, the per-label area/aspect filters applied,
+ * the list sorted by descending score and cut to max_detections, and the
+ * zones marked, in that order.
  *
  * Zones: polygons in normalised frame coordinates ([0,1] x [0,1], origin
  * top-left). A detection is in a zone when the bottom-centre point of its
