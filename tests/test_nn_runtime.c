@@ -138,6 +138,10 @@ static const char gen_py[] =
     "nodes = [h.make_node('Reshape', ['x', 's'], ['r'], name='reshape'), h.make_node('Relu', ['r'], ['y'], name='relu')]\n"
     "save(h.make_graph(nodes, 'dyn', [vi('x', [2, 6]), vi('s', [2], T.INT64)], [vi('y', None)]), 'dyn.onnx', 13)\n"
     "\n"
+    "# ---- an optional output left unnamed ----\n"
+    "nodes = [h.make_node('MaxPool', ['x'], ['y', ''], kernel_shape=[2, 2], strides=[2, 2], name='pool')]\n"
+    "save(h.make_graph(nodes, 'pool', [vi('x', [1, 2, 4, 4])], [vi('y', [1, 2, 2, 2])]), 'pool_unnamed.onnx', 13)\n"
+    "\n"
     "# ---- symbolic spatial dims ----\n"
     "nodes = [h.make_node('Relu', ['x'], ['y'], name='relu')]\n"
     "save(h.make_graph(nodes, 'hw', [vi('x', ['N', 3, 'H', 'W'])], [vi('y', ['N', 3, 'H', 'W'])]), 'hw.onnx', 13)\n"
@@ -477,6 +481,33 @@ Test(nn_runtime, data_dependent_shapes_are_planned_per_run, .timeout = 120)
     cr_expect_lt(vd_nn_session_run(s, in, 2, &y, 1, &e), 0);
     cr_expect(strstr(e.msg, "reshape"), "%s", e.msg);
     free_all(in, 2);
+    vd_nn_session_free(&s);
+    vd_nn_model_free(&m);
+}
+
+Test(nn_runtime, unnamed_optional_output_is_harmless)
+{
+    vd_nn_model *m = load("pool_unnamed.onnx");
+    vd_nn_session *s = session(m, 1, 1, 0);
+    int64_t shape[4] = {1, 2, 4, 4};
+    vd_tensor x, y = {0};
+    vd_tensor_alloc(&x, VD_DTYPE_F32, 4, shape, NULL);
+    for (int i = 0; i < 32; i++)
+        ((float *)x.data)[i] = (float)((i * 7) % 11);
+    run_ok(s, &x, 1, &y, 1);
+    const float *xs = x.data;
+    for (int c = 0; c < 2; c++)
+        for (int oy = 0; oy < 2; oy++)
+            for (int ox = 0; ox < 2; ox++) {
+                float mx = -1;
+                for (int k = 0; k < 4; k++) {
+                    float v = xs[c * 16 + (2 * oy + k / 2) * 4 + 2 * ox + k % 2];
+                    mx = v > mx ? v : mx;
+                }
+                cr_expect_eq(((float *)y.data)[c * 4 + oy * 2 + ox], mx);
+            }
+    vd_tensor_free(&x);
+    vd_tensor_free(&y);
     vd_nn_session_free(&s);
     vd_nn_model_free(&m);
 }

@@ -411,13 +411,21 @@ static int define_outputs(load *L, int ni, const Onnx__NodeProto *np)
 {
     vd_nn_node *n = &L->m->nodes[ni];
     for (int o = 0; o < n->n_out; o++) {
+        int v;
         if (!np->output[o] || !np->output[o][0]) {
-            n->out[o] = -1; /* optional output not requested */
-            continue;
-        }
-        int v = define_value(L, np->output[o], "node output");
-        if (v < 0)
+            /* An optional output nobody asked for still gets an (unnamed,
+             * unreadable) value, so kernels always have somewhere to write. */
+            size_t len = strlen(n->name) + 24;
+            char *hidden = malloc(len);
+            if (hidden)
+                snprintf(hidden, len, "%s:unused%d", n->name, o);
+            if (!hidden || (v = vd_nn_model_add_value(L->m, hidden)) < 0) {
+                free(hidden);
+                return vd_error_set(L->err, VD_ENOMEM, "out of memory");
+            }
+        } else if ((v = define_value(L, np->output[o], "node output")) < 0) {
             return v;
+        }
         n->out[o] = v;
         L->m->values[v].producer = ni;
     }

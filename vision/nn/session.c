@@ -449,10 +449,8 @@ static int session_alloc_tables(vd_nn_session *s)
         s->ptr_at[i] = at;
         for (int k = 0; k < n->n_in; k++, at++)
             s->ptrs[at] = n->in[k] >= 0 ? &s->v[n->in[k]].t : NULL;
-        /* an omitted optional output still gets a scratch tensor: kernels
-         * may write its shape; it is never read */
         for (int o = 0; o < n->n_out; o++, at++)
-            s->ptrs[at] = n->out[o] >= 0 ? &s->v[n->out[o]].t : calloc(1, sizeof(vd_tensor));
+            s->ptrs[at] = &s->v[n->out[o]].t; /* the loader names every output */
     }
     return VD_OK;
 }
@@ -489,10 +487,6 @@ void vd_nn_session_free(vd_nn_session **ps)
         return;
     const vd_nn_model *m = s->m;
     vd_nn_pool_free(&s->pool);
-    for (int i = 0; s->ptrs && s->ptr_at && i < m->n_nodes; i++)
-        for (int o = 0; o < m->nodes[i].n_out; o++)
-            if (m->nodes[i].out[o] < 0)
-                free(node_out(s, i)[o]);
     for (int v = 0; s->v && v < m->n_values; v++)
         free(s->v[v].heap);
     free(s->v);
