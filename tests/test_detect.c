@@ -181,6 +181,7 @@ Test(detect, centernet_and_torchvision, .init = setup, .fini = teardown)
     vd_error e;
     cr_assert_eq(vd_detector_decode(d, out, 2, 0, &LB, &l, &e), VD_EINVAL);
     cr_assert(strstr(e.msg, "boxes"), "%s", e.msg);
+    cr_assert_eq(vd_detector_decode(d, out, 3, 1, &LB, &l, &e), VD_ERANGE, "no batch item 1");
     vd_detector_free(&d);
     for (int i = 0; i < 3; i++)
         vd_tensor_free(&out[i]);

@@ -446,8 +446,9 @@ int vd_detector_decode(const vd_detector *d, const vd_tensor *outputs, int n_out
     case VD_DET_YOLOV8:
         rc = det_decode_yolo(d, outputs, n_outputs, b, out, err);
         break;
-    case VD_DET_TORCHVISION:
-        rc = det_decode_torchvision(d, outputs, n_outputs, out, err);
+    case VD_DET_TORCHVISION: /* one image per run: no batch dimension */
+        rc = b ? vd_error_set(err, VD_ERANGE, "torchvision outputs have no batch item %d", b)
+               : det_decode_torchvision(d, outputs, n_outputs, out, err);
         break;
     case VD_DET_CENTERNET:
         rc = det_decode_centernet(d, outputs, n_outputs, b, out, err);
