@@ -164,12 +164,16 @@ enum {
 };
 
 /* Reposition. Accurate mode seeks the demuxer to the keyframe at or before
- * t, checks where it landed (backing off further when it landed after t),
- * flushes the decoder, and pre-rolls to t without converting -- and without
- * decoding the non-reference frames before t. A t past the end is not an
- * error: the next call returns VD_EOF. An active selection stays active
- * (its counters restart). VD_EUNSUPPORTED if the input cannot seek and t
- * lies behind the current position. */
+ * t, flushes the decoder (no stale frames), checks where it landed (a first
+ * frame after t, or the end before any frame, makes it seek back 2, 4, 8 ...
+ * s and at last to the beginning), and pre-rolls to t without converting --
+ * and without decoding the non-reference frames before t. A t past the end
+ * is not an error: the next call returns VD_EOF. An active selection stays
+ * active and restarts at the new position (step/fps/count count from there).
+ * A vd_reader_get() in progress is cancelled. Unseekable inputs (live,
+ * pipes) can only go forward, by decoding: VD_EUNSUPPORTED if t lies behind
+ * the current position or mode is VD_SEEK_KEYFRAME. VD_EINVAL: t not
+ * finite, unknown mode. */
 int vd_reader_seek(vd_reader *r, double t, int mode, vd_error *err);
 
 /* ---- selection -------------------------------------------------------- */
@@ -195,13 +199,15 @@ void vd_reader_select_init(vd_reader_select *s);
 int vd_reader_select_check(const vd_reader_select *s, vd_error *err);
 
 /* Check s (as vd_reader_select_check, message prefixed with the input) and
- * make vd_reader_next()
- * deliver exactly the selected frames. The filters apply in this order:
- * [start, end) -> keyframes -> step -> fps -> count. With a start, seeks
- * accurately to it. On a seekable input with step > 1 or fps > 0, builds the
- * frame index once to know which frames will be delivered and skips
- * decoding the non-reference others. Replaces any earlier selection or
- * vd_reader_get(). */
+ * make vd_reader_next() deliver exactly the selected frames. The filters
+ * apply in this order: [start, end) -> keyframes -> step -> fps -> count.
+ * With a start, seeks accurately to it. On a seekable input with step > 1
+ * or fps > 0 (and packet timestamps that name frames: not AVI), builds the
+ * frame index once, predicts which frames will be delivered and lets the
+ * decoder drop the non-reference others; a later vd_reader_seek() redoes
+ * the prediction from the new position. Replaces any earlier selection or
+ * vd_reader_get(). A selection stays until replaced; vd_reader_select_init
+ * values (no filter) turn it into "every frame". */
 int vd_reader_select_set(vd_reader *r, const vd_reader_select *s, vd_error *err);
 
 /* ---- frame index access ----------------------------------------------- */

@@ -190,10 +190,8 @@ int rd_decode(vd_reader *r, vd_error *err)
             r->dec_eof = 1;
             return VD_EOF;
         }
-        if (ret != AVERROR(EAGAIN)) {
+        if (ret != AVERROR(EAGAIN)) /* counted; more input may still decode */
             note_error(r, ret, "cannot decode", AV_NOPTS_VALUE);
-            continue;
-        }
         if (r->demux_eof) { /* drained without EOF: the decoder is done too */
             r->dec_eof = 1;
             return VD_EOF;
@@ -294,21 +292,25 @@ static int ensure_abuf(vd_reader *r, int samples, int channels)
 static int fill_audio(vd_reader *r, vd_frame *f, vd_error *err)
 {
     AVFrame *fr = r->frame;
-    if (!r->swr) {
+    int ch = fr->ch_layout.nb_channels;
+    /* (Re)build the converter when the decoder's output changes. */
+    if (!r->swr || r->swr_in[0] != fr->format || r->swr_in[1] != fr->sample_rate ||
+        r->swr_in[2] != ch) {
+        swr_free(&r->swr);
         int ret = swr_alloc_set_opts2(&r->swr, &fr->ch_layout, AV_SAMPLE_FMT_FLT,
                                       fr->sample_rate, &fr->ch_layout, fr->format,
                                       fr->sample_rate, 0, NULL);
         if (ret < 0 || (ret = swr_init(r->swr)) < 0)
             return rd_averr(r, ret, err, "audio conversion");
+        r->swr_in[0] = fr->format, r->swr_in[1] = fr->sample_rate, r->swr_in[2] = ch;
     }
-    int ch = fr->ch_layout.nb_channels;
     if (ensure_abuf(r, fr->nb_samples, ch))
         return vd_error_set(err, VD_ENOMEM, "%s: out of memory", r->url);
     uint8_t *out = (uint8_t *)r->abuf;
     int n = swr_convert(r->swr, &out, fr->nb_samples, (const uint8_t **)fr->extended_data,
                         fr->nb_samples);
-    if (n < 0) /* format changed mid-stream: rebuild once */
-        return swr_free(&r->swr), fill_audio(r, f, err);
+    if (n < 0)
+        return rd_averr(r, n, err, "audio conversion");
     f->nb_samples = n;
     f->channels = ch;
     f->sample_rate = fr->sample_rate;

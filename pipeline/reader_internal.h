@@ -88,6 +88,7 @@ struct vd_reader {
 
     /* audio */
     SwrContext *swr;
+    int swr_in[3];          /* format, rate, channels it was built for */
     float *abuf;
     int abuf_samples;
 

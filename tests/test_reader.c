@@ -3,6 +3,7 @@
  * variable frame rate, audio; seeks, selection, index access, conversion.
  * Every expectation is either the ffmpeg CLI's output or the documented
  * selection rule applied to that output. */
+#define _GNU_SOURCE /* memmem */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -369,6 +370,54 @@ Test(reader, get_indices_repeats_unsorted_decodes_each_once)
     snprintf(num, sizeof num, "%ld", nref);
     cr_assert_eq(vd_reader_get(r, bad, 2, &err), VD_ERANGE);
     cr_assert(strstr(err.msg, num) && strstr(err.msg, p), "%s", err.msg);
+    vd_reader_close(&r);
+    free(g), free(w), free(p);
+}
+
+static void mjpeg_avi(vd_clip_spec *s)
+{
+    s->container = "avi";
+    s->vcodec = "mjpeg";
+    s->nframes = 30;
+}
+
+Test(reader, frame_count_is_exact_where_the_container_lies)
+{
+    char *p = clip("mjpeg.avi", mjpeg_avi);
+    /* Patch the AVI stream header's dwLength (frame count) to claim 999. */
+    FILE *f = fopen(p, "rb");
+    unsigned char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    unsigned char *strh = memmem(buf, n, "strh", 4);
+    cr_assert(strh && strh + 44 < buf + n);
+    strh[40] = 999 & 255, strh[41] = 999 >> 8, strh[42] = strh[43] = 0;
+    char lie[4200];
+    snprintf(lie, sizeof lie, "%s.lie.avi", p);
+    f = fopen(lie, "wb");
+    cr_assert(f && fwrite(buf, 1, n, f) == n);
+    FILE *in = fopen(p, "rb");
+    fseek(in, (long)n, SEEK_SET);
+    size_t k;
+    while ((k = fread(buf, 1, sizeof buf, in)) > 0)
+        fwrite(buf, 1, k, f);
+    fclose(in), fclose(f);
+    vd_reader *r = open_ok(lie, VD_MEDIA_VIDEO);
+    vd_stream_info si;
+    cr_assert_eq(vd_reader_stream_info(r, 0, &si, NULL), 0);
+    cr_assert_eq(si.nb_frames, 999, "the patch did not take: nb_frames %lld",
+                 (long long)si.nb_frames);
+    long nref;
+    vd_ref_frame *w = ref(lie, "v:0", "", &nref);
+    int64_t count = 0;
+    cr_assert_eq(vd_reader_frame_count(r, &count, NULL), 0);
+    cr_assert_eq(count, nref, "index %lld frames, ffmpeg decodes %ld", (long long)count, nref);
+    const int64_t ix[] = {29, 0, 15};
+    cr_assert_eq(vd_reader_get(r, ix, 3, NULL), 0);
+    got *g;
+    cr_assert_eq(read_frames(r, &g, 0), 3);
+    for (int i = 0; i < 3; i++)
+        same_frame(&g[i], &w[ix[i]], "get on lying avi", i);
     vd_reader_close(&r);
     free(g), free(w), free(p);
 }
