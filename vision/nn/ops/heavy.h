@@ -78,7 +78,7 @@ typedef struct vd_nn_gemm_epi {
     const vd_nn_act *act;
 } vd_nn_gemm_epi;
 
-/* Row-major sgemm (beta = 0) split over ctx's workers by column or row
+/* Row-major sgemm (C is overwritten) split over ctx's workers by column or row
  * blocks; ctx == NULL runs it on the calling thread only (use that inside
  * an already-parallel region). */
 void vd_nn_sgemm(vd_nn_ctx *ctx, int trans_a, int trans_b, int64_t m, int64_t n,
