@@ -411,8 +411,8 @@ static int d2s_init(vd_nn_node *n, vd_error *err)
     n->params = p;
     p->to_space = !strcmp(n->op_type, "DepthToSpace");
     p->b = vd_nn_attr_int(n, "blocksize", 0);
-    if (p->b < 1)
-        return vd_error_set(err, VD_EINVAL, "attribute blocksize = %lld must be >= 1",
+    if (p->b < 1 || p->b > 65536)
+        return vd_error_set(err, VD_EINVAL, "attribute blocksize = %lld must be in [1, 65536]",
                             (long long)p->b);
     static const char *const modes[] = {"DCR", "CRD"};
     int m = 0;
