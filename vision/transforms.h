@@ -228,8 +228,8 @@ int vd_tf_resize_u8(const uint8_t *src, int src_w, int src_h, int src_linesize,
                     int dst_linesize, vd_interp interp, int antialias,
                     vd_error *err);
 
-/* Enum <-> text, for cards, CLI flags and JSON output. parse returns 0 or
- * VD_EINVAL (with the bad text in the message). */
+/* Enum -> text, for JSON output and messages ("invalid" for an out-of-range
+ * value). Text -> enum is vd_tf_spec_set. */
 const char *vd_interp_name(vd_interp i);        /* "bilinear", "nearest" */
 const char *vd_tf_resize_mode_name(vd_tf_resize_mode m); /* "stretch", "letterbox" */
 const char *vd_tf_layout_name(vd_tf_layout l);  /* "nchw", "nhwc" */
