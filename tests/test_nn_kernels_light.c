@@ -766,6 +766,20 @@ Test(reduce, topk_versions_and_ties)
     expect_vals(&c.out[1], (double[]){4, 0}, 2, 0, "TopK-1 idx");
     tc_free(&c);
 
+    /* NaN orders as the largest value (a total order: no undefined sort). */
+    static float xn[3] = {1, NAN, 3};
+    static int64_t k3 = 3;
+    for (int largest = 0; largest < 2; largest++) {
+        tc_begin(&c, "TopK", 2, 2);
+        tc_int(&c, "largest", largest);
+        tc_in(&c, 0, VD_DTYPE_F32, 1, (int64_t[]){3}, xn);
+        tc_in(&c, 1, VD_DTYPE_I64, 1, (int64_t[]){1}, &k3);
+        cr_assert_eq(tc_run(&c, 11), 0, "%s", c.err.msg);
+        expect_vals(&c.out[1], largest ? (double[]){1, 2, 0} : (double[]){0, 2, 1}, 3, 0,
+                    "TopK NaN order");
+        tc_free(&c);
+    }
+
     static int64_t k9 = 9;
     tc_begin(&c, "TopK", 2, 2);
     tc_in(&c, 0, VD_DTYPE_F32, 2, (int64_t[]){1, 6}, x);
@@ -919,7 +933,10 @@ Test(shape, transpose_fast_paths_and_general)
     /* NCHW->NHWC and back (blocked tiles, sizes not multiples of 32). */
     transpose_vs_numpy(4, (int64_t[]){2, 3, 33, 7}, (int64_t[]){0, 2, 3, 1}, "2,3,33,7", "0,2,3,1");
     transpose_vs_numpy(4, (int64_t[]){2, 33, 7, 3}, (int64_t[]){0, 3, 1, 2}, "2,33,7,3", "0,3,1,2");
+    transpose_vs_numpy(4, (int64_t[]){2, 6, 33, 7}, (int64_t[]){0, 2, 3, 1}, "2,6,33,7", "0,2,3,1");
+    transpose_vs_numpy(4, (int64_t[]){2, 33, 7, 6}, (int64_t[]){0, 3, 1, 2}, "2,33,7,6", "0,3,1,2");
     transpose_vs_numpy(2, (int64_t[]){37, 45}, (int64_t[]){1, 0}, "37,45", "1,0");
+    transpose_vs_numpy(2, (int64_t[]){45, 37}, (int64_t[]){1, 0}, "45,37", "1,0");
     /* General 5-D. */
     transpose_vs_numpy(5, (int64_t[]){2, 3, 4, 5, 2}, (int64_t[]){3, 0, 4, 2, 1}, "2,3,4,5,2",
                        "3,0,4,2,1");

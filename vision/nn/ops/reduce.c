@@ -410,14 +410,18 @@ static int topk_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *cons
 }
 
 typedef struct topk_item {
-    double key; /* the value, negated when the largest come first */
+    int nan_rank; /* NaN counts as the largest value: first or last */
+    double key;   /* the value, negated when the largest come first */
     int64_t idx;
 } topk_item;
 
+/* A total order (NaN included), ties broken by the lower index. */
 static int topk_cmp(const void *pa, const void *pb)
 {
     const topk_item *a = pa, *b = pb;
-    if (a->key != b->key)
+    if (a->nan_rank != b->nan_rank)
+        return a->nan_rank < b->nan_rank ? -1 : 1;
+    if (a->key != b->key && a->key == a->key)
         return a->key < b->key ? -1 : 1;
     return a->idx < b->idx ? -1 : a->idx > b->idx;
 }
@@ -448,6 +452,7 @@ static int topk_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const 
             for (int64_t r = 0; r < R; r++) {
                 double v = vd_nn_light_get_f64(x, base + r * inner);
                 it[r].key = largest ? -v : v;
+                it[r].nan_rank = isnan(v) ? (largest ? 0 : 2) : 1;
                 it[r].idx = r;
             }
             qsort(it, (size_t)R, sizeof *it, topk_cmp);

@@ -12,6 +12,9 @@
  * live in layout.c; this file holds the re-shaping and constant ones. */
 #include <math.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <xmmintrin.h>
+#endif
 
 #include "light.h"
 
@@ -295,6 +298,48 @@ typedef struct tr2_job {
 
 #define TR_TILE 32
 
+/* One 4x4 block: d[c][r] = s[r][c] for r, c < 4 (strides in elements). */
+static inline void block4(const uint32_t *s, int64_t ss, uint32_t *d, int64_t ds)
+{
+#if defined(__SSE2__)
+    __m128 a = _mm_loadu_ps((const float *)s), b = _mm_loadu_ps((const float *)(s + ss));
+    __m128 c = _mm_loadu_ps((const float *)(s + 2 * ss));
+    __m128 e = _mm_loadu_ps((const float *)(s + 3 * ss));
+    _MM_TRANSPOSE4_PS(a, b, c, e); /* shuffles only: bit patterns are kept */
+    _mm_storeu_ps((float *)d, a);
+    _mm_storeu_ps((float *)(d + ds), b);
+    _mm_storeu_ps((float *)(d + 2 * ds), c);
+    _mm_storeu_ps((float *)(d + 3 * ds), e);
+#else
+    for (int r = 0; r < 4; r++)
+        for (int c = 0; c < 4; c++)
+            d[c * ds + r] = s[r * ss + c];
+#endif
+}
+
+/* Tile [r0, r1) x [c0, c1) in 4x4 blocks, scalar at the ragged edges.
+ * The block loop runs along the array whose other stride is the long one:
+ * the lines a tile touches there are a large (often 4 KiB-multiple) stride
+ * apart and would all land in one cache set, so they are streamed through
+ * once instead of being revisited. */
+static void tile(const uint32_t *s, uint32_t *d, int64_t rows, int64_t cols, int64_t r0,
+                 int64_t r1, int64_t c0, int64_t c1)
+{
+    int64_t r4 = r0 + (r1 - r0) / 4 * 4, c4 = c0 + (c1 - c0) / 4 * 4;
+    if (cols >= rows) {
+        for (int64_t r = r0; r < r4; r += 4)
+            for (int64_t c = c0; c < c4; c += 4)
+                block4(s + r * cols + c, cols, d + c * rows + r, rows);
+    } else {
+        for (int64_t c = c0; c < c4; c += 4)
+            for (int64_t r = r0; r < r4; r += 4)
+                block4(s + r * cols + c, cols, d + c * rows + r, rows);
+    }
+    for (int64_t r = r0; r < r1; r++)
+        for (int64_t c = r < r4 ? c4 : c0; c < c1; c++)
+            d[c * rows + r] = s[r * cols + c];
+}
+
 static void tr2_tiles(void *arg, int64_t begin, int64_t end)
 {
     const tr2_job *j = arg;
@@ -305,9 +350,7 @@ static void tr2_tiles(void *arg, int64_t begin, int64_t end)
         int64_t c1 = c0 + TR_TILE < j->cols ? c0 + TR_TILE : j->cols;
         const uint32_t *s = j->src + b * j->rows * j->cols;
         uint32_t *d = j->dst + b * j->rows * j->cols;
-        for (int64_t r = r0; r < r1; r++)
-            for (int64_t c = c0; c < c1; c++)
-                d[c * j->rows + r] = s[r * j->cols + c];
+        tile(s, d, j->rows, j->cols, r0, r1, c0, c1);
     }
 }
 
