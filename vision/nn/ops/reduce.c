@@ -179,8 +179,33 @@ static void combine(int kind, double *acc, double *mx, double a2, double m2)
 /* inner == 1: a contiguous line per output. Reducing it as [R/8, 8] gives
  * eight independent accumulators (no add-latency chain, vectorised); the
  * lanes and the tail are merged after. */
+/* The common float case of red_line, sums only: lanes fixed at 8 so the
+ * loop compiles to packed converts and adds. */
+VD_NN_LIGHT_SIMD static double sum_line_f32(const float *x, int64_t R, int squares)
+{
+    double l[8] = {0};
+    int64_t r = 0;
+    if (squares)
+        for (; r + 8 <= R; r += 8)
+            for (int k = 0; k < 8; k++)
+                l[k] += (double)x[r + k] * x[r + k];
+    else
+        for (; r + 8 <= R; r += 8)
+            for (int k = 0; k < 8; k++)
+                l[k] += x[r + k];
+    for (; r < R; r++)
+        l[0] += squares ? (double)x[r] * x[r] : x[r];
+    return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
+}
+
 static void red_line(const red_job *j, const char *xp, double *acc, double *mx, double init)
 {
+    if (j->x->dtype == VD_DTYPE_F32 && (j->kind == R_SUM || j->kind == R_MEAN ||
+                                        j->kind == R_SUMSQ || j->kind == R_L2)) {
+        *acc = sum_line_f32((const float *)xp, j->R, j->kind == R_SUMSQ || j->kind == R_L2);
+        *mx = -INFINITY;
+        return;
+    }
     enum { LANES = 8 };
     double la[LANES], lm[LANES], ta = init, tm = -INFINITY;
     size_t es = vd_dtype_size(j->x->dtype);
