@@ -134,6 +134,29 @@ static const char gen_py[] =
     "save(h.make_graph(nodes, 'shape', [vi('x', ['N', 3, 8, 8])], [vi('y', ['N', 256]), vi('z', ['N', 3, 8, 8])], inits), 'shape.onnx', 13)\n"
     "np.save(os.path.join(out, 'shape_x.npy'), f32(3, 3, 8, 8))\n"
     "\n"
+    "# ---- NHWC export style: every conv wrapped in Transposes ----\n"
+    "Wa, Wb, ba = f32(6, 3, 3, 3), f32(3, 6, 1, 1), f32(6)\n"
+    "nodes = [\n"
+    "    h.make_node('Transpose', ['x'], ['xa'], perm=[0, 3, 1, 2], name='in_nchw'),\n"
+    "    h.make_node('Conv', ['xa', 'Wa', 'ba'], ['ca'], pads=[1, 1, 1, 1], name='conv_a'),\n"
+    "    h.make_node('Transpose', ['ca'], ['ta'], perm=[0, 2, 3, 1], name='a_nhwc'),\n"
+    "    h.make_node('Relu', ['ta'], ['ra'], name='relu_a'),\n"
+    "    h.make_node('Add', ['ra', 'half'], ['sa'], name='shift'),\n"
+    "    h.make_node('Transpose', ['sa'], ['sb'], perm=[0, 3, 1, 2], name='b_nchw'),\n"
+    "    h.make_node('Conv', ['sb', 'Wb'], ['cb'], name='conv_b'),\n"
+    "    h.make_node('Transpose', ['cb'], ['tb'], perm=[0, 2, 3, 1], name='b_nhwc'),\n"
+    "    h.make_node('Transpose', ['xa'], ['xr'], perm=[0, 2, 3, 1], name='skip_nhwc'),\n"
+    "    h.make_node('Add', ['tb', 'xr'], ['y'], name='residual'),\n"
+    "]\n"
+    "inits = [nh.from_array(Wa, 'Wa'), nh.from_array(Wb, 'Wb'), nh.from_array(ba, 'ba'), nh.from_array(np.array(0.5, np.float32), 'half')]\n"
+    "save(h.make_graph(nodes, 'nhwc', [vi('x', [2, 7, 7, 3])], [vi('y', [2, 7, 7, 3])], inits), 'nhwc.onnx', 13)\n"
+    "xn = f32(2, 7, 7, 3)\n"
+    "xa = xn.transpose(0, 3, 1, 2)\n"
+    "sa = np.maximum(conv_ref(xa, Wa, ba, pad=1), 0) + 0.5\n"
+    "yn = conv_ref(sa, Wb).transpose(0, 2, 3, 1) + xn\n"
+    "np.save(os.path.join(out, 'nhwc_x.npy'), xn)\n"
+    "np.save(os.path.join(out, 'nhwc_y.npy'), yn.astype(np.float32))\n"
+    "\n"
     "# ---- a shape known only from data: Reshape by a graph input ----\n"
     "nodes = [h.make_node('Reshape', ['x', 's'], ['r'], name='reshape'), h.make_node('Relu', ['r'], ['y'], name='relu')]\n"
     "save(h.make_graph(nodes, 'dyn', [vi('x', [2, 6]), vi('s', [2], T.INT64)], [vi('y', None)]), 'dyn.onnx', 13)\n"
@@ -406,6 +429,29 @@ Test(nn_runtime, shape_subgraph_folds_per_batch, .timeout = 120)
     free_all(o1, 2);
     free_all(o3, 2);
     vd_tensor_free(&x3);
+    vd_nn_session_free(&s);
+    vd_nn_model_free(&m);
+}
+
+Test(nn_runtime, nhwc_transposes_sink_and_cancel, .timeout = 120)
+{
+    vd_nn_model *m = load("nhwc.onnx");
+    vd_nn_session *s = session(m, 1, 1, 1);
+    vd_tensor x = npy("nhwc_x.npy"), want = npy("nhwc_y.npy"), y = {0};
+    run_ok(s, &x, 1, &y, 1);
+    expect_close(&y, &want, 1e-4, "y");
+    /* Transpose in, Conv+Relu, Add 0.5, Conv, residual Add, Transpose out */
+    static const char *const ops[] = {"Transpose", "Conv+Relu", "Add", "Conv", "Add", "Transpose"};
+    int n = vd_nn_session_profile_count(s);
+    cr_expect_eq(n, 6, "%d steps", n);
+    for (int i = 0; i < n && i < 6; i++) {
+        vd_nn_node_profile p;
+        vd_nn_session_profile(s, i, &p);
+        cr_expect_str_eq(p.op, ops[i], "step %d (%s)", i, p.name);
+    }
+    vd_tensor_free(&x);
+    vd_tensor_free(&want);
+    vd_tensor_free(&y);
     vd_nn_session_free(&s);
     vd_nn_model_free(&m);
 }

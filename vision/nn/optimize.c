@@ -5,7 +5,8 @@
  *   bn        Conv -> BatchNormalization folds into the Conv's weights;
  *   act       Relu/Clip/LeakyRelu/Sigmoid/SiLU/HardSwish/HardSigmoid/Tanh
  *             after Conv/ConvTranspose/Gemm/MatMul becomes node->act;
- *   transpose two Transposes that undo each other disappear.
+ *   transpose Transposes sink below elementwise ops (NHWC exports wrap
+ *             every conv in a pair), then pairs that undo each other go.
  *
  * A rewrite only happens when the intermediate value has a single reader
  * and is not a graph output, so no result a user can see ever changes.
@@ -272,30 +273,143 @@ static void pass_act(vd_nn_model *m)
     }
 }
 
-/* ---- Transpose pairs ---- */
+/* ---- Transposes (NHWC exports wrap every conv in a pair) ---- */
+
+static const int64_t *perm_of(const vd_nn_node *t, int *rank)
+{
+    const int64_t *p;
+    *rank = vd_nn_attr_ints(t, "perm", &p);
+    return *rank ? p : NULL; /* the default (reverse) perm needs the rank: left alone */
+}
+
+static int same_perm(const vd_nn_node *a, const vd_nn_node *b)
+{
+    int ra, rb;
+    const int64_t *pa = perm_of(a, &ra), *pb = perm_of(b, &rb);
+    return pa && pb && ra == rb && !memcmp(pa, pb, (size_t)ra * sizeof *pa);
+}
+
+static int is_scalar_const(const vd_nn_model *m, int v)
+{
+    return v >= 0 && m->values[v].is_const && vd_tensor_numel(&m->values[v].t) == 1;
+}
+
+/* Elementwise ops that commute with any transpose of their tensor inputs. */
+static int elementwise(const vd_nn_node *u)
+{
+    static const char *const ops[] = {
+        "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip", "HardSwish", "HardSigmoid", "Elu",
+        "Selu", "Celu", "Abs", "Neg", "Exp", "Log", "Sqrt", "Reciprocal", "Softplus", "Mish",
+        "Erf", "Floor", "Ceil", "Round", "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", NULL};
+    for (const char *const *o = ops; *o; o++)
+        if (is_op(u, *o))
+            return u->n_out == 1;
+    return 0;
+}
+
+/* u reads t (the Transpose p's output, u its only reader) once, and
+ * otherwise only scalar constants: p can move below u. */
+static int sinks_through(const vd_nn_model *m, const vd_nn_node *u, int t)
+{
+    int seen = 0;
+    for (int k = 0; k < u->n_in; k++) {
+        if (u->in[k] == t)
+            seen++;
+        else if (u->in[k] >= 0 && !is_scalar_const(m, u->in[k]))
+            return 0;
+    }
+    return seen == 1;
+}
+
+/* p (slot i) -> u (slot j) becomes u -> p: u now computes in p's input
+ * layout, p transposes u's result. Slots swap, so the order stays valid
+ * (u's other inputs are constants, nothing between reads t or u's output). */
+static void sink_unary(vd_nn_model *m, int i, int j)
+{
+    vd_nn_node p = m->nodes[i], u = m->nodes[j];
+    int t = p.out[0], y = u.out[0];
+    for (int k = 0; k < u.n_in; k++)
+        if (u.in[k] == t)
+            u.in[k] = p.in[0];
+    u.out[0] = t;
+    p.in[0] = t;
+    p.out[0] = y;
+    m->nodes[i] = u;
+    m->nodes[j] = p;
+    m->values[t].producer = i;
+    m->values[y].producer = j;
+}
+
+/* p1 (slot i1) and p2 (slot i2), same perm, feed binary u (slot j):
+ * u(p1(a), p2(b)) = p(u(a, b)). u takes the later slot, p1 u's slot. */
+static void sink_binary(vd_nn_model *m, int i1, int i2, int j)
+{
+    vd_nn_node p = m->nodes[i1], u = m->nodes[j];
+    int k = i1 > i2 ? i1 : i2, t = p.out[0], y = u.out[0];
+    u.in[0] = p.in[0];
+    u.in[1] = m->nodes[i2].in[0];
+    u.out[0] = t;
+    p.in[0] = t;
+    p.out[0] = y;
+    vd_nn_node_clear(&m->nodes[i2]);
+    memset(&m->nodes[i1], 0, sizeof m->nodes[i1]); /* moved to slot j */
+    m->nodes[k] = u;
+    m->nodes[j] = p;
+    m->values[t].producer = k;
+    m->values[y].producer = j;
+}
+
+static int sink_once(vd_nn_model *m, int i)
+{
+    vd_nn_node *p = &m->nodes[i];
+    if (!is_op(p, "Transpose") || vd_nn_model_is_output(m, p->out[0]))
+        return 0;
+    int j = vd_nn_model_sole_consumer(m, p->out[0]);
+    if (j < 0 || !elementwise(&m->nodes[j]))
+        return 0;
+    vd_nn_node *u = &m->nodes[j];
+    if (sinks_through(m, u, p->out[0])) {
+        sink_unary(m, i, j);
+        return 1;
+    }
+    if (u->n_in != 2 || u->in[0] < 0 || u->in[1] < 0 || u->in[0] == u->in[1])
+        return 0;
+    int other = u->in[0] == p->out[0] ? u->in[1] : u->in[0];
+    int i2 = m->values[other].producer;
+    if (i2 < 0 || !is_op(&m->nodes[i2], "Transpose") || !same_perm(p, &m->nodes[i2]) ||
+        vd_nn_model_sole_consumer(m, other) != j)
+        return 0;
+    int i0 = m->values[u->in[0]].producer, i1 = m->values[u->in[1]].producer;
+    sink_binary(m, i0, i1, j);
+    return 1;
+}
+
+/* A Transpose reading a Transpose that it undoes reads the original. */
+static void cancel_pairs(vd_nn_model *m)
+{
+    for (int j = 0; j < m->n_nodes; j++) {
+        vd_nn_node *b = &m->nodes[j];
+        int i = is_op(b, "Transpose") ? m->values[b->in[0]].producer : -1;
+        if (i < 0 || !is_op(&m->nodes[i], "Transpose"))
+            continue;
+        int ra, rb;
+        const int64_t *pa = perm_of(&m->nodes[i], &ra), *pb = perm_of(b, &rb);
+        int identity = pa && pb && ra == rb;
+        for (int k = 0; identity && k < ra; k++)
+            identity = pb[k] >= 0 && pb[k] < ra && pa[pb[k]] == k;
+        if (!identity)
+            continue;
+        vd_nn_model_replace_uses(m, b->out[0], m->nodes[i].in[0]);
+        vd_nn_node_clear(b); /* the first one goes with the dead nodes */
+    }
+}
 
 static void pass_transpose(vd_nn_model *m)
 {
-    for (int i = 0; i < m->n_nodes; i++) {
-        vd_nn_node *a = &m->nodes[i];
-        if (!is_op(a, "Transpose") || a->out[0] < 0)
-            continue;
-        int j = vd_nn_model_sole_consumer(m, a->out[0]);
-        if (j < 0 || !is_op(&m->nodes[j], "Transpose") || m->nodes[j].out[0] < 0)
-            continue;
-        const int64_t *pa, *pb;
-        int rank = vd_nn_attr_ints(a, "perm", &pa);
-        if (!rank || vd_nn_attr_ints(&m->nodes[j], "perm", &pb) != rank)
-            continue; /* default perms need the rank; leave them */
-        int identity = 1;
-        for (int k = 0; k < rank; k++)
-            identity &= pb[k] >= 0 && pb[k] < rank && pa[pb[k]] == k;
-        if (!identity)
-            continue;
-        vd_nn_model_replace_uses(m, m->nodes[j].out[0], a->in[0]);
-        vd_nn_node_clear(&m->nodes[j]);
-        vd_nn_node_clear(a);
-    }
+    for (int i = 0; i < m->n_nodes; i++)
+        while (sink_once(m, i))
+            ; /* slot i now holds the op the Transpose moved below */
+    cancel_pairs(m);
 }
 
 /* ---- clean-up ---- */
@@ -393,8 +507,8 @@ int vd_nn_model_optimize(vd_nn_model *m, vd_error *err)
         rc = pass_bn(m, err);
     if (rc)
         return rc;
+    pass_transpose(m); /* first: sinking can bring an activation next to its conv */
     pass_act(m);
-    pass_transpose(m);
     if (pass_dead(m) || compact(m) || weigh(m))
         return vd_error_set(err, VD_ENOMEM, "out of memory");
     return VD_OK;
