@@ -327,6 +327,10 @@ Test(nn_kernels_heavy, conv_configurations)
         {2, 1, 5, 5, 5, {20, 21}, {5, 5}, {2, 2}, {1, 1}, {1, 2, 2, 1}, NULL, 0, 0, {0}},
         {2, 1, 4, 8, 4, {11, 9}, {3, 3}, {1, 1}, {2, 2}, {2, 2, 2, 2}, NULL, 0, 1, {0}},
         {2, 1, 3, 3, 3, {6, 30}, {2, 4}, {1, 3}, {1, 1}, {0, 3, 1, 0}, NULL, 0, 1, {0}},
+        /* planes too large for the padded scratch: border-column path */
+        {2, 1, 2, 2, 2, {72, 75}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL,
+         VD_NN_ACT_RELU, 1, {0}},
+        {2, 1, 2, 4, 2, {80, 70}, {5, 5}, {2, 2}, {1, 1}, {2, 1, 2, 2}, NULL, 0, 1, {0}},
         /* 1-D */
         {1, 2, 3, 5, 1, {17}, {3}, {2}, {1}, {1, 2}, NULL, VD_NN_ACT_RELU, 1, {0}},
         {1, 1, 4, 4, 4, {17}, {5}, {1}, {2}, {0}, "SAME_UPPER", 0, 1, {0}},
@@ -349,6 +353,8 @@ Test(nn_kernels_heavy, conv_transpose_configurations)
         {2, 1, 2, 3, 1, {4, 5}, {3, 3}, {2, 2}, {1, 1}, {0}, "SAME_LOWER", 0, 1, {0}},
         {2, 1, 4, 4, 4, {6, 6}, {2, 2}, {2, 2}, {1, 1}, {0}, NULL, 0, 1, {0}},
         {2, 1, 64, 8, 1, {24, 24}, {2, 2}, {2, 2}, {1, 1}, {0}, NULL, 0, 1, {0}},
+        /* 128 x 16 column rows: several tiles of input positions */
+        {2, 1, 2, 128, 1, {20, 20}, {4, 4}, {2, 2}, {1, 1}, {1, 1, 1, 1}, NULL, 0, 1, {0}},
         {1, 2, 3, 4, 1, {7}, {3}, {2}, {1}, {1, 0}, NULL, 0, 1, {1}},
     };
     for (test_threads = 1; test_threads <= 2; test_threads++)
@@ -628,6 +634,9 @@ Test(nn_kernels_heavy, pool_configurations)
         {0, 2, 9, 11, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, 1, 1, NULL, 0},
         {0, 2, 10, 7, {3, 2}, {2, 1}, {1, 1}, {1, 0, 2, 1}, 0, 1, NULL, 0},
         {0, 2, 7, 9, {3, 3}, {2, 2}, {1, 1}, {0}, 0, 0, "SAME_LOWER", 0},
+        /* rows wider than the row-reduction scratch */
+        {1, 1, 3, 5000, {2, 3}, {1, 2}, {1, 1}, {0, 1, 0, 1}, 0, 0, NULL, 0},
+        {0, 1, 3, 5000, {2, 3}, {1, 2}, {1, 1}, {0, 1, 0, 1}, 0, 1, NULL, 0},
     };
     for (test_threads = 1; test_threads <= 2; test_threads++)
         for (size_t i = 0; i < sizeof cfgs / sizeof cfgs[0]; i++)
