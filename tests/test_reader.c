@@ -123,7 +123,9 @@ static void all_frames_match(const char *path)
 
 Test(reader, h264_bframes_every_frame_equals_framemd5)
 {
-    all_frames_match(clip("h264_b.mp4", h264_b));
+    char *p = clip("h264_b.mp4", h264_b);
+    all_frames_match(p);
+    free(p);
 }
 
 Test(reader, mpegts_nonzero_start_is_kept)
