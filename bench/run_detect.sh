@@ -11,8 +11,8 @@
 #   bench/run_detect.sh [BUILD_DIR]          (default: build)
 #
 # Inputs: vtest.avi [0, 40 s) (walkers in every frame: the gate seldom
-# skips; --motion-crop feeds only the moving area) and "quiet40": 20 s of vtest's first frame held still, then
-# vtest's first 20 s (an NVR's typical day: nothing, then people), made once
+# skips; --motion-crop feeds only the moving area) and "quiet40": 20 s of
+# vtest's first frame held still, then vtest's first 20 s (an NVR's typical day: nothing, then people), made once
 # with ffmpeg. Each configuration runs RUNS times (default 3), alternating
 # configurations so all see the same load; the table gives the median
 # frames/s (frames delivered / wall time of the process, decode included).
@@ -144,6 +144,13 @@ median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR
     m=$(median <<<"${FPS[$name]}")
     echo "| $name | $m | ${FPS[$name]# } | ${SUMMARY[$name]#visiond detect: } |"
   done
+  echo
+  # ours/peer per run: the two ran back to back, so they saw similar load
+  a=(${FPS["blazeface back 256, vtest 0-40 s"]}); b=(${FPS["peer: python cv2.dnn blazeface back 256, vtest 0-40 s"]})
+  ratios=$(for i in "${!a[@]}"; do awk -v x="${a[$i]}" -v y="${b[$i]}" 'BEGIN {printf "%.2f ", x / y}'; done)
+  echo "BlazeFace visiond / cv2.dnn peer, per run (back to back): $ratios-> median $(median <<<"$ratios")."
+  echo "Runs are in order; other jobs share the 2 cores, so absolute numbers drift between runs:"
+  echo "compare rows within a run, and read ratios rather than absolute frames/s."
   echo
   echo "Commands (VISIOND=$VISIOND):"
   echo
