@@ -141,18 +141,20 @@ static const char gen_py[] =
     "    h.make_node('Conv', ['xa', 'Wa', 'ba'], ['ca'], pads=[1, 1, 1, 1], name='conv_a'),\n"
     "    h.make_node('Transpose', ['ca'], ['ta'], perm=[0, 2, 3, 1], name='a_nhwc'),\n"
     "    h.make_node('Relu', ['ta'], ['ra'], name='relu_a'),\n"
-    "    h.make_node('Add', ['ra', 'half'], ['sa'], name='shift'),\n"
+    "    h.make_node('Add', ['ra', 'bias6'], ['sa0'], name='shift'),\n"
+    "    h.make_node('Mul', ['sa0', 'half'], ['sa'], name='scale'),\n"
     "    h.make_node('Transpose', ['sa'], ['sb'], perm=[0, 3, 1, 2], name='b_nchw'),\n"
     "    h.make_node('Conv', ['sb', 'Wb'], ['cb'], name='conv_b'),\n"
     "    h.make_node('Transpose', ['cb'], ['tb'], perm=[0, 2, 3, 1], name='b_nhwc'),\n"
     "    h.make_node('Transpose', ['xa'], ['xr'], perm=[0, 2, 3, 1], name='skip_nhwc'),\n"
     "    h.make_node('Add', ['tb', 'xr'], ['y'], name='residual'),\n"
     "]\n"
-    "inits = [nh.from_array(Wa, 'Wa'), nh.from_array(Wb, 'Wb'), nh.from_array(ba, 'ba'), nh.from_array(np.array(0.5, np.float32), 'half')]\n"
+    "inits = [nh.from_array(Wa, 'Wa'), nh.from_array(Wb, 'Wb'), nh.from_array(ba, 'ba'), nh.from_array(np.array(0.5, np.float32), 'half'),\n"
+    "         nh.from_array(np.arange(6, dtype=np.float32), 'bias6')]\n"
     "save(h.make_graph(nodes, 'nhwc', [vi('x', [2, 7, 7, 3])], [vi('y', [2, 7, 7, 3])], inits), 'nhwc.onnx', 13)\n"
     "xn = f32(2, 7, 7, 3)\n"
     "xa = xn.transpose(0, 3, 1, 2)\n"
-    "sa = np.maximum(conv_ref(xa, Wa, ba, pad=1), 0) + 0.5\n"
+    "sa = (np.maximum(conv_ref(xa, Wa, ba, pad=1), 0) + np.arange(6, dtype=np.float32)[None, :, None, None]) * 0.5\n"
     "yn = conv_ref(sa, Wb).transpose(0, 2, 3, 1) + xn\n"
     "np.save(os.path.join(out, 'nhwc_x.npy'), xn)\n"
     "np.save(os.path.join(out, 'nhwc_y.npy'), yn.astype(np.float32))\n"
@@ -440,11 +442,12 @@ Test(nn_runtime, nhwc_transposes_sink_and_cancel, .timeout = 120)
     vd_tensor x = npy("nhwc_x.npy"), want = npy("nhwc_y.npy"), y = {0};
     run_ok(s, &x, 1, &y, 1);
     expect_close(&y, &want, 1e-4, "y");
-    /* Transpose in, Conv+Relu, Add 0.5, Conv, residual Add, Transpose out */
-    static const char *const ops[] = {"Transpose", "Conv+Relu", "Add", "Conv", "Add", "Transpose"};
+    /* Transpose in, Conv+Relu, per-channel Add, Mul by 0.5, Conv, residual
+     * Add, Transpose out */
+    static const char *const ops[] = {"Transpose", "Conv+Relu", "Add", "Mul", "Conv", "Add", "Transpose"};
     int n = vd_nn_session_profile_count(s);
-    cr_expect_eq(n, 6, "%d steps", n);
-    for (int i = 0; i < n && i < 6; i++) {
+    cr_expect_eq(n, 7, "%d steps", n);
+    for (int i = 0; i < n && i < 7; i++) {
         vd_nn_node_profile p;
         vd_nn_session_profile(s, i, &p);
         cr_expect_str_eq(p.op, ops[i], "step %d (%s)", i, p.name);

@@ -359,6 +359,45 @@ static void sink_binary(vd_nn_model *m, int i1, int i2, int j)
     m->values[y].producer = j;
 }
 
+/* c re-laid out for an op that moves above Transpose p: left-padded with
+ * ones to p's rank, then permuted by p's inverse, so that
+ * u(p(a), c) == p(u(a, c')). Returns the new constant or -1. */
+static int const_through(vd_nn_model *m, const vd_nn_node *p, int c)
+{
+    int rank;
+    const int64_t *perm = perm_of(p, &rank);
+    const vd_tensor *t = &m->values[c].t;
+    if (!perm || t->ndim > rank || rank > VD_TENSOR_MAX_DIMS || !t->data)
+        return -1;
+    int64_t src[VD_TENSOR_MAX_DIMS], dst[VD_TENSOR_MAX_DIMS], stride[VD_TENSOR_MAX_DIMS];
+    for (int d = 0; d < rank; d++)
+        src[d] = d < rank - t->ndim ? 1 : t->shape[d - (rank - t->ndim)];
+    for (int d = 0; d < rank; d++) /* dst[perm[d]] = src[d]: p(dst) == src */
+        if (perm[d] < 0 || perm[d] >= rank)
+            return -1;
+        else
+            dst[perm[d]] = src[d];
+    vd_tensor out;
+    if (vd_tensor_alloc(&out, t->dtype, rank, dst, NULL))
+        return -1;
+    for (int64_t d = rank - 1, acc = 1; d >= 0; d--)
+        stride[d] = acc, acc *= dst[d];
+    size_t es = vd_dtype_size(t->dtype);
+    int64_t n = vd_tensor_numel(t), idx[VD_TENSOR_MAX_DIMS] = {0};
+    for (int64_t i = 0; i < n; i++) { /* walk src in order, scatter to dst */
+        int64_t o = 0;
+        for (int d = 0; d < rank; d++)
+            o += idx[d] * stride[perm[d]];
+        memcpy((char *)out.data + o * es, (const char *)t->data + i * es, es);
+        for (int d = rank - 1; d >= 0 && ++idx[d] == src[d]; d--)
+            idx[d] = 0;
+    }
+    int v = vd_nn_model_add_const(m, m->values[c].name, &out);
+    if (v < 0)
+        vd_tensor_free(&out);
+    return v;
+}
+
 static int sink_once(vd_nn_model *m, int i)
 {
     vd_nn_node *p = &m->nodes[i];
@@ -375,6 +414,14 @@ static int sink_once(vd_nn_model *m, int i)
     if (u->n_in != 2 || u->in[0] < 0 || u->in[1] < 0 || u->in[0] == u->in[1])
         return 0;
     int other = u->in[0] == p->out[0] ? u->in[1] : u->in[0];
+    if (m->values[other].is_const) { /* a per-channel bias, a BN scale ... */
+        int c = const_through(m, p, other);
+        if (c < 0)
+            return 0;
+        u->in[u->in[0] == other ? 0 : 1] = c;
+        sink_unary(m, i, j);
+        return 1;
+    }
     int i2 = m->values[other].producer;
     if (i2 < 0 || !is_op(&m->nodes[i2], "Transpose") || !same_perm(p, &m->nodes[i2]) ||
         vd_nn_model_sole_consumer(m, other) != j)
