@@ -307,16 +307,19 @@ static int elementwise(const vd_nn_node *u)
     return 0;
 }
 
-/* u reads t (the Transpose p's output, u its only reader) once, and
- * otherwise only scalar constants: p can move below u. */
-static int sinks_through(const vd_nn_model *m, const vd_nn_node *u, int t)
+/* u reads p's output once (being its only reader) and otherwise only
+ * scalar constants: p can move below u unchanged. */
+static int sinks_through(const vd_nn_model *m, const vd_nn_node *p, const vd_nn_node *u)
 {
-    int seen = 0;
+    int seen = 0, rank;
+    if (!perm_of(p, &rank))
+        return 0;
     for (int k = 0; k < u->n_in; k++) {
-        if (u->in[k] == t)
+        int v = u->in[k];
+        if (v == p->out[0])
             seen++;
-        else if (u->in[k] >= 0 && !is_scalar_const(m, u->in[k]))
-            return 0;
+        else if (v >= 0 && (!is_scalar_const(m, v) || m->values[v].t.ndim > rank))
+            return 0; /* a higher-rank scalar would change the output's rank */
     }
     return seen == 1;
 }
@@ -407,7 +410,7 @@ static int sink_once(vd_nn_model *m, int i)
     if (j < 0 || !elementwise(&m->nodes[j]))
         return 0;
     vd_nn_node *u = &m->nodes[j];
-    if (sinks_through(m, u, p->out[0])) {
+    if (sinks_through(m, p, u)) {
         sink_unary(m, i, j);
         return 1;
     }
