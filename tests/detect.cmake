@@ -1,6 +1,7 @@
 # detect.cmake -- `visiond detect` on real data (tests/detect_ref/check_detect.py):
 # BlazeFace on messi5.jpg and Megamind.avi against hand-marked face regions,
 # motion regions on vtest.avi against hand-marked walkers and static areas,
+# the light-switch guard on vtest.avi brightened at 3 s,
 # tracker ids of a hand-marked walker across 31 sampled frames, CLI errors,
 # BlazeFace boxes/keypoints vs onnxruntime + a Python decode,
 # and the YOLO example cards on the YOLO-like graphs of tests/nn_ref/make_models.py
@@ -9,12 +10,11 @@ set(VD_DETECT_CHECK ${CMAKE_SOURCE_DIR}/tests/detect_ref/check_detect.py)
 set(VD_DETECT_MODELS ${CMAKE_BINARY_DIR}/tests/detect_models)
 
 foreach(mode faces-messi faces-megamind-back faces-megamind-front faces-megamind-crop
-             motion-vtest track-vtest
-             cli-errors)
+             motion-vtest motion-lights track-vtest cli-errors)
   add_test(NAME detect_${mode}
     COMMAND ${VD_PYTHON} ${VD_DETECT_CHECK} $<TARGET_FILE:visiond> ${CMAKE_SOURCE_DIR}
       ${VD_OPENCV_DATA} ${mode})
-  set_tests_properties(detect_${mode} PROPERTIES TIMEOUT 300)
+  set_tests_properties(detect_${mode} PROPERTIES TIMEOUT 300 ENVIRONMENT "FFMPEG=${VD_FFMPEG}")
 endforeach()
 
 add_test(NAME detect_models_generate
@@ -26,7 +26,7 @@ add_test(NAME detect_blazeface-ort
   COMMAND ${VD_PYTHON} ${VD_DETECT_CHECK} $<TARGET_FILE:visiond> ${CMAKE_SOURCE_DIR}
     ${VD_OPENCV_DATA} blazeface-ort ${VD_NODE})
 set_tests_properties(detect_blazeface-ort PROPERTIES TIMEOUT 300
-  ENVIRONMENT "ORT_NODE_PATH=${VD_DEPS_DIR}/npm/node_modules/onnxruntime-node")
+  ENVIRONMENT "ORT_NODE_PATH=${VD_DEPS_DIR}/npm/node_modules/onnxruntime-node;FFMPEG=${VD_FFMPEG}")
 
 foreach(mode yolov8-ref yolov5-ref)
   add_test(NAME detect_${mode}

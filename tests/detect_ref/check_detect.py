@@ -10,7 +10,7 @@ and "every detection's centre lies inside a hand-marked face".
 
 usage: check_detect.py VISIOND SRCDIR DATADIR MODE [MODELDIR | NODE]
   MODE: faces-messi | faces-megamind-back | faces-megamind-front | faces-megamind-crop |
-        motion-vtest | track-vtest | cli-errors | yolov8-ref | yolov5-ref (MODELDIR) |
+        motion-vtest | motion-lights | track-vtest | cli-errors | yolov8-ref | yolov5-ref (MODELDIR) |
         blazeface-ort (NODE; ORT_NODE_PATH may point at onnxruntime-node)
 """
 import json
@@ -163,6 +163,23 @@ def motion_vtest():
     for d in regions:
         left = (d["box"][0] + d["box"][2]) / 2 < 384
         check(d.get("zones") == (["left"] if left else None), f"zones of {d}")
+
+
+def motion_lights():
+    """vtest.avi with the lights switched on at 3 s (ffmpeg's eq filter
+    brightens every pixel by 0.25): the switch is not motion -- no region in
+    that frame, one counted reset -- and the walkers are found again in the
+    very next frames."""
+    with tempfile.TemporaryDirectory() as d:
+        clip = os.path.join(d, "lights.avi")
+        subprocess.run([os.environ.get("FFMPEG", "ffmpeg"), "-v", "error", "-y", "-t", "6", "-i",
+                        os.path.join(DATA, "vtest.avi"), "-vf", "eq=brightness=0.25:enable='gte(t,3)'",
+                        "-c:v", "mpeg4", "-q:v", "2", clip], check=True)
+        out, err = run([clip, "--motion", "--fps", "5"])
+    n = {round(f["pts"], 1): len(f["detections"]) for f in out}
+    check(n.get(3.0) == 0, f"the frame where the lights go on has {n.get(3.0)} regions")
+    check(all(n.get(t, 0) > 0 for t in (2.4, 2.6, 2.8, 3.2, 3.4, 3.6)), f"walkers around the switch: {n}")
+    check("resets 1" in err, f"one reset expected: {err}")
 
 
 # ---- tracking -------------------------------------------------------------
@@ -387,7 +404,7 @@ def blazeface_ort(node):
                 img = Image.open(os.path.join(DATA, name)).convert("RGB").crop(crop)
             else:
                 frame = os.path.join(d, "mm.png")
-                subprocess.run(["ffmpeg", "-v", "error", "-y", "-ss", "9", "-i",
+                subprocess.run([os.environ.get("FFMPEG", "ffmpeg"), "-v", "error", "-y", "-ss", "9", "-i",
                                 os.path.join(DATA, "Megamind.avi"), "-frames:v", "1", frame], check=True)
                 img = Image.open(frame).convert("RGB").resize((256, 188), Image.BILINEAR)
             w, h = img.size
@@ -443,6 +460,7 @@ MODES = {
     "faces-megamind-front": lambda: faces_megamind("blazeface-front.json"),
     "faces-megamind-crop": faces_megamind_crop,
     "motion-vtest": motion_vtest,
+    "motion-lights": motion_lights,
     "track-vtest": track_vtest,
     "cli-errors": cli_errors,
     "blazeface-ort": lambda: blazeface_ort(sys.argv[5]),
