@@ -5,7 +5,9 @@
  * are ignored (the usual case: spatial dims, channels, the last axis) map
  * onto it directly; any other axis set is first transposed so the reduced
  * axes come last (one strided copy). Accumulation is in double for every
- * dtype, over 64-wide strips of `inner` so the inner loop vectorises. */
+ * dtype, over 64-wide strips of `inner` so the inner loop vectorises; when
+ * inner is 1 (a contiguous line per output) the line is split in 8 lanes
+ * instead, for the same reason. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
