@@ -127,9 +127,6 @@ static int open_input(vd_reader *r, const vd_reader_opts *o, vd_error *err)
     if (ret < 0)
         return rd_averr(r, ret, err, "cannot read stream info");
     r->seekable = r->fmt->pb ? (r->fmt->pb->seekable & AVIO_SEEKABLE_NORMAL) != 0 : 0;
-    /* AVI has no presentation timestamps, and its packed B-frames put two
-     * frames in one packet: a packet's pts cannot tell which frame it is. */
-    r->pts_unreliable = !strcmp(r->fmt->iformat->name, "avi");
     return 0;
 }
 
@@ -172,6 +169,9 @@ static int open_decoder(vd_reader *r, const vd_reader_opts *o, vd_error *err)
         return rd_averr(r, ret, err, "cannot open decoder");
     AVRational fr = r->st->avg_frame_rate.num ? r->st->avg_frame_rate : r->st->r_frame_rate;
     r->frame_ticks = fr.num ? av_rescale_q(1, av_inv_q(fr), r->st->time_base) : 1;
+    /* AVI has no presentation timestamps: with B-frames (often packed, two
+     * frames in one packet) a packet's pts cannot tell which frame it is. */
+    r->pts_unreliable = !strcmp(r->fmt->iformat->name, "avi") && r->st->codecpar->video_delay > 0;
     if (r->frame_ticks <= 0)
         r->frame_ticks = 1;
     return 0;

@@ -413,7 +413,8 @@ int vd_reader_seek(vd_reader *r, double t, int mode, vd_error *err)
     rd_get_clear(r);
     if (r->sel_on)
         rd_sel_reset(&r->sel, &r->sel.s);
-    int64_t ts = rd_s_to_ticks(r, t);
+    /* the first tick at or after t: rounding down would deliver a frame < t */
+    int64_t ts = (int64_t)ceil(t / av_q2d(r->st->time_base) - 1e-6);
     int64_t cur = r->last_ts;
     int ret = rd_seek_raw(r, ts, err);
     if (ret < 0) {

@@ -58,6 +58,7 @@ static int scan_packets(vd_reader *r, AVFormatContext *fc, ts_key **v, int64_t *
         /* DISCARD-flagged packets (edit lists) never become frames */
         if (p->stream_index == r->sidx && !(p->flags & AV_PKT_FLAG_DISCARD)) {
             int64_t ts = p->pts != AV_NOPTS_VALUE ? p->pts : p->dts;
+            r->pts_unreliable |= p->pts == AV_NOPTS_VALUE; /* get() counts instead */
             if (ts == AV_NOPTS_VALUE)
                 missing++;
             else {

@@ -424,6 +424,19 @@ Test(reader, frame_count_is_exact_where_the_container_lies)
     free(g), free(w), free(p);
 }
 
+Test(reader, accurate_seek_between_ticks_of_a_coarse_time_base)
+{
+    char *p = clip("mjpeg.avi", mjpeg_avi); /* time base 1/25 */
+    long nref;
+    vd_ref_frame *w = ref(p, "v:0", "", &nref);
+    vd_reader *r = open_ok(p, VD_MEDIA_VIDEO);
+    const double ts[] = {0.37, 0.41, 0.399, 0.4, 1.0001, 0.0};
+    for (size_t i = 0; i < sizeof ts / sizeof *ts; i++)
+        check_seek(r, w, nref, ts[i]);
+    vd_reader_close(&r);
+    free(w), free(p);
+}
+
 Test(reader, audio_frames_are_float_and_equal_framemd5_f32)
 {
     char *p = clip("audio.mkv", with_audio);
