@@ -318,20 +318,12 @@ static void place(buf *b, buf **sorted, int n_placed, size_t *top)
         *top = best + b->size;
 }
 
-static int plan_arena(vd_nn_session *s, vd_error *err)
+/* Step of the last read of each value (graph outputs: past the end). */
+static void lifetimes(const vd_nn_session *s, int *last)
 {
     const vd_nn_model *m = s->m;
-    int nv = m->n_values, rc = VD_OK;
-    int *last = malloc((size_t)(nv + 1) * sizeof *last), *bufof = malloc((size_t)(nv + 1) * sizeof *bufof);
-    buf *bufs = calloc((size_t)(nv + s->n_steps + 1), sizeof *bufs);
-    buf **order = calloc((size_t)(nv + s->n_steps + 1), sizeof *order);
-    int nb = 0;
-    if (!last || !bufof || !bufs || !order) {
-        rc = vd_error_set(err, VD_ENOMEM, "out of memory");
-        goto out;
-    }
-    for (int v = 0; v < nv; v++)
-        last[v] = -1, bufof[v] = -1;
+    for (int v = 0; v < m->n_values; v++)
+        last[v] = -1;
     for (int k = 0; k < s->n_steps; k++) {
         const vd_nn_node *n = &m->nodes[s->steps[k].node];
         for (int i = 0; i < n->n_in; i++)
@@ -340,17 +332,25 @@ static int plan_arena(vd_nn_session *s, vd_error *err)
     }
     for (int j = 0; j < m->n_outputs; j++)
         last[m->output_vals[j]] = s->n_steps;
+}
+
+/* One buffer per arena value (an in-place output shares its input's) and
+ * per workspace; bufof[v] is v's buffer, steps' ws_off a buffer index. */
+static int collect_buffers(vd_nn_session *s, const int *last, int *bufof, buf *bufs)
+{
+    int nb = 0;
+    for (int v = 0; v < s->m->n_values; v++)
+        bufof[v] = -1;
     for (int k = 0; k < s->n_steps; k++) {
         step *st = &s->steps[k];
-        const vd_nn_node *n = &m->nodes[st->node];
+        const vd_nn_node *n = &s->m->nodes[st->node];
         vd_tensor **in = node_in(s, st->node), **out = node_out(s, st->node);
         for (int o = 0; o < n->n_out; o++) {
-            int v = n->out[o];
-            if (v < 0 || s->v[v].kind != SV_ARENA)
+            int v = n->out[o], x = o == 0 && n->n_in > 0 ? n->in[0] : -1;
+            if (s->v[v].kind != SV_ARENA)
                 continue;
             size_t bytes = ALIGN64(vd_tensor_nbytes(out[o]));
             int lv = last[v] < k ? k : last[v];
-            int x = o == 0 && n->n_in > 0 ? n->in[0] : -1;
             if ((n->op->flags & VD_NN_OP_INPLACE) && x >= 0 && s->v[x].kind == SV_ARENA &&
                 last[x] == k && bufof[x] >= 0 && ALIGN64(vd_tensor_nbytes(in[0])) == bytes) {
                 bufof[v] = bufof[x];
@@ -363,9 +363,24 @@ static int plan_arena(vd_nn_session *s, vd_error *err)
         st->ws_size = st->dyn || !n->op->workspace ? 0 : n->op->workspace(n, in, out);
         if (st->ws_size) {
             bufs[nb] = (buf){ALIGN64(st->ws_size), 0, k, k, 0};
-            st->ws_off = (size_t)nb++; /* buffer index until placed */
+            st->ws_off = (size_t)nb++;
         }
     }
+    return nb;
+}
+
+static int plan_arena(vd_nn_session *s, vd_error *err)
+{
+    int nv = s->m->n_values, rc = VD_OK, nb;
+    int *last = malloc((size_t)(nv + 1) * sizeof *last), *bufof = malloc((size_t)(nv + 1) * sizeof *bufof);
+    buf *bufs = calloc((size_t)(nv + s->n_steps + 1), sizeof *bufs);
+    buf **order = calloc((size_t)(nv + s->n_steps + 1), sizeof *order);
+    if (!last || !bufof || !bufs || !order) {
+        rc = vd_error_set(err, VD_ENOMEM, "out of memory");
+        goto out;
+    }
+    lifetimes(s, last);
+    nb = collect_buffers(s, last, bufof, bufs);
     for (int b = 0; b < nb; b++)
         order[b] = &bufs[b];
     qsort(order, (size_t)nb, sizeof *order, cmp_size_desc);
