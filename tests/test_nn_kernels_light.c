@@ -1433,3 +1433,23 @@ Test(dynamic, run_allocates_when_shape_input_was_unknown)
         tc_free(&c);
     }
 }
+
+/* Integer overflow wraps (two's complement) rather than being undefined:
+ * folding at load time runs on whatever constants a model file holds. */
+Test(elementwise, integer_overflow_wraps)
+{
+    static int64_t a[2] = {INT64_MAX, INT64_MIN}, one[1] = {1};
+    tc c;
+    tc_begin(&c, "Add", 2, 1);
+    tc_in_i64(&c, 0, 2, a);
+    tc_in_i64(&c, 1, 1, one);
+    cr_assert_eq(tc_run(&c, 14), 0, "%s", c.err.msg);
+    cr_assert_eq(((int64_t *)c.out[0].data)[0], INT64_MIN);
+    tc_free(&c);
+    static int32_t m[1] = {INT32_MIN};
+    tc_begin(&c, "Neg", 1, 1);
+    tc_in(&c, 0, VD_DTYPE_I32, 1, (int64_t[]){1}, m);
+    cr_assert_eq(tc_run(&c, 13), 0, "%s", c.err.msg);
+    cr_assert_eq(((int32_t *)c.out[0].data)[0], INT32_MIN);
+    tc_free(&c);
+}

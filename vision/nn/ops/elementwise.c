@@ -78,12 +78,21 @@ typedef void (*ew_fn)(void *o, const void *const *p, const int64_t *s, int64_t n
     DEF_INT(op, TO, , EXPR)                                              \
     static const ew_fn op##_tab[VD_DTYPE_COUNT] = {FLT_TAB(op) INT_TAB(op)};
 
-DEF_NUM(add, SAME, x + y)
-DEF_NUM(sub, SAME, x - y)
-DEF_NUM(mul, SAME, x * y)
+/* Integer +, -, * wrap around (two's complement) instead of overflowing,
+ * which C leaves undefined: constant folding runs on whatever a model file
+ * holds. WRAP computes in uint64_t and converts back (modulo in GCC). */
+#define WRAP(x, e) ((__typeof__(x))(e))
+#define DEF_NUM2(op, TO, FEXPR, IEXPR)                                   \
+    DEF_FLT(op, TO, FEXPR)                                               \
+    DEF_INT(op, TO, , IEXPR)                                             \
+    static const ew_fn op##_tab[VD_DTYPE_COUNT] = {FLT_TAB(op) INT_TAB(op)};
+
+DEF_NUM2(add, SAME, x + y, WRAP(x, (uint64_t)x + (uint64_t)y))
+DEF_NUM2(sub, SAME, x - y, WRAP(x, (uint64_t)x - (uint64_t)y))
+DEF_NUM2(mul, SAME, x * y, WRAP(x, (uint64_t)x * (uint64_t)y))
 DEF_NUM(min, SAME, x < y || x != x ? x : y)
 DEF_NUM(max, SAME, x > y || x != x ? x : y)
-DEF_NUM(prelu, SAME, x < 0 ? x * y : x)
+DEF_NUM2(prelu, SAME, x < 0 ? x * y : x, x < 0 ? WRAP(x, (uint64_t)x * (uint64_t)y) : x)
 DEF_NUM(less, BOOL, x < y)
 DEF_NUM(greater, BOOL, x > y)
 DEF_NUM(less_eq, BOOL, x <= y)

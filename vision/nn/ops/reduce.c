@@ -526,13 +526,16 @@ static int cumsum_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *co
                     int64_t at = (o * R + r) * inner + i;                       \
                     T v = x[at];                                                \
                     if (!excl)                                                  \
-                        acc += v;                                               \
+                        acc = ADD(acc, v);                                      \
                     y[at] = acc;                                                \
                     if (excl)                                                   \
-                        acc += v;                                               \
+                        acc = ADD(acc, v);                                      \
                 }                                                               \
             }                                                                   \
     }
+/* integer sums wrap instead of overflowing (undefined in C) */
+#define ADD(a, b) _Generic((a), float: (a) + (b), double: (a) + (b), \
+                           default: (__typeof__(a))((uint64_t)(a) + (uint64_t)(b)))
 CUMSUM(float)
 CUMSUM(double)
 CUMSUM(int32_t)
