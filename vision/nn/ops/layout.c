@@ -194,7 +194,8 @@ static int slice_param(const vd_nn_node *n, vd_tensor *const *in, int which, int
             return vd_error_set(err, VD_EINVAL, "%s has %d values", names[which], cnt);
         if (cnt == 0 && which < 3)
             return vd_error_set(err, VD_EINVAL, "attribute %s is required", names[which]);
-        memcpy(v, a, sizeof *v * (size_t)cnt);
+        if (cnt)
+            memcpy(v, a, sizeof *v * (size_t)cnt);
         return cnt == 0 ? -100 : cnt;
     }
     if (which >= n->n_in || !in[which])
@@ -586,7 +587,7 @@ static int pad_amounts(const vd_nn_node *n, vd_tensor *const *in, int64_t *pads,
         cnt = vd_nn_attr_ints(n, "pads", &v);
         if (cnt > 2 * VD_TENSOR_MAX_DIMS)
             cnt = 2 * VD_TENSOR_MAX_DIMS + 1;
-        else
+        else if (cnt)
             memcpy(raw, v, sizeof *v * (size_t)cnt);
     } else {
         int rc = vd_nn_light_need_data(in[1], "pads", err);

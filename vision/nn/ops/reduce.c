@@ -47,7 +47,8 @@ static int reduce_mask(const vd_nn_node *n, vd_tensor *const *in, unsigned *mask
         cnt = vd_nn_attr_ints(n, "axes", &v);
         if (cnt > VD_TENSOR_MAX_DIMS)
             return vd_error_set(err, VD_EINVAL, "too many axes (%d)", cnt);
-        memcpy(axes, v, sizeof *v * (size_t)cnt);
+        if (cnt)
+            memcpy(axes, v, sizeof *v * (size_t)cnt);
     } else if (n->n_in > 1 && in[1]) {
         int rc = vd_nn_light_need_data(in[1], "axes", err);
         if (rc < 0)
