@@ -1453,3 +1453,34 @@ Test(elementwise, integer_overflow_wraps)
     cr_assert_eq(((int32_t *)c.out[0].data)[0], INT32_MIN);
     tc_free(&c);
 }
+
+/* Input/output counts are checked at load time (init), so a malformed
+ * node never reaches infer()/run() with a missing operand. */
+Test(arity, wrong_counts_and_missing_inputs_fail_at_init)
+{
+    struct { const char *op; int opset, n_in, n_out, omit; const char *msg; } cases[] = {
+        {"Add", 14, 1, 1, -1, "1 inputs"},      {"Where", 16, 3, 1, 1, "input 1 is required"},
+        {"Relu", 14, 2, 1, -1, "2 inputs"},     {"ReduceSum", 11, 2, 1, -1, "2 inputs"},
+        {"TopK", 11, 1, 2, -1, "1 inputs"},     {"Reshape", 14, 2, 1, 1, "input 1 is required"},
+        {"Slice", 13, 2, 1, -1, "2 inputs"},    {"Concat", 13, 0, 1, -1, "0 inputs"},
+        {"Split", 13, 1, 65, -1, "65 outputs"}, {"ScatterND", 13, 2, 1, -1, "2 inputs"},
+        {"Gather", 13, 2, 0, -1, "0 outputs"},  {"Clip", 13, 4, 1, -1, "4 inputs"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        tc c;
+        tc_begin(&c, cases[k].op, cases[k].n_in, cases[k].n_out);
+        int idx[80];
+        for (int i = 0; i < 80; i++)
+            idx[i] = i;
+        c.n.in = idx;
+        c.n.out = idx + 8;
+        if (cases[k].omit >= 0)
+            idx[cases[k].omit] = -1;
+        c.n.opset = cases[k].opset;
+        c.n.op = vd_nn_op_find(cases[k].op, cases[k].opset);
+        cr_assert(c.n.op && c.n.op->init, "%s has no init", cases[k].op);
+        cr_assert_eq(c.n.op->init(&c.n, &c.err), VD_EINVAL, "%s", cases[k].op);
+        cr_assert(strstr(c.err.msg, cases[k].msg), "%s: message '%s'", cases[k].op, c.err.msg);
+        free(c.n.params);
+    }
+}

@@ -450,8 +450,13 @@ static const ew_def *shift_def(const vd_nn_node *n)
     return strcmp(vd_nn_attr_string(n, "direction", ""), "LEFT") ? &r : &l;
 }
 
+static int ew_init(vd_nn_node *n, vd_error *err);
+
 static int shift_init(vd_nn_node *n, vd_error *err)
 {
+    int rc = ew_init(n, err);
+    if (rc < 0)
+        return rc;
     const char *d = vd_nn_attr_string(n, "direction", "");
     if (strcmp(d, "LEFT") && strcmp(d, "RIGHT"))
         return vd_error_set(err, VD_EINVAL, "attribute direction = \"%s\" (LEFT or RIGHT)", d);
@@ -536,9 +541,21 @@ static int not_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *
 
 #define A(...) (const char *const[]){__VA_ARGS__, NULL}
 #define IP VD_NN_OP_INPLACE
+static const vd_nn_light_arity arity[] = {
+    {"Min", 0, 1, -1, 1, 1}, {"Max", 0, 1, -1, 1, 1}, {"Sum", 0, 1, -1, 1, 1},
+    {"Mean", 0, 1, -1, 1, 1}, {"Where", 0, 3, 3, 1, 1}, {"Not", 0, 1, 1, 1, 1},
+    {NULL, 0, 0, 0, 0, 0},
+};
+
+/* Load time: input and output counts; every op not in the table is binary. */
+static int ew_init(vd_nn_node *n, vd_error *err)
+{
+    return vd_nn_light_check_arity(arity, n, 2, 1, err);
+}
+
 /* In place only where the output has the input's element size; a bool
  * result written over float input would clobber unread elements. */
-#define E(name, since, fn, fl) {name, since, fl, NULL, NULL, NULL, infer_##fn, NULL, run_##fn}
+#define E(name, since, fn, fl) {name, since, fl, NULL, ew_init, NULL, infer_##fn, NULL, run_##fn}
 
 const vd_nn_op vd_nn_ops_elementwise[] = {
     E("Add", 7, add, IP), E("Sub", 7, sub, IP), E("Mul", 7, mul, IP), E("Div", 7, div, IP),
@@ -546,11 +563,11 @@ const vd_nn_op vd_nn_ops_elementwise[] = {
     E("Equal", 7, equal, 0), E("Less", 7, less, 0), E("Greater", 7, greater, 0),
     E("LessOrEqual", 12, less_eq, 0), E("GreaterOrEqual", 12, greater_eq, 0),
     E("And", 7, and, IP), E("Or", 7, or, IP), E("Xor", 7, xor, IP),
-    {"Mod", 10, IP, A("fmod"), NULL, NULL, mod_infer, NULL, mod_run},
-    {"PRelu", 7, IP, NULL, NULL, NULL, prelu_infer, NULL, run_prelu_any},
+    {"Mod", 10, IP, A("fmod"), ew_init, NULL, mod_infer, NULL, mod_run},
+    {"PRelu", 7, IP, NULL, ew_init, NULL, prelu_infer, NULL, run_prelu_any},
     {"BitShift", 11, IP, A("direction"), shift_init, NULL, shift_infer, NULL, shift_run},
-    {"Pow", 7, IP, NULL, NULL, NULL, pow_infer, NULL, pow_run},
-    {"Where", 9, 0, NULL, NULL, NULL, where_infer, NULL, where_run},
-    {"Not", 1, IP, NULL, NULL, NULL, not_infer, NULL, not_run},
+    {"Pow", 7, IP, NULL, ew_init, NULL, pow_infer, NULL, pow_run},
+    {"Where", 9, 0, NULL, ew_init, NULL, where_infer, NULL, where_run},
+    {"Not", 1, IP, NULL, ew_init, NULL, not_infer, NULL, not_run},
     {0},
 };

@@ -25,6 +25,17 @@ static int same_as_input(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *c
     return VD_OK;
 }
 
+/* Load time: input/output counts; anything not listed is 3 in, 1 out. */
+static const vd_nn_light_arity arity[] = {
+    {"Trilu", 0, 1, 2, 1, 1}, {"EyeLike", 0, 1, 1, 1, 1}, {"Compress", 0, 2, 2, 1, 1},
+    {NULL, 0, 0, 0, 0, 0},
+};
+
+static int index_init(vd_nn_node *n, vd_error *err)
+{
+    return vd_nn_light_check_arity(arity, n, 3, 1, err);
+}
+
 /* ---- Trilu ---- */
 
 static int trilu_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
@@ -170,7 +181,10 @@ static int scatter_mode(const vd_nn_node *n, vd_error *err)
 
 static int scatter_init(vd_nn_node *n, vd_error *err)
 {
-    int rc = scatter_mode(n, err);
+    int rc = index_init(n, err);
+    if (rc < 0)
+        return rc;
+    rc = scatter_mode(n, err);
     return rc < 0 ? rc : VD_OK;
 }
 
@@ -341,18 +355,18 @@ static int compress_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *co
 #define A(...) (const char *const[]){__VA_ARGS__, NULL}
 
 const vd_nn_op vd_nn_ops_indexing[] = {
-    {"Trilu", 14, 0, A("upper"), NULL, NULL, trilu_infer, NULL, trilu_run},
-    {"EyeLike", 9, VD_NN_OP_FOLDABLE, A("dtype", "k"), NULL, NULL, eyelike_infer, NULL,
+    {"Trilu", 14, 0, A("upper"), index_init, NULL, trilu_infer, NULL, trilu_run},
+    {"EyeLike", 9, VD_NN_OP_FOLDABLE, A("dtype", "k"), index_init, NULL, eyelike_infer, NULL,
      eyelike_run},
-    {"OneHot", 9, 0, A("axis"), NULL, NULL, onehot_infer, NULL, onehot_run},
-    {"Scatter", 9, 0, A("axis"), NULL, NULL, scatter_el_infer, NULL, scatter_el_run},
-    {"ScatterElements", 11, 0, A("axis"), NULL, NULL, scatter_el_infer, NULL,
+    {"OneHot", 9, 0, A("axis"), index_init, NULL, onehot_infer, NULL, onehot_run},
+    {"Scatter", 9, 0, A("axis"), index_init, NULL, scatter_el_infer, NULL, scatter_el_run},
+    {"ScatterElements", 11, 0, A("axis"), index_init, NULL, scatter_el_infer, NULL,
      scatter_el_run},
     {"ScatterElements", 16, 0, A("axis", "reduction"), scatter_init, NULL, scatter_el_infer,
      NULL, scatter_el_run},
-    {"ScatterND", 11, 0, NULL, NULL, NULL, scatter_nd_infer, NULL, scatter_nd_run},
+    {"ScatterND", 11, 0, NULL, index_init, NULL, scatter_nd_infer, NULL, scatter_nd_run},
     {"ScatterND", 16, 0, A("reduction"), scatter_init, NULL, scatter_nd_infer, NULL,
      scatter_nd_run},
-    {"Compress", 9, 0, A("axis"), NULL, NULL, compress_infer, NULL, compress_run},
+    {"Compress", 9, 0, A("axis"), index_init, NULL, compress_infer, NULL, compress_run},
     {0},
 };

@@ -19,10 +19,25 @@ static int64_t prod(const int64_t *s, int b, int e)
     return p;
 }
 
+/* Load time: input/output counts; anything not listed is 2 in, 1 out. */
+static const vd_nn_light_arity arity[] = {
+    {"Concat", 0, 1, -1, 1, 1}, {"Split", 2, 1, 1, 1, 64}, {"Split", 13, 1, 2, 1, 64},
+    {"Split", 18, 1, 2, 1, 64}, {"Slice", 1, 1, 1, 1, 1}, {"Slice", 10, 3, 5, 1, 1},
+    {"Pad", 2, 1, 1, 1, 1}, {"Pad", 11, 2, 4, 1, 1}, {NULL, 0, 0, 0, 0, 0},
+};
+
+static int layout_init(vd_nn_node *n, vd_error *err)
+{
+    return vd_nn_light_check_arity(arity, n, 2, 1, err);
+}
+
 /* ---- Concat ---- */
 
 static int concat_init(vd_nn_node *n, vd_error *err)
 {
+    int rc = layout_init(n, err);
+    if (rc < 0)
+        return rc;
     if (!vd_nn_attr_find(n, "axis") && n->opset >= 4)
         return vd_error_set(err, VD_EINVAL, "attribute axis is required");
     return VD_OK;
@@ -572,7 +587,10 @@ static int pad_mode(const vd_nn_node *n, vd_error *err)
 
 static int pad_init(vd_nn_node *n, vd_error *err)
 {
-    int rc = pad_mode(n, err);
+    int rc = layout_init(n, err);
+    if (rc < 0)
+        return rc;
+    rc = pad_mode(n, err);
     return rc < 0 ? rc : VD_OK;
 }
 
@@ -748,16 +766,16 @@ static int pad_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *
 
 const vd_nn_op vd_nn_ops_layout[] = {
     {"Concat", 1, F, A("axis"), concat_init, NULL, concat_infer, NULL, concat_run},
-    {"Split", 2, F, A("axis", "split"), NULL, NULL, split_infer, NULL, split_run},
-    {"Split", 13, F, A("axis"), NULL, NULL, split_infer, NULL, split_run},
-    {"Split", 18, F, A("axis", "num_outputs"), NULL, NULL, split_infer, NULL, split_run},
-    {"Slice", 1, F, A("starts", "ends", "axes"), NULL, NULL, slice_infer, NULL, slice_run},
-    {"Slice", 10, F, NULL, NULL, NULL, slice_infer, NULL, slice_run},
-    {"Gather", 1, F, A("axis"), NULL, NULL, gather_infer, NULL, gather_run},
-    {"GatherElements", 11, F, A("axis"), NULL, NULL, gather_el_infer, NULL, gather_el_run},
-    {"GatherND", 11, F, A("batch_dims"), NULL, NULL, gather_nd_infer, NULL, gather_nd_run},
-    {"Expand", 8, F, NULL, NULL, NULL, expand_infer, NULL, expand_run},
-    {"Tile", 6, F, NULL, NULL, NULL, tile_infer, NULL, tile_run},
+    {"Split", 2, F, A("axis", "split"), layout_init, NULL, split_infer, NULL, split_run},
+    {"Split", 13, F, A("axis"), layout_init, NULL, split_infer, NULL, split_run},
+    {"Split", 18, F, A("axis", "num_outputs"), layout_init, NULL, split_infer, NULL, split_run},
+    {"Slice", 1, F, A("starts", "ends", "axes"), layout_init, NULL, slice_infer, NULL, slice_run},
+    {"Slice", 10, F, NULL, layout_init, NULL, slice_infer, NULL, slice_run},
+    {"Gather", 1, F, A("axis"), layout_init, NULL, gather_infer, NULL, gather_run},
+    {"GatherElements", 11, F, A("axis"), layout_init, NULL, gather_el_infer, NULL, gather_el_run},
+    {"GatherND", 11, F, A("batch_dims"), layout_init, NULL, gather_nd_infer, NULL, gather_nd_run},
+    {"Expand", 8, F, NULL, layout_init, NULL, expand_infer, NULL, expand_run},
+    {"Tile", 6, F, NULL, layout_init, NULL, tile_infer, NULL, tile_run},
     {"Pad", 2, F, A("mode", "pads", "value"), pad_init, NULL, pad_infer, NULL, pad_run},
     {"Pad", 11, F, A("mode"), pad_init, NULL, pad_infer, NULL, pad_run},
     {0},

@@ -231,3 +231,28 @@ int vd_nn_light_read_ints(const vd_tensor *t, int64_t *v, int max,
         v[i] = vd_nn_tensor_get_i64(t, i);
     return (int)cnt;
 }
+
+int vd_nn_light_check_arity(const vd_nn_light_arity *tab, const vd_nn_node *n, int def_in,
+                            int def_out, vd_error *err)
+{
+    vd_nn_light_arity a = {n->op_type, 0, def_in, def_in, def_out, def_out};
+    for (; tab->op; tab++)
+        if (!strcmp(tab->op, n->op_type) &&
+            (!tab->since || !n->op || tab->since == n->op->since_opset)) {
+            a = *tab;
+            break;
+        }
+    if (n->n_in < a.min_in || (a.max_in >= 0 && n->n_in > a.max_in))
+        return vd_error_set(err, VD_EINVAL, "%d inputs (expected %d to %d)", n->n_in,
+                            a.min_in, a.max_in < 0 ? 1 << 30 : a.max_in);
+    if (n->n_out < a.min_out || (a.max_out >= 0 && n->n_out > a.max_out))
+        return vd_error_set(err, VD_EINVAL, "%d outputs (expected %d to %d)", n->n_out,
+                            a.min_out, a.max_out);
+    for (int k = 0; k < a.min_in; k++)
+        if (n->in[k] < 0)
+            return vd_error_set(err, VD_EINVAL, "input %d is required", k);
+    for (int k = 0; k < a.min_out; k++)
+        if (n->out[k] < 0)
+            return vd_error_set(err, VD_EINVAL, "output %d is required", k);
+    return VD_OK;
+}

@@ -74,6 +74,21 @@ void vd_nn_light_strides(const int64_t *shape, int nd, int64_t *st);
 int vd_nn_light_ensure_out(const vd_nn_node *n, vd_tensor *const *in,
                            vd_tensor *const *out, vd_nn_ctx *ctx);
 
+/* Input/output counts of one op type, checked at load time so that no
+ * infer()/run() ever reads past the node's inputs or through an omitted
+ * required one (the loader is fuzzed). max -1: unbounded (variadic). */
+typedef struct vd_nn_light_arity {
+    const char *op;
+    int since;          /* the entry's since_opset; 0: every entry */
+    int min_in, max_in, min_out, max_out;
+} vd_nn_light_arity;
+
+/* Finds n's row in tab (op_type and, if non-zero, since == n->op's) and
+ * checks it; without a row, exactly def_in inputs and def_out outputs.
+ * VD_EINVAL naming the count or the missing input. */
+int vd_nn_light_check_arity(const vd_nn_light_arity *tab, const vd_nn_node *n, int def_in,
+                            int def_out, vd_error *err);
+
 /* Element i of a float-ish or integer tensor as double / store double. */
 double vd_nn_light_get_f64(const vd_tensor *t, int64_t i);
 void vd_nn_light_set_f64(vd_tensor *t, int64_t i, double v);

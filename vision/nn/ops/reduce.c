@@ -568,10 +568,26 @@ static int cumsum_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *cons
     return VD_OK;
 }
 
+/* Load time: input/output counts; anything not listed is 1 in, 1 out. */
+static const vd_nn_light_arity arity[] = {
+    {"ReduceSum", 13, 1, 2, 1, 1}, {"ReduceMean", 18, 1, 2, 1, 1},
+    {"ReduceMax", 18, 1, 2, 1, 1}, {"ReduceMin", 18, 1, 2, 1, 1},
+    {"ReduceProd", 18, 1, 2, 1, 1}, {"ReduceL1", 18, 1, 2, 1, 1},
+    {"ReduceL2", 18, 1, 2, 1, 1}, {"ReduceSumSquare", 18, 1, 2, 1, 1},
+    {"ReduceLogSum", 18, 1, 2, 1, 1}, {"ReduceLogSumExp", 18, 1, 2, 1, 1},
+    {"TopK", 1, 1, 1, 1, 2}, {"TopK", 10, 2, 2, 1, 2}, {"TopK", 11, 2, 2, 1, 2},
+    {"CumSum", 0, 2, 2, 1, 1}, {NULL, 0, 0, 0, 0, 0},
+};
+
+static int red_init(vd_nn_node *n, vd_error *err)
+{
+    return vd_nn_light_check_arity(arity, n, 1, 1, err);
+}
+
 #define A(...) (const char *const[]){__VA_ARGS__, NULL}
 #define RED_ATTR A("axes", "keepdims")
 #define RED_IN A("keepdims", "noop_with_empty_axes")
-#define RD(name, since, attrs) {name, since, 0, attrs, NULL, NULL, reduce_infer, NULL, reduce_run}
+#define RD(name, since, attrs) {name, since, 0, attrs, red_init, NULL, reduce_infer, NULL, reduce_run}
 #define RED2(name) RD(name, 1, RED_ATTR), RD(name, 18, RED_IN)
 
 const vd_nn_op vd_nn_ops_reduce[] = {
@@ -579,13 +595,13 @@ const vd_nn_op vd_nn_ops_reduce[] = {
     RED2("ReduceMean"), RED2("ReduceMax"), RED2("ReduceMin"), RED2("ReduceProd"),
     RED2("ReduceL1"), RED2("ReduceL2"), RED2("ReduceSumSquare"), RED2("ReduceLogSum"),
     RED2("ReduceLogSumExp"),
-    {"ArgMax", 1, 0, A("axis", "keepdims", "select_last_index"), NULL, NULL, arg_infer, NULL,
+    {"ArgMax", 1, 0, A("axis", "keepdims", "select_last_index"), red_init, NULL, arg_infer, NULL,
      arg_run},
-    {"ArgMin", 1, 0, A("axis", "keepdims", "select_last_index"), NULL, NULL, arg_infer, NULL,
+    {"ArgMin", 1, 0, A("axis", "keepdims", "select_last_index"), red_init, NULL, arg_infer, NULL,
      arg_run},
-    {"TopK", 1, 0, A("axis", "k"), NULL, NULL, topk_infer, NULL, topk_run},
-    {"TopK", 10, 0, A("axis"), NULL, NULL, topk_infer, NULL, topk_run},
-    {"TopK", 11, 0, A("axis", "largest", "sorted"), NULL, NULL, topk_infer, NULL, topk_run},
-    {"CumSum", 11, 0, A("exclusive", "reverse"), NULL, NULL, cumsum_infer, NULL, cumsum_run},
+    {"TopK", 1, 0, A("axis", "k"), red_init, NULL, topk_infer, NULL, topk_run},
+    {"TopK", 10, 0, A("axis"), red_init, NULL, topk_infer, NULL, topk_run},
+    {"TopK", 11, 0, A("axis", "largest", "sorted"), red_init, NULL, topk_infer, NULL, topk_run},
+    {"CumSum", 11, 0, A("exclusive", "reverse"), red_init, NULL, cumsum_infer, NULL, cumsum_run},
     {0},
 };

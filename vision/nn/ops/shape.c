@@ -39,6 +39,17 @@ static int identity_infer(const vd_nn_node *n, vd_tensor *const *in,
     return VD_OK;
 }
 
+/* Load time: input/output counts; anything not listed is 1 in, 1 out. */
+static const vd_nn_light_arity arity[] = {
+    {"Reshape", 0, 2, 2, 1, 1}, {"Squeeze", 13, 1, 2, 1, 1}, {"Unsqueeze", 13, 2, 2, 1, 1},
+    {"Constant", 0, 0, 0, 1, 1}, {"Range", 0, 3, 3, 1, 1}, {NULL, 0, 0, 0, 0, 0},
+};
+
+static int shape_init(vd_nn_node *n, vd_error *err)
+{
+    return vd_nn_light_check_arity(arity, n, 1, 1, err);
+}
+
 /* ---- Reshape ---- */
 
 static int reshape_infer(const vd_nn_node *n, vd_tensor *const *in,
@@ -400,6 +411,9 @@ static int transpose_run(const vd_nn_node *n, vd_tensor *const *in,
 
 static int constant_init(vd_nn_node *n, vd_error *err)
 {
+    int rc = shape_init(n, err);
+    if (rc < 0)
+        return rc;
     if (n->n_attrs != 1)
         return vd_error_set(err, VD_EINVAL,
                             "needs exactly one of value, value_float(s), value_int(s)");
@@ -445,6 +459,9 @@ static int constant_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *co
 
 static int cos_init(vd_nn_node *n, vd_error *err)
 {
+    int rc = shape_init(n, err);
+    if (rc < 0)
+        return rc;
     const vd_nn_attr *a = vd_nn_attr_find(n, "value");
     if (a && (a->type != VD_NN_ATTR_TENSOR || vd_tensor_numel(&a->t) != 1))
         return vd_error_set(err, VD_EINVAL, "attribute value must be a one-element tensor");
@@ -602,31 +619,31 @@ static int nonzero_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *con
 #define SAME VD_NN_OP_FOLDABLE | VD_NN_OP_INPLACE
 
 const vd_nn_op vd_nn_ops_shape[] = {
-    {"Identity", 1, SAME, NULL, NULL, NULL, identity_infer, NULL, run_same_bytes},
-    {"Reshape", 5, SAME, NULL, NULL, NULL, reshape_infer, NULL, run_same_bytes},
-    {"Reshape", 14, SAME, A("allowzero"), NULL, NULL, reshape_infer, NULL,
+    {"Identity", 1, SAME, NULL, shape_init, NULL, identity_infer, NULL, run_same_bytes},
+    {"Reshape", 5, SAME, NULL, shape_init, NULL, reshape_infer, NULL, run_same_bytes},
+    {"Reshape", 14, SAME, A("allowzero"), shape_init, NULL, reshape_infer, NULL,
      run_same_bytes},
-    {"Flatten", 1, SAME, A("axis"), NULL, NULL, flatten_infer, NULL,
+    {"Flatten", 1, SAME, A("axis"), shape_init, NULL, flatten_infer, NULL,
      run_same_bytes},
-    {"Squeeze", 1, SAME, A("axes"), NULL, NULL, squeeze_infer, NULL,
+    {"Squeeze", 1, SAME, A("axes"), shape_init, NULL, squeeze_infer, NULL,
      run_same_bytes},
-    {"Squeeze", 13, SAME, NULL, NULL, NULL, squeeze_infer, NULL, run_same_bytes},
-    {"Unsqueeze", 1, SAME, A("axes"), NULL, NULL, unsqueeze_infer, NULL,
+    {"Squeeze", 13, SAME, NULL, shape_init, NULL, squeeze_infer, NULL, run_same_bytes},
+    {"Unsqueeze", 1, SAME, A("axes"), shape_init, NULL, unsqueeze_infer, NULL,
      run_same_bytes},
-    {"Unsqueeze", 13, SAME, NULL, NULL, NULL, unsqueeze_infer, NULL,
+    {"Unsqueeze", 13, SAME, NULL, shape_init, NULL, unsqueeze_infer, NULL,
      run_same_bytes},
-    {"Shape", 1, VD_NN_OP_FOLDABLE, NULL, NULL, NULL, shape_infer, NULL, shape_run},
-    {"Shape", 15, VD_NN_OP_FOLDABLE, A("start", "end"), NULL, NULL, shape_infer, NULL,
+    {"Shape", 1, VD_NN_OP_FOLDABLE, NULL, shape_init, NULL, shape_infer, NULL, shape_run},
+    {"Shape", 15, VD_NN_OP_FOLDABLE, A("start", "end"), shape_init, NULL, shape_infer, NULL,
      shape_run},
-    {"Size", 1, VD_NN_OP_FOLDABLE, NULL, NULL, NULL, size_infer, NULL, size_run},
-    {"Transpose", 1, VD_NN_OP_FOLDABLE, A("perm"), NULL, NULL, transpose_infer, NULL,
+    {"Size", 1, VD_NN_OP_FOLDABLE, NULL, shape_init, NULL, size_infer, NULL, size_run},
+    {"Transpose", 1, VD_NN_OP_FOLDABLE, A("perm"), shape_init, NULL, transpose_infer, NULL,
      transpose_run},
     {"Constant", 1, VD_NN_OP_FOLDABLE,
      A("value", "value_float", "value_floats", "value_int", "value_ints"), constant_init,
      NULL, constant_infer, NULL, constant_run},
     {"ConstantOfShape", 9, VD_NN_OP_FOLDABLE, A("value"), cos_init, NULL, cos_infer, NULL,
      cos_run},
-    {"Range", 11, VD_NN_OP_FOLDABLE, NULL, NULL, NULL, range_infer, NULL, range_run},
-    {"NonZero", 9, VD_NN_OP_DYNAMIC, NULL, NULL, NULL, nonzero_infer, NULL, nonzero_run},
+    {"Range", 11, VD_NN_OP_FOLDABLE, NULL, shape_init, NULL, range_infer, NULL, range_run},
+    {"NonZero", 9, VD_NN_OP_DYNAMIC, NULL, shape_init, NULL, nonzero_infer, NULL, nonzero_run},
     {0},
 };

@@ -176,8 +176,27 @@ typedef struct un_params {
     un_prm p;
 } un_params;
 
+/* Every op here has one input and one output except these. */
+static const vd_nn_light_arity arity[] = {
+    {"Clip", 11, 1, 3, 1, 1}, {"CastLike", 0, 2, 2, 1, 1}, {"Dropout", 7, 1, 1, 1, 2},
+    {"Dropout", 10, 1, 1, 1, 2}, {"Dropout", 12, 1, 3, 1, 2}, {NULL, 0, 0, 0, 0, 0},
+};
+
+static int unary_arity(const vd_nn_node *n, vd_error *err)
+{
+    return vd_nn_light_check_arity(arity, n, 1, 1, err);
+}
+
+static int arity_init(vd_nn_node *n, vd_error *err)
+{
+    return unary_arity(n, err);
+}
+
 static int un_init(vd_nn_node *n, vd_error *err)
 {
+    int rc = unary_arity(n, err);
+    if (rc < 0)
+        return rc;
     const un_def *def = find_def(n->op_type);
     if (!def)
         return vd_error_set(err, VD_EUNSUPPORTED, "no unary kernel for %s", n->op_type);
@@ -301,6 +320,9 @@ static int cast_to(const vd_nn_node *n, vd_tensor *const *in, vd_error *err)
 
 static int cast_init(vd_nn_node *n, vd_error *err)
 {
+    int rc = unary_arity(n, err);
+    if (rc < 0)
+        return rc;
     if (!strcmp(n->op_type, "CastLike"))
         return VD_OK;
     if (!vd_nn_attr_find(n, "to"))
@@ -473,11 +495,11 @@ const vd_nn_op vd_nn_ops_unary[] = {
     {"Clip", 11, IP, NULL, un_init, NULL, clip_infer, NULL, clip_run},
     {"Cast", 1, 0, A("to", "saturate"), cast_init, NULL, cast_infer, NULL, cast_run},
     {"CastLike", 15, 0, A("saturate"), cast_init, NULL, cast_infer, NULL, cast_run},
-    {"Dropout", 7, IP, A("ratio"), NULL, NULL, dropout_infer, NULL, dropout_run},
-    {"Dropout", 10, IP, A("ratio"), NULL, NULL, dropout_infer, NULL, dropout_run},
-    {"Dropout", 12, IP, A("seed"), NULL, NULL, dropout_infer, NULL, dropout_run},
-    {"IsNaN", 9, 0, NULL, NULL, NULL, isx_infer, NULL, isx_run},
-    {"IsInf", 10, 0, A("detect_negative", "detect_positive"), NULL, NULL, isx_infer, NULL,
+    {"Dropout", 7, IP, A("ratio"), arity_init, NULL, dropout_infer, NULL, dropout_run},
+    {"Dropout", 10, IP, A("ratio"), arity_init, NULL, dropout_infer, NULL, dropout_run},
+    {"Dropout", 12, IP, A("seed"), arity_init, NULL, dropout_infer, NULL, dropout_run},
+    {"IsNaN", 9, 0, NULL, arity_init, NULL, isx_infer, NULL, isx_run},
+    {"IsInf", 10, 0, A("detect_negative", "detect_positive"), arity_init, NULL, isx_infer, NULL,
      isx_run},
     {0},
 };
