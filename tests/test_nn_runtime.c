@@ -167,6 +167,10 @@ static const char gen_py[] =
     "nodes = [h.make_node('MaxPool', ['x'], ['y', ''], kernel_shape=[2, 2], strides=[2, 2], name='pool')]\n"
     "save(h.make_graph(nodes, 'pool', [vi('x', [1, 2, 4, 4])], [vi('y', [1, 2, 2, 2])]), 'pool_unnamed.onnx', 13)\n"
     "\n"
+    "# ---- a broadcasting Add must not write over its smaller first input ----\n"
+    "nodes = [h.make_node('Relu', ['a'], ['ra'], name='relu'), h.make_node('Add', ['ra', 'b'], ['y'], name='add')]\n"
+    "save(h.make_graph(nodes, 'bcast', [vi('a', [1, 4]), vi('b', [2, 4])], [vi('y', [2, 4])]), 'bcast.onnx', 13)\n"
+    "\n"
     "# ---- symbolic spatial dims ----\n"
     "nodes = [h.make_node('Relu', ['x'], ['y'], name='relu')]\n"
     "save(h.make_graph(nodes, 'hw', [vi('x', ['N', 3, 'H', 'W'])], [vi('y', ['N', 3, 'H', 'W'])]), 'hw.onnx', 13)\n"
@@ -492,6 +496,23 @@ Test(nn_runtime, arena_reuses_buffers_on_a_chain, .timeout = 120)
     vd_tensor_free(&yt);
     vd_nn_session_free(&s);
     vd_nn_session_free(&t);
+    vd_nn_model_free(&m);
+}
+
+Test(nn_runtime, broadcast_is_never_computed_in_place)
+{
+    vd_nn_model *m = load("bcast.onnx");
+    vd_nn_session *s = session(m, 1, 1, 0);
+    float a[4] = {-1, 2, -3, 4}, b[8] = {10, 20, 30, 40, 50, 60, 70, 80};
+    int64_t sa[2] = {1, 4}, sb[2] = {2, 4};
+    vd_tensor in[2], y = {0};
+    vd_tensor_view(&in[0], VD_DTYPE_F32, 2, sa, a);
+    vd_tensor_view(&in[1], VD_DTYPE_F32, 2, sb, b);
+    run_ok(s, in, 2, &y, 1);
+    for (int i = 0; i < 8; i++)
+        cr_expect_eq(((float *)y.data)[i], (a[i % 4] > 0 ? a[i % 4] : 0) + b[i], "y[%d]", i);
+    vd_tensor_free(&y);
+    vd_nn_session_free(&s);
     vd_nn_model_free(&m);
 }
 

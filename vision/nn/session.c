@@ -349,10 +349,12 @@ static int collect_buffers(vd_nn_session *s, const int *last, int *bufof, buf *b
             int v = n->out[o], x = o == 0 && n->n_in > 0 ? n->in[0] : -1;
             if (s->v[v].kind != SV_ARENA)
                 continue;
-            size_t bytes = ALIGN64(vd_tensor_nbytes(out[o]));
+            /* an empty tensor still gets a real (64-byte) address */
+            size_t bytes = ALIGN64(vd_tensor_nbytes(out[o]) ? vd_tensor_nbytes(out[o]) : 1);
             int lv = last[v] < k ? k : last[v];
             if ((n->op->flags & VD_NN_OP_INPLACE) && x >= 0 && s->v[x].kind == SV_ARENA &&
-                last[x] == k && bufof[x] >= 0 && ALIGN64(vd_tensor_nbytes(in[0])) == bytes) {
+                last[x] == k && bufof[x] >= 0 && in[0]->dtype == out[o]->dtype &&
+                vd_tensor_numel(in[0]) == vd_tensor_numel(out[o])) { /* not a broadcast */
                 bufof[v] = bufof[x];
                 bufs[bufof[v]].last = lv;
                 continue;
