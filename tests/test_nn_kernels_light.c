@@ -1484,3 +1484,38 @@ Test(arity, wrong_counts_and_missing_inputs_fail_at_init)
         free(c.n.params);
     }
 }
+
+/* Shapes read from data are bounded: a hostile file gets VD_ELIMIT, not an
+ * int64 overflow or a terabyte allocation. */
+Test(limits, huge_shapes_from_data_are_refused)
+{
+    static float x[1];
+    static int64_t big[3] = {1ll << 40, 1ll << 40, 1ll << 40};
+    tc c;
+    tc_begin(&c, "ConstantOfShape", 1, 1);
+    tc_in_i64(&c, 0, 3, big);
+    cr_assert_eq(tc_run(&c, 13), VD_ELIMIT, "%s", c.err.msg);
+    tc_free(&c);
+    tc_begin(&c, "Expand", 2, 1);
+    tc_in(&c, 0, VD_DTYPE_F32, 1, (int64_t[]){1}, x);
+    tc_in_i64(&c, 1, 3, big);
+    cr_assert_eq(tc_run(&c, 13), VD_ELIMIT, "%s", c.err.msg);
+    tc_free(&c);
+    tc_begin(&c, "Tile", 2, 1);
+    tc_in(&c, 0, VD_DTYPE_F32, 1, (int64_t[]){1}, x);
+    tc_in_i64(&c, 1, 1, big);
+    cr_assert_eq(tc_run(&c, 13), VD_ELIMIT, "%s", c.err.msg);
+    tc_free(&c);
+    tc_begin(&c, "Reshape", 2, 1);
+    tc_in(&c, 0, VD_DTYPE_F32, 1, (int64_t[]){1}, x);
+    tc_in_i64(&c, 1, 3, big);
+    cr_assert_eq(tc_run(&c, 13), VD_ELIMIT, "%s", c.err.msg);
+    tc_free(&c);
+    static int64_t r0 = INT64_MIN, r1 = INT64_MAX, r2 = 1;
+    tc_begin(&c, "Range", 3, 1);
+    tc_in(&c, 0, VD_DTYPE_I64, 0, NULL, &r0);
+    tc_in(&c, 1, VD_DTYPE_I64, 0, NULL, &r1);
+    tc_in(&c, 2, VD_DTYPE_I64, 0, NULL, &r2);
+    cr_assert_eq(tc_run(&c, 11), VD_ELIMIT, "%s", c.err.msg);
+    tc_free(&c);
+}

@@ -127,8 +127,8 @@ static int onehot_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *co
     if (vd_tensor_numel(in[1]) != 1 || vd_tensor_numel(in[2]) != 2)
         return vd_error_set(err, VD_EINVAL, "depth must hold 1 value and values 2");
     int64_t depth = (int64_t)vd_nn_light_get_f64(in[1], 0);
-    if (depth < 1)
-        return vd_error_set(err, VD_EINVAL, "depth %lld must be positive", (long long)depth);
+    if (depth < 1 || depth > VD_NN_LIGHT_MAX_NUMEL)
+        return vd_error_set(err, VD_EINVAL, "depth %lld must be in [1, 2^30]", (long long)depth);
     int r = in[0]->ndim + 1, axis;
     if (r > VD_TENSOR_MAX_DIMS)
         return vd_error_set(err, VD_EINVAL, "result rank %d too large", r);
@@ -137,6 +137,8 @@ static int onehot_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *co
     int64_t s[VD_TENSOR_MAX_DIMS];
     for (int d = 0, j = 0; d < r; d++)
         s[d] = d == axis ? depth : in[0]->shape[j++];
+    if ((rc = vd_nn_light_check_numel(r, s, err)) < 0)
+        return rc;
     vd_nn_light_set_shape(out[0], in[2]->dtype, r, s);
     return VD_OK;
 }

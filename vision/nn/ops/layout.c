@@ -494,7 +494,7 @@ static int expand_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *co
     int nd;
     int64_t s[VD_TENSOR_MAX_DIMS];
     rc = vd_nn_broadcast_shape(in[0], &want, &nd, s, err);
-    if (rc < 0)
+    if (rc < 0 || (rc = vd_nn_light_check_numel(nd, s, err)) < 0)
         return rc;
     vd_nn_light_set_shape(out[0], in[0]->dtype, nd, s);
     return VD_OK;
@@ -536,8 +536,13 @@ static int tile_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *cons
         if (rep[d] < 0)
             return vd_error_set(err, VD_EINVAL, "repeats[%d] = %lld is negative", d,
                                 (long long)rep[d]);
+        if (rep[d] > VD_NN_LIGHT_MAX_NUMEL)
+            return vd_error_set(err, VD_ELIMIT, "repeats[%d] = %lld is too large", d,
+                                (long long)rep[d]);
         s[d] = in[0]->shape[d] * rep[d];
     }
+    if ((rc = vd_nn_light_check_numel(cnt, s, err)) < 0)
+        return rc;
     vd_nn_light_set_shape(out[0], in[0]->dtype, cnt, s);
     return VD_OK;
 }
@@ -650,6 +655,9 @@ static int pad_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const
         return rc;
     int mode = pad_mode(n, err);
     for (int d = 0; d < r; d++) {
+        if (pads[d] > VD_NN_LIGHT_MAX_NUMEL || pads[r + d] > VD_NN_LIGHT_MAX_NUMEL ||
+            pads[d] < -VD_NN_LIGHT_MAX_NUMEL || pads[r + d] < -VD_NN_LIGHT_MAX_NUMEL)
+            return vd_error_set(err, VD_ELIMIT, "pads on axis %d are too large", d);
         s[d] = in[0]->shape[d] + pads[d] + pads[r + d];
         if (s[d] < 0)
             return vd_error_set(err, VD_EINVAL, "pads on axis %d leave a negative size", d);
@@ -657,6 +665,11 @@ static int pad_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const
             return vd_error_set(err, VD_EINVAL, "cannot %s-pad the empty axis %d",
                                 vd_nn_attr_string(n, "mode", ""), d);
     }
+    if ((rc = vd_nn_light_check_numel(r, s, err)) < 0)
+        return rc;
+    if (n->op->since_opset >= 11 && n->n_in > 2 && in[2] && in[2]->dtype != in[0]->dtype)
+        return vd_error_set(err, VD_EINVAL, "constant_value is %s, the data %s",
+                            vd_dtype_name(in[2]->dtype), vd_dtype_name(in[0]->dtype));
     vd_nn_light_set_shape(out[0], in[0]->dtype, r, s);
     return VD_OK;
 }

@@ -256,3 +256,19 @@ int vd_nn_light_check_arity(const vd_nn_light_arity *tab, const vd_nn_node *n, i
             return vd_error_set(err, VD_EINVAL, "output %d is required", k);
     return VD_OK;
 }
+
+int vd_nn_light_check_numel(int nd, const int64_t *shape, vd_error *err)
+{
+    int64_t total = 1;
+    for (int i = 0; i < nd; i++) {
+        if (shape[i] < 0)
+            return vd_error_set(err, VD_EINVAL, "dimension %d is negative (%lld)", i,
+                                (long long)shape[i]);
+        if (shape[i] && total > VD_NN_LIGHT_MAX_NUMEL / shape[i])
+            return vd_error_set(err, VD_ELIMIT,
+                                "result of more than %lld elements (dim %d = %lld)",
+                                (long long)VD_NN_LIGHT_MAX_NUMEL, i, (long long)shape[i]);
+        total *= shape[i];
+    }
+    return VD_OK;
+}

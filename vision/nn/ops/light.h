@@ -74,6 +74,16 @@ void vd_nn_light_strides(const int64_t *shape, int nd, int64_t *st);
 int vd_nn_light_ensure_out(const vd_nn_node *n, vd_tensor *const *in,
                            vd_tensor *const *out, vd_nn_ctx *ctx);
 
+/* Largest output an op here will plan (elements). Shapes read from data
+ * (ConstantOfShape, Expand, Tile, Range, Pad, OneHot, Reshape) are checked
+ * against it so that a hostile file cannot overflow int64 or ask for
+ * terabytes: VD_ELIMIT instead. */
+#define VD_NN_LIGHT_MAX_NUMEL (1ll << 30)
+
+/* VD_ELIMIT naming the shape if prod(shape) overflows or exceeds the cap;
+ * negative dims are VD_EINVAL. */
+int vd_nn_light_check_numel(int nd, const int64_t *shape, vd_error *err);
+
 /* Input/output counts of one op type, checked at load time so that no
  * infer()/run() ever reads past the node's inputs or through an omitted
  * required one (the loader is fuzzed). max -1: unbounded (variadic). */

@@ -63,6 +63,10 @@ static int reshape_infer(const vd_nn_node *n, vd_tensor *const *in,
     if (nd < 0)
         return nd;
     int allowzero = (int)vd_nn_attr_int(n, "allowzero", 0);
+    for (int i = 0; i < nd; i++)
+        if (s[i] > VD_NN_LIGHT_MAX_NUMEL)
+            return vd_error_set(err, VD_ELIMIT, "shape[%d] = %lld is too large", i,
+                                (long long)s[i]);
     int infer_at = -1;
     int64_t known = 1, numel = vd_tensor_numel(in[0]);
     for (int i = 0; i < nd; i++) {
@@ -82,7 +86,10 @@ static int reshape_infer(const vd_nn_node *n, vd_tensor *const *in,
         if (s[i] < 0)
             return vd_error_set(err, VD_EINVAL, "shape[%d] = %lld is negative", i,
                                 (long long)s[i]);
-        known *= s[i];
+        known *= s[i]; /* both <= 2^30: no overflow */
+        if (known > VD_NN_LIGHT_MAX_NUMEL)
+            return vd_error_set(err, VD_ELIMIT, "shape asks for more than %lld elements",
+                                (long long)VD_NN_LIGHT_MAX_NUMEL);
     }
     if (infer_at >= 0) {
         if (known == 0 || numel % known)
@@ -482,6 +489,8 @@ static int cos_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const
         if (s[i] < 0)
             return vd_error_set(err, VD_EINVAL, "shape[%d] = %lld is negative", i,
                                 (long long)s[i]);
+    if ((rc = vd_nn_light_check_numel(nd, s, err)) < 0)
+        return rc;
     const vd_nn_attr *a = vd_nn_attr_find(n, "value");
     vd_nn_light_set_shape(out[0], a ? a->t.dtype : VD_DTYPE_F32, nd, s);
     return VD_OK;
@@ -529,16 +538,20 @@ static int range_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *con
         if (d == 0)
             return vd_error_set(err, VD_EINVAL, "delta is 0");
         double c = ceil((l - s) / d);
+        if (c > (double)VD_NN_LIGHT_MAX_NUMEL)
+            return vd_error_set(err, VD_ELIMIT, "Range of %g elements", c);
         cnt = c > 0 ? (int64_t)c : 0;
     } else {
         int64_t s = vd_nn_tensor_get_i64(in[0], 0), l = vd_nn_tensor_get_i64(in[1], 0),
                 d = vd_nn_tensor_get_i64(in[2], 0);
         if (d == 0)
             return vd_error_set(err, VD_EINVAL, "delta is 0");
+        /* in double: l - s may overflow int64 */
+        double c = ceil(((double)l - (double)s) / (double)d);
+        if (c > (double)VD_NN_LIGHT_MAX_NUMEL)
+            return vd_error_set(err, VD_ELIMIT, "Range of %g elements", c);
         int64_t span = l - s;
-        cnt = (span / d) + ((span % d) != 0 && ((span < 0) == (d < 0)));
-        if (cnt < 0)
-            cnt = 0;
+        cnt = c > 0 ? (span / d) + ((span % d) != 0 && ((span < 0) == (d < 0))) : 0;
     }
     vd_nn_light_set_shape(out[0], dt, 1, &cnt);
     return VD_OK;
