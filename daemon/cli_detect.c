@@ -557,8 +557,7 @@ static void print_events(const run *r, double pts)
 static int annotate(const run *r, const args *a, const vd_dsrc_frame *f, vd_error *e)
 {
     size_t n = (size_t)f->linesize * (size_t)f->height;
-    /* +64: the encoder's swscale reads SIMD-wide past the last pixel */
-    uint8_t *copy = malloc(n + 64);
+    uint8_t *copy = malloc(n);
     if (!copy)
         return vd_error_set(e, VD_ENOMEM, "out of memory");
     memcpy(copy, f->rgb, n);

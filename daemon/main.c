@@ -1,6 +1,9 @@
 /* main.c -- the visiond executable: dispatch to a subcommand. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <libavutil/log.h>
 
 #include "cli.h"
 
@@ -23,8 +26,26 @@ static void usage(FILE *f)
     fprintf(f, "\n'visiond <command> --help' describes a command.\n");
 }
 
+/* FFmpeg logs to stderr from inside the libraries. visiond reports every
+ * failure itself with the input named, so FFmpeg's own lines are noise by
+ * default; VISIOND_AV_LOG=error|warning|info|debug brings them back. */
+static void av_log_setup(void)
+{
+    static const struct { const char *name; int level; } levels[] = {
+        {"quiet", AV_LOG_QUIET}, {"error", AV_LOG_ERROR}, {"warning", AV_LOG_WARNING},
+        {"info", AV_LOG_INFO}, {"debug", AV_LOG_DEBUG},
+    };
+    const char *want = getenv("VISIOND_AV_LOG");
+    int level = AV_LOG_FATAL;
+    for (size_t i = 0; want && i < sizeof levels / sizeof levels[0]; i++)
+        if (!strcmp(want, levels[i].name))
+            level = levels[i].level;
+    av_log_set_level(level);
+}
+
 int main(int argc, char **argv)
 {
+    av_log_setup();
     if (argc < 2) {
         usage(stderr);
         return VD_EXIT_USAGE;

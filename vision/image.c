@@ -336,9 +336,23 @@ static int fill_frame(AVFrame *fr, const uint8_t *data, int ls, int ch, vd_img_c
         av_image_copy(fr->data, fr->linesize, sd, sl, fr->format, fr->width, fr->height);
         return 0;
     }
+    /* swscale's SIMD input loaders read up to 16 bytes past the last pixel
+     * of the source, so a caller's tightly sized buffer would be over-read.
+     * One copy into padded memory costs far less than the encode. */
+    size_t row = (size_t)fr->width * (size_t)ch, rows = (size_t)fr->height;
+    uint8_t *pad = av_malloc(row * rows + AV_INPUT_BUFFER_PADDING_SIZE);
+    if (!pad)
+        return AVERROR(ENOMEM);
+    for (size_t y = 0; y < rows; y++)
+        memcpy(pad + y * row, data + y * (size_t)ls, row);
+    memset(pad + row * rows, 0, AV_INPUT_BUFFER_PADDING_SIZE);
+    sd[0] = pad;
+    sl[0] = (int)row;
     enum AVPixelFormat sfmt = ch == 1 ? AV_PIX_FMT_GRAY8 : AV_PIX_FMT_RGB24;
-    return convert(sd, sl, sfmt, fr->data, fr->linesize, AV_PIX_FMT_YUV420P, fr->width,
-                   fr->height, 1, 1);
+    int rc = convert(sd, sl, sfmt, fr->data, fr->linesize, AV_PIX_FMT_YUV420P, fr->width,
+                     fr->height, 1, 1);
+    av_free(pad);
+    return rc;
 }
 
 int vd_img_encode_pixels(const uint8_t *data, int width, int height,
