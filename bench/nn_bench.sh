@@ -10,8 +10,10 @@
 # processes so both see the same machine load; each process does WARMUP
 # untimed and ITER timed inferences. The table shows the median over runs
 # of each process's p50 and p90 latency, and the largest peak RSS.
-# Also runs `visiond nn bench --profile` for the per-op split. Writes the
-# table to stdout and bench/results/nn.md (with OUT=path to write elsewhere).
+# Then `visiond nn bench --profile` and `ort_bench.js --profile` (onnxruntime's
+# profiler), RUNS alternating times, for the per-op split (medians per op).
+# Writes the table to stdout and bench/results/nn.md (OUT=path to write
+# elsewhere). SKIP_MEASURE=1 keeps the last measurements and redoes the rest.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
@@ -54,7 +56,7 @@ EOF
 
 # ---- measurements: one JSON object per line in $WORK/results.jsonl ----
 RES=$WORK/results.jsonl
-: > "$RES"
+[ "${SKIP_MEASURE:-0}" = 1 ] || : > "$RES"
 measure() { # label model batch threads [model_for_batch]
   local label=$1 model=$2 batch=$3 threads=$4 r
   for r in $(seq "$RUNS"); do
@@ -67,6 +69,7 @@ measure() { # label model batch threads [model_for_batch]
   done
 }
 for threads in 1 2; do
+  [ "${SKIP_MEASURE:-0}" = 1 ] && break
   measure "BlazeFace 128" "$WORK/blazeface_front.onnx" 1 "$threads"
   measure "BlazeFace 128" "$WORK/blazeface_front_b8.onnx" 8 "$threads"
   for batch in 1 8; do
@@ -78,9 +81,12 @@ done
 # ---- per-op profile of visiond ----
 PROF=$WORK/profile
 rm -rf "$PROF" && mkdir -p "$PROF"
-profile() { # name model
-  "$VISIOND" nn bench "$2" --threads 1 --iterations "$ITER" --profile > "$PROF/$1.visiond.json"
-  node "$HERE/ort_bench.js" "$2" --threads 1 --iterations "$ITER" --profile > "$PROF/$1.ort.json"
+profile() { # name model: alternating runs, the report takes per-op medians
+  local r
+  for r in $(seq "$RUNS"); do
+    "$VISIOND" nn bench "$2" --threads 1 --iterations "$ITER" --profile > "$PROF/$1.visiond.$r.json"
+    node "$HERE/ort_bench.js" "$2" --threads 1 --iterations "$ITER" --profile > "$PROF/$1.ort.$r.json"
+  done
 }
 profile "BlazeFace 128" "$WORK/blazeface_front.onnx"
 profile "YOLOv8-like 320" "$WORK/yolov8n_like.onnx"
@@ -121,17 +127,29 @@ md = ["# vision/nn vs onnxruntime: latency and memory", "",
       "(intraOpNumThreads=T, interOpNumThreads=1, sequential, graphOptimizationLevel all).", "",
       f"Each cell: median over {runs} alternating runs (separate processes) of the per-process "
       f"p50/p90 over {iters} timed inferences after {warm} warm-up ones. Ratio < 1: visiond is "
-      "faster. RSS: peak resident set of the whole process (node itself adds ~40 MiB to ORT's).", "",
+      "faster. RSS: peak resident set of the whole process (for ORT that includes node itself: 39 MiB, 51 MiB once onnxruntime is loaded, before any model).", "",
       table, "", "## Where the time goes, per op (1 thread, batch 1)", "",
       "`visiond nn bench --profile` next to `node bench/ort_bench.js --profile` (onnxruntime's "
       "profiler; '(nchwc)': its blocked-layout kernels; ReorderInput/Output: its layout "
       "conversions; FusedConv: Conv with fused activation).", ""]
-for name in sorted({f.rsplit(".", 2)[0] for f in os.listdir(prof)}):
-    v = json.load(open(os.path.join(prof, name + ".visiond.json")))
-    o = json.load(open(os.path.join(prof, name + ".ort.json")))
-    vp, op = v.get("profile", {}), o.get("profile", {})
+def median_profile(name, rt):
+    runs = [json.load(open(os.path.join(prof, f)))["profile"] for f in os.listdir(prof)
+            if f.startswith(name + "." + rt + ".")]
+    ops = {}
+    for p in runs:
+        for r in p["by_op"]:
+            ops.setdefault(r["op"], {"nodes": r["nodes"], "ms": []})["ms"].append(r["ms"])
+    total = statistics.median(p["total_ms"] for p in runs)
+    rows = [{"op": k, "nodes": v["nodes"],
+             "ms": statistics.median(v["ms"] + [0.0] * (len(runs) - len(v["ms"])))}
+            for k, v in ops.items()]
+    for r in rows:
+        r["percent"] = 100 * r["ms"] / total if total else 0
+    return {"total_ms": total, "by_op": sorted(rows, key=lambda r: -r["ms"])}
+for name in sorted({f.split(".")[0] for f in os.listdir(prof)}):
+    vp, op = median_profile(name, "visiond"), median_profile(name, "ort")
     md += [f"### {name}: visiond {vp.get('total_ms', 0):.2f} ms, onnxruntime {op.get('total_ms', 0):.2f} ms "
-           "(sums of node times per run, profilers on)", "",
+           f"(sums of node times per run, profilers on, per-op medians of {runs} alternating runs)", "",
            "| visiond op | nodes | ms/run | % | | onnxruntime op | nodes | ms/run | % |",
            "|---|---|---|---|---|---|---|---|---|"]
     vr, orr = vp.get("by_op", [])[:12], op.get("by_op", [])[:12]
