@@ -13,8 +13,6 @@
 
 #include <libavcodec/avcodec.h>
 
-#include <libavutil/log.h>
-
 #include "cli.h"
 #include "cli_select.h"
 
@@ -259,7 +257,6 @@ int vd_cli_frames(int argc, char **argv)
 {
     frames_args a = {.media = VD_MEDIA_VIDEO};
     vd_cli_select_init(&a.cs);
-    av_log_set_level(AV_LOG_QUIET); /* we report errors ourselves, with the input named */
     int status = parse_args(&a, argc, argv);
     if (status < 0 && a.out_dir && mkdir(a.out_dir, 0777) && errno != EEXIST) {
         fprintf(stderr, "visiond frames: --out %s: %s\n", a.out_dir, strerror(errno));

@@ -9,8 +9,6 @@
 
 #include <jansson.h>
 
-#include <libavutil/log.h>
-
 #include "cli.h"
 #include "pipeline/reader.h"
 
@@ -84,7 +82,6 @@ int vd_cli_probe(int argc, char **argv)
     }
     vd_error err = {0};
     vd_reader *r = NULL;
-    av_log_set_level(AV_LOG_QUIET); /* we report errors ourselves, with the input named */
     vd_reader_opts o;
     vd_reader_opts_init(&o);
     /* Probe any input, even one without video: fall back to audio. */
