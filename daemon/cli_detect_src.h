@@ -3,9 +3,8 @@
  * cli_select.h) or a still JPEG/PNG (vision/image), always as packed RGB24
  * with a pts in seconds (0 for a still image).
  *
- * This is a separate file because pipeline/reader.h and vision/transforms.h
- * both define a `vd_pixfmt` enum and cannot be included together; the
- * detection side (cli_detect.c) only sees this small interface. */
+ * It is a file of its own so that cli_detect.c deals in RGB frames and
+ * never needs to know whether they came from a video or a still image. */
 #ifndef VD_CLI_DETECT_SRC_H
 #define VD_CLI_DETECT_SRC_H
 

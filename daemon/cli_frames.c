@@ -163,7 +163,7 @@ static int save_image(frames_run *run, const vd_frame *f, char *path, size_t n, 
 {
     const vd_convert *cv = &run->a->cs.conv;
     const uint8_t *px = run->buf;
-    int gray = cv->fmt == VD_PIX_GRAY;
+    int gray = cv->fmt == VD_PIX_GRAY8;
     vd_convert rgb = {VD_PIX_RGB24, cv->width, cv->height};
     if (cv->fmt != VD_PIX_RGB24 && !gray) { /* native, bgr24, float: make rgb24 */
         if (grow(&run->img, &run->img_size, vd_convert_size(&rgb, f)))

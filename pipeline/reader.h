@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "vision/error.h"
+#include "vision/pixfmt.h"
 
 struct AVFrame;
 
@@ -246,24 +247,15 @@ void vd_reader_stats_get(const vd_reader *r, vd_reader_stats *out);
 
 /* ---- conversion into caller memory ------------------------------------ */
 
-typedef enum vd_pixfmt {
-    VD_PIX_NATIVE = 0, /* no conversion (md5 of the native planes) */
-    VD_PIX_RGB24,      /* packed H*W*3 */
-    VD_PIX_BGR24,      /* packed H*W*3 */
-    VD_PIX_GRAY,       /* H*W, full range luma (gray) */
-    VD_PIX_RGBF32,     /* planar float32 [3,H,W], R,G,B planes, values in [0,1]
-                        * (= rgb24 / 255 exactly): one slot of [B,3,H,W] */
-} vd_pixfmt;
 
 typedef struct vd_convert {
     vd_pixfmt fmt;
     int width, height; /* 0 = the frame's own size */
 } vd_convert;
 
-/* "native", "rgb24", "bgr24", "gray", "rgbf32" <-> vd_pixfmt. parse returns
- * VD_EINVAL for unknown names. */
-int vd_pixfmt_parse(const char *name, vd_pixfmt *out, vd_error *err);
-const char *vd_pixfmt_name(vd_pixfmt fmt);
+/* Formats (vision/pixfmt.h): VD_PIX_NATIVE (no conversion), RGB24, BGR24,
+ * GRAY8, RGBA, and RGBF32 (planar float32 [3,H,W] in [0,1] = rgb24 / 255
+ * exactly: one slot of a [B,3,H,W] batch). */
 
 /* Bytes vd_reader_convert() writes for frame f, 0 for VD_PIX_NATIVE or a
  * non-video frame. */

@@ -14,32 +14,18 @@
 #include <libavutil/imgutils.h>
 #include <libavutil/md5.h>
 
-static const struct {
-    const char *name;
-    vd_pixfmt fmt;
-    enum AVPixelFormat av;
-} pixfmts[] = {
-    {"native", VD_PIX_NATIVE, AV_PIX_FMT_NONE},
-    {"rgb24", VD_PIX_RGB24, AV_PIX_FMT_RGB24},
-    {"bgr24", VD_PIX_BGR24, AV_PIX_FMT_BGR24},
-    {"gray", VD_PIX_GRAY, AV_PIX_FMT_GRAY8},
-    {"rgbf32", VD_PIX_RGBF32, AV_PIX_FMT_RGB24},
-};
-#define NPIXFMTS (sizeof pixfmts / sizeof pixfmts[0])
-
-int vd_pixfmt_parse(const char *name, vd_pixfmt *out, vd_error *err)
+/* The swscale output format for each vd_pixfmt the reader converts to;
+ * AV_PIX_FMT_NONE marks those it does not (native, rgbf32 goes via rgb24). */
+static enum AVPixelFormat av_format(vd_pixfmt fmt)
 {
-    for (size_t i = 0; name && i < NPIXFMTS; i++)
-        if (!strcmp(name, pixfmts[i].name))
-            return *out = pixfmts[i].fmt, 0;
-    return vd_error_set(err, VD_EINVAL,
-                        "unknown pixel format '%s' (want native, rgb24, bgr24, gray or rgbf32)",
-                        name ? name : "(null)");
-}
-
-const char *vd_pixfmt_name(vd_pixfmt fmt)
-{
-    return (unsigned)fmt < NPIXFMTS ? pixfmts[fmt].name : "unknown";
+    switch (fmt) {
+    case VD_PIX_RGB24:
+    case VD_PIX_RGBF32: return AV_PIX_FMT_RGB24;
+    case VD_PIX_BGR24: return AV_PIX_FMT_BGR24;
+    case VD_PIX_GRAY8: return AV_PIX_FMT_GRAY8;
+    case VD_PIX_RGBA: return AV_PIX_FMT_RGBA;
+    default: return AV_PIX_FMT_NONE;
+    }
 }
 
 static void out_size(const vd_convert *c, const vd_frame *f, int *w, int *h)
@@ -51,12 +37,13 @@ static void out_size(const vd_convert *c, const vd_frame *f, int *w, int *h)
 size_t vd_convert_size(const vd_convert *c, const vd_frame *f)
 {
     int w, h;
-    if (f->type != VD_MEDIA_VIDEO || (unsigned)c->fmt >= NPIXFMTS || c->fmt == VD_PIX_NATIVE)
+    if (f->type != VD_MEDIA_VIDEO || av_format(c->fmt) == AV_PIX_FMT_NONE)
         return 0;
     out_size(c, f, &w, &h);
     size_t px = (size_t)w * h;
     switch (c->fmt) {
-    case VD_PIX_GRAY: return px;
+    case VD_PIX_GRAY8: return px;
+    case VD_PIX_RGBA: return px * 4;
     case VD_PIX_RGBF32: return px * 3 * sizeof(float);
     default: return px * 3;
     }
@@ -104,7 +91,7 @@ int vd_reader_convert(vd_reader *r, const vd_frame *f, const vd_convert *c, void
                             r->url, dst_size, need);
     int w, h;
     out_size(c, f, &w, &h);
-    enum AVPixelFormat ofmt = pixfmts[c->fmt].av;
+    enum AVPixelFormat ofmt = av_format(c->fmt);
     r->sws = sws_getCachedContext(r->sws, f->width, f->height, (enum AVPixelFormat)f->format,
                                   w, h, ofmt, SWS_BICUBIC, NULL, NULL, NULL);
     if (!r->sws)
@@ -115,7 +102,7 @@ int vd_reader_convert(vd_reader *r, const vd_frame *f, const vd_convert *c, void
     if (!out)
         return vd_error_set(err, VD_ENOMEM, "%s: out of memory", r->url);
     uint8_t *planes[4] = {out};
-    int lines[4] = {c->fmt == VD_PIX_GRAY ? w : w * 3};
+    int lines[4] = {c->fmt == VD_PIX_RGBF32 ? w * 3 : w * vd_pixfmt_bytes(c->fmt)};
     sws_scale(r->sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, planes, lines);
     if (c->fmt == VD_PIX_RGBF32)
         rgb24_to_planar_float(out, dst, (size_t)w * h);

@@ -34,6 +34,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "pixfmt.h"
 #include "tensor.h"
 
 typedef enum vd_interp {
@@ -61,13 +62,9 @@ typedef enum vd_tf_range {
     VD_TF_RANGE_255,    /* pixel as is */
 } vd_tf_range;
 
-/* Pixel formats of uint8 source images. */
-typedef enum vd_pixfmt {
-    VD_PIX_RGB24 = 0,
-    VD_PIX_BGR24,
-    VD_PIX_GRAY8, /* replicated into 3 channels by the chain */
-    VD_PIX_RGBA,  /* alpha ignored */
-} vd_pixfmt;
+/* Source images are uint8 interleaved: VD_PIX_RGB24, VD_PIX_BGR24,
+ * VD_PIX_GRAY8 (replicated into 3 channels by the chain) or VD_PIX_RGBA
+ * (alpha ignored); see vision/pixfmt.h. Other formats are VD_EINVAL. */
 
 /* A uint8 interleaved source image; rows are linesize bytes apart
  * (linesize >= width * bytes per pixel). */

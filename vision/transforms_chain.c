@@ -301,11 +301,14 @@ static int check_batch(const vd_tf_chain *ch, const vd_tensor *t, int64_t b, voi
 
 static int check_source(const vd_tf_image *src, int *bpp, vd_error *err)
 {
-    static const int bpps[] = {3, 3, 1, 4};
-    if (!src || !src->data || (unsigned)src->fmt > VD_PIX_RGBA || src->width <= 0 ||
-        src->height <= 0)
+    if (!src || !src->data || src->width <= 0 || src->height <= 0)
         return vd_error_set(err, VD_EINVAL, "preprocess: empty or invalid source image");
-    *bpp = bpps[src->fmt];
+    /* Packed uint8 formats only: native frames and planar float are the
+     * reader's business, not a chain source. */
+    *bpp = vd_pixfmt_bytes(src->fmt);
+    if (!*bpp)
+        return vd_error_set(err, VD_EINVAL, "preprocess: source pixel format %s is not a packed "
+                            "uint8 format (rgb24, bgr24, gray, rgba)", vd_pixfmt_name(src->fmt));
     if (src->linesize < src->width * *bpp)
         return vd_error_set(err, VD_EINVAL, "preprocess: linesize %d < %d for a %d px wide image",
                             src->linesize, src->width * *bpp, src->width);
