@@ -176,5 +176,5 @@ const char *vd_cli_select_usage(void)
            "  --keyframes        key frames only (only they are decoded)\n"
            "  --indices I,J,...  frames by index (presentation order), in this order\n"
            "  --size WxH         scale (implies --pix-fmt rgb24)\n"
-           "  --pix-fmt FMT      native (default), rgb24, bgr24, gray, rgbf32\n";
+           "  --pix-fmt FMT      native (default), rgb24, bgr24, gray, rgba, rgbf32\n";
 }
