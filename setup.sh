@@ -80,3 +80,5 @@ echo "== visiond probe $sample"
 "$build/daemon/visiond" probe "$sample"
 echo "== visiond frames $sample --count 5 --md5"
 "$build/daemon/visiond" frames "$sample" --count 5 --md5
+echo "== visiond detect $sample --motion --fps 2 --count 6 (motion regions, no model needed)"
+"$build/daemon/visiond" detect "$sample" --motion --fps 2 --count 6
