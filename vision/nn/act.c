@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "graph.h"
+#include "vmath.h"
 
 /* gcc -O2 only vectorises loops whose trip count it knows, and keeps
  * float selects as branches unless FP traps are off; these loops run on
@@ -12,28 +13,6 @@
 #define VD_ACT_VECTORIZE                                                       \
     __attribute__((optimize("tree-vectorize", "vect-cost-model=dynamic",     \
                             "no-trapping-math")))
-
-/* expf without a libm call, so loops over it vectorise: Cephes' degree-6
- * polynomial after range reduction by ln 2, |rel err| < 2e-7. The input is
- * clamped to [-87.3, 88.3], where 2^n stays a normal float. */
-static inline __attribute__((always_inline)) float exp_vec(float x)
-{
-    x = x > -87.3f ? x : -87.3f;
-    x = x < 88.3f ? x : 88.3f;
-    float fn = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-    float r = x - fn * 0.693359375f + fn * 2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * r * r + r + 1.0f;
-    int32_t bits = ((int32_t)fn + 127) << 23;
-    float scale;
-    memcpy(&scale, &bits, sizeof scale);
-    return p * scale;
-}
 
 __attribute__((target_clones("arch=x86-64-v3", "default"))) VD_ACT_VECTORIZE void
 vd_nn_act_apply(const vd_nn_act *act, float *x, int64_t n)
@@ -52,10 +31,10 @@ vd_nn_act_apply(const vd_nn_act *act, float *x, int64_t n)
         for (int64_t i = 0; i < n; i++) x[i] = x[i] >= 0 ? x[i] : a * x[i];
         return;
     case VD_NN_ACT_SIGMOID:
-        for (int64_t i = 0; i < n; i++) x[i] = 1.0f / (1.0f + exp_vec(-x[i]));
+        for (int64_t i = 0; i < n; i++) x[i] = 1.0f / (1.0f + vd_nn_expf(-x[i]));
         return;
     case VD_NN_ACT_SILU:
-        for (int64_t i = 0; i < n; i++) x[i] = x[i] / (1.0f + exp_vec(-x[i]));
+        for (int64_t i = 0; i < n; i++) x[i] = x[i] / (1.0f + vd_nn_expf(-x[i]));
         return;
     case VD_NN_ACT_HARDSWISH:
         for (int64_t i = 0; i < n; i++) {

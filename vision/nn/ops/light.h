@@ -9,6 +9,7 @@
 #define VD_NN_OPS_LIGHT_H
 
 #include "vision/nn/graph.h"
+#include "vision/nn/vmath.h"
 
 /* GCC at -O2 vectorises only "very cheap" loops, which excludes any loop
  * that needs a runtime alias check: every kernel loop here (outputs may
@@ -30,31 +31,6 @@
 #else
 #define VD_NN_LIGHT_SIMD
 #endif
-
-/* expf for kernel loops: branch-free so that loops calling it vectorise
- * (libm's expf is a call per element). Cephes' polynomial on a
- * Cody-Waite reduced argument, max relative error ~2e-7 over the clamped
- * range [-87.3, 88.4]; beyond it the result saturates at FLT_MIN / ~FLT_MAX. */
-static inline float vd_nn_light_expf(float x)
-{
-    x = x < 88.3762626647949f ? x : 88.3762626647949f;
-    x = x > -87.3365447504f ? x : -87.3365447504f;
-    /* round(x / ln2) with the 1.5 * 2^23 trick (no SSE4.1 roundps needed) */
-    float fn = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-    float r = x - fn * 0.693359375f;
-    r = r + fn * 2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * r * r + r + 1.0f;
-    int32_t bits = ((int32_t)fn + 127) << 23;
-    float scale;
-    __builtin_memcpy(&scale, &bits, sizeof scale);
-    return p * scale;
-}
 
 /* Elements per parallel chunk below which work stays on one thread. */
 #define VD_NN_LIGHT_GRAIN 32768

@@ -47,7 +47,7 @@ typedef void (*un_fn)(const void *x, void *y, int64_t n, const un_prm *p);
     [VD_DTYPE_I64] = op##_i64
 
 /* exp through the vectorisable float version for float, libm for double */
-#define EXP(x) _Generic((x), float: vd_nn_light_expf((float)(x)), default: exp(x))
+#define EXP(x) _Generic((x), float: vd_nn_expf((float)(x)), default: exp(x))
 /* 1/(1+e^-x) saturates cleanly: e^-x is clamped, never inf */
 #define SIGM(x) (1.0f / (1.0f + EXP(-(x))))
 #define SOFTPLUS(x) ((x) > 0 ? (x) + log1p(EXP(-(x))) : log1p(EXP(x)))
