@@ -16,6 +16,11 @@
 /* im2col/col2im tile budget; large enough for efficient sgemm panels. */
 #define CONV_TILE_BYTES (2 << 20)
 #define CONV_TILE_MIN_COLS 256
+/* Conv im2col path: total workspace, per-tile target and the fewest
+ * columns a worker slot's tile may have. */
+#define CONV_WS_BYTES (2 << 20)
+#define CONV_SLICE_BYTES (2 << 20)
+#define CONV_SLICE_MIN_COLS 32
 
 /* ---- window geometry ---- */
 
@@ -274,6 +279,26 @@ static int64_t tile_cols(int64_t rows, int64_t cols)
     return tc < cols ? tc : cols;
 }
 
+/* Workspace of the Conv im2col path, in floats: CONV_WS_BYTES shared by
+ * the worker slots (two full tiles at least), never more than the whole
+ * im2col matrix. */
+static size_t conv_ws_floats(int64_t rows, int64_t cols)
+{
+    int64_t f = (int64_t)(CONV_WS_BYTES / sizeof(float));
+    f = f < 2 * rows * CONV_TILE_MIN_COLS ? 2 * rows * CONV_TILE_MIN_COLS : f;
+    return (size_t)(f < rows * cols ? f : rows * cols);
+}
+
+/* Columns of one im2col tile: about CONV_SLICE_BYTES, within the slot's
+ * slice (smaller tiles, 128-512 KiB, measured no faster here). */
+static int64_t slice_cols(int64_t rows, int64_t slice_floats)
+{
+    int64_t fit = slice_floats / rows;
+    int64_t tc = (int64_t)(CONV_SLICE_BYTES / sizeof(float)) / rows;
+    tc = tc < CONV_SLICE_MIN_COLS ? CONV_SLICE_MIN_COLS : tc;
+    return tc < fit ? tc : (fit > 0 ? fit : 1);
+}
+
 /* ---- Conv kernels ---- */
 
 typedef struct conv_job {
@@ -488,7 +513,8 @@ static void im2col_row(const vd_nn_geom *g, const float *xc, const int64_t *kk,
             memset(dst, 0, (size_t)run * sizeof(float));
         } else {
             /* columns [ow, ow + run): zeros, then the in-range taps, zeros */
-            int64_t a = lo > ow ? lo : ow, b = hi < ow + run ? hi : ow + run;
+            int64_t end = ow + run, a = lo > ow ? lo : ow, b = hi < end ? hi : end;
+            a = a < end ? a : end; /* a run can end before the first in-range column */
             b = b > a ? b : a;
             memset(dst, 0, (size_t)(a - ow) * sizeof(float));
             strided_copy(dst + (a - ow), xc + (id * g->in[1] + ih) * W + a * s + off, s, b - a);
@@ -524,27 +550,71 @@ static void im2col_range(void *arg, int64_t begin, int64_t end)
     }
 }
 
-static void conv_group(conv_job *j, vd_nn_ctx *ctx, int64_t nb, int64_t gi)
+static void conv_pointwise(const conv_job *j, vd_nn_ctx *ctx, int64_t nb, int64_t gi)
 {
     const conv_shape *cs = j->cs;
-    int64_t rows = cs->cg * cs->ksz;
-    const float *x = j->x, *w = j->w + gi * cs->mg * rows;
-    float *y = j->y + (nb * cs->m + gi * cs->mg) * cs->outsp;
     vd_nn_gemm_epi epi = {j->b ? j->b + gi * cs->mg : NULL, 1, 0, 1.0f, j->act};
-    conv_job sub = *j;
-    sub.x = x + (nb * cs->c + gi * cs->cg) * cs->insp;
-    if (conv_is_pointwise(&cs->g)) {
-        vd_nn_sgemm(ctx, 0, 0, cs->mg, cs->outsp, cs->cg, 1.0f, w, cs->cg, sub.x,
-                    cs->insp, y, cs->outsp, &epi);
-        return;
-    }
-    int64_t tc = tile_cols(rows, cs->outsp);
-    for (sub.p0 = 0; sub.p0 < cs->outsp; sub.p0 += tc) {
-        sub.p1 = sub.p0 + tc < cs->outsp ? sub.p0 + tc : cs->outsp;
-        vd_nn_parallel_for(ctx, rows, 16, im2col_range, &sub);
-        vd_nn_sgemm(ctx, 0, 0, cs->mg, sub.p1 - sub.p0, rows, 1.0f, w, rows, sub.col,
-                    sub.p1 - sub.p0, y + sub.p0, cs->outsp, &epi);
-    }
+    vd_nn_sgemm(ctx, 0, 0, cs->mg, cs->outsp, cs->cg, 1.0f, j->w + gi * cs->mg * cs->cg,
+                cs->cg, j->x + (nb * cs->c + gi * cs->cg) * cs->insp, cs->insp,
+                j->y + (nb * cs->m + gi * cs->mg) * cs->outsp, cs->outsp, &epi);
+}
+
+/* The im2col path: work items are (image, group, tile of output
+ * positions); worker slot s owns workspace slice s and runs items s,
+ * s + nslice, ... each as im2col then sgemm on its own thread, so a tile
+ * is consumed from that core's cache right after it is written and the
+ * workers never wait for each other between the two steps. */
+typedef struct conv_tiles {
+    const conv_job *j;
+    int64_t nslice, slice_floats, ntiles, tc, items;
+} conv_tiles;
+
+static void conv_tiles_range(void *arg, int64_t begin, int64_t end)
+{
+    const conv_tiles *t = arg;
+    const conv_shape *cs = t->j->cs;
+    int64_t rows = cs->cg * cs->ksz;
+    for (int64_t s = begin; s < end; s++)
+        for (int64_t it = s; it < t->items; it += t->nslice) {
+            int64_t tile = it % t->ntiles, gi = it / t->ntiles % cs->group;
+            int64_t nb = it / t->ntiles / cs->group;
+            conv_job sub = *t->j;
+            sub.col = t->j->col + s * t->slice_floats;
+            sub.x = t->j->x + (nb * cs->c + gi * cs->cg) * cs->insp;
+            sub.p0 = tile * t->tc;
+            sub.p1 = sub.p0 + t->tc < cs->outsp ? sub.p0 + t->tc : cs->outsp;
+            if (sub.p1 <= sub.p0)
+                continue;
+            im2col_range(&sub, 0, rows);
+            vd_nn_gemm_epi epi = {t->j->b ? t->j->b + gi * cs->mg : NULL, 1, 0, 1.0f,
+                                  t->j->act};
+            vd_nn_sgemm(NULL, 0, 0, cs->mg, sub.p1 - sub.p0, rows, 1.0f,
+                        t->j->w + gi * cs->mg * rows, rows, sub.col, sub.p1 - sub.p0,
+                        t->j->y + (nb * cs->m + gi * cs->mg) * cs->outsp + sub.p0,
+                        cs->outsp, &epi);
+        }
+}
+
+static void conv_im2col(const conv_job *j, vd_nn_ctx *ctx)
+{
+    const conv_shape *cs = j->cs;
+    int64_t rows = cs->cg * cs->ksz, planes = cs->batch * cs->group;
+    conv_tiles t = {j, vd_nn_ctx_threads(ctx), 0, 0, 0, 0};
+    int64_t ws = (int64_t)conv_ws_floats(rows, cs->outsp);
+    /* each slice holds >= CONV_SLICE_MIN_COLS columns */
+    while (t.nslice > 1 && ws / t.nslice < rows * CONV_SLICE_MIN_COLS)
+        t.nslice--;
+    t.slice_floats = ws / t.nslice;
+    int64_t tc = slice_cols(rows, t.slice_floats);
+    t.ntiles = (cs->outsp + tc - 1) / tc;
+    if (planes < t.nslice * 4) /* balance: a whole number of tiles per slot */
+        while (planes * t.ntiles % t.nslice)
+            t.ntiles++;
+    t.tc = (cs->outsp + t.ntiles - 1) / t.ntiles;
+    t.items = planes * t.ntiles;
+    if (t.nslice > t.items)
+        t.nslice = t.items;
+    vd_nn_parallel_for(ctx, t.nslice, 1, conv_tiles_range, &t);
 }
 
 static int conv_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
@@ -571,8 +641,7 @@ static size_t conv_workspace(const vd_nn_node *n, vd_tensor *const *in,
     if (conv_shape_get(n, in, 0, &cs, NULL) || conv_is_depthwise(&cs) ||
         conv_is_pointwise(&cs.g))
         return 0;
-    int64_t rows = cs.cg * cs.ksz;
-    return (size_t)(rows * tile_cols(rows, cs.outsp)) * sizeof(float);
+    return conv_ws_floats(cs.cg * cs.ksz, cs.outsp) * sizeof(float);
 }
 
 static int conv_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
@@ -590,9 +659,13 @@ static int conv_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const 
         vd_nn_parallel_for(ctx, cs.batch * cs.m, grain, dw_range, &j);
         return VD_OK;
     }
-    for (int64_t nb = 0; nb < cs.batch; nb++)
-        for (int64_t gi = 0; gi < cs.group; gi++)
-            conv_group(&j, ctx, nb, gi);
+    if (conv_is_pointwise(&cs.g)) {
+        for (int64_t nb = 0; nb < cs.batch; nb++)
+            for (int64_t gi = 0; gi < cs.group; gi++)
+                conv_pointwise(&j, ctx, nb, gi);
+        return VD_OK;
+    }
+    conv_im2col(&j, ctx);
     return VD_OK;
 }
 
