@@ -21,6 +21,7 @@
 #define CONV_WS_BYTES (2 << 20)
 #define CONV_SLICE_BYTES (2 << 20)
 #define CONV_SLICE_MIN_COLS 32
+#define CONV_PAD_BYTES (8 << 20)
 
 /* ---- window geometry ---- */
 
@@ -307,6 +308,8 @@ typedef struct conv_job {
     float *y, *col;
     const vd_nn_act *act;
     int64_t p0, p1;     /* current tile of output (Conv) or input (ConvT) positions */
+    const float *xp;    /* Conv im2col: the group's input planes zero-padded, or NULL */
+    int64_t hp, wp;     /* their size */
 } conv_job;
 
 static int conv_is_pointwise(const vd_nn_geom *g)
@@ -413,11 +416,12 @@ static int dw_padded_size(const vd_nn_geom *g, int64_t *hp, int64_t *wp)
     return g->k[0] == 1 && g->in[0] == 1 && *hp * *wp <= DW_PAD_MAX;
 }
 
-static void dw_plane_padded(const vd_nn_geom *g, int64_t hp, int64_t wp, const float *x,
-                            const float *w, float bias, float *y)
+/* The hp x wp window extent of a 2-D plane x with its zero padding: row r,
+ * column c of xp is x[r - pb1][c - pb2], or 0 outside the input. */
+static void pad_plane(const vd_nn_geom *g, int64_t hp, int64_t wp, const float *x,
+                      float *xp)
 {
-    float xp[DW_PAD_MAX];
-    int64_t H = g->in[1], W = g->in[2], OH = g->out[1], OW = g->out[2];
+    int64_t H = g->in[1], W = g->in[2];
     /* input columns [c0, c1) land at padded columns [c0 + pb, c1 + pb) */
     int64_t pl = g->pb[2], c0 = pl < 0 ? -pl : 0, c1 = wp - pl < W ? wp - pl : W;
     memset(xp, 0, (size_t)(hp * wp) * sizeof(float));
@@ -426,6 +430,14 @@ static void dw_plane_padded(const vd_nn_geom *g, int64_t hp, int64_t wp, const f
         if (ih >= 0 && ih < H && c1 > c0)
             memcpy(xp + r * wp + c0 + pl, x + ih * W + c0, (size_t)(c1 - c0) * sizeof(float));
     }
+}
+
+static void dw_plane_padded(const vd_nn_geom *g, int64_t hp, int64_t wp, const float *x,
+                            const float *w, float bias, float *y)
+{
+    float xp[DW_PAD_MAX];
+    int64_t OH = g->out[1], OW = g->out[2];
+    pad_plane(g, hp, wp, x, xp);
     for (int64_t i = 0; i < OH * OW; i++)
         y[i] = bias;
     for (int64_t oh = 0; oh < OH; oh++)
@@ -530,6 +542,23 @@ static void im2col_row(const vd_nn_geom *g, const float *xc, const int64_t *kk,
     }
 }
 
+/* im2col_row on a zero-padded 2-D plane (pad_plane, row stride wp): no
+ * borders, so one strided copy per output row. */
+static void im2col_row_padded(const vd_nn_geom *g, const float *xp, int64_t wp,
+                              const int64_t *kk, int64_t p0, int64_t p1, float *dst)
+{
+    int64_t OW = g->out[2], ow = p0 % OW, oh = p0 / OW, s = g->s[2];
+    const float *src = xp + (oh * g->s[1] + kk[1] * g->d[1]) * wp + kk[2] * g->d[2];
+    for (int64_t p = p0; p < p1;) {
+        int64_t run = OW - ow < p1 - p ? OW - ow : p1 - p;
+        strided_copy(dst, src + ow * s, s, run);
+        dst += run;
+        p += run;
+        ow = 0;
+        src += g->s[1] * wp;
+    }
+}
+
 static void tap_unravel(const vd_nn_geom *g, int64_t kidx, int64_t *kk)
 {
     kk[2] = kidx % g->k[2];
@@ -545,6 +574,11 @@ static void im2col_range(void *arg, int64_t begin, int64_t end)
     for (int64_t r = begin; r < end; r++) {
         int64_t kk[3];
         tap_unravel(&cs->g, r % cs->ksz, kk);
+        if (j->xp) {
+            im2col_row_padded(&cs->g, j->xp + r / cs->ksz * j->hp * j->wp, j->wp, kk,
+                              j->p0, j->p1, j->col + r * tc);
+            continue;
+        }
         im2col_row(&cs->g, j->x + r / cs->ksz * cs->insp, kk, j->p0, j->p1,
                    j->col + r * tc);
     }
@@ -561,12 +595,12 @@ static void conv_pointwise(const conv_job *j, vd_nn_ctx *ctx, int64_t nb, int64_
 
 /* The im2col path: work items are (image, group, tile of output
  * positions); worker slot s owns workspace slice s and runs items s,
- * s + nslice, ... each as im2col then sgemm on its own thread, so a tile
- * is consumed from that core's cache right after it is written and the
- * workers never wait for each other between the two steps. */
+ * s + nslice, ... each as im2col then sgemm on its own thread, so the
+ * workers never wait for each other between the two steps. With a padded
+ * copy (conv_padded) the items are the tiles of one plane at a time. */
 typedef struct conv_tiles {
     const conv_job *j;
-    int64_t nslice, slice_floats, ntiles, tc, items;
+    int64_t nslice, slice_floats, ntiles, tc, items, plane0;
 } conv_tiles;
 
 static void conv_tiles_range(void *arg, int64_t begin, int64_t end)
@@ -576,11 +610,12 @@ static void conv_tiles_range(void *arg, int64_t begin, int64_t end)
     int64_t rows = cs->cg * cs->ksz;
     for (int64_t s = begin; s < end; s++)
         for (int64_t it = s; it < t->items; it += t->nslice) {
-            int64_t tile = it % t->ntiles, gi = it / t->ntiles % cs->group;
-            int64_t nb = it / t->ntiles / cs->group;
+            int64_t tile = it % t->ntiles, plane = t->plane0 + it / t->ntiles;
+            int64_t gi = plane % cs->group, nb = plane / cs->group;
             conv_job sub = *t->j;
             sub.col = t->j->col + s * t->slice_floats;
-            sub.x = t->j->x + (nb * cs->c + gi * cs->cg) * cs->insp;
+            if (!sub.xp)
+                sub.x = t->j->x + (nb * cs->c + gi * cs->cg) * cs->insp;
             sub.p0 = tile * t->tc;
             sub.p1 = sub.p0 + t->tc < cs->outsp ? sub.p0 + t->tc : cs->outsp;
             if (sub.p1 <= sub.p0)
@@ -595,26 +630,70 @@ static void conv_tiles_range(void *arg, int64_t begin, int64_t end)
         }
 }
 
+/* 2-D convs copy the group's input planes once, zero-padded to the window
+ * extent hp x wp (at most CONV_PAD_BYTES): im2col then has no border
+ * columns, one strided copy per output row instead of zero-fill, copy,
+ * zero-fill with bounds checks. */
+static int conv_padded(const conv_shape *cs, int64_t *hp, int64_t *wp)
+{
+    const vd_nn_geom *g = &cs->g;
+    *hp = (g->out[1] - 1) * g->s[1] + (g->k[1] - 1) * g->d[1] + 1;
+    *wp = (g->out[2] - 1) * g->s[2] + (g->k[2] - 1) * g->d[2] + 1;
+    return g->k[0] == 1 && g->in[0] == 1 && g->out[0] == 1 && g->pb[0] == 0 &&
+           cs->cg * *hp * *wp * (int64_t)sizeof(float) <= CONV_PAD_BYTES;
+}
+
+static size_t conv_im2col_ws_floats(const conv_shape *cs)
+{
+    int64_t hp, wp, rows = cs->cg * cs->ksz;
+    size_t f = (conv_ws_floats(rows, cs->outsp) + 15) / 16 * 16;
+    return f + (conv_padded(cs, &hp, &wp) ? (size_t)(cs->cg * hp * wp) : 0);
+}
+
+static void conv_pad_range(void *arg, int64_t begin, int64_t end)
+{
+    const conv_job *j = arg;
+    for (int64_t c = begin; c < end; c++)
+        pad_plane(&j->cs->g, j->hp, j->wp, j->x + c * j->cs->insp,
+                  (float *)j->xp + c * j->hp * j->wp);
+}
+
 static void conv_im2col(const conv_job *j, vd_nn_ctx *ctx)
 {
     const conv_shape *cs = j->cs;
-    int64_t rows = cs->cg * cs->ksz, planes = cs->batch * cs->group;
-    conv_tiles t = {j, vd_nn_ctx_threads(ctx), 0, 0, 0, 0};
+    int64_t rows = cs->cg * cs->ksz, hp, wp, planes = cs->batch * cs->group;
+    int padded = conv_padded(cs, &hp, &wp);
+    conv_tiles t = {j, vd_nn_ctx_threads(ctx), 0, 0, 0, 0, 0};
     int64_t ws = (int64_t)conv_ws_floats(rows, cs->outsp);
+    int64_t per_call = padded ? 1 : planes;
     /* each slice holds >= CONV_SLICE_MIN_COLS columns */
     while (t.nslice > 1 && ws / t.nslice < rows * CONV_SLICE_MIN_COLS)
         t.nslice--;
     t.slice_floats = ws / t.nslice;
     int64_t tc = slice_cols(rows, t.slice_floats);
     t.ntiles = (cs->outsp + tc - 1) / tc;
-    if (planes < t.nslice * 4) /* balance: a whole number of tiles per slot */
-        while (planes * t.ntiles % t.nslice)
+    if (per_call < t.nslice * 4) /* balance: a whole number of tiles per slot */
+        while (per_call * t.ntiles % t.nslice)
             t.ntiles++;
     t.tc = (cs->outsp + t.ntiles - 1) / t.ntiles;
-    t.items = planes * t.ntiles;
+    t.items = per_call * t.ntiles;
     if (t.nslice > t.items)
         t.nslice = t.items;
-    vd_nn_parallel_for(ctx, t.nslice, 1, conv_tiles_range, &t);
+    if (!padded) {
+        vd_nn_parallel_for(ctx, t.nslice, 1, conv_tiles_range, &t);
+        return;
+    }
+    conv_job pj = *j;
+    pj.xp = j->col + (conv_ws_floats(rows, cs->outsp) + 15) / 16 * 16;
+    pj.hp = hp;
+    pj.wp = wp;
+    t.j = &pj;
+    for (t.plane0 = 0; t.plane0 < planes; t.plane0++) {
+        int64_t nb = t.plane0 / cs->group, gi = t.plane0 % cs->group;
+        pj.x = j->x + (nb * cs->c + gi * cs->cg) * cs->insp;
+        vd_nn_parallel_for(ctx, cs->cg, 1, conv_pad_range, &pj);
+        vd_nn_parallel_for(ctx, t.nslice, 1, conv_tiles_range, &t);
+    }
 }
 
 static int conv_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
@@ -641,7 +720,7 @@ static size_t conv_workspace(const vd_nn_node *n, vd_tensor *const *in,
     if (conv_shape_get(n, in, 0, &cs, NULL) || conv_is_depthwise(&cs) ||
         conv_is_pointwise(&cs.g))
         return 0;
-    return conv_ws_floats(cs.cg * cs.ksz, cs.outsp) * sizeof(float);
+    return conv_im2col_ws_floats(&cs) * sizeof(float);
 }
 
 static int conv_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
@@ -653,7 +732,7 @@ static int conv_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const 
         return vd_nn_ctx_fail(ctx, e.code, "%s", e.msg);
     conv_job j = {&cs, in[0]->data, in[1]->data,
                   n->n_in > 2 && in[2] ? in[2]->data : NULL, out[0]->data,
-                  vd_nn_ctx_workspace(ctx), &n->act, 0, 0};
+                  vd_nn_ctx_workspace(ctx), &n->act, 0, 0, NULL, 0, 0};
     if (conv_is_depthwise(&cs)) {
         int64_t grain = 16384 / cs.outsp + 1;
         vd_nn_parallel_for(ctx, cs.batch * cs.m, grain, dw_range, &j);
