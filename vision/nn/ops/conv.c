@@ -432,7 +432,7 @@ static void pad_plane(const vd_nn_geom *g, int64_t hp, int64_t wp, const float *
     }
 }
 
-static void dw_plane_padded(const vd_nn_geom *g, int64_t hp, int64_t wp, const float *x,
+VD_NN_HOT static void dw_plane_padded(const vd_nn_geom *g, int64_t hp, int64_t wp, const float *x,
                             const float *w, float bias, float *y)
 {
     float xp[DW_PAD_MAX];
@@ -445,7 +445,7 @@ static void dw_plane_padded(const vd_nn_geom *g, int64_t hp, int64_t wp, const f
                     g->s[2], g->d[2], OW);
 }
 
-static void dw_plane(const vd_nn_geom *g, dw_cols c, const float *x, const float *w,
+VD_NN_HOT static void dw_plane(const vd_nn_geom *g, dw_cols c, const float *x, const float *w,
                      float bias, float *y)
 {
     int64_t hp, wp;

@@ -26,7 +26,7 @@ typedef struct sgemm_job {
 
 /* C block := bias: sgemm then accumulates with beta = 1, which replaces
  * OpenBLAS's zeroing pass and a separate bias pass by one write. */
-static void bias_fill(const vd_nn_gemm_epi *e, float *c, int64_t ldc, int64_t m0,
+VD_NN_CLONES VD_NN_HOT static void bias_fill(const vd_nn_gemm_epi *e, float *c, int64_t ldc, int64_t m0,
                       int64_t m1, int64_t n0, int64_t n1)
 {
     for (int64_t i = m0; i < m1; i++) {
