@@ -93,6 +93,12 @@ typedef struct vd_nn_node {
     vd_nn_attr *attrs;
     void *params;         /* op-private, from op->init; freed by op->fini or free() */
     vd_nn_act act;        /* fused activation, VD_NN_ACT_NONE by default */
+    /* Fused residual Add (set by the fusion pass on Conv only): 0 = none,
+     * else the index in in[] of a float tensor that broadcasts to the
+     * output's shape, added to the conv result before act:
+     * out = act(conv + in[add_in]). One that would widen the output is
+     * refused at plan time. */
+    int add_in;
 } vd_nn_node;
 
 /* Attribute lookup helpers (attr.c). Missing attribute -> default/NULL. */

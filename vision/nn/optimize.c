@@ -3,6 +3,9 @@
  *   fold      nodes whose inputs are all constant run once, with their own
  *             kernels, and become constants;
  *   bn        Conv -> BatchNormalization folds into the Conv's weights;
+ *   add       Conv -> Add(conv, r), r computed earlier: r becomes an extra
+ *             Conv input added in its epilogue (node->add_in), before the
+ *             activation the next pass may fuse (ResNet/BlazeFace blocks);
  *   act       Relu/Clip/LeakyRelu/Sigmoid/SiLU/HardSwish/HardSigmoid/Tanh
  *             after Conv/ConvTranspose/Gemm/MatMul becomes node->act;
  *   transpose Transposes sink below elementwise ops (NHWC exports wrap
@@ -273,6 +276,53 @@ static void pass_act(vd_nn_model *m)
     }
 }
 
+/* ---- residual Add fusion ---- */
+
+/* Index of the node that writes value v, or -1 (input or constant). */
+static int writer_of(const vd_nn_model *m, int v)
+{
+    for (int i = 0; i < m->n_nodes; i++)
+        for (int o = 0; m->nodes[i].op && o < m->nodes[i].n_out; o++)
+            if (m->nodes[i].out[o] == v)
+                return i;
+    return -1;
+}
+
+/* The other operand r must come from an earlier node so the Conv, which now
+ * reads it, still runs after its producer; the conv must not have an
+ * activation yet (the Add comes before any activation). */
+static int pass_add(vd_nn_model *m)
+{
+    for (int i = 0; i < m->n_nodes; i++) {
+        vd_nn_node *p = &m->nodes[i];
+        if (!is_op(p, "Conv") || p->act.kind || p->add_in || p->n_out != 1 ||
+            p->out[0] < 0 || p->n_in > 3)
+            continue;
+        int j = vd_nn_model_sole_consumer(m, p->out[0]);
+        vd_nn_node *a = j >= 0 ? &m->nodes[j] : NULL;
+        if (!a || !is_op(a, "Add") || a->n_in != 2 || a->n_attrs || a->out[0] < 0 ||
+            a->in[0] == a->in[1])
+            continue;
+        int r = a->in[0] == p->out[0] ? a->in[1] : a->in[0];
+        int w = r >= 0 && !m->values[r].is_const ? writer_of(m, r) : -1;
+        if (w < 0 || w >= i)
+            continue;
+        int *in = realloc(p->in, 4 * sizeof *in);
+        if (!in)
+            return VD_ENOMEM;
+        for (int k = p->n_in; k < 3; k++)
+            in[k] = -1;
+        in[3] = r;
+        p->in = in;
+        p->n_in = 4;
+        p->add_in = 3;
+        p->out[0] = a->out[0];
+        m->values[p->out[0]].producer = i;
+        vd_nn_node_clear(a);
+    }
+    return VD_OK;
+}
+
 /* ---- Transposes (NHWC exports wrap every conv in a pair) ---- */
 
 static const int64_t *perm_of(const vd_nn_node *t, int *rank)
@@ -517,10 +567,11 @@ static int compact(vd_nn_model *m)
             if (n->out[o] >= 0)
                 m->values[n->out[o]].producer = i;
         const char *act = n->act.kind ? vd_nn_act_name(n->act.kind) : "";
-        size_t len = strlen(n->op_type) + strlen(act) + 2;
+        const char *add = n->add_in ? "+Add" : "";
+        size_t len = strlen(n->op_type) + strlen(add) + strlen(act) + 2;
         if (!(m->node_ops[i] = malloc(len)))
             return VD_ENOMEM;
-        snprintf(m->node_ops[i], len, "%s%s%s", n->op_type, *act ? "+" : "", act);
+        snprintf(m->node_ops[i], len, "%s%s%s%s", n->op_type, add, *act ? "+" : "", act);
     }
     return VD_OK;
 }
@@ -558,6 +609,8 @@ int vd_nn_model_optimize(vd_nn_model *m, vd_error *err)
     if (rc)
         return rc;
     pass_transpose(m); /* first: sinking can bring an activation next to its conv */
+    if (pass_add(m))
+        return vd_error_set(err, VD_ENOMEM, "out of memory");
     pass_act(m);
     if (pass_dead(m) || compact(m) || weigh(m))
         return vd_error_set(err, VD_ENOMEM, "out of memory");

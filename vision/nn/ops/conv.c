@@ -310,6 +310,7 @@ typedef struct conv_job {
     int64_t p0, p1;     /* current tile of output (Conv) or input (ConvT) positions */
     const float *xp;    /* Conv im2col: the group's input planes zero-padded, or NULL */
     int64_t hp, wp;     /* their size */
+    const float *add;   /* fused residual (node->add_in), shaped like y, or NULL */
 } conv_job;
 
 static int conv_is_pointwise(const vd_nn_geom *g)
@@ -480,6 +481,12 @@ VD_NN_HOT static void dw_plane(const vd_nn_geom *g, dw_cols c, const float *x, c
         }
 }
 
+VD_NN_HOT static void add_to(float *restrict y, const float *restrict r, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        y[i] += r[i];
+}
+
 static void dw_range(void *arg, int64_t begin, int64_t end)
 {
     const conv_job *j = arg;
@@ -491,6 +498,8 @@ static void dw_range(void *arg, int64_t begin, int64_t end)
         float *y = j->y + t * cs->outsp;
         dw_plane(&cs->g, c, j->x + (nb * cs->c + ci) * cs->insp, j->w + co * cs->ksz,
                  j->b ? j->b[co] : 0.0f, y);
+        if (j->add)
+            add_to(y, j->add + t * cs->outsp, cs->outsp);
         vd_nn_act_apply(j->act, y, cs->outsp);
     }
 }
@@ -587,10 +596,12 @@ static void im2col_range(void *arg, int64_t begin, int64_t end)
 static void conv_pointwise(const conv_job *j, vd_nn_ctx *ctx, int64_t nb, int64_t gi)
 {
     const conv_shape *cs = j->cs;
-    vd_nn_gemm_epi epi = {j->b ? j->b + gi * cs->mg : NULL, 1, 0, 1.0f, j->act};
+    int64_t yo = (nb * cs->m + gi * cs->mg) * cs->outsp;
+    vd_nn_gemm_epi epi = {j->b ? j->b + gi * cs->mg : NULL, 1, 0, 1.0f, j->act,
+                          j->add ? j->add + yo : NULL};
     vd_nn_sgemm(ctx, 0, 0, cs->mg, cs->outsp, cs->cg, 1.0f, j->w + gi * cs->mg * cs->cg,
                 cs->cg, j->x + (nb * cs->c + gi * cs->cg) * cs->insp, cs->insp,
-                j->y + (nb * cs->m + gi * cs->mg) * cs->outsp, cs->outsp, &epi);
+                j->y + yo, cs->outsp, &epi);
 }
 
 /* The im2col path: work items are (image, group, tile of output
@@ -621,12 +632,12 @@ static void conv_tiles_range(void *arg, int64_t begin, int64_t end)
             if (sub.p1 <= sub.p0)
                 continue;
             im2col_range(&sub, 0, rows);
+            int64_t yo = (nb * cs->m + gi * cs->mg) * cs->outsp + sub.p0;
             vd_nn_gemm_epi epi = {t->j->b ? t->j->b + gi * cs->mg : NULL, 1, 0, 1.0f,
-                                  t->j->act};
+                                  t->j->act, t->j->add ? t->j->add + yo : NULL};
             vd_nn_sgemm(NULL, 0, 0, cs->mg, sub.p1 - sub.p0, rows, 1.0f,
                         t->j->w + gi * cs->mg * rows, rows, sub.col, sub.p1 - sub.p0,
-                        t->j->y + (nb * cs->m + gi * cs->mg) * cs->outsp + sub.p0,
-                        cs->outsp, &epi);
+                        t->j->y + yo, cs->outsp, &epi);
         }
 }
 
@@ -696,6 +707,55 @@ static void conv_im2col(const conv_job *j, vd_nn_ctx *ctx)
     }
 }
 
+/* The fused residual r of node->add_in: 1 when it has the output's shape
+ * (added in the epilogue), 0 when it broadcasts to it (added after the
+ * conv by conv_add_bcast), negative when the Add would have produced a
+ * bigger shape than the conv's, which a fused node cannot: refused. The
+ * fusion pass cannot see shapes, so this is decided here. */
+static int conv_add_mode(const vd_tensor *r, const vd_tensor *out, vd_error *err)
+{
+    int same = r->ndim == out->ndim, fits = r->ndim <= out->ndim;
+    for (int d = 1; d <= r->ndim && d <= out->ndim; d++) {
+        int64_t a = r->shape[r->ndim - d], b = out->shape[out->ndim - d];
+        same = same && a == b;
+        fits = fits && (a == b || a == 1);
+    }
+    if (r->dtype == VD_DTYPE_F32 && (same || fits))
+        return same;
+    char x[96], y[96];
+    return vd_error_set(err, VD_EUNSUPPORTED, "Conv with a fused residual Add: the other "
+                        "operand %s %s does not broadcast to the conv output %s",
+                        vd_dtype_name(r->dtype), vd_tensor_shape_str(r, x, sizeof x),
+                        vd_tensor_shape_str(out, y, sizeof y));
+}
+
+/* y += r broadcast to y's shape (numpy rules, r of lower or equal rank),
+ * then act: the rare residual that is not the conv output's shape. */
+static void conv_add_bcast(const vd_tensor *r, vd_tensor *y, const vd_nn_act *act)
+{
+    int nd = y->ndim, off = y->ndim - r->ndim;
+    int64_t st[VD_TENSOR_MAX_DIMS], idx[VD_TENSOR_MAX_DIMS] = {0}, acc = 1, ro = 0;
+    for (int d = nd - 1; d >= 0; d--) {
+        int64_t rd = d >= off ? r->shape[d - off] : 1;
+        st[d] = rd == 1 ? 0 : acc;
+        acc *= rd;
+    }
+    float *yd = y->data;
+    const float *rd = r->data;
+    int64_t n = vd_tensor_numel(y);
+    for (int64_t i = 0; i < n; i++) {
+        yd[i] += rd[ro];
+        for (int d = nd - 1; d >= 0; d--) { /* odometer over y's index */
+            ro += st[d];
+            if (++idx[d] < y->shape[d])
+                break;
+            ro -= st[d] * idx[d];
+            idx[d] = 0;
+        }
+    }
+    vd_nn_act_apply(act, yd, n);
+}
+
 static int conv_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
                       vd_error *err)
 {
@@ -704,7 +764,8 @@ static int conv_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *cons
     if (rc)
         return rc;
     conv_out_shape(in[0], &cs, out[0]);
-    return VD_OK;
+    rc = n->add_in ? conv_add_mode(in[n->add_in], out[0], err) : 0;
+    return rc < 0 ? rc : VD_OK;
 }
 
 static int conv_is_depthwise(const conv_shape *cs)
@@ -730,21 +791,26 @@ static int conv_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const 
     vd_error e;
     if (conv_shape_get(n, in, 0, &cs, &e))
         return vd_nn_ctx_fail(ctx, e.code, "%s", e.msg);
+    int mode = n->add_in ? conv_add_mode(in[n->add_in], out[0], &e) : 1;
+    if (mode < 0)
+        return vd_nn_ctx_fail(ctx, e.code, "%s", e.msg);
+    static const vd_nn_act none = {VD_NN_ACT_NONE, 0, 0};
     conv_job j = {&cs, in[0]->data, in[1]->data,
                   n->n_in > 2 && in[2] ? in[2]->data : NULL, out[0]->data,
-                  vd_nn_ctx_workspace(ctx), &n->act, 0, 0, NULL, 0, 0};
+                  vd_nn_ctx_workspace(ctx), mode ? &n->act : &none, 0, 0, NULL, 0, 0,
+                  n->add_in && mode ? in[n->add_in]->data : NULL};
     if (conv_is_depthwise(&cs)) {
         int64_t grain = 16384 / cs.outsp + 1;
         vd_nn_parallel_for(ctx, cs.batch * cs.m, grain, dw_range, &j);
-        return VD_OK;
-    }
-    if (conv_is_pointwise(&cs.g)) {
+    } else if (conv_is_pointwise(&cs.g)) {
         for (int64_t nb = 0; nb < cs.batch; nb++)
             for (int64_t gi = 0; gi < cs.group; gi++)
                 conv_pointwise(&j, ctx, nb, gi);
-        return VD_OK;
+    } else {
+        conv_im2col(&j, ctx);
     }
-    conv_im2col(&j, ctx);
+    if (!mode)
+        conv_add_bcast(in[n->add_in], out[0], &n->act);
     return VD_OK;
 }
 

@@ -24,19 +24,26 @@ typedef struct sgemm_job {
     int64_t nblk;
 } sgemm_job;
 
-/* C block := bias: sgemm then accumulates with beta = 1, which replaces
- * OpenBLAS's zeroing pass and a separate bias pass by one write. */
-VD_NN_CLONES VD_NN_HOT static void bias_fill(const vd_nn_gemm_epi *e, float *c, int64_t ldc, int64_t m0,
-                      int64_t m1, int64_t n0, int64_t n1)
+/* C block := bias (+ residual): sgemm then accumulates with beta = 1, which
+ * replaces OpenBLAS's zeroing pass and a separate bias pass by one write. */
+VD_NN_CLONES VD_NN_HOT static void bias_fill(const vd_nn_gemm_epi *e, float *c, int64_t ldc,
+                                            int64_t m0, int64_t m1, int64_t n0, int64_t n1)
 {
     for (int64_t i = m0; i < m1; i++) {
         float *row = c + i * ldc + n0;
+        const float *r = e->add ? e->add + i * ldc + n0 : NULL;
+        if (!e->bias) {
+            memcpy(row, r, (size_t)(n1 - n0) * sizeof(float));
+            continue;
+        }
         const float *b = e->bias + i * e->bias_rs + n0 * e->bias_cs;
         float s = e->bias_scale;
-        if (e->bias_cs == 0)
+        if (e->bias_cs == 0 && r)
+            for (int64_t j = 0; j < n1 - n0; j++) row[j] = s * b[0] + r[j];
+        else if (e->bias_cs == 0)
             for (int64_t j = 0; j < n1 - n0; j++) row[j] = s * b[0];
         else
-            for (int64_t j = 0; j < n1 - n0; j++) row[j] = s * b[j * e->bias_cs];
+            for (int64_t j = 0; j < n1 - n0; j++) row[j] = s * b[j * e->bias_cs] + (r ? r[j] : 0.0f);
     }
 }
 
@@ -49,7 +56,7 @@ static void sgemm_block(const sgemm_job *j, int64_t m0, int64_t m1, int64_t n0,
     const float *a = j->ta ? j->a + m0 : j->a + m0 * j->lda;
     const float *b = j->tb ? j->b + n0 * j->ldb : j->b + n0;
     float *c = j->c + m0 * j->ldc + n0;
-    float beta = e && e->bias ? 1.0f : 0.0f;
+    float beta = e && (e->bias || e->add) ? 1.0f : 0.0f;
     if (beta != 0.0f)
         bias_fill(e, j->c, j->ldc, m0, m1, n0, n1);
     if (j->k == 0) {
@@ -200,7 +207,7 @@ static int gemm_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const 
 {
     const gemm_params *p = n->params;
     int64_t m, nn, k;
-    vd_nn_gemm_epi epi = {NULL, 0, 0, p->beta, &n->act};
+    vd_nn_gemm_epi epi = {NULL, 0, 0, p->beta, &n->act, NULL};
     int rc = gemm_dims(n, in, &m, &nn, &k, NULL);
     if (rc)
         return vd_nn_ctx_fail(ctx, rc, "Gemm: shapes changed since planning");
@@ -309,7 +316,7 @@ static int matmul_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *cons
     mm_dims d;
     if (mm_dims_get(in[0], in[1], &d, NULL))
         return vd_nn_ctx_fail(ctx, VD_EINVAL, "MatMul: shapes changed since planning");
-    vd_nn_gemm_epi epi = {NULL, 0, 0, 0, &n->act};
+    vd_nn_gemm_epi epi = {NULL, 0, 0, 0, &n->act, NULL};
     if (d.fold) {
         vd_nn_sgemm(ctx, 0, 0, d.m * d.nbatch, d.n, d.k, 1.0f, in[0]->data, d.k,
                     in[1]->data, d.n, out[0]->data, d.n, &epi);

@@ -68,14 +68,17 @@ void vd_nn_tap_range(int64_t off, int64_t s, int64_t n, int64_t limit, int64_t *
 
 /* ---- sgemm driver (gemm.c) ---- */
 
-/* C(m,n) = alpha * op(A) op(B) + bias_scale * bias[m*bias_rs + n*bias_cs],
- * then act, computed block by block so the epilogue runs while the block
+/* C(m,n) = alpha * op(A) op(B) + bias_scale * bias[m*bias_rs + n*bias_cs]
+ * (+ add[m*ldc + n]), then act, computed block by block so the epilogue runs while the block
  * is in cache. bias may be NULL, act may be NULL. */
 typedef struct vd_nn_gemm_epi {
     const float *bias;
     int64_t bias_rs, bias_cs;
     float bias_scale;
     const vd_nn_act *act;
+    /* Optional residual, laid out like C (same origin and ldc): added to
+     * C before act. */
+    const float *add;
 } vd_nn_gemm_epi;
 
 /* Row-major sgemm (C is overwritten) split over ctx's workers by column or row
