@@ -28,7 +28,8 @@ PKGS_BUILD="build-essential cmake pkg-config git
   libprotobuf-c-dev protobuf-c-compiler libyaml-dev libsqlite3-dev libsystemd-dev"
 # Test and benchmark assets and reference implementations (none of them is linked).
 PKGS_TEST="ffmpeg opencv-doc opencv-data libonnx-testdata
-  python3 python3-numpy python3-onnx python3-opencv python3-av python3-pil"
+  python3 python3-numpy python3-onnx python3-opencv python3-av python3-pil
+  rtsp-server-perl"
 # Node.js may come from elsewhere on the machine; only ask Debian when it is absent.
 command -v npm >/dev/null 2>&1 || PKGS_TEST="$PKGS_TEST nodejs npm"
 
