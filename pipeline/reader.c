@@ -26,6 +26,7 @@ int64_t rd_now_us(void)
 void rd_arm_deadline(vd_reader *r, double seconds)
 {
     r->deadline = seconds > 0 ? rd_now_us() + (int64_t)(seconds * 1e6) : 0;
+    r->timed_out = 0;
 }
 
 static int interrupt_cb(void *opaque)

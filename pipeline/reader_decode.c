@@ -183,7 +183,11 @@ int rd_decode(vd_reader *r, vd_error *err)
             r->ord += r->ord >= 0;
             if (r->frame->decode_error_flags || (r->frame->flags & AV_FRAME_FLAG_CORRUPT))
                 note_error(r, 0, "damaged frame", r->last_ts);
-            rd_arm_deadline(r, r->read_timeout);
+            /* A frame decoded after the deadline fired comes from the
+             * demuxer flushing its parser on the failed read: deliver it,
+             * but grant no second read_timeout (that made it 2N s). */
+            if (!r->timed_out)
+                rd_arm_deadline(r, r->read_timeout);
             return 0;
         }
         if (ret == AVERROR_EOF) {
