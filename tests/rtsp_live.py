@@ -124,17 +124,28 @@ def stop(proc):
         proc.wait(timeout=5)
 
 
+# rtsp-server-perl's own script, run with one change: the server resets its
+# RTP port counter to the package global $RTP_START_PORT (20000, not the
+# --rtp_start_port given) whenever a connection closes while nothing is
+# mounted, so two servers of parallel tests would both bind UDP 20000. The
+# wrapper points that global at this server's own free range.
+SERVER_WRAPPER = ("my $script = shift @ARGV; require RTSP::Server; "
+                  "$RTSP::Server::RTP_START_PORT = shift @ARGV; do $script; die $@ if $@;")
+
+
 class Rig:
     """rtsp-server-perl on loopback (+ optionally an ffmpeg publisher on /cam)."""
 
     def __init__(self):
         self.server = self.publisher = None
-        for attempt in range(3):  # a port taken between the probe and the bind
+        for _ in range(3):  # a port taken between the probe and the bind
             self.cport, self.sport = free_tcp_port(), free_tcp_port()
+            rtp = str(free_udp_base())
             self.server = spawn("server", [
-                SERVER, "--clientport", str(self.cport), "--serverport", str(self.sport),
+                "/usr/bin/perl", "-e", SERVER_WRAPPER, SERVER, rtp, "--rtp_start_port", rtp,
+                "--clientport", str(self.cport), "--serverport", str(self.sport),
                 "--client_listen_address", HOST, "--source_listen_address", HOST,
-                "--rtp_start_port", str(free_udp_base()), "--loglevel", "3"])
+                "--loglevel", "3"])
             end = time.monotonic() + 15  # Moose takes ~1 s to load
             while self.server.poll() is None and time.monotonic() < end:
                 if accepts(self.cport) and accepts(self.sport):
