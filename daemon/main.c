@@ -46,6 +46,9 @@ static void av_log_setup(void)
 int main(int argc, char **argv)
 {
     av_log_setup();
+    /* Results are JSON Lines that live consumers read as they come: flush
+     * each line, not each 4 KiB (two seconds of frames from a camera). */
+    setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc < 2) {
         usage(stderr);
         return VD_EXIT_USAGE;

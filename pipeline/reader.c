@@ -47,9 +47,13 @@ int rd_averr(vd_reader *r, int averr, vd_error *err, const char *what)
     if (atomic_load(&r->abort))
         return vd_error_set(err, VD_ECLOSED, "%s: %s: interrupted", r->url, what);
     if (r->timed_out || averr == AVERROR(ETIMEDOUT)) {
-        double t = r->dec ? r->read_timeout : r->open_timeout;
-        return vd_error_set(err, VD_ETIMEDOUT, "%s: %s: no frames for %g s", r->url,
-                            what, t);
+        /* Before a decoder exists we were still connecting: say so, rather
+         * than "no frames", which reads as a source that went quiet. */
+        if (!r->dec)
+            return vd_error_set(err, VD_ETIMEDOUT, "%s: %s: no answer within %g s", r->url,
+                                what, r->open_timeout);
+        return vd_error_set(err, VD_ETIMEDOUT, "%s: %s: no frames for %g s", r->url, what,
+                            r->read_timeout);
     }
     char buf[AV_ERROR_MAX_STRING_SIZE];
     av_strerror(averr, buf, sizeof buf);

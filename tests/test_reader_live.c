@@ -159,6 +159,7 @@ Test(reader_live, server_that_never_answers_fails_open_in_time)
     double took = now() - t0;
     cr_assert_null(r);
     cr_assert_eq(ret, VD_ETIMEDOUT, "code %d: %s", ret, err.msg);
+    cr_assert(strstr(err.msg, "no answer within 1 s"), "%s", err.msg);
     cr_assert(took < 3.0, "open took %.2f s with open_timeout 1 s", took);
     server_stop(&s);
 }
