@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Rebuilds bench/RESULTS.md from bench/results/SUMMARY.md (the hand-written
+# summary against the issues' targets) and each area's report in
+# bench/results/, which the area's benchmark script documents how to redo.
+set -euo pipefail
+cd "$(dirname "$0")"
+note_nn="*(An earlier run, before the conv work reported above; kept for its per-op analysis of the gap.)*"
+{
+  cat results/SUMMARY.md
+  for f in reader transforms nn-perf nn nn-kernels-heavy nn-kernels-light detect; do
+    printf '\n---\n\n'
+    # Demote each report's headings one level under this page's title.
+    sed -e 's/^#/##/' "results/$f.md"
+    [ "$f" = nn ] && printf '\n%s\n' "$note_nn"
+  done
+} > RESULTS.md
