@@ -10,7 +10,8 @@ note_nn="*(An earlier run, before the conv work reported above; kept for its per
   for f in reader transforms nn-perf nn nn-kernels-heavy nn-kernels-light detect; do
     printf '\n---\n\n'
     # Demote each report's headings one level under this page's title.
-    sed -e 's/^#/##/' "results/$f.md"
-    [ "$f" = nn ] && printf '\n%s\n' "$note_nn"
+    sed -e 's/^#/##/' "results/$f.md" | sed -n '1p'
+    if [ "$f" = nn ]; then printf '\n%s\n' "$note_nn"; fi
+    sed -e 's/^#/##/' "results/$f.md" | sed '1d'
   done
 } > RESULTS.md
