@@ -341,6 +341,31 @@ Test(nn_kernels_heavy, conv_configurations)
             conv_case(&cfgs[i], 0);
 }
 
+/* 3x3 stride-1 group-1 convs with >= 48 input and output channels take
+ * the Winograd F(2x2, 3x3) path (conv_winograd.c): odd and even sizes
+ * (partial 2x2 tiles at the bottom and right), pads 0, 1 and asymmetric,
+ * batch 2, fused activations, and a 40x41 plane that spans several tile
+ * blocks, on 1 and 2 threads, against the same naive loops. */
+Test(nn_kernels_heavy, conv_winograd)
+{
+    static const conv_cfg cfgs[] = {
+        {2, 2, 48, 48, 1, {9, 11}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL,
+         VD_NN_ACT_SILU, 1, {0}},
+        {2, 1, 64, 50, 1, {8, 8}, {3, 3}, {1, 1}, {1, 1}, {0, 0, 0, 0}, NULL,
+         VD_NN_ACT_RELU, 0, {0}},
+        {2, 1, 48, 64, 1, {7, 13}, {3, 3}, {1, 1}, {1, 1}, {0, 1, 2, 1}, NULL,
+         VD_NN_ACT_LEAKY, 1, {0}},
+        {2, 2, 56, 48, 1, {10, 5}, {3, 3}, {1, 1}, {1, 1}, {0}, "SAME_UPPER",
+         VD_NN_ACT_CLIP, 1, {0}},
+        {2, 1, 48, 48, 1, {3, 3}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, 0, 1, {0}},
+        {2, 1, 64, 64, 1, {40, 41}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL,
+         VD_NN_ACT_SIGMOID, 1, {0}},
+    };
+    for (test_threads = 1; test_threads <= 2; test_threads++)
+        for (size_t i = 0; i < sizeof cfgs / sizeof cfgs[0]; i++)
+            conv_case(&cfgs[i], 0);
+}
+
 Test(nn_kernels_heavy, conv_transpose_configurations)
 {
     static const conv_cfg cfgs[] = {

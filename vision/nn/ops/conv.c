@@ -1,13 +1,15 @@
 /* conv.c -- Conv and ConvTranspose (1-D, 2-D, 3-D), plus the window
  * geometry shared with pooling (heavy.h).
  *
- * Conv picks one of three kernels per call: a 1x1 stride-1 unpadded conv
+ * Conv picks one of four kernels per call: a 1x1 stride-1 unpadded conv
  * is a plain sgemm on the input; a depthwise conv (one input channel per
  * output channel) is a direct loop that gcc vectorises over output width;
- * everything else is im2col into the workspace, tiled over output
- * positions so the buffer stays a few MiB, then sgemm. ConvTranspose is
- * the mirror image: sgemm into columns, then col2im scatter-add. Bias and
- * the fused activation run on each tile right after it is computed. */
+ * a 3x3 stride-1 conv with enough channels is Winograd F(2x2, 3x3)
+ * (conv_winograd.c); everything else is im2col into the workspace, tiled
+ * over output positions so the buffer stays a few MiB, then sgemm.
+ * ConvTranspose is the mirror image: sgemm into columns, then col2im
+ * scatter-add. Bias and the fused activation run on each tile right after
+ * it is computed. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -773,14 +775,33 @@ static int conv_is_depthwise(const conv_shape *cs)
     return cs->cg == 1 && cs->group == cs->c;
 }
 
+/* The Winograd F(2x2, 3x3) arguments when it applies to this call (2-D,
+ * 3x3, stride 1, dilation 1, one group, enough channels), else 0. */
+static int conv_wino(const conv_shape *cs, const conv_job *j, vd_nn_wino *a)
+{
+    const vd_nn_geom *g = &cs->g;
+    if (cs->group != 1 || g->k[0] != 1 || g->in[0] != 1 || g->pb[0] || g->pe[0] ||
+        g->k[1] != 3 || g->k[2] != 3 || g->s[1] != 1 || g->s[2] != 1 || g->d[1] != 1 ||
+        g->d[2] != 1 || !vd_nn_wino_worth(cs->c, cs->m, g->out[1], g->out[2]))
+        return 0;
+    *a = (vd_nn_wino){cs->batch, cs->c, cs->m, g->in[1], g->in[2], g->out[1], g->out[2],
+                      g->pb[1], g->pb[2], j ? j->x : NULL, j ? j->w : NULL,
+                      j ? j->b : NULL, j ? j->add : NULL, j ? j->y : NULL,
+                      j ? j->act : NULL, NULL};
+    return 1;
+}
+
 static size_t conv_workspace(const vd_nn_node *n, vd_tensor *const *in,
                              vd_tensor *const *out)
 {
     (void)out;
     conv_shape cs;
+    vd_nn_wino a;
     if (conv_shape_get(n, in, 0, &cs, NULL) || conv_is_depthwise(&cs) ||
         conv_is_pointwise(&cs.g))
         return 0;
+    if (conv_wino(&cs, NULL, &a))
+        return vd_nn_wino_workspace(&a);
     return conv_im2col_ws_floats(&cs) * sizeof(float);
 }
 
@@ -795,6 +816,7 @@ static int conv_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const 
     if (mode < 0)
         return vd_nn_ctx_fail(ctx, e.code, "%s", e.msg);
     static const vd_nn_act none = {VD_NN_ACT_NONE, 0, 0};
+    vd_nn_wino wa;
     conv_job j = {&cs, in[0]->data, in[1]->data,
                   n->n_in > 2 && in[2] ? in[2]->data : NULL, out[0]->data,
                   vd_nn_ctx_workspace(ctx), mode ? &n->act : &none, 0, 0, NULL, 0, 0,
@@ -806,6 +828,8 @@ static int conv_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const 
         for (int64_t nb = 0; nb < cs.batch; nb++)
             for (int64_t gi = 0; gi < cs.group; gi++)
                 conv_pointwise(&j, ctx, nb, gi);
+    } else if (conv_wino(&cs, &j, &wa)) {
+        vd_nn_wino_run(ctx, &wa, j.col);
     } else {
         conv_im2col(&j, ctx);
     }

@@ -94,4 +94,26 @@ void vd_nn_sgemm(vd_nn_ctx *ctx, int trans_a, int trans_b, int64_t m, int64_t n,
 int vd_nn_check_f32(const vd_nn_node *n, vd_tensor *const *in, int n_in,
                     vd_error *err);
 
+/* ---- Winograd F(2x2, 3x3) conv (conv_winograd.c) ---- */
+
+/* One 2-D Conv with a 3x3 kernel, stride 1, dilation 1, group 1: X
+ * [batch, cin, h, w_in] with top/left pads pt, pl (bottom/right padding is
+ * implied by oh, ow), W [cout, cin, 3, 3], optional bias [cout] and
+ * residual add (laid out like Y), Y [batch, cout, oh, ow] =
+ * act(conv + bias + add). u is set by vd_nn_wino_run. */
+typedef struct vd_nn_wino {
+    int64_t batch, cin, cout, h, w_in, oh, ow, pt, pl;
+    const float *x, *w, *bias, *add;
+    float *y;
+    const vd_nn_act *act;
+    float *u;             /* transformed weights, in the workspace */
+} vd_nn_wino;
+
+/* Whether Winograd beats im2col for these channel counts and output size. */
+int vd_nn_wino_worth(int64_t cin, int64_t cout, int64_t oh, int64_t ow);
+/* Workspace bytes vd_nn_wino_run needs (any thread count). */
+size_t vd_nn_wino_workspace(const vd_nn_wino *a);
+/* Compute Y over ctx's workers; ws has vd_nn_wino_workspace bytes. */
+void vd_nn_wino_run(vd_nn_ctx *ctx, vd_nn_wino *a, float *ws);
+
 #endif
