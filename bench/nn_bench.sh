@@ -34,25 +34,7 @@ mkdir -p "$WORK" "$(dirname "$OUT")"
 "$PY" "$ROOT/tests/nn_ref/make_models.py" "$WORK" --only yolov8n_like --size 640 >/dev/null
 BF=$ROOT/.deps/npm/blazeface/package/ONNX/face_detection_front_128x128_barracuda.onnx
 cp "$BF" "$WORK/blazeface_front.onnx"
-"$PY" - "$BF" "$WORK/blazeface_front_b8.onnx" 8 <<'EOF'
-# tf2onnx baked batch 1 into the input, Reshape and ConstantOfShape constants.
-import sys, numpy as np, onnx
-from onnx import numpy_helper
-m = onnx.load(sys.argv[1]); n = int(sys.argv[3])
-m.graph.input[0].type.tensor_type.shape.dim[0].dim_value = n
-for o in m.graph.output:
-    o.type.tensor_type.shape.dim[0].dim_value = n
-del m.graph.value_info[:]  # intermediate shapes recorded at batch 1
-shape_inputs = {i for nd in m.graph.node if nd.op_type in ("Reshape", "ConstantOfShape")
-                for i in nd.input[-1:]}
-for k, t in enumerate(m.graph.initializer):
-    if t.name in shape_inputs:
-        a = numpy_helper.to_array(t).copy()
-        if a.ndim == 1 and a.size and a[0] == 1:
-            a[0] = n
-            m.graph.initializer[k].CopyFrom(numpy_helper.from_array(a, t.name))
-onnx.save(m, sys.argv[2])
-EOF
+"$PY" "$HERE/rebatch_onnx.py" "$BF" "$WORK/blazeface_front_b8.onnx" 8
 
 # ---- measurements: one JSON object per line in $WORK/results.jsonl ----
 RES=$WORK/results.jsonl
