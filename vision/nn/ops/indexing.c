@@ -210,24 +210,34 @@ static int scatter_el_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor
     int rc = vd_nn_axis(vd_nn_attr_int(n, "axis", 0), in[0]->ndim, &axis, err);
     if (rc < 0)
         return rc;
-    if (!vd_tensor_same_shape(in[1], in[2]) && in[1]->ndim != in[2]->ndim)
+    int same = in[1]->ndim == in[2]->ndim;
+    for (int d = 0; same && d < in[1]->ndim; d++)
+        same = in[1]->shape[d] == in[2]->shape[d];
+    if (!same)
         return vd_error_set(err, VD_EINVAL, "indices and updates differ in shape");
-    for (int d = 0; d < in[1]->ndim; d++)
-        if (in[1]->shape[d] != in[2]->shape[d])
-            return vd_error_set(err, VD_EINVAL, "indices and updates differ in shape");
     if (in[1]->ndim != in[0]->ndim || in[2]->dtype != in[0]->dtype)
         return vd_error_set(err, VD_EINVAL, "updates must match data in rank and dtype");
     return same_as_input(n, in, out, err);
 }
 
-static int scatter_el_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
-                          vd_nn_ctx *ctx)
+/* Both scatters start from a copy of the data (or run in place on it). */
+static int scatter_begin(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
+                         vd_nn_ctx *ctx)
 {
     int rc = vd_nn_light_ensure_out(n, in, out, ctx);
     if (rc < 0)
         return rc;
     if (out[0]->data != in[0]->data)
         memcpy(out[0]->data, in[0]->data, vd_tensor_nbytes(in[0]));
+    return VD_OK;
+}
+
+static int scatter_el_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
+                          vd_nn_ctx *ctx)
+{
+    int rc = scatter_begin(n, in, out, ctx);
+    if (rc < 0)
+        return rc;
     int axis, r = in[0]->ndim, mode = scatter_mode(n, NULL);
     vd_nn_axis(vd_nn_attr_int(n, "axis", 0), r, &axis, NULL);
     int64_t st[VD_TENSOR_MAX_DIMS], pos[VD_TENSOR_MAX_DIMS] = {0};
@@ -268,11 +278,9 @@ static int scatter_nd_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor
 static int scatter_nd_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
                           vd_nn_ctx *ctx)
 {
-    int rc = vd_nn_light_ensure_out(n, in, out, ctx);
+    int rc = scatter_begin(n, in, out, ctx);
     if (rc < 0)
         return rc;
-    if (out[0]->data != in[0]->data)
-        memcpy(out[0]->data, in[0]->data, vd_tensor_nbytes(in[0]));
     const vd_tensor *x = in[0], *idx = in[1];
     int k = (int)idx->shape[idx->ndim - 1], mode = scatter_mode(n, NULL);
     int64_t st[VD_TENSOR_MAX_DIMS];
