@@ -7,7 +7,8 @@
  * per-shape resolution (auto_pad, ceil_mode, output size) is recomputed
  * from the input shape by infer() and run(), because the model's node is
  * shared read-only between sessions with different batch/input sizes.
- * Internal to vision/nn/ops; implemented in conv.c and gemm.c. */
+ * Internal to vision/nn/ops; implemented in conv.c, conv_dw.c, gemm.c and
+ * conv_winograd.c. */
 #ifndef VD_NN_OPS_HEAVY_H
 #define VD_NN_OPS_HEAVY_H
 
@@ -115,5 +116,26 @@ int vd_nn_wino_worth(int64_t cin, int64_t cout, int64_t oh, int64_t ow);
 size_t vd_nn_wino_workspace(const vd_nn_wino *a);
 /* Compute Y over ctx's workers; ws has vd_nn_wino_workspace bytes. */
 void vd_nn_wino_run(vd_nn_ctx *ctx, vd_nn_wino *a, float *ws);
+
+/* ---- depthwise Conv (conv_dw.c) ---- */
+
+/* Depthwise Conv, group == c: X [batch, c, in...], W [m, 1, k...] with m a
+ * multiple of c (output channel co reads input channel co / (m / c)),
+ * optional bias [m] and residual add (laid out like Y); Y [batch, m,
+ * out...] = act(conv + bias + add). Any geometry g describes. */
+typedef struct vd_nn_dw {
+    const vd_nn_geom *g;
+    int64_t batch, c, m;
+    const float *x, *w, *bias, *add;
+    float *y;
+    const vd_nn_act *act;
+} vd_nn_dw;
+
+/* Compute Y over ctx's workers (needs no workspace). */
+void vd_nn_dw_run(vd_nn_ctx *ctx, const vd_nn_dw *a);
+/* The hp x wp window extent of the 2-D plane x with its zero padding
+ * (g's top/left pads): xp[r][c] = x[r - pb1][c - pb2], 0 outside x. */
+void vd_nn_pad_plane(const vd_nn_geom *g, int64_t hp, int64_t wp, const float *x,
+                     float *xp);
 
 #endif
