@@ -210,6 +210,10 @@ static const char gen_py[] =
     "one([relu('b', 'a', name='ra'), relu('a', 'b', name='rb'), relu('a', 'y', name='rc')], 'cycle.onnx')\n"
     "one([relu('ghost', 'y', name='r1')], 'dangling.onnx')\n"
     "one([relu('x', 'y', name='r1')], 'no_output.onnx', outs=[vi('nothing', [2])])\n"
+    "# float64 is a valid ONNX type no kernel here takes: refused when planned\n"
+    "save(h.make_graph([h.make_node('Conv', ['x', 'w'], ['y'], name='conv64')], 'f64',\n"
+    "                  [vi('x', ['N', 1, 4, 4], T.DOUBLE)], [vi('y', ['N', 1, 2, 2], T.DOUBLE)],\n"
+    "                  [nh.from_array(np.ones((1, 1, 3, 3)), 'w')]), 'conv_f64.onnx', 13)\n"
     "\n"
     "# ---- lone TensorProtos (the node tests' .pb files), good and hostile ----\n"
     "def pb(name, t):\n"
@@ -697,6 +701,21 @@ Test(nn_runtime, bad_graphs_are_refused_with_names, .timeout = 60)
             cr_expect(strstr(e.msg, cases[i].needles[k]), "%s: no %s in \"%s\"", cases[i].file,
                       cases[i].needles[k], e.msg);
     }
+}
+
+/* A dtype no kernel takes is a plan-time error, not "shape unknown until
+ * run time": the session refuses to be created, naming node and dtype. */
+Test(nn_runtime, unsupported_dtype_fails_when_planned, .timeout = 60)
+{
+    vd_nn_model *m = load("conv_f64.onnx");
+    vd_nn_session *s = NULL;
+    vd_nn_session_opts o = {.threads = 1, .batch = 1};
+    vd_error e = {0};
+    cr_expect_eq(vd_nn_session_create(&s, m, &o, &e), VD_EUNSUPPORTED, "%s", e.msg);
+    cr_expect_null(s);
+    cr_expect(strstr(e.msg, "conv64") && strstr(e.msg, "float64"), "%s", e.msg);
+    vd_nn_session_free(&s);
+    vd_nn_model_free(&m);
 }
 
 Test(nn_runtime, truncated_garbage_and_mutated_files_never_crash, .timeout = 120)

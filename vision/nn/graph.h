@@ -161,7 +161,8 @@ struct vd_nn_op {
      * omitted optional input; in[i]->data is non-NULL only when the value
      * is known at plan time (initializer or folded). An op that needs a
      * non-constant input's data to know its shape returns
-     * VD_EUNSUPPORTED with a message (or is VD_NN_OP_DYNAMIC). */
+     * VD_NN_NEEDS_DATA (or is VD_NN_OP_DYNAMIC): the session then infers
+     * it again at run time. Any negative code is a plan-time error. */
     int (*infer)(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
                  vd_error *err);
     /* Plan time, may be NULL: scratch bytes for run(). Shapes are final. */
@@ -172,6 +173,12 @@ struct vd_nn_op {
     int (*run)(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
                vd_nn_ctx *ctx);
 };
+
+/* infer()'s "ask me again with the data" answer, distinct from a real
+ * VD_EUNSUPPORTED (an unsupported dtype must fail when the session is
+ * planned, not at the first run). Negative so `if (rc < 0) return rc` passes
+ * it up; internal: the session maps it before anything leaves vision/nn. */
+#define VD_NN_NEEDS_DATA (-1000)
 
 /* Registry (ops/registry.c): the definition for op_type at an opset, the
  * one with the greatest since_opset <= opset; NULL if none. */

@@ -253,7 +253,7 @@ static int plan_node(vd_nn_session *s, int i, vd_error *err)
         return eval_shape_op(s, i, err);
     int rc = n->op->infer(n, in, out, err);
     int dynamic = n->op->flags & VD_NN_OP_DYNAMIC;
-    if (rc == VD_EUNSUPPORTED && !all_known) {
+    if (rc == VD_NN_NEEDS_DATA && !all_known) {
         /* The shape depends on a graph input's data (a Reshape whose
          * shape is an input): infer again at run time, with the data. */
         dynamic = 1;
@@ -261,7 +261,7 @@ static int plan_node(vd_nn_session *s, int i, vd_error *err)
         for (int o = 0; o < n->n_out; o++)
             memset(out[o], 0, sizeof *out[o]);
     } else if (rc) {
-        return rc;
+        return rc == VD_NN_NEEDS_DATA ? VD_EUNSUPPORTED : rc;
     } else if (!dynamic && (rc = check_inferred(out, n->n_out, err))) {
         return rc;
     }
@@ -648,7 +648,7 @@ static int prepare_dynamic(vd_nn_session *s, const step *st, vd_error *err)
     vd_tensor **in = node_in(s, st->node), **out = node_out(s, st->node);
     int rc = n->op->infer(n, in, out, err);
     if (rc)
-        return rc;
+        return rc == VD_NN_NEEDS_DATA ? VD_EUNSUPPORTED : rc; /* with the data: a kernel bug */
     int dynamic = n->op->flags & VD_NN_OP_DYNAMIC;
     if (!dynamic && (rc = check_inferred(out, n->n_out, err)))
         return rc;

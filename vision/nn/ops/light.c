@@ -146,9 +146,10 @@ int vd_nn_light_need_data(const vd_tensor *t, const char *what, vd_error *err)
 {
     if (!t)
         return vd_error_set(err, VD_EINVAL, "%s input is missing", what);
-    if (!t->data)
-        return vd_error_set(err, VD_EUNSUPPORTED,
-                            "%s input is not constant at plan time", what);
+    if (!t->data) {
+        vd_error_set(err, VD_EUNSUPPORTED, "%s input is not constant at plan time", what);
+        return VD_NN_NEEDS_DATA;
+    }
     return VD_OK;
 }
 

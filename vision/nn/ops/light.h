@@ -84,8 +84,9 @@ void vd_nn_light_set_f64(vd_tensor *t, int64_t i, double v);
 int vd_nn_light_read_ints(const vd_tensor *t, int64_t *v, int max,
                           const char *what, vd_error *err);
 
-/* VD_EUNSUPPORTED naming `what` when t's data is unknown at plan time
- * (VD_EINVAL when the input is absent). */
+/* VD_NN_NEEDS_DATA (message naming `what`) when t's data is unknown at
+ * plan time, so the session defers the shape to run time; VD_EINVAL when
+ * the input is absent. */
 int vd_nn_light_need_data(const vd_tensor *t, const char *what, vd_error *err);
 void vd_nn_light_set_shape(vd_tensor *out, vd_dtype dt, int nd, const int64_t *shape);
 
