@@ -231,7 +231,11 @@ static int parse_header(const uint8_t *buf, size_t n, npy_header *h, vd_error *e
 }
 
 /* Allocates out for h, checking that the byte count fits in size_t. */
-static int alloc_for(const npy_header *h, vd_tensor *out, size_t *bytes, vd_error *err)
+/* `avail` is the number of data bytes the file holds: a header claiming
+ * more is refused before anything is allocated (a 40-byte file must not
+ * make us allocate terabytes). */
+static int alloc_for(const npy_header *h, size_t avail, vd_tensor *out, size_t *bytes,
+                     vd_error *err)
 {
     size_t total = vd_dtype_size(h->dtype);
     for (int i = 0; i < h->ndim; i++) {
@@ -240,6 +244,8 @@ static int alloc_for(const npy_header *h, vd_tensor *out, size_t *bytes, vd_erro
         total *= (size_t)h->shape[i];
     }
     *bytes = total;
+    if (avail < total)
+        return vd_error_set(err, VD_EFORMAT, "truncated data: %zu of %zu bytes", avail, total);
     return vd_tensor_alloc(out, h->dtype, h->ndim, h->shape, err);
 }
 
@@ -262,17 +268,22 @@ int vd_npy_read_buffer(const void *data, size_t size, vd_tensor *out, vd_error *
     int rc = parse_header(data, size, &h, err);
     if (rc)
         return rc;
-    if ((rc = alloc_for(&h, out, &bytes, err)))
+    if ((rc = alloc_for(&h, size - h.data_offset, out, &bytes, err)))
         return rc;
-    if (size - h.data_offset < bytes) {
-        vd_tensor_free(out);
-        return vd_error_set(err, VD_EFORMAT, "truncated data: %zu of %zu bytes",
-                            size - h.data_offset, bytes);
-    }
     memcpy(out->data, (const uint8_t *)data + h.data_offset, bytes);
     if ((rc = check_bool(out, err)))
         vd_tensor_free(out);
     return rc;
+}
+
+/* Bytes from the current position to the end of f (SIZE_MAX if f cannot
+ * seek: the short read then reports the truncation). */
+static size_t file_avail(FILE *f)
+{
+    off_t at = ftello(f), end;
+    if (at < 0 || fseeko(f, 0, SEEK_END) || (end = ftello(f)) < at || fseeko(f, at, SEEK_SET))
+        return SIZE_MAX;
+    return (size_t)(end - at);
 }
 
 /* Reads the whole header of f into a malloc'd buffer (*buf, *n). */
@@ -309,7 +320,7 @@ int vd_npy_read(const char *path, vd_tensor *out, vd_error *err)
         rc = parse_header(hbuf, hn, &h, err);
     free(hbuf);
     if (!rc)
-        rc = alloc_for(&h, out, &bytes, err);
+        rc = alloc_for(&h, file_avail(f), out, &bytes, err);
     if (!rc) {
         size_t got = fread(out->data, 1, bytes, f);
         if (got < bytes)
