@@ -11,8 +11,12 @@ add_test(NAME nn_models_generate
   COMMAND ${VD_PYTHON} ${CMAKE_SOURCE_DIR}/tests/nn_ref/make_models.py ${VD_NN_MODELS_DIR})
 set_tests_properties(nn_models_generate PROPERTIES FIXTURES_SETUP nn_models TIMEOUT 120)
 
+# opset18_ops .. opset20_ops: every op whose ONNX definition changed in opsets
+# 18-20, in its new form (docs/nn-opsets.md); refuse_*: load-time refusals.
 foreach(m yolov5n_like yolov8n_like yolo11n_like resnet_like mobilenetv3_like ssdlite_like
-          act_gelu_mish blazeface_front blazeface_back)
+          act_gelu_mish opset18_ops opset19_ops opset20_ops
+          refuse_resize_antialias refuse_pad_wrap_18 refuse_scatter_max_17 refuse_opset_21
+          blazeface_front blazeface_back)
   add_test(NAME nn_model_${m}
     COMMAND ${VD_PYTHON} ${CMAKE_SOURCE_DIR}/tests/nn_ref/check_models.py
       --visiond $<TARGET_FILE:visiond> --node ${VD_NODE}

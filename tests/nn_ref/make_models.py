@@ -23,6 +23,9 @@ with small widths and seeded random weights:
                  Concat of boxes and scores, Softmax
   act_gelu_mish  Gelu (opset 20) and Mish (opset 18), which the ONNX 1.12
                  node tests do not cover
+  opset18_ops .. opset20_ops  every op whose definition changed in opsets
+                 18-20, in its new form (docs/nn-opsets.md)
+  refuse_*       one node each that visiond must refuse at load time
   cli_names      tiny graph for the CLI tests: output names with '/', ':', '+'
   cli_dynamic    tiny graph for the CLI tests: symbolic height and width
 
@@ -424,6 +427,167 @@ def act_gelu_mish(size):
                     io("mish", ["batch", 3, 17, 19])], 20, "gelu-mish")
 
 
+# ---------------- opsets 18-20: every changed op in its new form ----------------
+# onnx 1.12 (python3-onnx here) knows opsets <= 17: these protos are built by
+# hand and not run through onnx.checker (UNCHECKED); onnxruntime validates them.
+
+def i64(G, v):
+    return G.const(np.array(v, np.int64))
+
+
+def f32(G, v):
+    return G.const(np.array(v, np.float32))
+
+
+def named(G, out):
+    G.nodes[-1].output[0] = out
+    return out
+
+
+def opset18_ops(size):
+    """Reduce* with axes as an input, Split num_outputs, Pad axes, Resize axes and
+    keep_aspect_ratio_policy, ScatterElements/ScatterND reduction max/min, Mish."""
+    G = Graph(180)
+    outs = []
+
+    def out(name, shape, dtype=TensorProto.FLOAT):
+        named(G, name)
+        outs.append(helper.make_tensor_value_info(name, dtype, shape))
+    G.op("ReduceMean", ["x", i64(G, [2, 3])], keepdims=1)
+    out("r_mean", ["batch", 3, 1, 1])
+    G.op("ReduceMax", ["x", i64(G, [-1])], keepdims=0)
+    out("r_max", ["batch", 3, 8])
+    G.op("ReduceMin", ["x", i64(G, [1, 3])], keepdims=0)
+    out("r_min", ["batch", 8])
+    G.op("ReduceProd", ["x", i64(G, [1])])
+    out("r_prod", ["batch", 1, 8, 10])
+    G.op("ReduceL1", ["x", i64(G, [3])])
+    out("r_l1", ["batch", 3, 8, 1])
+    G.op("ReduceL2", ["x", i64(G, [2])], keepdims=0)
+    out("r_l2", ["batch", 3, 10])
+    G.op("ReduceLogSum", ["x", i64(G, [0, 2])])
+    out("r_logsum", [1, 3, 1, 10])
+    G.op("ReduceLogSumExp", ["x"], keepdims=0)  # no axes input: all axes
+    out("r_lse", [])
+    G.op("ReduceSumSquare", ["x"], noop_with_empty_axes=1)  # no axes: x^2, nothing reduced
+    out("r_sumsq_noop", ["batch", 3, 8, 10])
+    parts = G.op("Split", ["x"], n_out=3, axis=3, num_outputs=3)  # 10 -> 4, 4, 2
+    for k, (p, w) in enumerate(zip(parts, (4, 4, 2))):
+        G.op("Identity", [p])
+        out(f"split{k}", ["batch", 3, 8, w])
+    G.op("Pad", ["x", i64(G, [1, 2, 0, 3]), f32(G, 0.5), i64(G, [2, -1])], mode="constant")
+    out("pad_axes", ["batch", 3, 9, 15])
+    G.op("Pad", ["x", i64(G, [2, 3]), "", i64(G, [3])], mode="reflect")
+    out("pad_reflect_axes", ["batch", 3, 8, 15])
+    G.op("Resize", ["x", "", f32(G, [2.0, 1.5])], mode="linear", axes=[2, 3])
+    out("resize_axes", ["batch", 3, 16, 15])
+    G.op("Resize", ["x", "", "", i64(G, [12, 30])], mode="nearest", axes=[2, 3],
+         keep_aspect_ratio_policy="not_larger")
+    out("resize_not_larger", ["batch", 3, 12, 15])
+    G.op("Resize", ["x", "", "", i64(G, [12, 30])], mode="linear", axes=[3, 2],
+         keep_aspect_ratio_policy="not_smaller", coordinate_transformation_mode="align_corners")
+    out("resize_not_smaller", ["batch", 3, 24, 30])
+    idx = G.rng.integers(0, 8, (1, 3, 4, 10)).astype(np.int64)
+    G.op("ScatterElements", ["x", G.const(idx), f32(G, G.rng.random((1, 3, 4, 10)))],
+         axis=2, reduction="max")
+    out("scatter_el_max", ["batch", 3, 8, 10])
+    G.op("ScatterND", ["x", i64(G, [[0, 1, 2], [0, 2, 5], [0, 1, 2]]),
+                       f32(G, G.rng.random((3, 10)))], reduction="min")
+    out("scatter_nd_min", ["batch", 3, 8, 10])
+    G.op("Mish", [G.op("Mul", ["x", f32(G, 6.0)])])
+    out("mish", ["batch", 3, 8, 10])
+    return hand_model(G, [io("x", ["batch", 3, 8, 10])], outs, 18, "opset18-ops")
+
+
+def opset19_ops(size):
+    """Pad wrap, Resize half_pixel_symmetric, AveragePool dilations, and the version
+    bumps that only add types (Equal, Reshape, Shape, Size, Identity)."""
+    G = Graph(190)
+    outs = []
+
+    def out(name, shape, dtype=TensorProto.FLOAT):
+        named(G, name)
+        outs.append(helper.make_tensor_value_info(name, dtype, shape))
+    G.op("Pad", ["x", i64(G, [2, 3, 1, 4]), "", i64(G, [2, 3])], mode="wrap")
+    out("pad_wrap", ["batch", 3, 11, 17])
+    G.op("Pad", ["x", i64(G, [0, 0, 1, 1, 0, 0, 2, 1])], mode="wrap")
+    out("pad_wrap_all", ["batch", 3, 11, 12])
+    for mode, sc in (("linear", [1.0, 1.0, 1.7, 0.6]), ("nearest", [1.0, 1.0, 2.3, 1.45]),
+                     ("cubic", [1.0, 1.0, 0.55, 2.2])):
+        G.op("Resize", ["x", "", f32(G, sc)], mode=mode,
+             coordinate_transformation_mode="half_pixel_symmetric")
+        out(f"resize_hps_{mode}", ["batch", 3, int(np.floor(9 * sc[2])), int(np.floor(10 * sc[3]))])
+    G.op("AveragePool", ["x"], kernel_shape=[3, 3], dilations=[2, 2], pads=[1, 1, 1, 1],
+         count_include_pad=0)
+    out("avgpool_dil", ["batch", 3, 7, 8])
+    G.op("AveragePool", ["x"], kernel_shape=[2, 3], dilations=[3, 2], strides=[2, 1],
+         pads=[0, 2, 1, 0], count_include_pad=1, ceil_mode=1)
+    out("avgpool_dil_ceil", ["batch", 3, 4, 8])
+    # saturate only applies to float8 targets (onnxruntime refuses it on others)
+    q = G.op("Cast", [G.op("Mul", ["x", f32(G, 10.0)])], to=TensorProto.INT32)
+    G.op("Cast", [q], to=TensorProto.FLOAT)
+    out("cast", ["batch", 3, 9, 10])
+    G.op("Equal", [q, G.const(np.array(4, np.int32))])
+    out("equal", ["batch", 3, 9, 10], TensorProto.BOOL)
+    G.op("Identity", [G.op("Reshape", ["x", i64(G, [0, -1])], allowzero=0)])
+    out("reshape", ["batch", 270])
+    G.op("Shape", ["x"], start=1)
+    out("shape", [3], TensorProto.INT64)
+    G.op("Size", ["x"])
+    out("size", [], TensorProto.INT64)
+    return hand_model(G, [io("x", ["batch", 3, 9, 10])], outs, 19, "opset19-ops")
+
+
+def opset20_ops(size):
+    """ReduceMax/ReduceMin on bool, IsNaN/IsInf, ConstantOfShape, Gelu."""
+    G = Graph(200)
+    outs = []
+
+    def out(name, shape, dtype=TensorProto.FLOAT):
+        named(G, name)
+        outs.append(helper.make_tensor_value_info(name, dtype, shape))
+    b = G.op("Greater", ["x", f32(G, 0.8)])
+    G.op("ReduceMax", [b, i64(G, [3])], keepdims=0)
+    out("any_row", ["batch", 3, 7], TensorProto.BOOL)
+    G.op("ReduceMin", [G.op("Not", [b]), i64(G, [2, 3])], keepdims=1)
+    out("all_plane", ["batch", 3, 1, 1], TensorProto.BOOL)
+    G.op("ReduceMax", [b, G.const(np.zeros(0, np.int64))], keepdims=0)
+    out("any_all", [], TensorProto.BOOL)
+    G.op("IsNaN", [G.op("Sqrt", [G.op("Sub", ["x", f32(G, 0.5)])])])
+    out("isnan", ["batch", 3, 7, 9], TensorProto.BOOL)
+    G.op("IsInf", [G.op("Log", [G.op("Floor", [G.op("Add", ["x", f32(G, 0.5)])])])],
+         detect_positive=0)
+    out("isinf_neg", ["batch", 3, 7, 9], TensorProto.BOOL)
+    shp = G.op("Shape", ["x"])
+    c = G.op("ConstantOfShape", [shp], value=numpy_helper.from_array(np.array([2.5], np.float32)))
+    G.op("Mul", ["x", c])
+    out("cos_mul", ["batch", 3, 7, 9])
+    G.op("Gelu", [G.op("Sub", [G.op("Mul", ["x", f32(G, 8.0)]), f32(G, 4.0)])])
+    out("gelu", ["batch", 3, 7, 9])
+    return hand_model(G, [io("x", ["batch", 3, 7, 9])], outs, 20, "opset20-ops")
+
+
+def refused(opset, op, args, **attrs):
+    """One node visiond must refuse at load time (check_models.py REFUSED): op(x, *args),
+    each arg "" (omitted) or an array (a constant)."""
+    def build(size):
+        G = Graph(opset)
+        ins = ["x"] + [a if isinstance(a, str) else G.const(a) for a in args]
+        G.nodes.append(helper.make_node(op, ins, ["y"], name=f"refused_{op.lower()}", **attrs))
+        return hand_model(G, [io("x", [1, 3, 8, 8])], [io("y", None)], opset,
+                          f"refused-{op}-{opset}")
+    return build
+
+
+def hand_model(G, inputs, outputs, opset, producer):
+    m = G.model(inputs, outputs, opset, producer)
+    UNCHECKED.add(producer)
+    return m
+
+
+UNCHECKED = {"gelu-mish"}
+
+
 def cli_names(size):
     """For tests/test_nn_cli.c: odd output names, an int64 input, symbolic batch."""
     G = Graph(1)
@@ -449,6 +613,17 @@ def cli_dynamic(size):
 MODELS = {"yolov5n_like": yolov5, "yolov8n_like": yolov8, "yolo11n_like": yolo11,
           "resnet_like": resnet, "mobilenetv3_like": mobilenetv3, "ssdlite_like": ssdlite,
           "act_gelu_mish": act_gelu_mish, "cli_names": cli_names,
+          "opset18_ops": opset18_ops, "opset19_ops": opset19_ops, "opset20_ops": opset20_ops,
+          # refused at load (tests/nn_ref/check_models.py REFUSED)
+          "refuse_resize_antialias": refused(18, "Resize", ["", "", np.array([1, 3, 4, 4])],
+                                             mode="linear", antialias=1),
+          "refuse_pad_wrap_18": refused(18, "Pad", [np.array([0, 0, 1, 1, 0, 0, 1, 1])],
+                                        mode="wrap"),
+          "refuse_scatter_max_17": refused(17, "ScatterElements",
+                                           [np.zeros((1, 3, 8, 8), np.int64),
+                                            np.ones((1, 3, 8, 8), np.float32)],
+                                           reduction="max"),
+          "refuse_opset_21": refused(21, "Relu", []),
           "cli_dynamic": cli_dynamic}
 
 
@@ -463,7 +638,7 @@ def main():
         if a.only and name not in a.only.split(","):
             continue
         m = fn(a.size)
-        if name != "act_gelu_mish":  # onnx 1.12 knows neither Gelu nor Mish
+        if m.producer_name not in UNCHECKED:  # onnx 1.12 stops at opset 17
             onnx.checker.check_model(m, full_check=True)
         suffix = "" if a.size == 320 else f"_{a.size}"
         onnx.save(m, os.path.join(a.outdir, f"{name}{suffix}.onnx"))

@@ -156,6 +156,20 @@ static const arity table[] = {
     {"Unsqueeze", 13, 2, 2, 1, 1}, {"Upsample", 7, 1, 1, 1, 1}, {"Upsample", 9, 2, 2, 1, 1},
     {"Upsample", 10, 2, 2, 1, 1}, {"Where", 9, 3, 3, 1, 1}, {"Where", 16, 3, 3, 1, 1},
     {"Xor", 7, 2, 2, 1, 1},
+    /* Opsets 18 to 20 (ONNX 1.13-1.15 schemas), for the ops the engine
+     * registers at those versions (docs/nn-opsets.md). */
+    {"Mish", 18, 1, 1, 1, 1}, {"Pad", 18, 2, 4, 1, 1}, {"Resize", 18, 1, 4, 1, 1},
+    {"Split", 18, 1, 2, 1, 1024}, {"ScatterElements", 18, 3, 3, 1, 1},
+    {"ScatterND", 18, 3, 3, 1, 1}, {"ReduceL1", 18, 1, 2, 1, 1}, {"ReduceL2", 18, 1, 2, 1, 1},
+    {"ReduceLogSum", 18, 1, 2, 1, 1}, {"ReduceLogSumExp", 18, 1, 2, 1, 1},
+    {"ReduceMax", 18, 1, 2, 1, 1}, {"ReduceMean", 18, 1, 2, 1, 1}, {"ReduceMin", 18, 1, 2, 1, 1},
+    {"ReduceProd", 18, 1, 2, 1, 1}, {"ReduceSumSquare", 18, 1, 2, 1, 1},
+    {"AveragePool", 19, 1, 1, 1, 1}, {"Cast", 19, 1, 1, 1, 1}, {"CastLike", 19, 2, 2, 1, 1},
+    {"Constant", 19, 0, 0, 1, 1}, {"Equal", 19, 2, 2, 1, 1}, {"Identity", 19, 1, 1, 1, 1},
+    {"Pad", 19, 2, 4, 1, 1}, {"Reshape", 19, 2, 2, 1, 1}, {"Resize", 19, 1, 4, 1, 1},
+    {"Shape", 19, 1, 1, 1, 1}, {"Size", 19, 1, 1, 1, 1}, {"ConstantOfShape", 20, 1, 1, 1, 1},
+    {"Gelu", 20, 1, 1, 1, 1}, {"IsInf", 20, 1, 1, 1, 1}, {"IsNaN", 20, 1, 1, 1, 1},
+    {"ReduceMax", 20, 1, 2, 1, 1}, {"ReduceMin", 20, 1, 2, 1, 1},
 };
 
 int vd_nn_arity_check(const vd_nn_node *n, vd_error *err)

@@ -18,7 +18,7 @@
 #include "pb.h"
 
 #define VD_NN_OPSET_MIN 7
-#define VD_NN_OPSET_MAX 17
+#define VD_NN_OPSET_MAX 20
 #define VD_NN_MODEL_MAX_BYTES ((size_t)1 << 31) /* protobuf's own limit */
 
 /* ---- name -> value index (open addressing, load-time only) ---- */

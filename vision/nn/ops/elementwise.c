@@ -560,7 +560,7 @@ static int ew_init(vd_nn_node *n, vd_error *err)
 const vd_nn_op vd_nn_ops_elementwise[] = {
     E("Add", 7, add, IP), E("Sub", 7, sub, IP), E("Mul", 7, mul, IP), E("Div", 7, div, IP),
     E("Min", 1, min, IP), E("Max", 1, max, IP), E("Sum", 1, sum, IP), E("Mean", 1, mean, IP),
-    E("Equal", 7, equal, 0), E("Less", 7, less, 0), E("Greater", 7, greater, 0),
+    E("Equal", 7, equal, 0), E("Equal", 19, equal, 0), /* 19: + string (refused) */ E("Less", 7, less, 0), E("Greater", 7, greater, 0),
     E("LessOrEqual", 12, less_eq, 0), E("GreaterOrEqual", 12, greater_eq, 0),
     E("And", 7, and, IP), E("Or", 7, or, IP), E("Xor", 7, xor, IP),
     {"Mod", 10, IP, A("fmod"), ew_init, NULL, mod_infer, NULL, mod_run},

@@ -178,7 +178,8 @@ static int scatter_mode(const vd_nn_node *n, vd_error *err)
     for (int i = 0; i < 5; i++)
         if (!strcmp(r, names[i]) && (i < 3 || n->opset >= 18))
             return i;
-    return vd_error_set(err, VD_EUNSUPPORTED, "attribute reduction = \"%s\" is not supported", r);
+    return vd_error_set(err, VD_EUNSUPPORTED, "attribute reduction = \"%s\" is not supported%s",
+                        r, strcmp(r, "max") && strcmp(r, "min") ? "" : " before opset 18");
 }
 
 static int scatter_init(vd_nn_node *n, vd_error *err)
@@ -374,8 +375,13 @@ const vd_nn_op vd_nn_ops_indexing[] = {
      scatter_el_run},
     {"ScatterElements", 16, 0, A("axis", "reduction"), scatter_init, NULL, scatter_el_infer,
      NULL, scatter_el_run},
+    /* 18: reduction max and min (scatter_mode checks the version) */
+    {"ScatterElements", 18, 0, A("axis", "reduction"), scatter_init, NULL, scatter_el_infer,
+     NULL, scatter_el_run},
     {"ScatterND", 11, 0, NULL, index_init, NULL, scatter_nd_infer, NULL, scatter_nd_run},
     {"ScatterND", 16, 0, A("reduction"), scatter_init, NULL, scatter_nd_infer, NULL,
+     scatter_nd_run},
+    {"ScatterND", 18, 0, A("reduction"), scatter_init, NULL, scatter_nd_infer, NULL,
      scatter_nd_run},
     {"Compress", 9, 0, A("axis"), index_init, NULL, compress_infer, NULL, compress_run},
     {0},

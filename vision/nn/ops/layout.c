@@ -23,7 +23,8 @@ static int64_t prod(const int64_t *s, int b, int e)
 static const vd_nn_light_arity arity[] = {
     {"Concat", 0, 1, -1, 1, 1}, {"Split", 2, 1, 1, 1, 64}, {"Split", 13, 1, 2, 1, 64},
     {"Split", 18, 1, 2, 1, 64}, {"Slice", 1, 1, 1, 1, 1}, {"Slice", 10, 3, 5, 1, 1},
-    {"Pad", 2, 1, 1, 1, 1}, {"Pad", 11, 2, 4, 1, 1}, {NULL, 0, 0, 0, 0, 0},
+    {"Pad", 2, 1, 1, 1, 1}, {"Pad", 11, 2, 3, 1, 1},
+    {"Pad", 18, 2, 4, 1, 1}, {"Pad", 19, 2, 4, 1, 1}, {NULL, 0, 0, 0, 0, 0},
 };
 
 static int layout_init(vd_nn_node *n, vd_error *err)
@@ -587,7 +588,8 @@ static int pad_mode(const vd_nn_node *n, vd_error *err)
         return PAD_EDGE;
     if (!strcmp(m, "wrap") && n->opset >= 19)
         return PAD_WRAP;
-    return vd_error_set(err, VD_EUNSUPPORTED, "attribute mode = \"%s\" is not supported", m);
+    return vd_error_set(err, VD_EUNSUPPORTED, "attribute mode = \"%s\" is not supported%s", m,
+                        strcmp(m, "wrap") ? "" : " before opset 19");
 }
 
 static int pad_init(vd_nn_node *n, vd_error *err)
@@ -791,5 +793,7 @@ const vd_nn_op vd_nn_ops_layout[] = {
     {"Tile", 6, F, NULL, layout_init, NULL, tile_infer, NULL, tile_run},
     {"Pad", 2, F, A("mode", "pads", "value"), pad_init, NULL, pad_infer, NULL, pad_run},
     {"Pad", 11, F, A("mode"), pad_init, NULL, pad_infer, NULL, pad_run},
+    {"Pad", 18, F, A("mode"), pad_init, NULL, pad_infer, NULL, pad_run}, /* + axes input */
+    {"Pad", 19, F, A("mode"), pad_init, NULL, pad_infer, NULL, pad_run}, /* + mode wrap */
     {0},
 };

@@ -371,6 +371,8 @@ static const char *const avg_attrs[] = {"auto_pad", "ceil_mode", "count_include_
 const vd_nn_op vd_nn_ops_pool[] = {
     {"MaxPool", 1, 0, max_attrs, pool_init, NULL, pool_infer, pool_workspace, pool_run},
     {"AveragePool", 1, 0, avg_attrs, pool_init, NULL, pool_infer, pool_workspace, pool_run},
+    /* 19 adds dilations, which the shared window geometry already applies */
+    {"AveragePool", 19, 0, avg_attrs, pool_init, NULL, pool_infer, pool_workspace, pool_run},
     {"GlobalMaxPool", 1, 0, NULL, pool_init, NULL, pool_infer, pool_workspace, pool_run},
     {"GlobalAveragePool", 1, 0, NULL, pool_init, NULL, pool_infer, pool_workspace, pool_run},
     {0},

@@ -34,7 +34,8 @@ static int reduce_kind(const char *op_type)
     return -1;
 }
 
-/* The reduced axes as a bit mask; *noop when the op is the identity. */
+/* The reduced axes as a bit mask (0: nothing reduced); *noop for
+ * noop_with_empty_axes with no axes. */
 static int reduce_mask(const vd_nn_node *n, vd_tensor *const *in, unsigned *mask,
                        int *noop, vd_error *err)
 {
@@ -88,6 +89,13 @@ static void reduced_shape(const vd_tensor *x, unsigned mask, int keep, vd_tensor
     vd_nn_light_set_shape(out, dt, nd, s);
 }
 
+/* Opset 20 gives ReduceMax and ReduceMin bool inputs: any / all. */
+static int bool_ok(const vd_nn_node *n)
+{
+    int k = reduce_kind(n->op_type);
+    return n->op->since_opset >= 20 && (k == R_MAX || k == R_MIN);
+}
+
 static int reduce_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
                         vd_error *err)
 {
@@ -97,8 +105,10 @@ static int reduce_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *co
     if (rc < 0)
         return rc;
     vd_dtype dt = in[0]->dtype;
-    if (dt == VD_DTYPE_BOOL || dt == VD_DTYPE_U16 || dt == VD_DTYPE_I16)
-        return vd_error_set(err, VD_EUNSUPPORTED, "%s on %s", n->op_type, vd_dtype_name(dt));
+    if ((dt == VD_DTYPE_BOOL && !bool_ok(n)) || dt == VD_DTYPE_U16 || dt == VD_DTYPE_I16)
+        return vd_error_set(err, VD_EUNSUPPORTED, "%s on %s%s", n->op_type, vd_dtype_name(dt),
+                            dt == VD_DTYPE_BOOL ? " (ReduceMax/ReduceMin from opset 20 only)"
+                                                : "");
     reduced_shape(in[0], mask, (int)vd_nn_attr_int(n, "keepdims", 1), out[0], dt);
     return VD_OK;
 }
@@ -154,7 +164,8 @@ static void run_strip(const red_job *j, const void *xp, int64_t w, double *acc, 
     case VD_DTYPE_F32: strip_float(j, xp, w, acc, mx); break;
     case VD_DTYPE_F64: strip_double(j, xp, w, acc, mx); break;
     case VD_DTYPE_I8: strip_int8_t(j, xp, w, acc, mx); break;
-    case VD_DTYPE_U8: strip_uint8_t(j, xp, w, acc, mx); break;
+    case VD_DTYPE_U8:
+    case VD_DTYPE_BOOL: strip_uint8_t(j, xp, w, acc, mx); break;
     case VD_DTYPE_I32: strip_int32_t(j, xp, w, acc, mx); break;
     default: strip_int64_t(j, xp, w, acc, mx); break;
     }
@@ -256,6 +267,8 @@ static void red_tasks(void *arg, int64_t begin, int64_t end)
             case R_LSE: v = j->R ? log(v) + mx[i] : -INFINITY; break;
             default: break;
             }
+            if (j->y->dtype == VD_DTYPE_BOOL) /* an empty max is false, min true */
+                v = v > 0;
             vd_nn_light_set_f64(j->y, o * j->inner + i0 + i, v);
         }
     }
@@ -323,13 +336,10 @@ static int reduce_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *cons
         return rc;
     unsigned mask;
     int noop;
+    /* noop_with_empty_axes: every element is reduced alone (mask 0, R = 1),
+     * so ReduceSumSquare gives x^2, ReduceL1 |x|, ReduceLogSum log x and the
+     * others x: ONNX's corrected spec (onnx PR 7394) and onnxruntime >= 1.24. */
     reduce_mask(n, in, &mask, &noop, NULL);
-    if (noop) {
-        /* The spec: "the output tensor would be equivalent to input tensor". */
-        if (out[0]->data != in[0]->data)
-            memcpy(out[0]->data, in[0]->data, vd_tensor_nbytes(in[0]));
-        return VD_OK;
-    }
     red_job j = {.kind = reduce_kind(n->op_type), .y = out[0]};
     vd_tensor view;
     void *owned;
@@ -575,6 +585,7 @@ static const vd_nn_light_arity arity[] = {
     {"ReduceProd", 18, 1, 2, 1, 1}, {"ReduceL1", 18, 1, 2, 1, 1},
     {"ReduceL2", 18, 1, 2, 1, 1}, {"ReduceSumSquare", 18, 1, 2, 1, 1},
     {"ReduceLogSum", 18, 1, 2, 1, 1}, {"ReduceLogSumExp", 18, 1, 2, 1, 1},
+    {"ReduceMax", 20, 1, 2, 1, 1}, {"ReduceMin", 20, 1, 2, 1, 1},
     {"TopK", 1, 1, 1, 1, 2}, {"TopK", 10, 2, 2, 1, 2}, {"TopK", 11, 2, 2, 1, 2},
     {"CumSum", 0, 2, 2, 1, 1}, {NULL, 0, 0, 0, 0, 0},
 };
@@ -589,10 +600,12 @@ static int red_init(vd_nn_node *n, vd_error *err)
 #define RED_IN A("keepdims", "noop_with_empty_axes")
 #define RD(name, since, attrs) {name, since, 0, attrs, red_init, NULL, reduce_infer, NULL, reduce_run}
 #define RED2(name) RD(name, 1, RED_ATTR), RD(name, 18, RED_IN)
+/* 20: ReduceMax and ReduceMin take bool (bool_ok). */
 
 const vd_nn_op vd_nn_ops_reduce[] = {
     RD("ReduceSum", 1, RED_ATTR), RD("ReduceSum", 13, RED_IN),
     RED2("ReduceMean"), RED2("ReduceMax"), RED2("ReduceMin"), RED2("ReduceProd"),
+    RD("ReduceMax", 20, RED_IN), RD("ReduceMin", 20, RED_IN),
     RED2("ReduceL1"), RED2("ReduceL2"), RED2("ReduceSumSquare"), RED2("ReduceLogSum"),
     RED2("ReduceLogSumExp"),
     {"ArgMax", 1, 0, A("axis", "keepdims", "select_last_index"), red_init, NULL, arg_infer, NULL,

@@ -1,5 +1,5 @@
-/* resize.c -- Resize (opset 10, 11, 13), Upsample (7, 9), DepthToSpace,
- * SpaceToDepth: ops that move pixels between positions.
+/* resize.c -- Resize (opset 10, 11, 13, 18, 19), Upsample (7, 9),
+ * DepthToSpace, SpaceToDepth: ops that move pixels between positions.
  *
  * Resize is separable: nearest, N-linear and N-cubic interpolation all
  * equal a sequence of 1-D resizes, one per axis whose mapping is not the
@@ -8,7 +8,10 @@
  * coordinate_transformation_mode, nearest_mode, cubic_coeff_a and
  * exclude_outside, so the inner loops are plain gathers and blends over
  * contiguous rows. tf_crop_and_resize marks out-of-range coordinates and a
- * last pass writes extrapolation_value there. */
+ * last pass writes extrapolation_value there. Opset 18's axes and
+ * keep_aspect_ratio_policy only change how the per-dim scales and output
+ * sizes are resolved (rz_resolve); antialias = 1 with linear or cubic is
+ * refused at load. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,7 +21,9 @@
 
 typedef enum rz_ct {
     CT_HALF_PIXEL, CT_ALIGN_CORNERS, CT_ASYMMETRIC, CT_PYTORCH, CT_TF_NN, CT_TF_CROP,
+    CT_HP_SYMMETRIC, /* opset 19 */
 } rz_ct;
+typedef enum rz_keep { KEEP_STRETCH, KEEP_NOT_LARGER, KEEP_NOT_SMALLER } rz_keep;
 typedef enum rz_nm { NM_ROUND_FLOOR, NM_ROUND_CEIL, NM_FLOOR, NM_CEIL, NM_SIMPLE } rz_nm;
 
 typedef struct rz_params {
@@ -31,6 +36,9 @@ typedef struct rz_params {
     int layout;          /* 7: scales attribute; 9: (X, scales); 11: (X, roi, scales, sizes) */
     int nscales;
     float scales[VD_TENSOR_MAX_DIMS];
+    int naxes;           /* opset 18: scales/sizes/roi cover these axes only; 0 = all */
+    int64_t axes[VD_TENSOR_MAX_DIMS];
+    rz_keep keep;        /* opset 18: keep_aspect_ratio_policy (with sizes) */
 } rz_params;
 
 static int pick(const char *v, const char *const *names, int n, const char *attr, int *out,
@@ -43,6 +51,28 @@ static int pick(const char *v, const char *const *names, int n, const char *attr
         }
     return vd_error_set(err, VD_EUNSUPPORTED, "attribute %s = \"%s\" is not supported", attr,
                         v);
+}
+
+/* Opset 18's attributes: antialias, axes, keep_aspect_ratio_policy. */
+static int rz18_init(const vd_nn_node *n, rz_params *p, vd_error *err)
+{
+    if (vd_nn_attr_int(n, "antialias", 0) && p->taps > 1)
+        return vd_error_set(err, VD_EUNSUPPORTED, "attribute antialias = %lld is not supported "
+                            "(no antialiasing filter for linear/cubic downscaling)",
+                            (long long)vd_nn_attr_int(n, "antialias", 0));
+    const int64_t *a;
+    p->naxes = vd_nn_attr_ints(n, "axes", &a);
+    if (p->naxes > VD_TENSOR_MAX_DIMS)
+        return vd_error_set(err, VD_EINVAL, "attribute axes has %d values (at most %d)",
+                            p->naxes, VD_TENSOR_MAX_DIMS);
+    if (p->naxes)
+        memcpy(p->axes, a, sizeof *a * (size_t)p->naxes);
+    static const char *const keeps[] = {"stretch", "not_larger", "not_smaller"};
+    int v = 0;
+    int rc = pick(vd_nn_attr_string(n, "keep_aspect_ratio_policy", "stretch"), keeps, 3,
+                  "keep_aspect_ratio_policy", &v, err);
+    p->keep = (rz_keep)v;
+    return rc;
 }
 
 static int rz_init(vd_nn_node *n, vd_error *err)
@@ -66,11 +96,12 @@ static int rz_init(vd_nn_node *n, vd_error *err)
     if (p->layout == 11) {
         static const char *const cts[] = {"half_pixel", "align_corners", "asymmetric",
                                           "pytorch_half_pixel", "tf_half_pixel_for_nn",
-                                          "tf_crop_and_resize"};
+                                          "tf_crop_and_resize", "half_pixel_symmetric"};
         static const char *const nms[] = {"round_prefer_floor", "round_prefer_ceil", "floor",
                                           "ceil"};
         if ((rc = pick(vd_nn_attr_string(n, "coordinate_transformation_mode", "half_pixel"),
-                       cts, 6, "coordinate_transformation_mode", &v, err)))
+                       cts, n->opset >= 19 ? 7 : 6, "coordinate_transformation_mode",
+                       &v, err)))
             return rc;
         p->ct = (rz_ct)v;
         if ((rc = pick(vd_nn_attr_string(n, "nearest_mode", "round_prefer_floor"), nms, 4,
@@ -81,6 +112,8 @@ static int rz_init(vd_nn_node *n, vd_error *err)
     }
     if (p->taps == 4 && p->layout != 11)
         return vd_error_set(err, VD_EUNSUPPORTED, "mode = cubic needs Resize opset 11 or later");
+    if (!upsample && n->opset >= 18 && (rc = rz18_init(n, p, err)))
+        return rc;
     if (p->layout == 7) {
         const float *s;
         p->nscales = vd_nn_attr_floats(n, "scales", &s);
@@ -102,6 +135,45 @@ static const vd_tensor *opt_in(const vd_nn_node *n, vd_tensor *const *in, int i)
     return i < n->n_in && in[i] && vd_tensor_numel(in[i]) > 0 ? in[i] : NULL;
 }
 
+/* dim[k]: the input dim that scales/sizes value k applies to (opset 18's
+ * axes attribute, else k itself). Each dim at most once. */
+static int rz_dims_of(const vd_nn_node *n, int rank, int *dim, int *cnt, vd_error *err)
+{
+    const rz_params *p = n->params;
+    unsigned seen = 0;
+    *cnt = p->naxes ? p->naxes : rank;
+    for (int k = 0; k < *cnt; k++) {
+        if (!p->naxes) {
+            dim[k] = k;
+            continue;
+        }
+        int rc = vd_nn_axis(p->axes[k], rank, &dim[k], err);
+        if (rc < 0)
+            return vd_error_prefix(err, "%s: attribute axes: ", n->op_type), rc;
+        if (seen & (1u << dim[k]))
+            return vd_error_set(err, VD_EINVAL, "%s: attribute axes repeats axis %d",
+                                n->op_type, dim[k]);
+        seen |= 1u << dim[k];
+    }
+    return VD_OK;
+}
+
+/* keep_aspect_ratio_policy not_larger / not_smaller: one scale for every
+ * listed dim, the smallest / largest of sizes/in; out = round(scale * in). */
+static void rz_keep_aspect(const rz_params *p, const int *dim, int cnt, rz_dims *r)
+{
+    float s = p->keep == KEEP_NOT_LARGER ? INFINITY : -INFINITY;
+    for (int k = 0; k < cnt; k++) {
+        float v = r->scale[dim[k]];
+        s = p->keep == KEEP_NOT_LARGER ? fminf(s, v) : fmaxf(s, v);
+    }
+    for (int k = 0; k < cnt; k++) {
+        float o = roundf(s * (float)r->in[dim[k]]);
+        r->scale[dim[k]] = s;
+        r->out[dim[k]] = o >= 0 && o < 1e12f ? (int64_t)o : -1;
+    }
+}
+
 static int rz_resolve(const vd_nn_node *n, vd_tensor *const *in, rz_dims *r, vd_error *err)
 {
     const rz_params *p = n->params;
@@ -110,39 +182,54 @@ static int rz_resolve(const vd_nn_node *n, vd_tensor *const *in, rz_dims *r, vd_
     const vd_tensor *scales = p->layout == 9 ? opt_in(n, in, 1)
                               : p->layout == 11 ? opt_in(n, in, 2) : NULL;
     const vd_tensor *sizes = p->layout == 11 ? opt_in(n, in, 3) : NULL;
+    int dim[VD_TENSOR_MAX_DIMS], want;
     int rc = vd_nn_check_f32(n, in, 1, err);
+    if (!rc)
+        rc = rz_dims_of(n, x->ndim, dim, &want, err);
     if (rc)
         return rc;
     const vd_tensor *src = sizes ? sizes : scales;
     int64_t cnt = src ? vd_tensor_numel(src) : p->nscales;
     if (!src && p->layout != 7)
         return vd_error_set(err, VD_EINVAL, "%s: needs scales or sizes", n->op_type);
-    if (src && !src->data)
-        return vd_error_set(err, VD_EUNSUPPORTED, "%s: %s must be known at load time",
-                            n->op_type, sizes ? "sizes" : "scales");
-    if (cnt != x->ndim)
-        return vd_error_set(err, VD_EINVAL, "%s: %s has %lld values for a rank-%d input",
-                            n->op_type, sizes ? "sizes" : "scales", (long long)cnt, x->ndim);
-    if (p->ct == CT_TF_CROP && (!roi || !roi->data || vd_tensor_numel(roi) != 2 * x->ndim))
+    if (src && !src->data) /* computed in the graph: the session asks again at run time */
+        return vd_error_set(err, VD_EUNSUPPORTED, "%s: %s is not constant at plan time",
+                            n->op_type, sizes ? "sizes" : "scales"), VD_NN_NEEDS_DATA;
+    if (cnt != want)
+        return vd_error_set(err, VD_EINVAL, "%s: %s has %lld values for %d %s", n->op_type,
+                            sizes ? "sizes" : "scales", (long long)cnt, want,
+                            p->naxes ? "axes" : "dims of the input");
+    if (p->ct == CT_TF_CROP && (!roi || !roi->data || vd_tensor_numel(roi) != 2 * want))
         return vd_error_set(err, VD_EINVAL, "%s: tf_crop_and_resize needs a constant roi of "
-                            "%d values", n->op_type, 2 * x->ndim);
+                            "%d values", n->op_type, 2 * want);
     r->ndim = x->ndim;
     for (int i = 0; i < x->ndim; i++) {
-        r->in[i] = x->shape[i];
+        r->in[i] = r->out[i] = x->shape[i];
+        r->scale[i] = 1.0f;
+        r->roi0[i] = 0.0f;
+        r->roi1[i] = 1.0f;
+    }
+    for (int k = 0; k < want; k++) {
+        int i = dim[k];
         if (sizes) {
-            r->out[i] = vd_nn_tensor_get_i64(sizes, i);
+            r->out[i] = vd_nn_tensor_get_i64(sizes, k);
             r->scale[i] = r->in[i] ? (float)r->out[i] / (float)r->in[i] : 1.0f;
         } else {
-            r->scale[i] = scales ? ((const float *)scales->data)[i] : p->scales[i];
+            r->scale[i] = scales ? ((const float *)scales->data)[k] : p->scales[k];
             float o = floorf(r->scale[i] * (float)r->in[i]);
             r->out[i] = o >= 0 && o < 1e12f ? (int64_t)o : -1;
         }
+        if (p->ct == CT_TF_CROP) {
+            r->roi0[i] = ((const float *)roi->data)[k];
+            r->roi1[i] = ((const float *)roi->data)[k + want];
+        }
+    }
+    if (sizes && p->keep != KEEP_STRETCH)
+        rz_keep_aspect(p, dim, want, r);
+    for (int i = 0; i < x->ndim; i++)
         if (r->out[i] <= 0 || !(r->scale[i] > 0))
             return vd_error_set(err, VD_EINVAL, "%s: dim %d: scale %g gives output size %lld",
                                 n->op_type, i, r->scale[i], (long long)r->out[i]);
-        r->roi0[i] = roi && p->ct == CT_TF_CROP ? ((const float *)roi->data)[i] : 0.0f;
-        r->roi1[i] = roi && p->ct == CT_TF_CROP ? ((const float *)roi->data)[i + x->ndim] : 1.0f;
-    }
     return VD_OK;
 }
 
@@ -163,6 +250,10 @@ static float rz_coord(const rz_params *p, const rz_dims *r, int d, int64_t o)
     case CT_PYTORCH: return out > 1 ? (fo + 0.5f) / s - 0.5f : 0.0f;
     case CT_ALIGN_CORNERS: return out > 1 ? fo * (in - 1) / (out - 1) : 0.0f;
     case CT_TF_NN: return (fo + 0.5f) / s;
+    case CT_HP_SYMMETRIC: { /* half_pixel, re-centred when out != scale * in */
+        float adjust = out / (s * in);
+        return in / 2 * (1 - adjust) + (fo + 0.5f) / s - 0.5f;
+    }
     case CT_TF_CROP:
         return out > 1 ? r->roi0[d] * (in - 1) + fo * (r->roi1[d] - r->roi0[d]) * (in - 1) /
                                                      (out - 1)
@@ -474,6 +565,10 @@ static int d2s_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *
 static const char *const rz11_attrs[] = {"coordinate_transformation_mode", "cubic_coeff_a",
                                          "exclude_outside", "extrapolation_value", "mode",
                                          "nearest_mode", NULL};
+static const char *const rz18_attrs[] = {"antialias", "axes", "coordinate_transformation_mode",
+                                         "cubic_coeff_a", "exclude_outside",
+                                         "extrapolation_value", "keep_aspect_ratio_policy",
+                                         "mode", "nearest_mode", NULL};
 static const char *const mode_attrs[] = {"mode", NULL};
 static const char *const up7_attrs[] = {"mode", "scales", NULL};
 static const char *const d2s_attrs[] = {"blocksize", "mode", NULL};
@@ -487,6 +582,8 @@ const vd_nn_op vd_nn_ops_resize[] = {
     RZ_OP("Upsample", 9, mode_attrs),
     RZ_OP("Resize", 10, mode_attrs),
     RZ_OP("Resize", 11, rz11_attrs),
+    RZ_OP("Resize", 18, rz18_attrs), /* + antialias, axes, keep_aspect_ratio_policy */
+    RZ_OP("Resize", 19, rz18_attrs), /* + half_pixel_symmetric */
     {"DepthToSpace", 1, VD_NN_OP_FOLDABLE, d2s_attrs, d2s_init, NULL, d2s_infer, NULL,
      d2s_run},
     {"SpaceToDepth", 1, VD_NN_OP_FOLDABLE, s2d_attrs, d2s_init, NULL, d2s_infer, NULL,

@@ -493,13 +493,20 @@ const vd_nn_op vd_nn_ops_unary[] = {
     U("Abs", 1, NULL), U("Neg", 1, NULL), U("Sign", 9, NULL), U("Relu", 1, NULL),
     U("Clip", 1, A("min", "max")),
     {"Clip", 11, IP, NULL, un_init, NULL, clip_infer, NULL, clip_run},
-    {"Cast", 1, 0, A("to", "saturate"), cast_init, NULL, cast_infer, NULL, cast_run},
-    {"CastLike", 15, 0, A("saturate"), cast_init, NULL, cast_infer, NULL, cast_run},
+    /* 19 adds saturate, which only affects float8 targets (refused): accepted. */
+    {"Cast", 1, 0, A("to"), cast_init, NULL, cast_infer, NULL, cast_run},
+    {"Cast", 19, 0, A("to", "saturate"), cast_init, NULL, cast_infer, NULL, cast_run},
+    {"CastLike", 15, 0, NULL, cast_init, NULL, cast_infer, NULL, cast_run},
+    {"CastLike", 19, 0, A("saturate"), cast_init, NULL, cast_infer, NULL, cast_run},
     {"Dropout", 7, IP, A("ratio"), arity_init, NULL, dropout_infer, NULL, dropout_run},
     {"Dropout", 10, IP, A("ratio"), arity_init, NULL, dropout_infer, NULL, dropout_run},
     {"Dropout", 12, IP, A("seed"), arity_init, NULL, dropout_infer, NULL, dropout_run},
     {"IsNaN", 9, 0, NULL, arity_init, NULL, isx_infer, NULL, isx_run},
     {"IsInf", 10, 0, A("detect_negative", "detect_positive"), arity_init, NULL, isx_infer, NULL,
+     isx_run},
+    /* 20 only adds float8 input types (refused by the loader). */
+    {"IsNaN", 20, 0, NULL, arity_init, NULL, isx_infer, NULL, isx_run},
+    {"IsInf", 20, 0, A("detect_negative", "detect_positive"), arity_init, NULL, isx_infer, NULL,
      isx_run},
     {0},
 };
