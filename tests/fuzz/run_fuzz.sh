@@ -1,0 +1,26 @@
+#!/bin/sh
+# run_fuzz.sh -- one bounded libFuzzer session, as ctest runs it (tests/fuzz.cmake)
+# and as a developer runs it for longer (docs/nn-fuzz.md).
+#
+#   run_fuzz.sh FUZZER SEEDS_DIR DICT SECONDS WORK_DIR [libFuzzer flags...]
+#
+# New inputs go to WORK_DIR/corpus (kept, so a later run starts from what an
+# earlier one reached); SEEDS_DIR is only read. A crash, leak, UB report,
+# timeout or over-limit allocation fails the run and leaves the input in
+# WORK_DIR/artifacts/ (reproduce: FUZZER FILE). The limits: 2 GiB RSS, a
+# single allocation of 1 GiB, 10 s per input.
+set -eu
+fuzzer=$1 seeds=$2 dict=$3 secs=$4 work=$5
+shift 5
+mkdir -p "$work/corpus" "$work/artifacts"
+# Exactly-matching stack traces for UB, and leak checking after every input.
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+export ASAN_OPTIONS="detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+rc=0
+"$fuzzer" -max_total_time="$secs" -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=10 \
+  -print_final_stats=1 -dict="$dict" -artifact_prefix="$work/artifacts/" "$@" \
+  "$work/corpus" "$seeds" >"$work/log" 2>&1 || rc=$?
+# The stats and any report, not the whole progress log.
+grep -E 'stat::number_of_executed_units|stat::peak_rss|ERROR|SUMMARY|runtime error|Test unit written|INFO: seed corpus' "$work/log" || true
+[ "$rc" -eq 0 ] || { echo "fuzzer failed (rc $rc); full log: $work/log"; tail -n 60 "$work/log"; }
+exit "$rc"
