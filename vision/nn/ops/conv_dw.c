@@ -1,10 +1,17 @@
 /* conv_dw.c -- depthwise Conv: one input channel per output channel
  * (group == C_in, channel multiplier M/C_in >= 1), 1-D to 3-D.
  *
- * A direct loop, not im2col + sgemm: with one input channel there is no
- * reduction to block, so the kernel is the 9 or 25 multiply-adds per output
- * that gcc vectorises over output width. Work items are whole output
- * planes (image, channel). */
+ * 2-D and 1-D planes run in bands of output rows. Each band of the input
+ * is copied, zero-padded, into an L1-sized scratch split into stride
+ * phases (sub-plane (ph, pw) holds padded rows ph, ph+sh, ... and columns
+ * pw, pw+sw, ...). In that layout every kernel tap of every output is a
+ * fixed offset from the output's flat index on a grid of the sub-plane
+ * width, so the whole band is ONE flat vectorised loop (the few grid
+ * columns past the output width are computed and dropped), and bias,
+ * residual and activation are fused into the write-out of the band while
+ * it is in L1. 3x3 and 5x5 taps without column dilation are unrolled into
+ * registers; other kernels accumulate tap by tap. 3-D convs and rows too
+ * wide for the scratch take the per-row path (dw_plane). */
 #include <string.h>
 
 #include "heavy.h"
@@ -94,17 +101,6 @@ static void dw_row(const vd_nn_geom *g, dw_cols c, float *yrow, const float *xro
     }
 }
 
-/* Small 2-D planes: copy into a zero-padded scratch plane first, so every
- * output row is one fused pass with no border columns. */
-#define DW_PAD_MAX 4608
-
-static int dw_padded_size(const vd_nn_geom *g, int64_t *hp, int64_t *wp)
-{
-    *hp = (g->out[1] - 1) * g->s[1] + (g->k[1] - 1) * g->d[1] + 1;
-    *wp = (g->out[2] - 1) * g->s[2] + (g->k[2] - 1) * g->d[2] + 1;
-    return g->k[0] == 1 && g->in[0] == 1 && *hp * *wp <= DW_PAD_MAX;
-}
-
 /* The hp x wp window extent of a 2-D plane x with its zero padding: row r,
  * column c of xp is x[r - pb1][c - pb2], or 0 outside the input. */
 void vd_nn_pad_plane(const vd_nn_geom *g, int64_t hp, int64_t wp, const float *x,
@@ -121,27 +117,9 @@ void vd_nn_pad_plane(const vd_nn_geom *g, int64_t hp, int64_t wp, const float *x
     }
 }
 
-VD_NN_HOT static void dw_plane_padded(const vd_nn_geom *g, int64_t hp, int64_t wp, const float *x,
-                            const float *w, float bias, float *y)
-{
-    float xp[DW_PAD_MAX];
-    int64_t OH = g->out[1], OW = g->out[2];
-    vd_nn_pad_plane(g, hp, wp, x, xp);
-    for (int64_t i = 0; i < OH * OW; i++)
-        y[i] = bias;
-    for (int64_t oh = 0; oh < OH; oh++)
-        dw_interior(y + oh * OW, xp + oh * g->s[1] * wp, g->d[1] * wp, w, g->k[1], g->k[2],
-                    g->s[2], g->d[2], OW);
-}
-
 VD_NN_HOT static void dw_plane(const vd_nn_geom *g, dw_cols c, const float *x, const float *w,
                      float bias, float *y)
 {
-    int64_t hp, wp;
-    if (dw_padded_size(g, &hp, &wp)) {
-        dw_plane_padded(g, hp, wp, x, w, bias, y);
-        return;
-    }
     int64_t OD = g->out[0], OH = g->out[1], OW = g->out[2];
     int64_t D = g->in[0], H = g->in[1], W = g->in[2], KH = g->k[1];
     for (int64_t i = 0; i < OD * OH * OW; i++)
@@ -175,20 +153,235 @@ VD_NN_HOT static void add_to(float *restrict y, const float *restrict r, int64_t
         y[i] += r[i];
 }
 
+/* ---- band path (2-D and 1-D) ---- */
+
+/* Scratch per band, in floats: the phase sub-planes, and the band's output
+ * on the sub-plane-width grid. Together 24 KiB, within L1. */
+#define DW_BAND_FLOATS 4096
+#define DW_OUT_FLOATS 2048
+#define DW_ALIAS_GAP 512
+
+/* Layout of one band's scratch for geometry g. */
+typedef struct dw_band {
+    int64_t rows;     /* output rows per band */
+    int64_t hq, wq;   /* rows and columns of each phase sub-plane */
+    int64_t sh, sw;
+    int64_t lo[2], hi[2]; /* per column phase: sub-plane columns inside the input */
+} dw_band;
+
+/* Plan the bands; 0 when the plane is not 2-D/1-D or one output row does
+ * not fit the scratch (the per-row path takes it). */
+static int dw_band_plan(const vd_nn_geom *g, dw_band *b)
+{
+    int64_t OH = g->out[1], OW = g->out[2];
+    b->sh = g->s[1];
+    b->sw = g->s[2];
+    int64_t wp = (OW - 1) * b->sw + (g->k[2] - 1) * g->d[2] + 1;
+    b->wq = (wp + b->sw - 1) / b->sw;
+    /* hq = rows + extra for a band of `rows` output rows */
+    int64_t extra = ((g->k[1] - 1) * g->d[1] + b->sh) / b->sh - 1;
+    int64_t rmax = DW_BAND_FLOATS / (b->sh * b->sw * b->wq) - extra;
+    rmax = rmax < DW_OUT_FLOATS / b->wq ? rmax : DW_OUT_FLOATS / b->wq;
+    if (g->k[0] != 1 || g->in[0] != 1 || g->out[0] != 1 || g->pb[0] || b->sw > 2 ||
+        rmax < 1)
+        return 0;
+    int64_t nb = (OH + rmax - 1) / rmax;
+    b->rows = (OH + nb - 1) / nb;
+    b->hq = b->rows + extra;
+    for (int64_t pw = 0; pw < b->sw; pw++)
+        vd_nn_tap_range(pw - g->pb[2], b->sw, b->wq, g->in[2], &b->lo[pw], &b->hi[pw]);
+    return 1;
+}
+
+/* VD_NN_HOT plus plain loops for the band path: its rows are short (8 to
+ * 100 floats), and the memset/memcpy calls gcc would turn the fill and
+ * copy loops into cost more than the copy. (A second optimize attribute
+ * would replace VD_NN_HOT's, not add to it.) */
+#define DW_HOT                                                                     \
+    __attribute__((optimize("tree-vectorize", "vect-cost-model=dynamic",         \
+                            "no-trapping-math", "no-tree-loop-distribute-patterns")))
+
+/* dst[0, n) = src[i * s] for i in [lo, hi), zero elsewhere. */
+static inline __attribute__((always_inline)) void
+dw_fill_row(float *restrict dst, const float *restrict src, int64_t s, int64_t lo,
+            int64_t hi, int64_t n)
+{
+    for (int64_t i = 0; i < lo; i++)
+        dst[i] = 0;
+    if (s == 1)
+        for (int64_t i = lo; i < hi; i++)
+            dst[i] = src[i];
+    else /* s == 2: a constant stride vectorises */
+        for (int64_t i = lo; i < hi; i++)
+            dst[i] = src[2 * i];
+    for (int64_t i = hi; i < n; i++)
+        dst[i] = 0;
+}
+
+/* The band whose first output row is r0 into its phase sub-planes q:
+ * sub-plane (ph, pw) row lr, column c is padded row r0*sh + lr*sh + ph,
+ * padded column c*sw + pw (zero outside the input). Every float of the
+ * hq x wq sub-planes is written, so nothing stale is ever read. */
+static inline __attribute__((always_inline)) void dw_pad_band(const vd_nn_geom *g, const dw_band *b, const float *x, int64_t r0,
+                        float *q)
+{
+    int64_t H = g->in[1], W = g->in[2], plane = b->hq * b->wq;
+    for (int64_t ph = 0; ph < b->sh; ph++)
+        for (int64_t lr = 0; lr < b->hq; lr++) {
+            int64_t ih = (r0 + lr) * b->sh + ph - g->pb[1];
+            for (int64_t pw = 0; pw < b->sw; pw++) {
+                float *dst = q + (ph * b->sw + pw) * plane + lr * b->wq;
+                if (ih < 0 || ih >= H)
+                    dw_fill_row(dst, x, 1, 0, 0, b->wq);
+                else
+                    dw_fill_row(dst, x + ih * W + pw - g->pb[2], b->sw, b->lo[pw],
+                                b->hi[pw], b->wq);
+            }
+        }
+}
+
+/* Offset in q of kernel tap (kh, kw) for output 0 (output i adds i). */
+static int64_t dw_tap_off(const vd_nn_geom *g, const dw_band *b, int64_t kh, int64_t kw)
+{
+    int64_t rh = kh * g->d[1], rw = kw * g->d[2];
+    return ((rh % b->sh) * b->sw + rw % b->sw) * b->hq * b->wq + rh / b->sh * b->wq +
+           rw / b->sw;
+}
+
+/* t[i] = the sum of the KH x KW taps, for i in [0, n); the tap of
+ * kernel row kh, column kw is q[ro[kh*SW + kw%SW] + kw/SW + i] (column
+ * dilation 1). One partial sum per kernel row keeps the FMA chains short. */
+static inline __attribute__((always_inline)) VD_NN_HOT void
+dw_flat(float *restrict t, const float *restrict q, const int64_t *ro_in,
+        const float *restrict wk, int KH, int KW, int SW, int64_t n)
+{
+    float w[25];
+    int64_t ro[10];
+    for (int k = 0; k < KH * KW; k++)
+        w[k] = wk[k];
+    for (int k = 0; k < KH * SW; k++)
+        ro[k] = ro_in[k];
+    for (int64_t i = 0; i < n; i++) {
+        float acc[5] = {0, 0, 0, 0, 0};
+#pragma GCC unroll 8
+        for (int kh = 0; kh < KH; kh++)
+#pragma GCC unroll 8
+            for (int kw = 0; kw < KW; kw++)
+                acc[kh] += w[kh * KW + kw] * q[ro[kh * SW + kw % SW] + kw / SW + i];
+        float s = acc[0];
+#pragma GCC unroll 8
+        for (int kh = 1; kh < KH; kh++)
+            s += acc[kh];
+        t[i] = s;
+    }
+}
+
+/* t[i] (+)= w * q[off + i]: one tap, for kernels without a fast path. */
+static inline __attribute__((always_inline)) void dw_tap(float *restrict t, const float *restrict q,
+                                          int64_t off, float w, int first, int64_t n)
+{
+    if (first)
+        for (int64_t i = 0; i < n; i++)
+            t[i] = w * q[off + i];
+    else
+        for (int64_t i = 0; i < n; i++)
+            t[i] += w * q[off + i];
+}
+
+/* The band's n grid outputs into t: the 3x3 and 5x5 fast paths (returns
+ * 1) or 0 when the kernel has none. */
+VD_NN_CLONES VD_NN_HOT static int dw_fast(const vd_nn_geom *g, const dw_band *b, float *t,
+                                          const float *q, const float *wk, int64_t n)
+{
+    int64_t K = g->k[1], SW = b->sw, ro[10];
+    if (g->k[2] != K || (K != 3 && K != 5) || g->d[2] != 1)
+        return 0;
+    for (int64_t kh = 0; kh < K; kh++)
+        for (int64_t pw = 0; pw < SW; pw++)
+            ro[kh * SW + pw] = dw_tap_off(g, b, kh, pw);
+    if (K == 3 && SW == 1) dw_flat(t, q, ro, wk, 3, 3, 1, n);
+    else if (K == 3) dw_flat(t, q, ro, wk, 3, 3, 2, n);
+    else if (SW == 1) dw_flat(t, q, ro, wk, 5, 5, 1, n);
+    else dw_flat(t, q, ro, wk, 5, 5, 2, n);
+    return 1;
+}
+
+/* y = act(t + bias + add) over rows x ow outputs (t has row stride tw);
+ * Relu inline, other activations in a second pass over the band, still
+ * in L1. */
+static inline __attribute__((always_inline)) void
+dw_store(float *restrict y, const float *restrict t, float bias, const float *restrict add,
+         int64_t rows, int64_t ow, int64_t tw, const vd_nn_act *act)
+{
+    int relu = act->kind == VD_NN_ACT_RELU;
+    for (int64_t r = 0; r < rows; r++) {
+        float *yr = y + r * ow;
+        const float *tr = t + r * tw, *ar = add ? add + r * ow : NULL;
+        if (ar && relu)
+            for (int64_t c = 0; c < ow; c++) {
+                float v = tr[c] + bias + ar[c];
+                yr[c] = v > 0 ? v : 0;
+            }
+        else if (ar)
+            for (int64_t c = 0; c < ow; c++)
+                yr[c] = tr[c] + bias + ar[c];
+        else if (relu)
+            for (int64_t c = 0; c < ow; c++) {
+                float v = tr[c] + bias;
+                yr[c] = v > 0 ? v : 0;
+            }
+        else
+            for (int64_t c = 0; c < ow; c++)
+                yr[c] = tr[c] + bias;
+    }
+    if (!relu)
+        vd_nn_act_apply(act, y, rows * ow);
+}
+
+/* One output plane y (residual add or NULL) by bands; the steps above
+ * are inlined here so a small plane costs no calls. */
+VD_NN_CLONES DW_HOT static void dw_plane_bands(const vd_nn_geom *g, const dw_band *b, const float *x,
+                           const float *wk, float bias, const float *add,
+                           const vd_nn_act *act, float *y)
+{
+    /* t sits half a page past a multiple of 4 KiB from q: at a whole
+     * multiple, the load q[i] and the store t[i] alias in the low address
+     * bits and every iteration waits on the previous store (measured 30%
+     * slower). */
+    float buf[DW_BAND_FLOATS + DW_ALIAS_GAP + DW_OUT_FLOATS];
+    float *q = buf, *t = buf + DW_BAND_FLOATS + DW_ALIAS_GAP;
+    int64_t OH = g->out[1], OW = g->out[2], KW = g->k[2];
+    for (int64_t r0 = 0; r0 < OH; r0 += b->rows) {
+        int64_t rows = OH - r0 < b->rows ? OH - r0 : b->rows;
+        int64_t n = (rows - 1) * b->wq + OW;
+        dw_pad_band(g, b, x, r0, q);
+        if (!dw_fast(g, b, t, q, wk, n))
+            for (int64_t k = 0; k < g->k[1] * KW; k++)
+                dw_tap(t, q, dw_tap_off(g, b, k / KW, k % KW), wk[k], k == 0, n);
+        dw_store(y + r0 * OW, t, bias, add ? add + r0 * OW : NULL, rows, OW, b->wq, act);
+    }
+}
+
 static void dw_range(void *arg, int64_t begin, int64_t end)
 {
     const vd_nn_dw *a = arg;
     const vd_nn_geom *g = a->g;
     int64_t mult = a->m / a->c, insp = g->in[0] * g->in[1] * g->in[2];
     int64_t outsp = g->out[0] * g->out[1] * g->out[2], ksz = g->k[0] * g->k[1] * g->k[2];
+    dw_band b;
+    int banded = dw_band_plan(g, &b);
     dw_cols c = dw_interior_cols(g);
     for (int64_t t = begin; t < end; t++) {
         int64_t nb = t / a->m, co = t % a->m, ci = co / mult;
-        float *y = a->y + t * outsp;
-        dw_plane(g, c, a->x + (nb * a->c + ci) * insp, a->w + co * ksz,
-                 a->bias ? a->bias[co] : 0.0f, y);
-        if (a->add)
-            add_to(y, a->add + t * outsp, outsp);
+        const float *x = a->x + (nb * a->c + ci) * insp, *add = a->add ? a->add + t * outsp : NULL;
+        float *y = a->y + t * outsp, bias = a->bias ? a->bias[co] : 0.0f;
+        if (banded) {
+            dw_plane_bands(g, &b, x, a->w + co * ksz, bias, add, a->act, y);
+            continue;
+        }
+        dw_plane(g, c, x, a->w + co * ksz, bias, y);
+        if (add)
+            add_to(y, add, outsp);
         vd_nn_act_apply(a->act, y, outsp);
     }
 }
