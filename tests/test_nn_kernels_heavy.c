@@ -195,7 +195,8 @@ static void ref_dim(const conv_cfg *c, int i, int transposed, int64_t *pb, int64
                       : (in + *pb + *pe - dk) / s + 1;
 }
 
-static void conv_case(const conv_cfg *c, int transposed)
+/* residual: a Conv with a fused residual Add (node->add_in) of Y's shape. */
+static void conv_case_add(const conv_cfg *c, int transposed, int residual)
 {
     int nsp = c->nsp;
     int64_t xs[4] = {c->n, c->c}, ws[4], bs[1] = {c->m}, pb[2], pe[2], os[2];
@@ -211,9 +212,12 @@ static void conv_case(const conv_cfg *c, int transposed)
         insp *= c->in[i];
         outsp *= os[i];
     }
-    vd_tensor x, w, b, out[1];
-    vd_tensor *in[3] = {tensor_rand(&x, 2 + nsp, xs), tensor_rand(&w, 2 + nsp, ws),
-                        c->bias ? tensor_rand(&b, 1, bs) : NULL};
+    vd_tensor x, w, b, r, out[1];
+    vd_tensor *in[4] = {tensor_rand(&x, 2 + nsp, xs), tensor_rand(&w, 2 + nsp, ws),
+                        c->bias ? tensor_rand(&b, 1, bs) : NULL, NULL};
+    int64_t oshape[4] = {c->n, c->m, os[0], os[1]};
+    if (residual)
+        in[3] = tensor_rand(&r, 2 + nsp, oshape);
     /* reference, written as plain loops over (n, out channel, out pos) or
      * as a scatter for the transposed case */
     float *ref = calloc((size_t)(c->n * c->m * outsp), sizeof(float));
@@ -255,7 +259,8 @@ static void conv_case(const conv_cfg *c, int transposed)
                         }
     for (int64_t i = 0; i < c->n * c->m * outsp; i++)
         ref[i] = ref_act(c->act, 0.5f, 1.5f,
-                         ref[i] + (B ? B[i / outsp % c->m] : 0.0f));
+                         ref[i] + (B ? B[i / outsp % c->m] : 0.0f) +
+                             (residual ? ((const float *)r.data)[i] : 0.0f));
 
     tnode t;
     tn_init(&t, transposed ? "ConvTranspose" : "Conv");
@@ -278,10 +283,10 @@ static void conv_case(const conv_cfg *c, int transposed)
     t.n.act.kind = c->act;
     t.n.act.alpha = 0.5f;
     t.n.act.beta = 1.5f;
+    t.n.add_in = residual ? 3 : 0;
     vd_error err = {0};
-    int rc = tn_run(&t, 17, in, 3, out, 1, &err);
+    int rc = tn_run(&t, 17, in, residual ? 4 : 3, out, 1, &err);
     cr_assert_eq(rc, 0, "%s", err.msg);
-    int64_t oshape[4] = {c->n, c->m, os[0], os[1]};
     char what[160];
     snprintf(what, sizeof what, "%s %dD c%lld m%lld g%lld k%lld s%lld d%lld ap %s act %d",
              t.n.op_type, nsp, (long long)c->c, (long long)c->m, (long long)c->group,
@@ -294,6 +299,13 @@ static void conv_case(const conv_cfg *c, int transposed)
     vd_tensor_free(&w);
     if (c->bias)
         vd_tensor_free(&b);
+    if (residual)
+        vd_tensor_free(&r);
+}
+
+static void conv_case(const conv_cfg *c, int transposed)
+{
+    conv_case_add(c, transposed, 0);
 }
 
 Test(nn_kernels_heavy, conv_configurations)
@@ -364,6 +376,46 @@ Test(nn_kernels_heavy, conv_winograd)
     for (test_threads = 1; test_threads <= 2; test_threads++)
         for (size_t i = 0; i < sizeof cfgs / sizeof cfgs[0]; i++)
             conv_case(&cfgs[i], 0);
+}
+
+/* Depthwise convs (conv_dw.c): the band path's edges -- odd sizes and
+ * asymmetric pads, stride 2 on odd inputs (the column/row phases of
+ * different lengths), planes split into several bands, a fused residual
+ * Add with Relu (inline in the write-out) or with another activation,
+ * channel multiplier 2, row dilation on the 3x3 fast path, kernels with
+ * no fast path (3x5, 1x1 with pads, column dilation), mixed strides, a
+ * plane smaller than the kernel, 1-D -- and the per-row fallback (stride
+ * 3, a row too wide for the band scratch), on 1 and 2 threads. */
+Test(nn_kernels_heavy, conv_depthwise)
+{
+    static const struct { conv_cfg c; int residual; } cfgs[] = {
+        {{2, 2, 3, 3, 3, {70, 69}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL,
+         VD_NN_ACT_RELU, 1, {0}}, 1},
+        {{2, 1, 4, 4, 4, {33, 31}, {3, 3}, {2, 2}, {1, 1}, {0, 0, 1, 1}, NULL, 0, 1, {0}}, 0},
+        {{2, 1, 4, 4, 4, {33, 31}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, NULL,
+         VD_NN_ACT_SIGMOID, 1, {0}}, 1},
+        {{2, 1, 3, 3, 3, {23, 25}, {5, 5}, {2, 2}, {1, 1}, {2, 1, 1, 2}, NULL,
+         VD_NN_ACT_CLIP, 1, {0}}, 0},
+        {{2, 2, 3, 6, 3, {9, 7}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, 0, 1, {0}}, 1},
+        {{2, 1, 3, 6, 3, {19, 18}, {5, 5}, {2, 2}, {1, 1}, {2, 2, 2, 2}, NULL,
+         VD_NN_ACT_RELU, 0, {0}}, 0},
+        {{2, 1, 2, 2, 2, {15, 16}, {3, 3}, {1, 1}, {2, 1}, {2, 1, 2, 1}, NULL, 0, 1, {0}}, 0},
+        {{2, 1, 2, 2, 2, {15, 16}, {3, 3}, {1, 1}, {1, 2}, {1, 2, 1, 2}, NULL, 0, 1, {0}}, 1},
+        {{2, 1, 2, 2, 2, {11, 13}, {3, 5}, {1, 2}, {1, 1}, {1, 2, 0, 1}, NULL,
+         VD_NN_ACT_LEAKY, 1, {0}}, 0},
+        {{2, 1, 2, 2, 2, {6, 5}, {1, 1}, {1, 1}, {1, 1}, {1, 0, 2, 1}, NULL, 0, 1, {0}}, 0},
+        {{2, 1, 2, 2, 2, {12, 11}, {3, 3}, {2, 1}, {1, 1}, {1, 1, 1, 1}, NULL, 0, 1, {0}}, 0},
+        {{2, 1, 2, 2, 2, {2, 3}, {5, 5}, {1, 1}, {1, 1}, {2, 2, 2, 2}, NULL, 0, 1, {0}}, 1},
+        {{2, 1, 2, 2, 2, {13, 14}, {3, 3}, {3, 3}, {1, 1}, {1, 1, 1, 1}, NULL, 0, 1, {0}}, 1},
+        {{2, 1, 2, 2, 2, {4, 1500}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL,
+         VD_NN_ACT_RELU, 1, {0}}, 1},
+        {{2, 1, 2, 2, 2, {6, 700}, {5, 5}, {1, 1}, {1, 1}, {2, 2, 2, 2}, NULL, 0, 1, {0}}, 0},
+        {{1, 2, 4, 4, 4, {33}, {3}, {1}, {1}, {1, 1}, NULL, VD_NN_ACT_RELU, 1, {0}}, 1},
+        {{1, 1, 4, 8, 4, {33}, {5}, {2}, {1}, {2, 1}, NULL, 0, 1, {0}}, 0},
+    };
+    for (test_threads = 1; test_threads <= 2; test_threads++)
+        for (size_t i = 0; i < sizeof cfgs / sizeof cfgs[0]; i++)
+            conv_case_add(&cfgs[i].c, 0, cfgs[i].residual);
 }
 
 Test(nn_kernels_heavy, conv_transpose_configurations)
