@@ -14,6 +14,7 @@ KNOWN_LIMITS, with the reason printed.
 NAME is a model from make_models.py (DIR/NAME.onnx) or blazeface_front /
 blazeface_back (DEPS_DIR/npm/blazeface/package/ONNX/...)."""
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -29,6 +30,13 @@ SKIP = 77  # ctest SKIP_RETURN_CODE
 # Listed engine limitations: a model refused by visiond with this message is
 # reported as skipped (exit 77, shown by ctest), never silently passed.
 KNOWN_LIMITS = {}
+# Ops the optimized graph must run (`visiond nn bench --profile`), counted per
+# '+'-joined part of the profile's op names ("Conv+Gelu" counts Conv and Gelu):
+# the decomposed Gelu/Mish subgraphs are folded into one op, then into the conv.
+EXPECT_OPS = {
+    "fuse_gelu_mish": {"Gelu": 3, "Gelu(tanh)": 2, "Mish": 1, "Erf": 2, "Div": 2,
+                       "Tanh": 0, "Softplus": 0, "Pow": 0, "Conv": 8},
+}
 # Models visiond must refuse at load time (`visiond nn info` fails) with a
 # message holding every listed piece: the node, the op, the opset, the reason.
 REFUSED = {
@@ -101,6 +109,21 @@ def check_refused(a, name):
     return ok
 
 
+def check_ops(a, name, path):
+    r = subprocess.run([a.visiond, "nn", "bench", path, "--iterations", "1", "--profile"],
+                       capture_output=True, text=True)
+    if r.returncode:
+        raise RuntimeError(f"visiond nn bench --profile: exit {r.returncode}: {r.stderr.strip()}")
+    got = {}
+    for row in json.loads(r.stdout)["profile"]["by_op"]:
+        for part in row["op"].split("+"):
+            got[part] = got.get(part, 0) + row["nodes"]
+    bad = {op: got.get(op, 0) for op, n in EXPECT_OPS[name].items() if got.get(op, 0) != n}
+    print(f"{name}: {'ok  ' if not bad else 'FAIL'} ops run {got}"
+          + (f"; expected {EXPECT_OPS[name]}" if bad else ""))
+    return not bad
+
+
 def check(a, name):
     if name in REFUSED:
         return check_refused(a, name)
@@ -109,7 +132,7 @@ def check(a, name):
     first = model.graph.input[0].type.tensor_type.shape.dim
     batches = [1, 2] if first and not first[0].dim_value else [1]
     rng = np.random.default_rng(1234)
-    ok_all = True
+    ok_all = check_ops(a, name, path) if name in EXPECT_OPS else True
     for batch in batches:
         work = os.path.join(a.work, name, f"b{batch}")
         os.makedirs(work, exist_ok=True)

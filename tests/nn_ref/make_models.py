@@ -26,6 +26,8 @@ with small widths and seeded random weights:
   opset18_ops .. opset20_ops  every op whose definition changed in opsets
                  18-20, in its new form (docs/nn-opsets.md)
   refuse_*       one node each that visiond must refuse at load time
+  fuse_gelu_mish Gelu (erf, tanh forms) and Mish as opset <= 17 exporters
+                 decompose them, plus two near-misses, for the fusion pass
   cli_names      tiny graph for the CLI tests: output names with '/', ':', '+'
   cli_dynamic    tiny graph for the CLI tests: symbolic height and width
 
@@ -588,6 +590,60 @@ def hand_model(G, inputs, outputs, opset, producer):
 UNCHECKED = {"gelu-mish"}
 
 
+def fuse_gelu_mish(size):
+    """Opset 17: Gelu and Mish as exporters decompose them, each after its own
+    Conv. visiond folds the first six into Gelu/Mish (then into the Conv
+    epilogue); the last two must stay as they are (an intermediate is also a
+    graph output; a constant is off). Each Gelu output is scaled by 100 so
+    that erf vs tanh (<= 5e-4 apart, 10% relative near x = -3) exceeds the
+    1e-3 tolerance."""
+    G = Graph(17)
+    c, outs = 8, []
+
+    def k(v):
+        return G.const(np.float32(v))
+
+    def pre():  # conv outputs in about [-5, 5]
+        return G.conv("x", 3, c, 3, gain=4.0)
+
+    def out(y, name, scale=100.0):
+        G.op("Mul", [y, k(scale)])
+        named(G, name)
+        outs.append(io(name, ["batch", c, 10, 12]))
+
+    def erf_sum(h, mul_form=False, one_first=False):
+        t = G.op("Mul", [h, k(0.70710678)]) if mul_form else G.op("Div", [h, k(1.4142135)])
+        e = G.op("Erf", [t])
+        return G.op("Add", [k(1.0), e] if one_first else [e, k(1.0)])
+
+    def tanh_sum(h, cube):
+        x3 = G.op("Pow", [h, k(3.0)]) if cube == "pow" else \
+            G.op("Mul", [h, G.op("Mul", [h, h])])
+        inner = G.op("Add", [h, G.op("Mul", [k(0.044715), x3])])
+        return G.op("Add", [k(1.0), G.op("Tanh", [G.op("Mul", [inner, k(0.7978845608)])])])
+    h = pre()  # torch.nn.GELU at opset <= 17: x * 0.5 * (1 + erf(x / sqrt 2))
+    out(G.op("Mul", [G.op("Mul", [h, erf_sum(h)]), k(0.5)]), "gelu_div")
+    h = pre()  # 0.5 * x first, erf of x * 1/sqrt 2, 1 + erf
+    out(G.op("Mul", [G.op("Mul", [h, k(0.5)]), erf_sum(h, True, True)]), "gelu_mul")
+    h = pre()  # x * ((1 + erf) * 0.5)
+    out(G.op("Mul", [h, G.op("Mul", [erf_sum(h), k(0.5)])]), "gelu_half_last")
+    h = pre()  # tanh form, x^3 as Pow
+    out(G.op("Mul", [G.op("Mul", [k(0.5), h]), tanh_sum(h, "pow")]), "gelu_tanh_pow")
+    h = pre()  # tanh form, x^3 as x * (x * x), 0.5 last
+    out(G.op("Mul", [k(0.5), G.op("Mul", [tanh_sum(h, "mul"), h])]), "gelu_tanh_mul")
+    h = pre()
+    out(G.op("Mul", [G.op("Tanh", [G.op("Softplus", [h])]), h]), "mish", 1.0)
+    h = pre()  # not fused: the Erf result is also a graph output
+    G.op("Erf", [G.op("Div", [h, k(1.4142135)])])
+    t = named(G, "erf_seen")
+    outs.append(io("erf_seen", ["batch", c, 10, 12]))
+    out(G.op("Mul", [G.op("Mul", [h, G.op("Add", [t, k(1.0)])]), k(0.5)]), "gelu_shared")
+    h = pre()  # not fused: divides by 1.5, not sqrt 2
+    e = G.op("Erf", [G.op("Div", [h, k(1.5)])])
+    out(G.op("Mul", [G.op("Mul", [h, G.op("Add", [e, k(1.0)])]), k(0.5)]), "not_gelu")
+    return G.model([io("x", ["batch", 3, 10, 12])], outs, 17, "gelu-mish-fusion")
+
+
 def cli_names(size):
     """For tests/test_nn_cli.c: odd output names, an int64 input, symbolic batch."""
     G = Graph(1)
@@ -613,7 +669,7 @@ def cli_dynamic(size):
 MODELS = {"yolov5n_like": yolov5, "yolov8n_like": yolov8, "yolo11n_like": yolo11,
           "resnet_like": resnet, "mobilenetv3_like": mobilenetv3, "ssdlite_like": ssdlite,
           "act_gelu_mish": act_gelu_mish, "cli_names": cli_names,
-          "opset18_ops": opset18_ops, "opset19_ops": opset19_ops, "opset20_ops": opset20_ops,
+          "fuse_gelu_mish": fuse_gelu_mish, "opset18_ops": opset18_ops, "opset19_ops": opset19_ops, "opset20_ops": opset20_ops,
           # refused at load (tests/nn_ref/check_models.py REFUSED)
           "refuse_resize_antialias": refused(18, "Resize", ["", "", np.array([1, 3, 4, 4])],
                                              mode="linear", antialias=1),

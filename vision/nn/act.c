@@ -41,6 +41,26 @@ silu_avx2(float *x, int64_t n)
 }
 #endif
 
+/* Gelu and Mish with the standalone kernels' formulas (ops/unary.c),
+ * evaluated in double as they are there. Kept out of the x86-64-v3 clone
+ * (noinline) so no FMA contraction makes fused and unfused nodes differ.
+ * libm-bound: not vectorised. */
+__attribute__((noinline)) static void act_smooth(vd_nn_act_kind kind, float *x, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) {
+        float v = x[i];
+        if (kind == VD_NN_ACT_GELU) {
+            x[i] = (float)(0.5f * v * (1.0f + erf(v * 0.7071067811865476)));
+        } else if (kind == VD_NN_ACT_GELU_TANH) {
+            x[i] = (float)(0.5f * v *
+                           (1.0f + tanh(0.7978845608028654 * (v + 0.044715f * v * v * v))));
+        } else {
+            double sp = v > 0 ? v + log1p(vd_nn_expf(-v)) : log1p(vd_nn_expf(v));
+            x[i] = (float)(v * tanh(sp));
+        }
+    }
+}
+
 __attribute__((target_clones("arch=x86-64-v3", "default"))) VD_ACT_VECTORIZE void
 vd_nn_act_apply(const vd_nn_act *act, float *x, int64_t n)
 {
@@ -84,6 +104,11 @@ vd_nn_act_apply(const vd_nn_act *act, float *x, int64_t n)
     case VD_NN_ACT_TANH:
         for (int64_t i = 0; i < n; i++) x[i] = tanhf(x[i]);
         return;
+    case VD_NN_ACT_GELU:
+    case VD_NN_ACT_GELU_TANH:
+    case VD_NN_ACT_MISH:
+        act_smooth(act->kind, x, n);
+        return;
     }
 }
 
@@ -91,7 +116,7 @@ const char *vd_nn_act_name(vd_nn_act_kind kind)
 {
     static const char *const names[] = {
         "", "Relu", "Clip", "LeakyRelu", "Sigmoid", "SiLU", "HardSwish",
-        "HardSigmoid", "Tanh",
+        "HardSigmoid", "Tanh", "Gelu", "Gelu(tanh)", "Mish",
     };
     return (unsigned)kind < sizeof names / sizeof names[0] ? names[kind] : "?";
 }

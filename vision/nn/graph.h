@@ -66,6 +66,9 @@ typedef enum vd_nn_act_kind {
     VD_NN_ACT_HARDSWISH,
     VD_NN_ACT_HARDSIGMOID, /* alpha, beta as in ONNX */
     VD_NN_ACT_TANH,
+    VD_NN_ACT_GELU,      /* 0.5 x (1 + erf(x / sqrt 2)) */
+    VD_NN_ACT_GELU_TANH, /* Gelu approximate = "tanh" */
+    VD_NN_ACT_MISH,      /* x tanh(softplus(x)) */
 } vd_nn_act_kind;
 
 typedef struct vd_nn_act {

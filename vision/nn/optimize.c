@@ -2,12 +2,16 @@
  *
  *   fold      nodes whose inputs are all constant run once, with their own
  *             kernels, and become constants;
+ *   gelu      the subgraphs exporters at opset <= 17 write for Gelu (erf and
+ *             tanh forms) and Mish (x * Tanh(Softplus(x))) become one Gelu
+ *             or Mish node (the opset 18/20 kernels), constants matched
+ *             within float tolerance;
  *   bn        Conv -> BatchNormalization folds into the Conv's weights;
  *   add       Conv -> Add(conv, r), r computed earlier: r becomes an extra
  *             Conv input added in its epilogue (node->add_in), before the
  *             activation the next pass may fuse (ResNet/BlazeFace blocks);
- *   act       Relu/Clip/LeakyRelu/Sigmoid/SiLU/HardSwish/HardSigmoid/Tanh
- *             after Conv/ConvTranspose/Gemm/MatMul becomes node->act;
+ *   act       Relu/Clip/LeakyRelu/Sigmoid/SiLU/HardSwish/HardSigmoid/Tanh/
+ *             Gelu/Mish after Conv/ConvTranspose/Gemm/MatMul becomes node->act;
  *   transpose Transposes sink below elementwise ops (NHWC exports wrap
  *             every conv in a pair), then pairs that undo each other go.
  *
@@ -93,6 +97,209 @@ static int pass_fold(vd_nn_model *m, vd_error *err)
         int rc = vd_nn_node_eval_const(m, i, err);
         if (rc)
             return rc;
+    }
+    return VD_OK;
+}
+
+/* ---- Gelu and Mish from their decompositions ---- */
+
+/* Value v is a 0-d float32 constant within float rounding of ref. (0-d
+ * only: a [1] constant could widen a rank-0 result.) */
+static int const_near(const vd_nn_model *m, int v, double ref)
+{
+    const vd_tensor *t = v >= 0 && m->values[v].is_const ? &m->values[v].t : NULL;
+    return t && t->dtype == VD_DTYPE_F32 && t->ndim == 0 && t->data &&
+           fabs(*(const float *)t->data - ref) <= 1e-5 * fabs(ref);
+}
+
+/* The node writing v, if it is an `op` whose only reader is the subgraph
+ * being matched (one use, not a graph output); else NULL. */
+static vd_nn_node *inner(const vd_nn_model *m, int v, const char *op)
+{
+    if (v < 0 || m->values[v].producer < 0 || vd_nn_model_is_output(m, v) ||
+        vd_nn_model_uses(m, v) != 1)
+        return NULL;
+    vd_nn_node *p = &m->nodes[m->values[v].producer];
+    return is_op(p, op) && p->n_out == 1 && p->n_in == (is_op(p, "Erf") || is_op(p, "Tanh") ||
+                                                         is_op(p, "Softplus") ? 1 : 2)
+               ? p : NULL;
+}
+
+/* The nodes a match will remove (all but the last one, which is rewritten). */
+typedef struct fuse_set {
+    vd_nn_node *n[12];
+    int count;
+} fuse_set;
+
+static vd_nn_node *take(fuse_set *s, vd_nn_node *n)
+{
+    if (n && s->count < 12)
+        s->n[s->count++] = n;
+    return n;
+}
+
+/* b = op(a, c) in either order, with a given: c (commutative ops). */
+static int other_of(const vd_nn_node *b, int a)
+{
+    return b->in[0] == a ? b->in[1] : b->in[1] == a ? b->in[0] : -1;
+}
+
+/* c = x^3 as Pow(x, 3), Mul(x, Mul(x, x)) or Mul(Mul(x, x), x). */
+static int cube_of(const vd_nn_model *m, int c, int x, fuse_set *s)
+{
+    vd_nn_node *p = inner(m, c, "Pow");
+    if (p)
+        return p->in[0] == x && const_near(m, p->in[1], 3.0) && take(s, p);
+    vd_nn_node *q = take(s, inner(m, c, "Mul"));
+    if (!q || other_of(q, x) < 0)
+        return 0;
+    vd_nn_node *sq = take(s, inner(m, other_of(q, x), "Mul"));
+    return sq && sq->in[0] == x && sq->in[1] == x;
+}
+
+/* u = sqrt(2/pi) * (x + 0.044715 * x^3), factors in any order. */
+static int tanh_arg_of(const vd_nn_model *m, int u, int x, fuse_set *s)
+{
+    vd_nn_node *mu = take(s, inner(m, u, "Mul"));
+    int k = !mu ? -1 : const_near(m, mu->in[0], 0.7978845608028654) ? 1
+                     : const_near(m, mu->in[1], 0.7978845608028654) ? 0 : -1;
+    vd_nn_node *add = k < 0 ? NULL : take(s, inner(m, mu->in[k], "Add"));
+    int w = add ? other_of(add, x) : -1;
+    vd_nn_node *mw = take(s, inner(m, w, "Mul"));
+    if (!mw)
+        return 0;
+    int c = const_near(m, mw->in[0], 0.044715) ? mw->in[1]
+            : const_near(m, mw->in[1], 0.044715) ? mw->in[0] : -1;
+    return cube_of(m, c, x, s);
+}
+
+/* a = 1 + Erf(x / sqrt 2) (Div by 1.4142135 or Mul by 0.70710678), or
+ * 1 + Tanh(tanh_arg). *tanh_form says which. */
+static int gelu_sum_of(const vd_nn_model *m, int a, int x, fuse_set *s, int *tanh_form)
+{
+    vd_nn_node *add = take(s, inner(m, a, "Add"));
+    int k = !add                            ? -1
+            : const_near(m, add->in[0], 1.0) ? 1
+            : const_near(m, add->in[1], 1.0) ? 0
+                                             : -1;
+    if (k < 0)
+        return 0;
+    vd_nn_node *e = inner(m, add->in[k], "Erf");
+    if (take(s, e)) {
+        *tanh_form = 0;
+        vd_nn_node *d = take(s, inner(m, e->in[0], "Div"));
+        if (d)
+            return d->in[0] == x && const_near(m, d->in[1], M_SQRT2);
+        vd_nn_node *mu = take(s, inner(m, e->in[0], "Mul"));
+        return mu && const_near(m, other_of(mu, x), M_SQRT1_2);
+    }
+    vd_nn_node *t = take(s, inner(m, add->in[k], "Tanh"));
+    *tanh_form = 1;
+    return t && tanh_arg_of(m, t->in[0], x, s);
+}
+
+/* Matches a = gelu_sum_of(x) on top of the nodes in *s plus mq; on
+ * success *s holds them all. */
+static int gelu_try(const vd_nn_model *m, int x, int a, vd_nn_node *mq, fuse_set *s,
+                    int *tanh_form)
+{
+    fuse_set t = *s;
+    take(&t, mq);
+    if (x < 0 || a < 0 || x == a || !gelu_sum_of(m, a, x, &t, tanh_form))
+        return 0;
+    *s = t;
+    return 1;
+}
+
+/* f = 0.5 * (x * a), x * (a * 0.5) or a * (x * 0.5), any operand order,
+ * with a = gelu_sum_of(x). Sets *x. */
+static int gelu_product(const vd_nn_model *m, const vd_nn_node *f, int *x, fuse_set *s,
+                        int *tanh_form)
+{
+    for (int o = 0; o < 2; o++) {
+        int p = f->in[o], cand[2][2], nc = 0;
+        vd_nn_node *mq = inner(m, f->in[1 - o], "Mul");
+        if (!mq)
+            continue;
+        int half = const_near(m, mq->in[0], 0.5) ? 0 : const_near(m, mq->in[1], 0.5) ? 1 : -1;
+        if (const_near(m, p, 0.5)) { /* (x, a) is mq's operands, either way */
+            memcpy(cand, (int[2][2]){{mq->in[0], mq->in[1]}, {mq->in[1], mq->in[0]}},
+                   sizeof cand);
+            nc = 2;
+        } else if (half >= 0) { /* mq is a * 0.5 (x = p) or x * 0.5 (a = p) */
+            int w = mq->in[1 - half];
+            memcpy(cand, (int[2][2]){{p, w}, {w, p}}, sizeof cand);
+            nc = 2;
+        }
+        for (int c = 0; c < nc; c++)
+            if (gelu_try(m, cand[c][0], cand[c][1], mq, s, tanh_form)) {
+                *x = cand[c][0];
+                return 1;
+            }
+    }
+    return 0;
+}
+
+/* f = Mul(x, Tanh(Softplus(x))), either order. Sets *x. */
+static int mish_product(const vd_nn_model *m, const vd_nn_node *f, int *x, fuse_set *s)
+{
+    for (int o = 0; o < 2; o++) {
+        vd_nn_node *t = inner(m, f->in[1 - o], "Tanh");
+        vd_nn_node *sp = t ? inner(m, t->in[0], "Softplus") : NULL;
+        if (sp && sp->in[0] == f->in[o]) {
+            *x = f->in[o];
+            take(s, t);
+            take(s, sp);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* f becomes op_type(x) (a Gelu carries approximate = "tanh" when asked). */
+static int become_unary(vd_nn_node *f, const char *op_type, int x, const char *approx,
+                        vd_error *err)
+{
+    char *type = strdup(op_type);
+    vd_nn_attr *attrs = calloc(2, sizeof *attrs);
+    if (!type || !attrs || (approx && (!(attrs[0].name = strdup("approximate")) ||
+                                       !(attrs[0].s = strdup(approx))))) {
+        free(type);
+        if (attrs)
+            free(attrs[0].name), free(attrs[0].s);
+        free(attrs);
+        return vd_error_set(err, VD_ENOMEM, "out of memory");
+    }
+    attrs[0].type = VD_NN_ATTR_STRING;
+    free(f->op_type);
+    free(f->attrs); /* Mul has no attributes */
+    f->op_type = type;
+    f->op = vd_nn_op_find(op_type, 20);
+    f->attrs = attrs;
+    f->n_attrs = approx ? 1 : 0;
+    f->in[0] = x;
+    f->n_in = 1;
+    return vd_nn_node_reinit(f, err);
+}
+
+static int pass_gelu_mish(vd_nn_model *m, vd_error *err)
+{
+    for (int i = 0; i < m->n_nodes; i++) {
+        vd_nn_node *f = &m->nodes[i];
+        if (!is_op(f, "Mul") || f->n_in != 2 || f->n_out != 1 || f->in[0] < 0 || f->in[1] < 0)
+            continue;
+        fuse_set s = {.count = 0};
+        int x = -1, tanh_form = 0, rc = VD_OK;
+        if (mish_product(m, f, &x, &s))
+            rc = become_unary(f, "Mish", x, NULL, err);
+        else if ((s.count = 0, gelu_product(m, f, &x, &s, &tanh_form)))
+            rc = become_unary(f, "Gelu", x, tanh_form ? "tanh" : NULL, err);
+        else
+            continue;
+        if (rc)
+            return NODE_PREFIX(err, f, m), rc;
+        for (int k = 0; k < s.count; k++)
+            vd_nn_node_clear(s.n[k]);
     }
     return VD_OK;
 }
@@ -209,6 +416,11 @@ static vd_nn_act act_of(const vd_nn_model *m, const vd_nn_node *a)
         act.kind = VD_NN_ACT_SIGMOID;
     } else if (is_op(a, "Tanh")) {
         act.kind = VD_NN_ACT_TANH;
+    } else if (is_op(a, "Gelu")) {
+        act.kind = strcmp(vd_nn_attr_string(a, "approximate", "none"), "tanh")
+                       ? VD_NN_ACT_GELU : VD_NN_ACT_GELU_TANH;
+    } else if (is_op(a, "Mish")) {
+        act.kind = VD_NN_ACT_MISH;
     } else if (is_op(a, "HardSwish")) {
         act.kind = VD_NN_ACT_HARDSWISH;
     } else if (is_op(a, "HardSigmoid")) {
@@ -350,7 +562,7 @@ static int elementwise(const vd_nn_node *u)
     static const char *const ops[] = {
         "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip", "HardSwish", "HardSigmoid", "Elu",
         "Selu", "Celu", "Abs", "Neg", "Exp", "Log", "Sqrt", "Reciprocal", "Softplus", "Mish",
-        "Erf", "Floor", "Ceil", "Round", "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", NULL};
+        "Gelu", "Erf", "Floor", "Ceil", "Round", "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", NULL};
     for (const char *const *o = ops; *o; o++)
         if (is_op(u, *o))
             return u->n_out == 1;
@@ -604,6 +816,8 @@ int vd_nn_model_optimize(vd_nn_model *m, vd_error *err)
         if (m->values[v].is_const && m->values[v].t.data)
             m->n_params += vd_tensor_numel(&m->values[v].t);
     int rc = pass_fold(m, err);
+    if (!rc)
+        rc = pass_gelu_mish(m, err);
     if (!rc)
         rc = pass_bn(m, err);
     if (rc)
