@@ -489,6 +489,10 @@ def opset18_ops(size):
     G.op("Resize", ["x", "", "", i64(G, [12, 30])], mode="linear", axes=[3, 2],
          keep_aspect_ratio_policy="not_smaller", coordinate_transformation_mode="align_corners")
     out("resize_not_smaller", ["batch", 3, 24, 30])
+    G.op("Resize", ["x", f32(G, [0.2, -0.1, 0.9, 0.8]), "", i64(G, [6, 7])], mode="linear",
+         axes=[2, 3], coordinate_transformation_mode="tf_crop_and_resize",
+         extrapolation_value=-1.0)
+    out("resize_axes_roi", ["batch", 3, 6, 7])
     idx = G.rng.integers(0, 8, (1, 3, 4, 10)).astype(np.int64)
     G.op("ScatterElements", ["x", G.const(idx), f32(G, G.rng.random((1, 3, 4, 10)))],
          axis=2, reduction="max")
