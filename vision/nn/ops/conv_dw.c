@@ -201,12 +201,13 @@ static int dw_band_plan(const vd_nn_geom *g, dw_band *b)
     __attribute__((optimize("tree-vectorize", "vect-cost-model=dynamic",         \
                             "no-trapping-math", "no-tree-loop-distribute-patterns")))
 
-/* dst[0, n) = src[i * s] for i in [lo, hi), zero elsewhere. */
+/* dst[0, n) = src[i * s] for i in [lo, hi), zero elsewhere (n == hi: the
+ * zeros are already there, only [lo, hi) is written). */
 static inline __attribute__((always_inline)) void
 dw_fill_row(float *restrict dst, const float *restrict src, int64_t s, int64_t lo,
             int64_t hi, int64_t n)
 {
-    for (int64_t i = 0; i < lo; i++)
+    for (int64_t i = 0; i < lo && n > hi; i++)
         dst[i] = 0;
     if (s == 1)
         for (int64_t i = lo; i < hi; i++)
@@ -221,9 +222,12 @@ dw_fill_row(float *restrict dst, const float *restrict src, int64_t s, int64_t l
 /* The band whose first output row is r0 into its phase sub-planes q:
  * sub-plane (ph, pw) row lr, column c is padded row r0*sh + lr*sh + ph,
  * padded column c*sw + pw (zero outside the input). Every float of the
- * hq x wq sub-planes is written, so nothing stale is ever read. */
-static inline __attribute__((always_inline)) void dw_pad_band(const vd_nn_geom *g, const dw_band *b, const float *x, int64_t r0,
-                        float *q)
+ * hq x wq sub-planes is written, so nothing stale is ever read -- except
+ * with interior_only, which copies only the input's floats over a q that
+ * already holds this same band layout (its zeros are where they were). */
+static inline __attribute__((always_inline)) void
+dw_pad_band(const vd_nn_geom *g, const dw_band *b, const float *x, int64_t r0,
+            int interior_only, float *q)
 {
     int64_t H = g->in[1], W = g->in[2], plane = b->hq * b->wq;
     for (int64_t ph = 0; ph < b->sh; ph++)
@@ -231,11 +235,15 @@ static inline __attribute__((always_inline)) void dw_pad_band(const vd_nn_geom *
             int64_t ih = (r0 + lr) * b->sh + ph - g->pb[1];
             for (int64_t pw = 0; pw < b->sw; pw++) {
                 float *dst = q + (ph * b->sw + pw) * plane + lr * b->wq;
-                if (ih < 0 || ih >= H)
-                    dw_fill_row(dst, x, 1, 0, 0, b->wq);
-                else
-                    dw_fill_row(dst, x + ih * W + pw - g->pb[2], b->sw, b->lo[pw],
-                                b->hi[pw], b->wq);
+                int64_t lo = b->lo[pw], hi = b->hi[pw];
+                if (ih < 0 || ih >= H) {
+                    if (!interior_only)
+                        dw_fill_row(dst, x, 1, 0, 0, b->wq);
+                } else if (interior_only) {
+                    dw_fill_row(dst, x + ih * W + pw - g->pb[2], b->sw, lo, hi, hi);
+                } else {
+                    dw_fill_row(dst, x + ih * W + pw - g->pb[2], b->sw, lo, hi, b->wq);
+                }
             }
         }
 }
@@ -338,23 +346,37 @@ dw_store(float *restrict y, const float *restrict t, float bias, const float *re
         vd_nn_act_apply(act, y, rows * ow);
 }
 
+/* A worker's band scratch: q then t, t half a page past a multiple of
+ * 4 KiB from q (at a whole multiple the load q[i] and the store t[i]
+ * alias in the low address bits and each iteration waits on the previous
+ * store: measured 30% slower). x: the input plane q holds when the plane
+ * is one band (the next output channel of a multiplier > 1 reuses it),
+ * else NULL; zeroed: q holds the zeros of that single-band layout, so the
+ * next plane only copies its input floats. */
+typedef struct dw_scratch {
+    float buf[DW_BAND_FLOATS + DW_ALIAS_GAP + DW_OUT_FLOATS];
+    const float *x;
+    int zeroed;
+} dw_scratch;
+
 /* One output plane y (residual add or NULL) by bands; the steps above
  * are inlined here so a small plane costs no calls. */
-VD_NN_CLONES DW_HOT static void dw_plane_bands(const vd_nn_geom *g, const dw_band *b, const float *x,
-                           const float *wk, float bias, const float *add,
-                           const vd_nn_act *act, float *y)
+VD_NN_CLONES DW_HOT static void dw_plane_bands(const vd_nn_geom *g, const dw_band *b,
+                                               dw_scratch *s, const float *x,
+                                               const float *wk, float bias,
+                                               const float *add, const vd_nn_act *act,
+                                               float *y)
 {
-    /* t sits half a page past a multiple of 4 KiB from q: at a whole
-     * multiple, the load q[i] and the store t[i] alias in the low address
-     * bits and every iteration waits on the previous store (measured 30%
-     * slower). */
-    float buf[DW_BAND_FLOATS + DW_ALIAS_GAP + DW_OUT_FLOATS];
-    float *q = buf, *t = buf + DW_BAND_FLOATS + DW_ALIAS_GAP;
+    float *q = s->buf, *t = s->buf + DW_BAND_FLOATS + DW_ALIAS_GAP;
     int64_t OH = g->out[1], OW = g->out[2], KW = g->k[2];
+    int single = b->rows >= OH;
     for (int64_t r0 = 0; r0 < OH; r0 += b->rows) {
         int64_t rows = OH - r0 < b->rows ? OH - r0 : b->rows;
         int64_t n = (rows - 1) * b->wq + OW;
-        dw_pad_band(g, b, x, r0, q);
+        if (!single || s->x != x)
+            dw_pad_band(g, b, x, r0, single && s->zeroed, q);
+        s->x = single ? x : NULL;
+        s->zeroed = single;
         if (!dw_fast(g, b, t, q, wk, n))
             for (int64_t k = 0; k < g->k[1] * KW; k++)
                 dw_tap(t, q, dw_tap_off(g, b, k / KW, k % KW), wk[k], k == 0, n);
@@ -369,6 +391,9 @@ static void dw_range(void *arg, int64_t begin, int64_t end)
     int64_t mult = a->m / a->c, insp = g->in[0] * g->in[1] * g->in[2];
     int64_t outsp = g->out[0] * g->out[1] * g->out[2], ksz = g->k[0] * g->k[1] * g->k[2];
     dw_band b;
+    dw_scratch s;
+    s.x = NULL;
+    s.zeroed = 0;
     int banded = dw_band_plan(g, &b);
     dw_cols c = dw_interior_cols(g);
     for (int64_t t = begin; t < end; t++) {
@@ -376,7 +401,7 @@ static void dw_range(void *arg, int64_t begin, int64_t end)
         const float *x = a->x + (nb * a->c + ci) * insp, *add = a->add ? a->add + t * outsp : NULL;
         float *y = a->y + t * outsp, bias = a->bias ? a->bias[co] : 0.0f;
         if (banded) {
-            dw_plane_bands(g, &b, x, a->w + co * ksz, bias, add, a->act, y);
+            dw_plane_bands(g, &b, &s, x, a->w + co * ksz, bias, add, a->act, y);
             continue;
         }
         dw_plane(g, c, x, a->w + co * ksz, bias, y);
