@@ -201,13 +201,13 @@ static int dw_band_plan(const vd_nn_geom *g, dw_band *b)
     __attribute__((optimize("tree-vectorize", "vect-cost-model=dynamic",         \
                             "no-trapping-math", "no-tree-loop-distribute-patterns")))
 
-/* dst[0, n) = src[i * s] for i in [lo, hi), zero elsewhere (n == hi: the
+/* dst[0, n) = src[i * s] for i in [lo, hi), zero elsewhere (n == 0: the
  * zeros are already there, only [lo, hi) is written). */
 static inline __attribute__((always_inline)) void
 dw_fill_row(float *restrict dst, const float *restrict src, int64_t s, int64_t lo,
             int64_t hi, int64_t n)
 {
-    for (int64_t i = 0; i < lo && n > hi; i++)
+    for (int64_t i = 0; i < lo && n; i++)
         dst[i] = 0;
     if (s == 1)
         for (int64_t i = lo; i < hi; i++)
@@ -240,7 +240,7 @@ dw_pad_band(const vd_nn_geom *g, const dw_band *b, const float *x, int64_t r0,
                     if (!interior_only)
                         dw_fill_row(dst, x, 1, 0, 0, b->wq);
                 } else if (interior_only) {
-                    dw_fill_row(dst, x + ih * W + pw - g->pb[2], b->sw, lo, hi, hi);
+                    dw_fill_row(dst, x + ih * W + pw - g->pb[2], b->sw, lo, hi, 0);
                 } else {
                     dw_fill_row(dst, x + ih * W + pw - g->pb[2], b->sw, lo, hi, b->wq);
                 }
