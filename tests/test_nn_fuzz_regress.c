@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "vision/nn.h"
@@ -53,4 +54,51 @@ Test(nn_fuzz_regress, npy_claimed_size_checked_before_allocating)
     snprintf(msg, sizeof msg, "%s: truncated data: 8 of 2305843009213693952 bytes", path);
     cr_assert_str_eq(err.msg, msg);
     unlink(path);
+}
+
+/* ---- .onnx ---- */
+
+#define REGRESS_DIR VD_BINARY_DIR "/tests/fuzz_regress"
+
+static void make_models(void)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "'%s' '%s/tests/fuzz/regress_models.py' '%s'", VD_PYTHON,
+             VD_SOURCE_DIR, REGRESS_DIR);
+    cr_assert_eq(system(cmd), 0, "failed: %s", cmd);
+}
+
+/* Cap the address space, so that code which allocates what a file only
+ * claims fails with ENOMEM (the wrong error) instead of quietly zeroing
+ * gigabytes. ASan reserves terabytes of shadow memory: no cap there. */
+static void cap_memory(void)
+{
+#ifndef __SANITIZE_ADDRESS__
+    struct rlimit rl = {(rlim_t)2 << 30, (rlim_t)2 << 30};
+    cr_assert_eq(setrlimit(RLIMIT_AS, &rl), 0);
+#endif
+}
+
+static void expect_load_error(const char *file, int code, const char *msg)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", REGRESS_DIR, file);
+    vd_nn_model *m = NULL;
+    vd_error err = {0};
+    cr_assert_eq(vd_nn_model_load(&m, path, &err), code, "%s: got: %s", file, err.msg);
+    cr_assert_null(m);
+    cr_assert(strstr(err.msg, msg), "%s: expected '%s' in: %s", file, msg, err.msg);
+}
+
+/* A tensor's payload is checked against its shape before the loader
+ * allocates: it allocated (and zeroed) 16 GiB first, then noticed the
+ * data was missing. */
+Test(nn_fuzz_regress, initializer_payload_checked_before_allocating)
+{
+    make_models();
+    cap_memory();
+    expect_load_error("claims_typed.onnx", VD_EFORMAT,
+                      "initializer 'w': has 0 data elements for 2147483648 in its shape");
+    expect_load_error("claims_external.onnx", VD_EFORMAT,
+                      "w.bin is shorter than offset 0 + length 17179869184");
 }

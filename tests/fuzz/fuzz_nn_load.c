@@ -12,8 +12,8 @@
 
 #include "vision/nn.h"
 
-#define MAX_RUN_ELEMS ((int64_t)1 << 16) /* all inputs together */
-#define MAX_RUN_ARENA ((size_t)4 << 20)
+#define MAX_RUN_ELEMS ((int64_t)1 << 12) /* all inputs together: keeps runs ~ms */
+#define MAX_RUN_ARENA ((size_t)2 << 20)
 
 static void check_error(int rc, const vd_error *err)
 {

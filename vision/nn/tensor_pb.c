@@ -56,17 +56,24 @@ static void convert_ints(void *dst, size_t to, const void *src, size_t from, siz
     }
 }
 
+/* The typed repeated field that holds dtype dt: its array, its length,
+ * and the width of its elements when they are integers (else 0). */
+static size_t typed_field(const Onnx__TensorProto *tp, int dt, const void **src, size_t *from)
+{
+    *from = 0;
+    switch (dt) {
+    case VD_DTYPE_F32: *src = tp->float_data; return tp->n_float_data;
+    case VD_DTYPE_F64: *src = tp->double_data; return tp->n_double_data;
+    case VD_DTYPE_I64: *src = tp->int64_data; *from = 8; return tp->n_int64_data;
+    default: *src = tp->int32_data; *from = 4; return tp->n_int32_data;
+    }
+}
+
 static int fill_typed(const Onnx__TensorProto *tp, vd_tensor *t, int64_t n, vd_error *err)
 {
-    size_t es = vd_dtype_size(t->dtype), have;
+    size_t es = vd_dtype_size(t->dtype), from;
     const void *src;
-    size_t from = 0;
-    switch (t->dtype) {
-    case VD_DTYPE_F32: have = tp->n_float_data; src = tp->float_data; break;
-    case VD_DTYPE_F64: have = tp->n_double_data; src = tp->double_data; break;
-    case VD_DTYPE_I64: have = tp->n_int64_data; src = tp->int64_data; from = 8; break;
-    default: have = tp->n_int32_data; src = tp->int32_data; from = 4; break;
-    }
+    size_t have = typed_field(tp, t->dtype, &src, &from);
     if (have != (size_t)n)
         return vd_error_set(err, VD_EFORMAT, "has %zu data elements for %lld in its shape",
                             have, (long long)n);
@@ -105,6 +112,9 @@ static int parse_i64(const char *s, int64_t *v)
     return 0;
 }
 
+/* Reads [off, off + len) of path into dst, or with dst NULL only checks
+ * that the file is that long (done before allocating dst, so a tensor
+ * whose bytes are not there is refused without allocating them). */
 static int read_range(const char *path, int64_t off, int64_t len, void *dst, vd_error *err)
 {
     FILE *f = fopen(path, "rb");
@@ -114,17 +124,18 @@ static int read_range(const char *path, int64_t off, int64_t len, void *dst, vd_
     if (fseeko(f, 0, SEEK_END) || ftello(f) < off + len)
         rc = vd_error_set(err, VD_EFORMAT, "external data file %s is shorter than offset %lld + length %lld",
                           path, (long long)off, (long long)len);
-    else if (fseeko(f, off, SEEK_SET) || fread(dst, 1, (size_t)len, f) != (size_t)len)
+    else if (dst && (fseeko(f, off, SEEK_SET) || fread(dst, 1, (size_t)len, f) != (size_t)len))
         rc = vd_error_set(err, VD_EIO, "external data file %s: read failed", path);
     fclose(f);
     return rc;
 }
 
-static int fill_external(const Onnx__TensorProto *tp, const char *base_dir, vd_tensor *t,
-                         vd_error *err)
+/* dst NULL: validate the entry and the file's length only. */
+static int fill_external(const Onnx__TensorProto *tp, const char *base_dir, int64_t want,
+                         void *dst, vd_error *err)
 {
     const char *loc = NULL;
-    int64_t off = 0, len = -1, want = (int64_t)vd_tensor_nbytes(t);
+    int64_t off = 0, len = -1;
     for (size_t i = 0; i < tp->n_external_data; i++) {
         const char *k = tp->external_data[i]->key, *v = tp->external_data[i]->value;
         if (!k || !v)
@@ -151,12 +162,18 @@ static int fill_external(const Onnx__TensorProto *tp, const char *base_dir, vd_t
     if (!path)
         return vd_error_set(err, VD_ENOMEM, "out of memory");
     snprintf(path, plen, "%s/%s", base_dir, loc);
-    int rc = want ? read_range(path, off, want, t->data, err) : VD_OK;
+    int rc = want ? read_range(path, off, want, dst, err) : VD_OK;
     free(path);
     return rc;
 }
 
-static int tensor_shape(const Onnx__TensorProto *tp, int dt, vd_tensor *out, vd_error *err)
+static int is_external(const Onnx__TensorProto *tp)
+{
+    return tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+}
+
+static int tensor_shape(const Onnx__TensorProto *tp, int dt, const char *base_dir,
+                        vd_tensor *out, vd_error *err)
 {
     if (dt < 0)
         return vd_error_set(err, VD_EUNSUPPORTED, "element type %s (%d) is not supported",
@@ -174,21 +191,32 @@ static int tensor_shape(const Onnx__TensorProto *tp, int dt, vd_tensor *out, vd_
                                 (long long)VD_NN_TENSOR_MAX_BYTES);
         n *= d;
     }
-    if (tp->has_raw_data && tp->raw_data.len != (size_t)n * vd_dtype_size(dt))
-        return vd_error_set(err, VD_EFORMAT, "raw_data has %zu bytes, shape needs %lld",
-                            tp->raw_data.len, (long long)(n * (int64_t)vd_dtype_size(dt)));
-    return vd_tensor_alloc(out, dt, (int)tp->n_dims, tp->dims, err);
+    /* The payload must be there before we allocate for it: a 100-byte
+     * file must not make us allocate (and zero) gigabytes first. */
+    int64_t bytes = n * (int64_t)vd_dtype_size(dt);
+    const void *src;
+    size_t from, have;
+    int rc = VD_OK;
+    if (is_external(tp))
+        rc = fill_external(tp, base_dir, bytes, NULL, err);
+    else if (tp->has_raw_data && tp->raw_data.len != (size_t)bytes)
+        rc = vd_error_set(err, VD_EFORMAT, "raw_data has %zu bytes, shape needs %lld",
+                          tp->raw_data.len, (long long)bytes);
+    else if (!tp->has_raw_data && (have = typed_field(tp, dt, &src, &from)) != (size_t)n)
+        rc = vd_error_set(err, VD_EFORMAT, "has %zu data elements for %lld in its shape",
+                          have, (long long)n);
+    return rc ? rc : vd_tensor_alloc(out, dt, (int)tp->n_dims, tp->dims, err);
 }
 
 int vd_nn_tensor_from_pb(const Onnx__TensorProto *tp, const char *base_dir,
                          vd_tensor *out, vd_error *err)
 {
     memset(out, 0, sizeof *out);
-    int rc = tensor_shape(tp, vd_nn_dtype_from_onnx(tp->data_type), out, err);
+    int rc = tensor_shape(tp, vd_nn_dtype_from_onnx(tp->data_type), base_dir, out, err);
     if (rc)
         return rc;
-    if (tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
-        rc = fill_external(tp, base_dir, out, err);
+    if (is_external(tp))
+        rc = fill_external(tp, base_dir, (int64_t)vd_tensor_nbytes(out), out->data, err);
     else if (tp->has_raw_data && tp->raw_data.len)
         memcpy(out->data, tp->raw_data.data, tp->raw_data.len);
     else if (!tp->has_raw_data)

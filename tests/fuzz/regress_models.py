@@ -1,0 +1,40 @@
+"""regress_models.py -- the crafted .onnx files behind tests/test_nn_fuzz_regress.c.
+
+Each model reproduces, in readable form, an input the fuzzers (tests/fuzz/)
+found or a size claim they are built to catch; the C test loads each and
+checks the error it gets. usage: regress_models.py OUTDIR"""
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper
+
+
+def model(nodes, inputs, outputs, inits, opset=13):
+    g = helper.make_graph(nodes, "regress", inputs, outputs, inits)
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+
+
+def claims_without_data(external):
+    """An initializer whose shape claims 2^31 int64 (16 GiB, inside the
+    per-tensor limit) with no payload: typed field empty, or an external
+    file of 8 bytes."""
+    w = TensorProto(name="w", data_type=TensorProto.INT64, dims=[1 << 31])
+    if external:
+        w.data_location = TensorProto.EXTERNAL
+        w.external_data.add(key="location", value="w.bin")
+    y = helper.make_tensor_value_info("y", TensorProto.INT64, [1 << 31])
+    return model([helper.make_node("Identity", ["w"], ["y"])], [], [y], [w])
+
+
+def main():
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    onnx.save(claims_without_data(False), os.path.join(out, "claims_typed.onnx"))
+    onnx.save(claims_without_data(True), os.path.join(out, "claims_external.onnx"))
+    np.arange(8, dtype=np.uint8).tofile(os.path.join(out, "w.bin"))
+
+
+if __name__ == "__main__":
+    main()
