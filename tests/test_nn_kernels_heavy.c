@@ -721,6 +721,31 @@ Test(nn_kernels_heavy, pool_configurations)
     test_threads = 1;
 }
 
+/* The 2-D MaxPool fast path (pool.c: 2x2 s2, 3x3 s1/s2, 5x5 s1 without
+ * Indices): odd sizes with and without ceil_mode (windows past the input
+ * end), symmetric and asymmetric pads, BlazeFace's 64x64 2x2 s2, SPPF's
+ * 5x5 s1 pad 2, a wide plane split into several bands, and 2x2 s2 with
+ * Indices (which keeps the per-window path), on 1 and 2 threads. */
+Test(nn_kernels_heavy, pool_max_fast_path)
+{
+    static const pool_cfg cfgs[] = {
+        {1, 3, 9, 11, {2, 2}, {2, 2}, {1, 1}, {0}, 0, 0, NULL, 0},
+        {1, 3, 9, 11, {2, 2}, {2, 2}, {1, 1}, {0}, 1, 0, NULL, 0},
+        {1, 4, 64, 64, {2, 2}, {2, 2}, {1, 1}, {0}, 0, 0, NULL, 0},
+        {1, 2, 13, 15, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, 1, 0, NULL, 0},
+        {1, 2, 13, 15, {3, 3}, {2, 2}, {1, 1}, {0, 1, 2, 0}, 0, 0, NULL, 0},
+        {1, 2, 9, 7, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, 0, 0, NULL, 0},
+        {1, 2, 20, 20, {5, 5}, {1, 1}, {1, 1}, {2, 2, 2, 2}, 0, 0, NULL, 0},
+        {1, 1, 40, 300, {5, 5}, {1, 1}, {1, 1}, {2, 2, 2, 2}, 0, 0, NULL, 0},
+        {1, 1, 41, 301, {3, 3}, {2, 2}, {1, 1}, {1, 0, 0, 1}, 1, 0, NULL, 0},
+        {1, 3, 9, 11, {2, 2}, {2, 2}, {1, 1}, {0}, 1, 0, NULL, 1},
+    };
+    for (test_threads = 1; test_threads <= 2; test_threads++)
+        for (size_t i = 0; i < sizeof cfgs / sizeof cfgs[0]; i++)
+            pool_case(&cfgs[i]);
+    test_threads = 1;
+}
+
 Test(nn_kernels_heavy, global_pools)
 {
     int64_t xs[4] = {2, 3, 5, 7};
