@@ -99,6 +99,7 @@ typedef struct pool_job {
     float *y;
     int64_t *idx;
     int64_t insp, outsp;
+    int64_t band;       /* > 0: output rows per band of the 2-D max fast path */
 } pool_job;
 
 static size_t pool_tabs_bytes(const vd_nn_geom *g)
@@ -212,6 +213,110 @@ static void pool_row(const pool_job *j, const float *x, const int64_t *o, float 
     }
 }
 
+/* ---- 2-D MaxPool fast path: 2x2 s2, 3x3 s1/s2, 5x5 s1 (SPPF) ----
+ *
+ * Separable and banded: each input row of a band of output rows is
+ * reduced once horizontally (its windows' columns, -inf padded) into an
+ * L1 scratch, then each output row is the max of its KH reduced rows. A
+ * row shared by overlapping windows (stride < kernel) is reduced once,
+ * and there are no per-tap passes or calls. */
+#define POOL_BAND_FLOATS 4096
+
+static int64_t pool_fast_band(const pool_params *p, const vd_nn_geom *g, int indices)
+{
+    int64_t kw = g->k[2], s = g->s[2], ow = g->out[2];
+    int fits = (kw == 2 && s == 2) || (kw == 3 && s <= 2) || (kw == 5 && s == 1);
+    if (!p->max || p->global || indices || !fits || g->k[0] != 1 || g->in[0] != 1 ||
+        g->out[0] != 1 || g->pb[0] || g->d[1] != 1 || g->d[2] != 1 ||
+        (ow - 1) * s + kw > POOL_ROW_MAX)
+        return 0;
+    int64_t fit = POOL_BAND_FLOATS / ow; /* reduced rows the scratch holds */
+    if (fit < g->k[1])
+        return 0;
+    int64_t rows = (fit - g->k[1]) / g->s[1] + 1;
+    int64_t nb = (g->out[1] + rows - 1) / rows;
+    return (g->out[1] + nb - 1) / nb;
+}
+
+/* h[c] = max of r[c*S + k], k < K, for c < n. */
+static inline __attribute__((always_inline)) void
+hmax_k(float *restrict h, const float *restrict r, int K, int S, int64_t n)
+{
+    for (int64_t c = 0; c < n; c++) {
+        float m = r[c * S];
+#pragma GCC unroll 5
+        for (int k = 1; k < K; k++) {
+            float v = r[c * S + k];
+            m = v > m ? v : m;
+        }
+        h[c] = m;
+    }
+}
+
+VD_NN_CLONES VD_NN_HOT static void pool_hmax(float *restrict h, const float *restrict r,
+                                             int64_t k, int64_t s, int64_t n)
+{
+    if (k == 2) hmax_k(h, r, 2, 2, n);
+    else if (k == 3 && s == 2) hmax_k(h, r, 3, 2, n);
+    else if (k == 3) hmax_k(h, r, 3, 1, n);
+    else hmax_k(h, r, 5, 1, n);
+}
+
+/* y[c] = max over k < kh of h[k*n + c]. */
+VD_NN_CLONES VD_NN_HOT static void pool_vmax(float *restrict y, const float *restrict h,
+                                             int64_t kh, int64_t n)
+{
+    for (int64_t c = 0; c < n; c++)
+        y[c] = h[c];
+    for (int64_t k = 1; k < kh; k++)
+        for (int64_t c = 0; c < n; c++) {
+            float v = h[k * n + c];
+            y[c] = v > y[c] ? v : y[c];
+        }
+}
+
+/* Input row xr reduced horizontally into h; the row goes through a -inf
+ * padded copy only when windows reach past its ends. */
+static void pool_fast_row(const vd_nn_geom *g, const float *xr, float *pad, float *h)
+{
+    int64_t W = g->in[2], pl = g->pb[2], s = g->s[2], kw = g->k[2], ow = g->out[2];
+    int64_t wp = (ow - 1) * s + kw;
+    if (pl || wp > W) {
+        /* input columns [c0, c1) land at [c0 + pl, c1 + pl) */
+        int64_t c0 = pl < 0 ? -pl : 0, c1 = wp - pl < W ? wp - pl : W;
+        c1 = c1 > c0 ? c1 : c0;
+        for (int64_t i = 0; i < c0 + pl; i++)
+            pad[i] = -INFINITY;
+        memcpy(pad + c0 + pl, xr + c0, (size_t)(c1 - c0) * sizeof(float));
+        for (int64_t i = c1 + pl; i < wp; i++)
+            pad[i] = -INFINITY;
+        xr = pad;
+    }
+    pool_hmax(h, xr, kw, s, ow);
+}
+
+static void pool_fast_plane(const pool_job *j, const float *x, float *y)
+{
+    const vd_nn_geom *g = j->g;
+    int64_t H = g->in[1], W = g->in[2], OH = g->out[1], OW = g->out[2];
+    int64_t sh = g->s[1], kh = g->k[1];
+    float hb[POOL_BAND_FLOATS], pad[POOL_ROW_MAX];
+    for (int64_t r0 = 0; r0 < OH; r0 += j->band) {
+        int64_t rows = OH - r0 < j->band ? OH - r0 : j->band;
+        for (int64_t lr = 0; lr < (rows - 1) * sh + kh; lr++) {
+            int64_t ih = r0 * sh + lr - g->pb[1];
+            float *h = hb + lr * OW;
+            if (ih >= 0 && ih < H)
+                pool_fast_row(g, x + ih * W, pad, h);
+            else
+                for (int64_t c = 0; c < OW; c++)
+                    h[c] = -INFINITY;
+        }
+        for (int64_t r = 0; r < rows; r++)
+            pool_vmax(y + (r0 + r) * OW, hb + r * sh * OW, kh, OW);
+    }
+}
+
 /* Flat input index of (d, h, w) as ONNX Indices count it. */
 static int64_t pool_index(const pool_job *j, int64_t d, int64_t h, int64_t w)
 {
@@ -279,6 +384,10 @@ static void pool_plane(const pool_job *j, int64_t pl, const float *x, float *y)
     int64_t i = 0, o[3] = {0, 0, 0};
     if (j->p->global) {
         y[0] = plane_reduce(x, j->insp, j->p->max);
+        return;
+    }
+    if (j->band) {
+        pool_fast_plane(j, x, y);
         return;
     }
     if (!idx) {
@@ -351,7 +460,7 @@ static int pool_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const 
     pool_tabs_fill(&g, (int64_t *)ws, &t);
     pool_job j = {n->params, &g, &t, in[0]->data, out[0]->data,
                   has_indices(n, out) ? out[1]->data : NULL, geom_size(g.in),
-                  geom_size(g.out)};
+                  geom_size(g.out), pool_fast_band(n->params, &g, has_indices(n, out))};
     if (in[0]->dtype != VD_DTYPE_F32)
         pool_bytes(&j, in[0]->dtype, in[0]->data, out[0]->data, planes,
                    (float *)(ws + pool_tabs_bytes(&g)));
