@@ -418,6 +418,36 @@ Test(nn_kernels_heavy, conv_depthwise)
             conv_case_add(&cfgs[i].c, 0, cfgs[i].residual);
 }
 
+/* Convs with <= 4 input channels take the direct kernel (conv_direct.c):
+ * 1 to 4 channels, output channel counts that leave a partial 6-channel
+ * panel (1, 5, 7, 13) or none (24), rows narrower than, equal to and
+ * just past a 16-column tile (8, 15, 16, 17, 33), stride 1 and 2 in
+ * either dim, asymmetric pads, kernels from 2x2 to 7x7 and 1x3, a fused
+ * residual Add with Relu (in registers) or SiLU (after), batch 2, on 1
+ * and 2 threads, against the naive loops. */
+Test(nn_kernels_heavy, conv_direct_few_channels)
+{
+    static const struct { conv_cfg c; int residual; } cfgs[] = {
+        {{2, 2, 3, 24, 1, {32, 32}, {5, 5}, {2, 2}, {1, 1}, {1, 1, 2, 2}, NULL,
+          VD_NN_ACT_RELU, 1, {0}}, 0},
+        {{2, 1, 3, 16, 1, {33, 35}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, NULL,
+          VD_NN_ACT_SILU, 1, {0}}, 0},
+        {{2, 2, 1, 5, 1, {9, 17}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL,
+          VD_NN_ACT_RELU, 1, {0}}, 1},
+        {{2, 1, 2, 7, 1, {12, 16}, {2, 2}, {1, 1}, {1, 1}, {0, 0, 1, 1}, NULL, 0, 0, {0}}, 1},
+        {{2, 1, 4, 13, 1, {20, 37}, {7, 7}, {2, 2}, {1, 1}, {3, 3, 3, 3}, NULL,
+          VD_NN_ACT_SILU, 1, {0}}, 1},
+        {{2, 1, 3, 6, 1, {11, 30}, {1, 3}, {1, 2}, {1, 1}, {0, 1, 0, 0}, NULL, 0, 1, {0}}, 0},
+        {{2, 2, 3, 1, 1, {14, 15}, {3, 3}, {2, 1}, {1, 1}, {0, 2, 1, 0}, NULL,
+          VD_NN_ACT_LEAKY, 1, {0}}, 0},
+        {{2, 1, 3, 8, 1, {16, 66}, {5, 5}, {1, 2}, {1, 1}, {0}, "SAME_UPPER",
+          VD_NN_ACT_CLIP, 1, {0}}, 1},
+    };
+    for (test_threads = 1; test_threads <= 2; test_threads++)
+        for (size_t i = 0; i < sizeof cfgs / sizeof cfgs[0]; i++)
+            conv_case_add(&cfgs[i].c, 0, cfgs[i].residual);
+}
+
 Test(nn_kernels_heavy, conv_transpose_configurations)
 {
     static const conv_cfg cfgs[] = {

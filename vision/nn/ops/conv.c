@@ -619,6 +619,10 @@ static size_t conv_workspace(const vd_nn_node *n, vd_tensor *const *in,
         return 0;
     if (conv_wino(&cs, NULL, &a))
         return vd_nn_wino_workspace(&a);
+    if (vd_nn_cdir_fits(&cs.g, cs.c, cs.group)) {
+        vd_nn_cdir d = {&cs.g, cs.batch, cs.c, cs.m, NULL, NULL, NULL, NULL, NULL, NULL};
+        return vd_nn_cdir_workspace(&d);
+    }
     return conv_im2col_ws_floats(&cs) * sizeof(float);
 }
 
@@ -647,6 +651,9 @@ static int conv_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const 
                 conv_pointwise(&j, ctx, nb, gi);
     } else if (conv_wino(&cs, &j, &wa)) {
         vd_nn_wino_run(ctx, &wa, j.col);
+    } else if (vd_nn_cdir_fits(&cs.g, cs.c, cs.group)) {
+        vd_nn_cdir d = {&cs.g, cs.batch, cs.c, cs.m, j.x, j.w, j.b, j.add, j.y, j.act};
+        vd_nn_cdir_run(ctx, &d, j.col);
     } else {
         conv_im2col(&j, ctx);
     }

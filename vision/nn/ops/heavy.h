@@ -138,4 +138,25 @@ void vd_nn_dw_run(vd_nn_ctx *ctx, const vd_nn_dw *a);
 void vd_nn_pad_plane(const vd_nn_geom *g, int64_t hp, int64_t wp, const float *x,
                      float *xp);
 
+/* ---- direct conv for few input channels (conv_direct.c) ---- */
+
+/* A 2-D Conv, group 1, stride 1 or 2, dilation 1, with cin <= 4 input
+ * channels (an image's first layer): X [batch, cin, H, W], W [cout, cin,
+ * kh, kw], optional bias [cout] and residual add (laid out like Y),
+ * Y = act(conv + bias + add). */
+typedef struct vd_nn_cdir {
+    const vd_nn_geom *g;
+    int64_t batch, cin, cout;
+    const float *x, *w, *bias, *add;
+    float *y;
+    const vd_nn_act *act;
+} vd_nn_cdir;
+
+/* Whether the direct kernel takes this conv (geometry and channel counts). */
+int vd_nn_cdir_fits(const vd_nn_geom *g, int64_t cin, int64_t group);
+/* Workspace bytes vd_nn_cdir_run needs (any thread count). */
+size_t vd_nn_cdir_workspace(const vd_nn_cdir *a);
+/* Compute Y over ctx's workers; ws has vd_nn_cdir_workspace bytes. */
+void vd_nn_cdir_run(vd_nn_ctx *ctx, const vd_nn_cdir *a, float *ws);
+
 #endif
