@@ -102,3 +102,30 @@ Test(nn_fuzz_regress, initializer_payload_checked_before_allocating)
     expect_load_error("claims_external.onnx", VD_EFORMAT,
                       "w.bin is shorter than offset 0 + length 17179869184");
 }
+
+static void expect_session_error(const char *file, const char *msg)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", REGRESS_DIR, file);
+    vd_nn_model *m = NULL;
+    vd_nn_session *s = NULL;
+    vd_error err = {0};
+    cr_assert_eq(vd_nn_model_load(&m, path, &err), 0, "%s: %s", file, err.msg);
+    cr_assert_eq(vd_nn_session_create(&s, m, NULL, &err), VD_ELIMIT, "%s: got: %s", file, err.msg);
+    cr_assert_null(s);
+    cr_assert_str_eq(err.msg, msg, "%s", file);
+    vd_nn_model_free(&m);
+}
+
+/* A declared input shape is checked before planning: [2^40, 2^40]
+ * overflowed int64 in the element count, [1e5, 1e5, 100] asked for a
+ * 4 TB arena (ENOMEM at best). */
+Test(nn_fuzz_regress, absurd_input_shape_refused_at_session_create)
+{
+    make_models();
+    cap_memory();
+    expect_session_error("input_overflow.onnx",
+                         "input 'x': shape [1099511627776,1099511627776] is over the limit of 17179869184 bytes");
+    expect_session_error("input_huge.onnx",
+                         "input 'x': shape [100000,100000,100] is over the limit of 17179869184 bytes");
+}

@@ -28,11 +28,23 @@ def claims_without_data(external):
     return model([helper.make_node("Identity", ["w"], ["y"])], [], [y], [w])
 
 
+def declared_input(dims):
+    """A graph input whose declared shape is absurd: [2^40, 2^40] overflowed
+    the element count while planning (UBSan: signed overflow in
+    vd_tensor_numel), [1e5, 1e5, 100] made the session try to allocate a
+    4 TB arena. Found by fuzz_nn_load."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, dims)
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    return model([helper.make_node("Relu", ["x"], ["y"])], [x], [y], [])
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     onnx.save(claims_without_data(False), os.path.join(out, "claims_typed.onnx"))
     onnx.save(claims_without_data(True), os.path.join(out, "claims_external.onnx"))
+    onnx.save(declared_input([1 << 40, 1 << 40]), os.path.join(out, "input_overflow.onnx"))
+    onnx.save(declared_input([100000, 100000, 100]), os.path.join(out, "input_huge.onnx"))
     np.arange(8, dtype=np.uint8).tofile(os.path.join(out, "w.bin"))
 
 

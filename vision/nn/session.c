@@ -79,6 +79,28 @@ static int grow(void **buf, size_t *cap, size_t need, vd_error *err)
     return VD_OK;
 }
 
+/* A planned tensor may hold at most 16 GiB, the loader's limit for a
+ * weight, and no dimension may exceed it even when another is 0: shapes
+ * come from the file (declared inputs, Reshape/Expand/Tile constants), and
+ * without this a declared [2^40, 2^40] overflows the element count. */
+#define VD_NN_PLAN_MAX_BYTES ((int64_t)1 << 34)
+
+static int size_limit(const vd_tensor *t, vd_error *err)
+{
+    int64_t bytes = (int64_t)vd_dtype_size(t->dtype);
+    for (int d = 0; d < t->ndim; d++) {
+        int64_t x = t->shape[d];
+        if (x > VD_NN_PLAN_MAX_BYTES || (x && bytes > VD_NN_PLAN_MAX_BYTES / x)) {
+            char buf[VD_TENSOR_MAX_DIMS * 21 + 3];
+            return vd_error_set(err, VD_ELIMIT, "shape %s is over the limit of %lld bytes",
+                                vd_tensor_shape_str(t, buf, sizeof buf),
+                                (long long)VD_NN_PLAN_MAX_BYTES);
+        }
+        bytes *= x;
+    }
+    return VD_OK;
+}
+
 static vd_tensor **node_in(vd_nn_session *s, int i) { return s->ptrs + s->ptr_at[i]; }
 static vd_tensor **node_out(vd_nn_session *s, int i)
 {
@@ -109,7 +131,9 @@ static int session_alloc(vd_nn_ctx *ctx, vd_tensor *out, vd_dtype dt, int ndim,
         for (int d = 0; d < ndim; d++)
             if (shape[d] < 0)
                 return vd_nn_ctx_fail(ctx, VD_EINVAL, "negative output dimension");
-        int rc = grow(&sv->heap, &sv->cap, vd_tensor_nbytes(out), ctx->err);
+        int rc = size_limit(out, ctx->err);
+        if (!rc)
+            rc = grow(&sv->heap, &sv->cap, vd_tensor_nbytes(out), ctx->err);
         out->data = sv->heap;
         return rc;
     }
@@ -143,7 +167,7 @@ static int resolve_input(vd_nn_session *s, int i, vd_tensor *t, vd_error *err)
                                 "input '%s' dimension %d ('%s') is symbolic; give the shape with vd_nn_session_set_input_shape",
                                 io->name, d, io->dim_names[d] ? io->dim_names[d] : "?");
     }
-    return VD_OK;
+    return size_limit(t, err) ? vd_error_prefix(err, "input '%s': ", io->name) : VD_OK;
 }
 
 /* ---- plan: values and steps ---- */
@@ -224,6 +248,8 @@ static int check_inferred(vd_tensor *const *out, int n_out, vd_error *err)
         for (int d = 0; d < out[o]->ndim; d++)
             if (out[o]->shape[d] < 0)
                 return vd_error_set(err, VD_EINVAL, "output %d has an unknown dimension after shape inference", o);
+        if (size_limit(out[o], err))
+            return vd_error_prefix(err, "output %d: ", o);
     }
     return VD_OK;
 }
@@ -427,7 +453,10 @@ static int plan(vd_nn_session *s, vd_error *err)
     for (int i = 0; i < m->n_inputs; i++) {
         sval *sv = &s->v[m->input_vals[i]];
         sv->kind = SV_INPUT;
-        if (resolve_input(s, i, &sv->t, &s->plan_err))
+        int rc = resolve_input(s, i, &sv->t, &s->plan_err);
+        if (rc == VD_ELIMIT) /* a shape no caller can fix */
+            return vd_error_set(err, rc, "%s", s->plan_err.msg);
+        if (rc)
             return 1; /* deferred until the caller gives the shape */
     }
     for (int i = 0; i < m->n_nodes; i++) {
