@@ -15,7 +15,7 @@
  *                constant at plan time as exporters make it; the variant with
  *                the integer inputs as initializers (node_index.py --freeze)
  *                passes. Counted apart from plain passes;
- *   opset-7 pass stamped with an opset below 7 (vision/nn loads 7 to 17), and
+ *   opset-7 pass stamped with an opset below 7 (vision/nn loads 7 to 20), and
  *                every op in it has the same schema at opset 7 (same
  *                since_version), so the variant stamped 7 is the same test;
  *                it passes. Counted apart too.
@@ -445,7 +445,7 @@ static void write_report(FILE *f, const node_test *t, int n, const op_count *ops
             total[ST_OPSET7], total[ST_FAIL], xfails, total[ST_UNSUP], total[ST_DOMAIN]);
     fprintf(f, "frozen: the test feeds a shape operand as a graph input; it passes with that\n"
                "  input made an initializer (as in exported models).\n"
-               "opset7: the test is stamped opset < 7 (vision/nn loads 7..17); its ops have the\n"
+               "opset7: the test is stamped opset < 7 (vision/nn loads 7..20); its ops have the\n"
                "  same schema at opset 7, and it passes stamped 7.\n\n");
     fprintf(f, "%-32s %6s %6s %6s %6s %11s\n", "op", "passed", "frozen", "opset7", "failed",
             "unsupported");

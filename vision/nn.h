@@ -61,7 +61,7 @@ typedef struct vd_nn_model_info {
 
 /* ---- model ---- */
 
-/* Load an .onnx file (opsets 7 to 17, default domain only). External
+/* Load an .onnx file (opsets 7 to 20, default domain only). External
  * data files are resolved next to `path`; a location that is absolute or
  * contains ".." is refused. Errors: VD_ENOTFOUND/VD_EIO (file), VD_EFORMAT
  * (truncated or corrupt protobuf, dangling value name, cycle),

@@ -7,7 +7,9 @@
  * in force from opset 7 to 17, max capped at 1024 ("variadic"). To
  * regenerate: for each default-domain op and each since_version <= 17 not
  * superseded before opset 7, onnx.defs.get_schema(op, version, '') gives
- * min_input, max_input, min_output and max_output.
+ * min_input, max_input, min_output and max_output. The rows for opsets 18
+ * to 20 (at the end) are the ONNX 1.13-1.15 schemas of the ops the engine
+ * registers there, written from docs/Changelog.md (see docs/nn-opsets.md).
  */
 #include <string.h>
 
