@@ -32,7 +32,7 @@ def declared_input(dims):
     """A graph input whose declared shape is absurd: [2^40, 2^40] overflowed
     the element count while planning (UBSan: signed overflow in
     vd_tensor_numel), [1e5, 1e5, 100] made the session try to allocate a
-    4 TB arena. Found by fuzz_nn_load."""
+    4 TB arena. Found by probing fuzz_nn_load with crafted shapes."""
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, dims)
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
     return model([helper.make_node("Relu", ["x"], ["y"])], [x], [y], [])

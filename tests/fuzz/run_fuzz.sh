@@ -7,17 +7,20 @@
 # New inputs go to WORK_DIR/corpus (kept, so a later run starts from what an
 # earlier one reached); SEEDS_DIR is only read. A crash, leak, UB report,
 # timeout or over-limit allocation fails the run and leaves the input in
-# WORK_DIR/artifacts/ (reproduce: FUZZER FILE). The limits: 2 GiB RSS, a
-# single allocation of 1 GiB, 10 s per input.
+# WORK_DIR/artifacts/ (reproduce: FUZZER FILE). The limits: 2 GiB RSS, 10 s
+# per input.
 set -eu
 fuzzer=$1 seeds=$2 dict=$3 secs=$4 work=$5
 shift 5
 mkdir -p "$work/corpus" "$work/artifacts"
-# Exactly-matching stack traces for UB, and leak checking after every input.
+# Stack traces for UB; leak checks. A single allocation over 1 GiB returns
+# NULL, as on a small machine, so the engine's ENOMEM paths run (and are
+# leak-checked) instead of ASan's shadow for a 16 GiB arena hitting the
+# 2 GiB RSS limit: a size the engine accepts is not a bug, a crash is.
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
-export ASAN_OPTIONS="detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+export ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1:max_allocation_size_mb=1024${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 rc=0
-"$fuzzer" -max_total_time="$secs" -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=10 \
+"$fuzzer" -max_total_time="$secs" -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=10 \
   -print_final_stats=1 -dict="$dict" -artifact_prefix="$work/artifacts/" "$@" \
   "$work/corpus" "$seeds" >"$work/log" 2>&1 || rc=$?
 # The stats and any report, not the whole progress log.
