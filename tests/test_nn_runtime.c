@@ -177,6 +177,33 @@ static const char gen_py[] =
     "nodes = [h.make_node('Flatten', ['x'], ['f'], name='flat'), h.make_node('Gemm', ['f', 'w'], ['y'], transB=1, name='gemm')]\n"
     "save(h.make_graph(nodes, 'hwg', [vi('x', ['N', 3, 'H', 'W'])], [vi('y', ['N', 5])], [nh.from_array(f32(5, 12), 'w')]), 'hw_gemm.onnx', 13)\n"
     "\n"
+    "# ---- residuals zero-padded in channels (tf2onnx: Concat([r, zeros], 1)) ----\n"
+    "Wa, Wb, Bb, Wc, Wd, We = f32(4, 4, 1, 1), f32(8, 4, 1, 1), f32(8), f32(9, 8, 3, 3), f32(1, 9, 1, 1), f32(6, 9, 1, 1) * 0.1\n"
+    "z = lambda c: nh.from_array(np.zeros((2, c, 8, 8), np.float32), 'z%d' % c)\n"
+    "nodes = [\n"
+    "    h.make_node('Conv', ['x', 'Wa'], ['ca'], name='conv_a'), h.make_node('Relu', ['ca'], ['r'], name='relu_a'),\n"
+    "    h.make_node('Concat', ['r', 'z4'], ['pr'], axis=1, name='pad_r'),\n"
+    "    h.make_node('Conv', ['r', 'Wb', 'Bb'], ['cb'], name='conv_b'),\n"
+    "    h.make_node('Add', ['cb', 'pr'], ['ab'], name='add_b'), h.make_node('Relu', ['ab'], ['y1'], name='relu_b'),\n"
+    "    h.make_node('Concat', ['y1', 'z1'], ['p1'], axis=1, name='pad_y1'),\n"
+    "    h.make_node('Conv', ['y1', 'Wc'], ['cc'], pads=[1, 1, 1, 1], name='conv_c'),\n"
+    "    h.make_node('Add', ['p1', 'cc'], ['y2'], name='add_c'),\n"
+    "    h.make_node('Conv', ['y2', 'Wd'], ['r3'], name='conv_d'),\n"
+    "    h.make_node('Concat', ['r3', 'z5'], ['p3'], axis=1, name='pad_r3'),\n"
+    "    h.make_node('Conv', ['y2', 'We'], ['ce'], name='conv_e'),\n"
+    "    h.make_node('Add', ['ce', 'p3'], ['ae'], name='add_e'), h.make_node('Sigmoid', ['ae'], ['y'], name='sig_e'),\n"
+    "]\n"
+    "inits = [nh.from_array(a, n) for a, n in [(Wa, 'Wa'), (Wb, 'Wb'), (Bb, 'Bb'), (Wc, 'Wc'), (Wd, 'Wd'), (We, 'We')]] + [z(4), z(1), z(5)]\n"
+    "save(h.make_graph(nodes, 'padres', [vi('x', [2, 4, 8, 8])], [vi('y', [2, 6, 8, 8])], inits), 'pad_residual.onnx', 13)\n"
+    "x = f32(2, 4, 8, 8)\n"
+    "r = np.maximum(conv_ref(x, Wa), 0)\n"
+    "y1 = np.maximum(conv_ref(r, Wb, Bb) + np.concatenate([r, np.zeros((2, 4, 8, 8), np.float32)], 1), 0)\n"
+    "y2 = conv_ref(y1, Wc, pad=1) + np.concatenate([y1, np.zeros((2, 1, 8, 8), np.float32)], 1)\n"
+    "r3 = conv_ref(y2, Wd)\n"
+    "y = sig(conv_ref(y2, We) + np.concatenate([r3, np.zeros((2, 5, 8, 8), np.float32)], 1))\n"
+    "np.save(os.path.join(out, 'pad_residual_x.npy'), x)\n"
+    "np.save(os.path.join(out, 'pad_residual_y.npy'), y.astype(np.float32))\n"
+    "\n"
     "# ---- an initializer that is also a graph input (a default) ----\n"
     "nodes = [h.make_node('Add', ['x', 'w'], ['y'], name='add')]\n"
     "save(h.make_graph(nodes, 'dflt', [vi('x', [4]), vi('w', [4])], [vi('y', [4])],\n"
@@ -375,6 +402,34 @@ Test(nn_runtime, fusions_are_applied_and_match_numpy, .timeout = 120)
     vd_nn_session_free(&s);
     vd_nn_model_free(&m);
     cr_expect_null(m);
+}
+
+/* Add(conv, Concat([r, zeros], 1)) becomes a conv whose residual is r,
+ * added to its first channels: on the 1x1 path in the sgemm epilogue, on
+ * a 3x3 after the conv, and with a 1-channel r (which must not be taken
+ * for a broadcast). The Concats are gone; numpy is the reference. */
+Test(nn_runtime, channel_padded_residual_is_fused, .timeout = 120)
+{
+    vd_nn_model *m = load("pad_residual.onnx");
+    static const char *const ops[] = {"Conv+Relu", "Conv+Add+Relu", "Conv+Add", "Conv",
+                                      "Conv+Add+Sigmoid"};
+    for (int threads = 1; threads <= 2; threads++) {
+        vd_nn_session *s = session(m, threads, 2, 1);
+        vd_tensor x = npy("pad_residual_x.npy"), want = npy("pad_residual_y.npy"), y = {0};
+        run_ok(s, &x, 1, &y, 1);
+        expect_close(&y, &want, 1e-4, "y");
+        cr_assert_eq(vd_nn_session_profile_count(s), 5, "the three Concats should be gone");
+        for (int i = 0; i < 5; i++) {
+            vd_nn_node_profile p;
+            cr_assert_eq(vd_nn_session_profile(s, i, &p), 0);
+            cr_expect_str_eq(p.op, ops[i], "step %d (%s)", i, p.name);
+        }
+        vd_tensor_free(&x);
+        vd_tensor_free(&want);
+        vd_tensor_free(&y);
+        vd_nn_session_free(&s);
+    }
+    vd_nn_model_free(&m);
 }
 
 Test(nn_runtime, unfused_twin_gives_the_same_outputs, .timeout = 120)

@@ -102,6 +102,10 @@ typedef struct vd_nn_node {
      * out = act(conv + in[add_in]). One that would widen the output is
      * refused at plan time. */
     int add_in;
+    /* The residual was Concat([r, zeros], axis 1): in[add_in] is r, with
+     * fewer channels, added to the first ones only (the zeros are never
+     * stored). Batch and spatial dims must equal the output's. */
+    int add_pad;
 } vd_nn_node;
 
 /* Attribute lookup helpers (attr.c). Missing attribute -> default/NULL. */

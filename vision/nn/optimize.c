@@ -500,6 +500,33 @@ static int writer_of(const vd_nn_model *m, int v)
     return -1;
 }
 
+/* Whether constant value v is float32 and all zeros. */
+static int const_zeros(const vd_nn_model *m, int v)
+{
+    const vd_tensor *t = &m->values[v].t;
+    if (!m->values[v].is_const || t->dtype != VD_DTYPE_F32 || !t->data)
+        return 0;
+    const float *d = t->data;
+    for (int64_t i = 0; i < vd_tensor_numel(t); i++)
+        if (d[i] != 0.0f)
+            return 0;
+    return 1;
+}
+
+/* tf2onnx writes a residual that gains channels as Concat([r, zeros],
+ * axis 1) (BlazeFace: 10 of them). When only the Add reads it, return r:
+ * the conv adds r to its first channels and the zeros are never stored. */
+static int pad_source(const vd_nn_model *m, int v, int add)
+{
+    int c = writer_of(m, v);
+    const vd_nn_node *n = c >= 0 ? &m->nodes[c] : NULL;
+    if (!n || !is_op(n, "Concat") || n->n_in != 2 || vd_nn_attr_int(n, "axis", 0) != 1 ||
+        n->in[0] < 0 || n->in[1] < 0 || !const_zeros(m, n->in[1]) ||
+        vd_nn_model_sole_consumer(m, v) != add)
+        return -1;
+    return n->in[0];
+}
+
 /* The other operand r must come from an earlier node so the Conv, which now
  * reads it, still runs after its producer; the conv must not have an
  * activation yet (the Add comes before any activation). */
@@ -516,9 +543,14 @@ static int pass_add(vd_nn_model *m)
             a->in[0] == a->in[1])
             continue;
         int r = a->in[0] == p->out[0] ? a->in[1] : a->in[0];
+        int pr = r >= 0 ? pad_source(m, r, j) : -1, cat = pr >= 0 ? writer_of(m, r) : -1;
+        r = pr >= 0 ? pr : r;
         int w = r >= 0 && !m->values[r].is_const ? writer_of(m, r) : -1;
         if (w < 0 || w >= i)
             continue;
+        if (cat >= 0)
+            vd_nn_node_clear(&m->nodes[cat]);
+        p->add_pad = cat >= 0;
         int *in = realloc(p->in, 4 * sizeof *in);
         if (!in)
             return VD_ENOMEM;

@@ -313,6 +313,7 @@ typedef struct conv_job {
     const float *xp;    /* Conv im2col: the group's input planes zero-padded, or NULL */
     int64_t hp, wp;     /* their size */
     const float *add;   /* fused residual (node->add_in), shaped like y, or NULL */
+    int64_t add_c;      /* its channels per image (< m: zero-padded, pointwise only) */
 } conv_job;
 
 static int conv_is_pointwise(const vd_nn_geom *g)
@@ -416,8 +417,9 @@ static void conv_pointwise(const conv_job *j, vd_nn_ctx *ctx, int64_t nb, int64_
 {
     const conv_shape *cs = j->cs;
     int64_t yo = (nb * cs->m + gi * cs->mg) * cs->outsp;
+    int64_t ro = (nb * j->add_c + gi * cs->mg) * cs->outsp;
     vd_nn_gemm_epi epi = {j->b ? j->b + gi * cs->mg : NULL, 1, 0, 1.0f, j->act,
-                          j->add ? j->add + yo : NULL};
+                          j->add ? j->add + ro : NULL, j->add_c < cs->m ? j->add_c : 0};
     vd_nn_sgemm(ctx, 0, 0, cs->mg, cs->outsp, cs->cg, 1.0f, j->w + gi * cs->mg * cs->cg,
                 cs->cg, j->x + (nb * cs->c + gi * cs->cg) * cs->insp, cs->insp,
                 j->y + yo, cs->outsp, &epi);
@@ -453,7 +455,7 @@ static void conv_tiles_range(void *arg, int64_t begin, int64_t end)
             im2col_range(&sub, 0, rows);
             int64_t yo = (nb * cs->m + gi * cs->mg) * cs->outsp + sub.p0;
             vd_nn_gemm_epi epi = {t->j->b ? t->j->b + gi * cs->mg : NULL, 1, 0, 1.0f,
-                                  t->j->act, t->j->add ? t->j->add + yo : NULL};
+                                  t->j->act, t->j->add ? t->j->add + yo : NULL, 0};
             vd_nn_sgemm(NULL, 0, 0, cs->mg, sub.p1 - sub.p0, rows, 1.0f,
                         t->j->w + gi * cs->mg * rows, rows, sub.col, sub.p1 - sub.p0,
                         t->j->y + yo, cs->outsp, &epi);
@@ -528,11 +530,24 @@ static void conv_im2col(const conv_job *j, vd_nn_ctx *ctx)
 
 /* The fused residual r of node->add_in: 1 when it has the output's shape
  * (added in the epilogue), 0 when it broadcasts to it (added after the
- * conv by conv_add_bcast), negative when the Add would have produced a
- * bigger shape than the conv's, which a fused node cannot: refused. The
- * fusion pass cannot see shapes, so this is decided here. */
-static int conv_add_mode(const vd_tensor *r, const vd_tensor *out, vd_error *err)
+ * conv by conv_add_bcast), CONV_ADD_PAD for a channel-padded residual
+ * (node->add_pad) with the output's batch and spatial dims, negative when
+ * the Add would have produced a bigger shape than the conv's, which a
+ * fused node cannot: refused. The fusion pass cannot see shapes, so this
+ * is decided here. */
+#define CONV_ADD_PAD 2
+
+static int conv_add_mode(const vd_nn_node *n, const vd_tensor *r, const vd_tensor *out,
+                         vd_error *err)
 {
+    if (n->add_pad) {
+        int ok = r->dtype == VD_DTYPE_F32 && r->ndim == out->ndim && r->ndim >= 2 &&
+                 r->shape[1] >= 1 && r->shape[1] <= out->shape[1];
+        for (int d = 0; ok && d < r->ndim; d++)
+            ok = d == 1 || r->shape[d] == out->shape[d];
+        if (ok)
+            return CONV_ADD_PAD;
+    }
     int same = r->ndim == out->ndim, fits = r->ndim <= out->ndim;
     for (int d = 1; d <= r->ndim && d <= out->ndim; d++) {
         int64_t a = r->shape[r->ndim - d], b = out->shape[out->ndim - d];
@@ -543,9 +558,25 @@ static int conv_add_mode(const vd_tensor *r, const vd_tensor *out, vd_error *err
         return same;
     char x[96], y[96];
     return vd_error_set(err, VD_EUNSUPPORTED, "Conv with a fused residual Add: the other "
-                        "operand %s %s does not broadcast to the conv output %s",
+                        "operand %s %s does not %s the conv output %s",
+                        n->add_pad ? "pad to" : "broadcast to",
                         vd_dtype_name(r->dtype), vd_tensor_shape_str(r, x, sizeof x),
                         vd_tensor_shape_str(out, y, sizeof y));
+}
+
+/* y[:, :C_r] += r, then act over all of y: a channel-padded residual on
+ * the paths that cannot add it in their epilogue. */
+static void conv_add_chan(const vd_tensor *r, vd_tensor *y, const vd_nn_act *act)
+{
+    int64_t cr = r->shape[1], cy = y->shape[1], sp = 1;
+    for (int d = 2; d < r->ndim; d++)
+        sp *= r->shape[d];
+    float *yd = y->data;
+    const float *rd = r->data;
+    for (int64_t nb = 0; nb < r->shape[0]; nb++)
+        for (int64_t i = 0; i < cr * sp; i++)
+            yd[nb * cy * sp + i] += rd[nb * cr * sp + i];
+    vd_nn_act_apply(act, yd, vd_tensor_numel(y));
 }
 
 /* y += r broadcast to y's shape (numpy rules, r of lower or equal rank),
@@ -583,7 +614,7 @@ static int conv_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *cons
     if (rc)
         return rc;
     conv_out_shape(in[0], &cs, out[0]);
-    rc = n->add_in ? conv_add_mode(in[n->add_in], out[0], err) : 0;
+    rc = n->add_in ? conv_add_mode(n, in[n->add_in], out[0], err) : 0;
     return rc < 0 ? rc : VD_OK;
 }
 
@@ -633,15 +664,20 @@ static int conv_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const 
     vd_error e;
     if (conv_shape_get(n, in, 0, &cs, &e))
         return vd_nn_ctx_fail(ctx, e.code, "%s", e.msg);
-    int mode = n->add_in ? conv_add_mode(in[n->add_in], out[0], &e) : 1;
+    int mode = n->add_in ? conv_add_mode(n, in[n->add_in], out[0], &e) : 1;
     if (mode < 0)
         return vd_nn_ctx_fail(ctx, e.code, "%s", e.msg);
+    /* A padded residual goes into the 1x1 conv's sgemm epilogue (as its
+     * first rows); on every other path it is added after the conv. */
+    int pad_epi = mode == CONV_ADD_PAD && conv_is_pointwise(&cs.g) && cs.group == 1;
+    int in_epi = mode == 1 || pad_epi;
     static const vd_nn_act none = {VD_NN_ACT_NONE, 0, 0};
     vd_nn_wino wa;
     conv_job j = {&cs, in[0]->data, in[1]->data,
                   n->n_in > 2 && in[2] ? in[2]->data : NULL, out[0]->data,
-                  vd_nn_ctx_workspace(ctx), mode ? &n->act : &none, 0, 0, NULL, 0, 0,
-                  n->add_in && mode ? in[n->add_in]->data : NULL};
+                  vd_nn_ctx_workspace(ctx), in_epi ? &n->act : &none, 0, 0, NULL, 0, 0,
+                  n->add_in && in_epi ? in[n->add_in]->data : NULL,
+                  pad_epi ? in[n->add_in]->shape[1] : cs.m};
     if (conv_is_depthwise(&cs)) {
         vd_nn_dw a = {&cs.g, cs.batch, cs.c, cs.m, j.x, j.w, j.b, j.add, j.y, j.act};
         vd_nn_dw_run(ctx, &a);
@@ -659,6 +695,8 @@ static int conv_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const 
     }
     if (!mode)
         conv_add_bcast(in[n->add_in], out[0], &n->act);
+    else if (mode == CONV_ADD_PAD && !pad_epi)
+        conv_add_chan(in[n->add_in], out[0], &n->act);
     return VD_OK;
 }
 

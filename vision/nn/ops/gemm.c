@@ -31,9 +31,13 @@ VD_NN_CLONES VD_NN_HOT static void bias_fill(const vd_nn_gemm_epi *e, float *c, 
 {
     for (int64_t i = m0; i < m1; i++) {
         float *row = c + i * ldc + n0;
-        const float *r = e->add ? e->add + i * ldc + n0 : NULL;
+        const float *r = e->add && (!e->add_rows || i < e->add_rows) ? e->add + i * ldc + n0
+                                                                     : NULL;
         if (!e->bias) {
-            memcpy(row, r, (size_t)(n1 - n0) * sizeof(float));
+            if (r)
+                memcpy(row, r, (size_t)(n1 - n0) * sizeof(float));
+            else
+                memset(row, 0, (size_t)(n1 - n0) * sizeof(float));
             continue;
         }
         const float *b = e->bias + i * e->bias_rs + n0 * e->bias_cs;
@@ -207,7 +211,7 @@ static int gemm_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const 
 {
     const gemm_params *p = n->params;
     int64_t m, nn, k;
-    vd_nn_gemm_epi epi = {NULL, 0, 0, p->beta, &n->act, NULL};
+    vd_nn_gemm_epi epi = {NULL, 0, 0, p->beta, &n->act, NULL, 0};
     int rc = gemm_dims(n, in, &m, &nn, &k, NULL);
     if (rc)
         return vd_nn_ctx_fail(ctx, rc, "Gemm: shapes changed since planning");
@@ -316,7 +320,7 @@ static int matmul_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *cons
     mm_dims d;
     if (mm_dims_get(in[0], in[1], &d, NULL))
         return vd_nn_ctx_fail(ctx, VD_EINVAL, "MatMul: shapes changed since planning");
-    vd_nn_gemm_epi epi = {NULL, 0, 0, 0, &n->act, NULL};
+    vd_nn_gemm_epi epi = {NULL, 0, 0, 0, &n->act, NULL, 0};
     if (d.fold) {
         vd_nn_sgemm(ctx, 0, 0, d.m * d.nbatch, d.n, d.k, 1.0f, in[0]->data, d.k,
                     in[1]->data, d.n, out[0]->data, d.n, &epi);

@@ -80,6 +80,9 @@ typedef struct vd_nn_gemm_epi {
     /* Optional residual, laid out like C (same origin and ldc): added to
      * C before act. */
     const float *add;
+    /* Rows of C that have a residual row (0: all); rows past it get none
+     * (a residual zero-padded in channels, its zeros never stored). */
+    int64_t add_rows;
 } vd_nn_gemm_epi;
 
 /* Row-major sgemm (C is overwritten) split over ctx's workers by column or row
