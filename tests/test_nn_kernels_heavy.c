@@ -382,6 +382,7 @@ Test(nn_kernels_heavy, conv_winograd)
  * asymmetric pads, stride 2 on odd inputs (the column/row phases of
  * different lengths), planes split into several bands, a fused residual
  * Add with Relu (inline in the write-out) or with another activation,
+ * stride 2 on short rows (split per band) and long rows (split per row),
  * channel multiplier 2, row dilation on the 3x3 fast path, kernels with
  * no fast path (3x5, 1x1 with pads, column dilation), mixed strides, a
  * plane smaller than the kernel, 1-D -- and the per-row fallback (stride
@@ -394,6 +395,8 @@ Test(nn_kernels_heavy, conv_depthwise)
         {{2, 1, 4, 4, 4, {33, 31}, {3, 3}, {2, 2}, {1, 1}, {0, 0, 1, 1}, NULL, 0, 1, {0}}, 0},
         {{2, 1, 4, 4, 4, {33, 31}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, NULL,
          VD_NN_ACT_SIGMOID, 1, {0}}, 1},
+        {{2, 1, 2, 2, 2, {21, 75}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 0}, NULL,
+         VD_NN_ACT_RELU, 1, {0}}, 1},
         {{2, 1, 3, 3, 3, {23, 25}, {5, 5}, {2, 2}, {1, 1}, {2, 1, 1, 2}, NULL,
          VD_NN_ACT_CLIP, 1, {0}}, 0},
         {{2, 2, 3, 6, 3, {9, 7}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, 0, 1, {0}}, 1},
