@@ -561,6 +561,30 @@ Test(unary, cast_between_dtypes)
     tc_free(&c);
 }
 
+/* Float to integer outside the target's range is UB as a C cast and
+ * unspecified in ONNX: it saturates, NaN gives 0 (the fuzzer found the
+ * plain cast of -inf to int8). */
+Test(unary, cast_out_of_range_saturates)
+{
+    static float f[6] = {-INFINITY, INFINITY, NAN, 1e20f, -1e20f, -1.5f};
+    static const struct { int to; double want[6]; } cases[] = {
+        {3, {-128, 127, 0, 127, -128, -1}},                   /* INT8 */
+        {2, {0, 255, 0, 255, 0, 0}},                          /* UINT8 */
+        {6, {INT32_MIN, INT32_MAX, 0, INT32_MAX, INT32_MIN, -1}}, /* INT32 */
+        {7, {-9223372036854775808.0, 9223372036854775807.0, 0, 9223372036854775807.0,
+             -9223372036854775808.0, -1}},                    /* INT64 */
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        tc c;
+        tc_begin(&c, "Cast", 1, 1);
+        tc_int(&c, "to", cases[k].to);
+        tc_in(&c, 0, VD_DTYPE_F32, 1, (int64_t[]){6}, f);
+        cr_assert_eq(tc_run(&c, 13), 0, "%s", c.err.msg);
+        expect_vals(&c.out[0], cases[k].want, 6, 0, "Cast to saturating type");
+        tc_free(&c);
+    }
+}
+
 Test(unary, dropout_is_identity_with_full_mask_and_isnan_isinf)
 {
     static float x[4] = {1, NAN, INFINITY, -INFINITY};

@@ -367,9 +367,21 @@ static int cast_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *cons
     default: break;                                                       \
     }
 
+static int is_float(vd_dtype t)
+{
+    return t == VD_DTYPE_F32 || t == VD_DTYPE_F64;
+}
+
 static void cast_copy(const vd_tensor *x, vd_tensor *y)
 {
     int64_t cnt = vd_tensor_numel(x);
+    if (is_float(x->dtype) && !is_float(y->dtype) && y->dtype != VD_DTYPE_BOOL) {
+        /* float to integer: saturating (a plain C cast of -inf or 1e20 is
+         * undefined behaviour; ONNX leaves the value unspecified) */
+        for (int64_t i = 0; i < cnt; i++)
+            vd_nn_light_set_f64(y, i, vd_nn_light_get_f64(x, i));
+        return;
+    }
     switch (x->dtype) {
     case VD_DTYPE_F32: CAST_FROM(float); break;
     case VD_DTYPE_F64: CAST_FROM(double); break;
