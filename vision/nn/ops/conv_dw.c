@@ -10,8 +10,9 @@
  * columns past the output width are computed and dropped), and bias,
  * residual and activation are fused into the write-out of the band while
  * it is in L1. 3x3 and 5x5 taps without column dilation are unrolled into
- * registers; other kernels accumulate tap by tap. 3-D convs and rows too
- * wide for the scratch take the per-row path (dw_plane). */
+ * registers; other kernels accumulate tap by tap. 3-D convs, column
+ * strides > 2 and rows too wide for the scratch take the per-row path
+ * (dw_plane). */
 #include <string.h>
 
 #include "heavy.h"
@@ -156,7 +157,8 @@ VD_NN_HOT static void add_to(float *restrict y, const float *restrict r, int64_t
 /* ---- band path (2-D and 1-D) ---- */
 
 /* Scratch per band, in floats: the phase sub-planes, and the band's output
- * on the sub-plane-width grid. Together 24 KiB, within L1. */
+ * on the sub-plane-width grid, 24 KiB together, within L1 (plus 16 KiB of
+ * whole padded rows for the stride-2 split: 43 KiB of worker stack). */
 #define DW_BAND_FLOATS 4096
 #define DW_OUT_FLOATS 2048
 #define DW_ALIAS_GAP 512
