@@ -238,14 +238,15 @@ static int64_t pool_fast_band(const pool_params *p, const vd_nn_geom *g, int ind
     return (g->out[1] + nb - 1) / nb;
 }
 
-/* h[c] = max of r[c*S + k], k < K, for c < n. */
+/* h[c] = max of r[c*S + k], k < K, for c < n. From -inf, as the general
+ * path does, so a NaN never wins (whatever tap it is at). */
 static inline __attribute__((always_inline)) void
 hmax_k(float *restrict h, const float *restrict r, int K, int S, int64_t n)
 {
     for (int64_t c = 0; c < n; c++) {
-        float m = r[c * S];
+        float m = -INFINITY;
 #pragma GCC unroll 5
-        for (int k = 1; k < K; k++) {
+        for (int k = 0; k < K; k++) {
             float v = r[c * S + k];
             m = v > m ? v : m;
         }
