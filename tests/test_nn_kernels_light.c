@@ -932,22 +932,23 @@ Test(shape, shape_size_start_end)
 static void transpose_vs_numpy(int nd, const int64_t *shape, const int64_t *perm,
                                const char *np_shape, const char *np_perm)
 {
-    static float x[4096];
+    static float x[32768];
     int64_t n = 1;
     for (int i = 0; i < nd; i++)
         n *= shape[i];
+    cr_assert_leq(n, 32768);
     ramp(x, n, 1, 0);
     tc c;
     tc_begin(&c, "Transpose", 1, 1);
     tc_ints(&c, "perm", nd, perm);
     tc_in(&c, 0, VD_DTYPE_F32, nd, shape, x);
     cr_assert_eq(tc_run(&c, 13), 0, "%s", c.err.msg);
-    static double ref[4096];
+    static double ref[32768];
     char setup[256], expr[256];
     snprintf(setup, sizeof setup, "x = np.arange(%lld, dtype=np.float32).reshape(%s)",
              (long long)n, np_shape);
     snprintf(expr, sizeof expr, "x.transpose(%s)", np_perm);
-    int64_t m = numpy(setup, expr, ref, 4096);
+    int64_t m = numpy(setup, expr, ref, 32768);
     expect_vals(&c.out[0], ref, m, 0, expr);
     tc_free(&c);
 }
@@ -959,6 +960,10 @@ Test(shape, transpose_fast_paths_and_general)
     transpose_vs_numpy(4, (int64_t[]){2, 33, 7, 3}, (int64_t[]){0, 3, 1, 2}, "2,33,7,3", "0,3,1,2");
     transpose_vs_numpy(4, (int64_t[]){2, 6, 33, 7}, (int64_t[]){0, 2, 3, 1}, "2,6,33,7", "0,2,3,1");
     transpose_vs_numpy(4, (int64_t[]){2, 33, 7, 6}, (int64_t[]){0, 3, 1, 2}, "2,33,7,6", "0,3,1,2");
+    /* NHWC->NCHW with <= 4 channels (the narrow path), rows past one tile. */
+    transpose_vs_numpy(4, (int64_t[]){2, 70, 40, 4}, (int64_t[]){0, 3, 1, 2}, "2,70,40,4", "0,3,1,2");
+    transpose_vs_numpy(4, (int64_t[]){1, 50, 45, 2}, (int64_t[]){0, 3, 1, 2}, "1,50,45,2", "0,3,1,2");
+    transpose_vs_numpy(4, (int64_t[]){3, 41, 67, 3}, (int64_t[]){0, 3, 1, 2}, "3,41,67,3", "0,3,1,2");
     transpose_vs_numpy(2, (int64_t[]){37, 45}, (int64_t[]){1, 0}, "37,45", "1,0");
     transpose_vs_numpy(2, (int64_t[]){45, 37}, (int64_t[]){1, 0}, "45,37", "1,0");
     /* General 5-D. */

@@ -312,9 +312,11 @@ typedef struct tr2_job {
     const uint32_t *src;
     uint32_t *dst;
     int64_t rows, cols, tiles_c, tiles_per_batch;
+    int64_t th;         /* rows per tile: TR_TILE, or TR_NARROW for <= 4 columns */
 } tr2_job;
 
 #define TR_TILE 32
+#define TR_NARROW 2048
 
 /* One 4x4 block: d[c][r] = s[r][c] for r, c < 4 (strides in elements). */
 static inline void block4(const uint32_t *s, int64_t ss, uint32_t *d, int64_t ds)
@@ -358,17 +360,43 @@ static void tile(const uint32_t *s, uint32_t *d, int64_t rows, int64_t cols, int
             d[c * rows + r] = s[r * cols + c];
 }
 
+/* A few columns (NHWC -> NCHW of an RGB image: cols = 3): one pass per
+ * column, reading with a constant stride and writing one sequential row,
+ * instead of the scalar edge loop of tile(). */
+static inline __attribute__((always_inline)) void narrow_cols(const uint32_t *s, uint32_t *d,
+                                                              int64_t rows, int cols,
+                                                              int64_t r0, int64_t r1)
+{
+    for (int c = 0; c < cols; c++)
+        for (int64_t r = r0; r < r1; r++)
+            d[c * rows + r] = s[r * cols + c];
+}
+
+VD_NN_LIGHT_SIMD static void tile_narrow(const uint32_t *s, uint32_t *d, int64_t rows,
+                                         int64_t cols, int64_t r0, int64_t r1)
+{
+    switch (cols) {
+    case 1: narrow_cols(s, d, rows, 1, r0, r1); break;
+    case 2: narrow_cols(s, d, rows, 2, r0, r1); break;
+    case 3: narrow_cols(s, d, rows, 3, r0, r1); break;
+    default: narrow_cols(s, d, rows, 4, r0, r1); break;
+    }
+}
+
 static void tr2_tiles(void *arg, int64_t begin, int64_t end)
 {
     const tr2_job *j = arg;
     for (int64_t t = begin; t < end; t++) {
         int64_t b = t / j->tiles_per_batch, k = t % j->tiles_per_batch;
-        int64_t r0 = k / j->tiles_c * TR_TILE, c0 = k % j->tiles_c * TR_TILE;
-        int64_t r1 = r0 + TR_TILE < j->rows ? r0 + TR_TILE : j->rows;
+        int64_t r0 = k / j->tiles_c * j->th, c0 = k % j->tiles_c * TR_TILE;
+        int64_t r1 = r0 + j->th < j->rows ? r0 + j->th : j->rows;
         int64_t c1 = c0 + TR_TILE < j->cols ? c0 + TR_TILE : j->cols;
         const uint32_t *s = j->src + b * j->rows * j->cols;
         uint32_t *d = j->dst + b * j->rows * j->cols;
-        tile(s, d, j->rows, j->cols, r0, r1, c0, c1);
+        if (j->cols <= 4)
+            tile_narrow(s, d, j->rows, j->cols, r0, r1);
+        else
+            tile(s, d, j->rows, j->cols, r0, r1, c0, c1);
     }
 }
 
@@ -402,10 +430,11 @@ static int transpose_run(const vd_nn_node *n, vd_tensor *const *in,
         j.rows = cs[nd - 1];
         j.cols = cs[nd - 2];
         int64_t batch = nd == 3 ? cs[0] : 1;
+        j.th = j.cols <= 4 ? TR_NARROW : TR_TILE;
         j.tiles_c = (j.cols + TR_TILE - 1) / TR_TILE;
-        j.tiles_per_batch = (j.rows + TR_TILE - 1) / TR_TILE * j.tiles_c;
+        j.tiles_per_batch = (j.rows + j.th - 1) / j.th * j.tiles_c;
         vd_nn_parallel_for(ctx, batch * j.tiles_per_batch,
-                           VD_NN_LIGHT_GRAIN / (TR_TILE * TR_TILE) + 1, tr2_tiles, &j);
+                           VD_NN_LIGHT_GRAIN / (j.th * TR_TILE) + 1, tr2_tiles, &j);
         return VD_OK;
     }
     for (int i = 0; i < r; i++)
