@@ -451,6 +451,25 @@ Test(nn_kernels_heavy, conv_direct_few_channels)
             conv_case_add(&cfgs[i].c, 0, cfgs[i].residual);
 }
 
+/* A batch of 1x1 convs is one parallel_for over (image, group, column
+ * block): 4 workers on 2 images cut each image's columns in two, with a
+ * fused residual and Relu, and 3 groups on 2 workers. */
+Test(nn_kernels_heavy, conv_pointwise_batch_items)
+{
+    static const struct { conv_cfg c; int residual, threads; } cfgs[] = {
+        {{2, 2, 8, 12, 1, {24, 24}, {1, 1}, {1, 1}, {1, 1}, {0}, NULL, VD_NN_ACT_RELU, 1, {0}},
+         1, 4},
+        {{2, 3, 6, 9, 3, {20, 30}, {1, 1}, {1, 1}, {1, 1}, {0}, NULL, VD_NN_ACT_SILU, 1, {0}},
+         0, 2},
+        {{2, 1, 8, 12, 1, {33, 17}, {1, 1}, {1, 1}, {1, 1}, {0}, NULL, 0, 0, {0}}, 1, 3},
+    };
+    for (size_t i = 0; i < sizeof cfgs / sizeof cfgs[0]; i++) {
+        test_threads = cfgs[i].threads;
+        conv_case_add(&cfgs[i].c, 0, cfgs[i].residual);
+    }
+    test_threads = 1;
+}
+
 Test(nn_kernels_heavy, conv_transpose_configurations)
 {
     static const conv_cfg cfgs[] = {

@@ -413,16 +413,56 @@ static void im2col_range(void *arg, int64_t begin, int64_t end)
     }
 }
 
-static void conv_pointwise(const conv_job *j, vd_nn_ctx *ctx, int64_t nb, int64_t gi)
+/* Output columns [p0, p1) of image nb, group gi: W x X as one sgemm,
+ * split over ctx's workers (ctx NULL: on the calling thread). */
+static void conv_pointwise(const conv_job *j, vd_nn_ctx *ctx, int64_t nb, int64_t gi,
+                           int64_t p0, int64_t p1)
 {
     const conv_shape *cs = j->cs;
-    int64_t yo = (nb * cs->m + gi * cs->mg) * cs->outsp;
-    int64_t ro = (nb * j->add_c + gi * cs->mg) * cs->outsp;
+    int64_t yo = (nb * cs->m + gi * cs->mg) * cs->outsp + p0;
+    int64_t ro = (nb * j->add_c + gi * cs->mg) * cs->outsp + p0;
     vd_nn_gemm_epi epi = {j->b ? j->b + gi * cs->mg : NULL, 1, 0, 1.0f, j->act,
                           j->add ? j->add + ro : NULL, j->add_c < cs->m ? j->add_c : 0};
-    vd_nn_sgemm(ctx, 0, 0, cs->mg, cs->outsp, cs->cg, 1.0f, j->w + gi * cs->mg * cs->cg,
-                cs->cg, j->x + (nb * cs->c + gi * cs->cg) * cs->insp, cs->insp,
+    vd_nn_sgemm(ctx, 0, 0, cs->mg, p1 - p0, cs->cg, 1.0f, j->w + gi * cs->mg * cs->cg,
+                cs->cg, j->x + (nb * cs->c + gi * cs->cg) * cs->insp + p0, cs->insp,
                 j->y + yo, cs->outsp, &epi);
+}
+
+/* A batch (or groups) of 1x1 convs: items are (image, group, column
+ * block), all handed out by ONE parallel_for: a parallel sgemm per image
+ * would make the workers meet once per image (BlazeFace batch 8: 8
+ * barriers per node). */
+#define CONV_PW_MIN_COLS 256
+
+typedef struct conv_pw_items {
+    const conv_job *j;
+    int64_t nblk;
+} conv_pw_items;
+
+static void conv_pointwise_range(void *arg, int64_t begin, int64_t end)
+{
+    const conv_pw_items *it = arg;
+    const conv_shape *cs = it->j->cs;
+    for (int64_t t = begin; t < end; t++) {
+        int64_t blk = t % it->nblk, ng = t / it->nblk;
+        conv_pointwise(it->j, NULL, ng / cs->group, ng % cs->group,
+                       cs->outsp * blk / it->nblk, cs->outsp * (blk + 1) / it->nblk);
+    }
+}
+
+static void conv_pointwise_all(const conv_job *j, vd_nn_ctx *ctx)
+{
+    const conv_shape *cs = j->cs;
+    int64_t planes = cs->batch * cs->group, threads = vd_nn_ctx_threads(ctx);
+    if (planes == 1 || threads <= 1) {
+        for (int64_t t = 0; t < planes; t++)
+            conv_pointwise(j, ctx, t / cs->group, t % cs->group, 0, cs->outsp);
+        return;
+    }
+    /* enough items for every worker, each at least CONV_PW_MIN_COLS wide */
+    int64_t nblk = (threads + planes - 1) / planes, most = cs->outsp / CONV_PW_MIN_COLS;
+    conv_pw_items it = {j, nblk < most ? nblk : (most > 0 ? most : 1)};
+    vd_nn_parallel_for(ctx, planes * it.nblk, 1, conv_pointwise_range, &it);
 }
 
 /* The im2col path: work items are (image, group, tile of output
@@ -682,9 +722,7 @@ static int conv_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const 
         vd_nn_dw a = {&cs.g, cs.batch, cs.c, cs.m, j.x, j.w, j.b, j.add, j.y, j.act};
         vd_nn_dw_run(ctx, &a);
     } else if (conv_is_pointwise(&cs.g)) {
-        for (int64_t nb = 0; nb < cs.batch; nb++)
-            for (int64_t gi = 0; gi < cs.group; gi++)
-                conv_pointwise(&j, ctx, nb, gi);
+        conv_pointwise_all(&j, ctx);
     } else if (conv_wino(&cs, &j, &wa)) {
         vd_nn_wino_run(ctx, &wa, j.col);
     } else if (vd_nn_cdir_fits(&cs.g, cs.c, cs.group)) {
