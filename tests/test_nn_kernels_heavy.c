@@ -874,6 +874,54 @@ Test(nn_kernels_heavy, softmax_axis_semantics)
     vd_tensor_free(&x);
 }
 
+/* Softmax along a strided axis runs SM_COLS (64) positions at a time:
+ * [2, 16, 150] on axis 1 (YOLOv8's DFL shape) is two full blocks and a
+ * partial one per image, against a double reference; a NaN makes its
+ * whole column NaN (vmath's exp alone would clamp it to a finite value). */
+Test(nn_kernels_heavy, softmax_strided_blocks_and_nan)
+{
+    int64_t xs[3] = {2, 16, 150};
+    vd_tensor x, out[1];
+    vd_tensor *in[1] = {tensor_rand(&x, 3, xs)};
+    float *X = x.data;
+    for (int64_t i = 0; i < 2 * 16 * 150; i++)
+        X[i] *= 8.0f; /* a wide range, so exp's accuracy matters */
+    X[1 * 16 * 150 + 5 * 150 + 77] = NAN;
+    static float ref[2 * 16 * 150];
+    for (int64_t o = 0; o < 2; o++)
+        for (int64_t i = 0; i < 150; i++) {
+            const float *r = X + o * 16 * 150 + i;
+            double mx = -INFINITY, sum = 0;
+            for (int64_t k = 0; k < 16; k++)
+                mx = r[k * 150] > mx ? r[k * 150] : mx;
+            for (int64_t k = 0; k < 16; k++)
+                sum += exp(r[k * 150] - mx);
+            for (int64_t k = 0; k < 16; k++)
+                ref[o * 16 * 150 + k * 150 + i] = (float)(exp(r[k * 150] - mx) / sum);
+        }
+    for (int64_t k = 0; k < 16; k++)
+        ref[1 * 16 * 150 + k * 150 + 77] = NAN;
+    for (test_threads = 1; test_threads <= 2; test_threads++) {
+        tnode t;
+        tn_init(&t, "Softmax");
+        tn_int(&t, "axis", 1);
+        vd_error err = {0};
+        cr_assert_eq(tn_run(&t, 13, in, 1, out, 1, &err), 0, "%s", err.msg);
+        float *Y = out[0].data;
+        for (int64_t k = 0; k < 16; k++) { /* the NaN column, then the rest */
+            cr_assert(isnan(Y[1 * 16 * 150 + k * 150 + 77]), "bin %lld of the NaN column",
+                      (long long)k);
+            ref[1 * 16 * 150 + k * 150 + 77] = Y[1 * 16 * 150 + k * 150 + 77] = 0;
+        }
+        expect_close(&out[0], ref, 3, xs, "Softmax [2,16,150] axis 1");
+        for (int64_t k = 0; k < 16; k++)
+            ref[1 * 16 * 150 + k * 150 + 77] = NAN;
+        vd_tensor_free(&out[0]);
+    }
+    test_threads = 1;
+    vd_tensor_free(&x);
+}
+
 /* ---- normalisations ---- */
 
 Test(nn_kernels_heavy, batch_and_instance_norm)
