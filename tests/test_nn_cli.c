@@ -11,7 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "vision/npy.h"
 
@@ -29,19 +33,46 @@ static void slurp(const char *path, char *buf, size_t n)
         fclose(f);
 }
 
-/* Runs visiond with args; returns its exit status, output in out/err_text. */
+/* Runs visiond with args; returns its exit status, output in out/err_text.
+ * The capture files are per process: Criterion runs tests in parallel. */
 static int visiond(const char *args)
 {
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "'%s' %s > '%s/stdout' 2> '%s/stderr'", VD_VISIOND, args, WORK,
-             WORK);
+    char cmd[4096], out[512], err[512];
+    snprintf(out, sizeof out, "%s/stdout.%d", WORK, (int)getpid());
+    snprintf(err, sizeof err, "%s/stderr.%d", WORK, (int)getpid());
+    snprintf(cmd, sizeof cmd, "'%s' %s > '%s' 2> '%s'", VD_VISIOND, args, out, err);
     int st = system(cmd);
-    slurp(WORK "/stdout", out_text, sizeof out_text);
-    slurp(WORK "/stderr", err_text, sizeof err_text);
+    slurp(out, out_text, sizeof out_text);
+    slurp(err, err_text, sizeof err_text);
+    remove(out);
+    remove(err);
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
+static void make_inputs(void);
+
+/* Criterion runs the tests in parallel processes and .init runs in each:
+ * the first one writes the models and inputs under an exclusive lock and
+ * leaves a marker; the others wait for it and reuse them (rewriting a file
+ * another test is reading made that test fail now and then). */
 static void setup(void)
+{
+    int lock = open(WORK ".lock", O_CREAT | O_RDWR, 0644);
+    cr_assert_geq(lock, 0);
+    cr_assert_eq(flock(lock, LOCK_EX), 0);
+    struct stat done, gen;
+    if (stat(WORK "/done", &done) || stat(VD_SOURCE_DIR "/tests/nn_ref/make_models.py", &gen) ||
+        done.st_mtime < gen.st_mtime) {
+        make_inputs();
+        FILE *f = fopen(WORK "/done", "w");
+        cr_assert_not_null(f);
+        fclose(f);
+    }
+    flock(lock, LOCK_UN);
+    close(lock);
+}
+
+static void make_inputs(void)
 {
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "mkdir -p '%s' && '%s' '%s/tests/nn_ref/make_models.py' '%s' "
