@@ -13,7 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "vision/nn.h"
 #include "vision/nn/loader.h"
@@ -204,6 +207,15 @@ static const char gen_py[] =
     "np.save(os.path.join(out, 'pad_residual_x.npy'), x)\n"
     "np.save(os.path.join(out, 'pad_residual_y.npy'), y.astype(np.float32))\n"
     "\n"
+    "# ---- a Winograd conv (3x3, >= 48 channels): its transformed weights are kept ----\n"
+    "Ww, Bw = f32(56, 48, 3, 3) * 0.2, f32(56)\n"
+    "nodes = [h.make_node('Conv', ['x', 'Ww', 'Bw'], ['c'], pads=[1, 1, 1, 1], name='wino'), h.make_node('Relu', ['c'], ['y'], name='r')]\n"
+    "save(h.make_graph(nodes, 'wino', [vi('x', ['N', 48, 10, 12])], [vi('y', ['N', 56, 10, 12])],\n"
+    "                  [nh.from_array(Ww, 'Ww'), nh.from_array(Bw, 'Bw')]), 'wino.onnx', 13)\n"
+    "x = f32(2, 48, 10, 12)\n"
+    "np.save(os.path.join(out, 'wino_x.npy'), x)\n"
+    "np.save(os.path.join(out, 'wino_y.npy'), np.maximum(conv_ref(x, Ww, Bw, pad=1), 0))\n"
+    "\n"
     "# ---- an initializer that is also a graph input (a default) ----\n"
     "nodes = [h.make_node('Add', ['x', 'w'], ['y'], name='add')]\n"
     "save(h.make_graph(nodes, 'dflt', [vi('x', [4]), vi('w', [4])], [vi('y', [4])],\n"
@@ -282,14 +294,36 @@ static char *slurp(const char *path, size_t *n)
 }
 
 /* Generate the graphs once per script version (the script is the stamp). */
-static void ensure_models(void)
+static void make_models(void);
+
+static int models_fresh(void)
 {
     size_t n = 0;
     char *old = slurp(MODELS "/gen.py", &n);
     int fresh = old && !strcmp(old, gen_py);
     free(old);
-    if (fresh)
+    return fresh;
+}
+
+/* Criterion runs tests in parallel processes: the first to find the
+ * models stale regenerates them under an exclusive lock, the others wait
+ * and then find them fresh (without it, one process's rm -rf could delete
+ * the files another is loading). */
+static void ensure_models(void)
+{
+    if (models_fresh())
         return;
+    int lock = open(MODELS ".lock", O_CREAT | O_RDWR, 0644);
+    cr_assert_geq(lock, 0);
+    cr_assert_eq(flock(lock, LOCK_EX), 0);
+    if (!models_fresh())
+        make_models();
+    flock(lock, LOCK_UN);
+    close(lock);
+}
+
+static void make_models(void)
+{
     cr_assert_eq(system("rm -rf '" MODELS "' && mkdir -p '" MODELS "'"), 0);
     FILE *f = fopen(MODELS "/gen.py.tmp", "w");
     cr_assert_not_null(f);
@@ -937,6 +971,62 @@ Test(nn_runtime, concurrent_sessions_share_one_model, .timeout = 120)
     free_all(want, 2);
     vd_tensor_free(&x);
     vd_nn_session_free(&s);
+    vd_nn_model_free(&m);
+}
+
+static void *wino_worker(void *p)
+{
+    worker_arg *w = p;
+    vd_nn_session_opts o = {1 + (w->failures & 1), 2, 0};
+    vd_nn_session *s = NULL;
+    w->failures = 0;
+    if (vd_nn_session_create(&s, w->m, &o, NULL)) {
+        w->failures++;
+        return NULL;
+    }
+    for (int it = 0; it < 3; it++) {
+        vd_tensor y = {0};
+        if (vd_nn_session_run(s, w->x, 1, &y, 1, NULL)) {
+            w->failures++;
+            continue;
+        }
+        for (int64_t i = 0; i < vd_tensor_numel(w->want); i++) {
+            double g = ((float *)y.data)[i], e = ((float *)w->want->data)[i];
+            double d = fabs(g - e) / (1 + fabs(e));
+            w->max_diff = d > w->max_diff ? d : w->max_diff;
+        }
+        vd_tensor_free(&y);
+    }
+    vd_nn_session_free(&s);
+    return NULL;
+}
+
+/* A Winograd conv keeps its transformed weights with the model, computed
+ * by whichever run gets there first: 4 sessions (1 and 2 threads) start
+ * at once on a fresh model, race to publish them, then run again on the
+ * kept copy; every run matches numpy's direct convolution. */
+Test(nn_runtime, winograd_weights_are_kept_and_shared, .timeout = 120)
+{
+    vd_nn_model *m = load("wino.onnx");
+    vd_tensor x = npy("wino_x.npy"), want = npy("wino_y.npy");
+    pthread_t th[4];
+    worker_arg args[4];
+    for (int i = 0; i < 4; i++) {
+        args[i] = (worker_arg){m, &x, &want, 0, i};
+        cr_assert_eq(pthread_create(&th[i], NULL, wino_worker, &args[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        cr_expect_eq(args[i].failures, 0, "thread %d", i);
+        cr_expect_leq(args[i].max_diff, 1e-4, "thread %d differs by %g", i, args[i].max_diff);
+    }
+    vd_nn_session *s = session(m, 1, 1, 1);
+    vd_nn_node_profile pr;
+    cr_assert_eq(vd_nn_session_profile(s, 0, &pr), 0);
+    cr_expect_str_eq(pr.op, "Conv+Relu");
+    vd_nn_session_free(&s);
+    vd_tensor_free(&x);
+    vd_tensor_free(&want);
     vd_nn_model_free(&m);
 }
 

@@ -106,6 +106,10 @@ typedef struct vd_nn_node {
      * fewer channels, added to the first ones only (the zeros are never
      * stored). Batch and spatial dims must equal the output's. */
     int add_pad;
+    /* Bit k set: in[k] is a constant (initializer or folded), the same
+     * bytes for every run, so a kernel may keep what it derives from it
+     * (transformed weights). Set at the end of load (first 32 inputs). */
+    uint32_t const_in;
 } vd_nn_node;
 
 /* Attribute lookup helpers (attr.c). Missing attribute -> default/NULL. */

@@ -841,6 +841,18 @@ static int weigh(vd_nn_model *m)
     return VD_OK;
 }
 
+/* node->const_in, once the graph is final. */
+static void mark_const_inputs(vd_nn_model *m)
+{
+    for (int i = 0; i < m->n_nodes; i++) {
+        vd_nn_node *n = &m->nodes[i];
+        n->const_in = 0;
+        for (int k = 0; k < n->n_in && k < 32; k++)
+            if (n->in[k] >= 0 && m->values[n->in[k]].is_const)
+                n->const_in |= 1u << k;
+    }
+}
+
 int vd_nn_model_optimize(vd_nn_model *m, vd_error *err)
 {
     m->n_params = 0;
@@ -860,5 +872,6 @@ int vd_nn_model_optimize(vd_nn_model *m, vd_error *err)
     pass_act(m);
     if (pass_dead(m) || compact(m) || weigh(m))
         return vd_error_set(err, VD_ENOMEM, "out of memory");
+    mark_const_inputs(m);
     return VD_OK;
 }

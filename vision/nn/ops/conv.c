@@ -10,6 +10,7 @@
  * ConvTranspose is the mirror image: sgemm into columns, then col2im
  * scatter-add. Bias and the fused activation run on each tile right after
  * it is computed. */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -196,7 +197,40 @@ static int64_t geom_numel(const int64_t *d3)
 typedef struct conv_params {
     vd_nn_window w;
     int64_t group;
+    /* Winograd-transformed weights when W is a constant: computed by the
+     * first run that needs them (any session, any thread: published with
+     * a CAS, a loser frees its copy) and kept with the model. */
+    _Atomic(float *) wino_u;
 } conv_params;
+
+static void conv_fini(vd_nn_node *n)
+{
+    conv_params *p = n->params;
+    if (p)
+        free(atomic_load(&p->wino_u));
+    free(p);
+    n->params = NULL;
+}
+
+/* The transformed weights of a Winograd conv, kept across runs when W is
+ * a constant; NULL (the run transforms into its workspace) otherwise or
+ * when memory is short. */
+static const float *conv_wino_weights(const vd_nn_node *n, vd_nn_ctx *ctx, vd_nn_wino *a)
+{
+    conv_params *p = n->params;
+    float *u = atomic_load(&p->wino_u), *none = NULL;
+    if (u || !(n->const_in & 2u))
+        return u;
+    size_t bytes = (vd_nn_wino_weight_bytes(a) + 63) & ~(size_t)63;
+    if (!(u = aligned_alloc(64, bytes)))
+        return NULL;
+    vd_nn_wino_weights(ctx, a, u);
+    if (!atomic_compare_exchange_strong(&p->wino_u, &none, u)) {
+        free(u);
+        u = none;
+    }
+    return u;
+}
 
 static int conv_init(vd_nn_node *n, vd_error *err)
 {
@@ -724,6 +758,7 @@ static int conv_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const 
     } else if (conv_is_pointwise(&cs.g)) {
         conv_pointwise_all(&j, ctx);
     } else if (conv_wino(&cs, &j, &wa)) {
+        wa.u = conv_wino_weights(n, ctx, &wa);
         vd_nn_wino_run(ctx, &wa, j.col);
     } else if (vd_nn_cdir_fits(&cs.g, cs.c, cs.group)) {
         vd_nn_cdir d = {&cs.g, cs.batch, cs.c, cs.m, j.x, j.w, j.b, j.add, j.y, j.act};
@@ -864,7 +899,7 @@ static const char *const convt_attrs[] = {"auto_pad", "dilations", "group",
                                           "output_shape", "pads", "strides", NULL};
 
 const vd_nn_op vd_nn_ops_conv[] = {
-    {"Conv", 1, 0, conv_attrs, conv_init, NULL, conv_infer, conv_workspace, conv_run},
+    {"Conv", 1, 0, conv_attrs, conv_init, conv_fini, conv_infer, conv_workspace, conv_run},
     {"ConvTranspose", 1, 0, convt_attrs, conv_init, NULL, convt_infer, convt_workspace,
      convt_run},
     {0},

@@ -99,9 +99,15 @@ VD_NN_CLONES VD_NN_HOT static void wino_weights_chunk(const float (*restrict tg)
 }
 
 /* U[k][co][ci] = (G g G^T)[k] for output channels [begin, end). */
+typedef struct wino_wjob {
+    const vd_nn_wino *a;
+    float *u;
+} wino_wjob;
+
 static void wino_weights_range(void *arg, int64_t begin, int64_t end)
 {
-    const vd_nn_wino *a = arg;
+    const wino_wjob *j = arg;
+    const vd_nn_wino *a = j->a;
     int64_t cc = a->cout * a->cin;
     float tg[9][WINO_WCHUNK];
     for (int64_t co = begin; co < end; co++)
@@ -112,7 +118,7 @@ static void wino_weights_range(void *arg, int64_t begin, int64_t end)
                 for (int j = 0; j < 9; j++)
                     tg[j][c] = g[c * 9 + j];
             wino_weights_chunk((const float (*)[WINO_WCHUNK])tg, n,
-                               a->u + co * a->cin + c0, cc);
+                               j->u + co * a->cin + c0, cc);
         }
 }
 
@@ -249,10 +255,23 @@ static void wino_slots_range(void *arg, int64_t begin, int64_t end)
         }
 }
 
+size_t vd_nn_wino_weight_bytes(const vd_nn_wino *a)
+{
+    return (size_t)u_floats(a) * sizeof(float);
+}
+
+void vd_nn_wino_weights(vd_nn_ctx *ctx, const vd_nn_wino *a, float *u)
+{
+    wino_wjob j = {a, u};
+    vd_nn_parallel_for(ctx, a->cout, 1 + 4096 / (a->cin * 16), wino_weights_range, &j);
+}
+
 void vd_nn_wino_run(vd_nn_ctx *ctx, vd_nn_wino *a, float *ws)
 {
-    a->u = ws;
-    vd_nn_parallel_for(ctx, a->cout, 1 + 4096 / (a->cin * 16), wino_weights_range, a);
+    if (!a->u) {
+        vd_nn_wino_weights(ctx, a, ws);
+        a->u = ws;
+    }
     wino_plan p = {a, vd_nn_ctx_threads(ctx), 0, 0, 0, 0, ws + u_floats(a)};
     int64_t total = blocks_floats(a), one = row_floats(a), th_n = (a->oh + 1) / 2;
     /* each slot's slice holds at least one tile row */

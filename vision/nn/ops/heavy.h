@@ -110,7 +110,8 @@ typedef struct vd_nn_wino {
     const float *x, *w, *bias, *add;
     float *y;
     const vd_nn_act *act;
-    float *u;             /* transformed weights, in the workspace */
+    const float *u;       /* transformed weights: set by the caller (kept from
+                           * an earlier run), or NULL: computed into ws */
 } vd_nn_wino;
 
 /* Whether Winograd beats im2col for these channel counts and output size. */
@@ -119,6 +120,10 @@ int vd_nn_wino_worth(int64_t cin, int64_t cout, int64_t oh, int64_t ow);
 size_t vd_nn_wino_workspace(const vd_nn_wino *a);
 /* Compute Y over ctx's workers; ws has vd_nn_wino_workspace bytes. */
 void vd_nn_wino_run(vd_nn_ctx *ctx, vd_nn_wino *a, float *ws);
+/* Bytes of the transformed weights, and computing them into u (which a
+ * caller with constant weights keeps and passes as a->u from then on). */
+size_t vd_nn_wino_weight_bytes(const vd_nn_wino *a);
+void vd_nn_wino_weights(vd_nn_ctx *ctx, const vd_nn_wino *a, float *u);
 
 /* ---- depthwise Conv (conv_dw.c) ---- */
 
