@@ -42,12 +42,12 @@ one() { # label model batch threads iters [fixed-batch model]
     done
 }
 for T in 1 2; do
-    one blazeface_front_128 "$BF" 1 "$T" 200
-    one blazeface_front_128 "$BF" 8 "$T" 50 "$WORK/bf_b8.onnx"
-    one yolov8n_like_320 "$WORK/yolov8n_like.onnx" 1 "$T" 20
-    one yolov8n_like_320 "$WORK/yolov8n_like.onnx" 8 "$T" 5
-    one yolov8n_like_640 "$WORK/yolov8n_like_640.onnx" 1 "$T" 10
-    one yolov8n_like_640 "$WORK/yolov8n_like_640.onnx" 8 "$T" 3
+    one blazeface_front_128 "$BF" 1 "$T" 300
+    one blazeface_front_128 "$BF" 8 "$T" 60 "$WORK/bf_b8.onnx"
+    one yolov8n_like_320 "$WORK/yolov8n_like.onnx" 1 "$T" 60
+    one yolov8n_like_320 "$WORK/yolov8n_like.onnx" 8 "$T" 10
+    one yolov8n_like_640 "$WORK/yolov8n_like_640.onnx" 1 "$T" 20
+    one yolov8n_like_640 "$WORK/yolov8n_like_640.onnx" 8 "$T" 4
 done
 
 "$PY" - "$RES" <<'PYEOF'
