@@ -396,6 +396,18 @@ static int load_fails(const char *name, vd_error *e)
     return rc;
 }
 
+/* The session runs exactly these ops, in this order (fusions applied). */
+static void expect_ops(const vd_nn_session *s, const char *const *ops, int n_ops)
+{
+    int n = vd_nn_session_profile_count(s);
+    cr_assert_eq(n, n_ops, "%d steps, expected %d", n, n_ops);
+    for (int i = 0; i < n; i++) {
+        vd_nn_node_profile p;
+        cr_assert_eq(vd_nn_session_profile(s, i, &p), 0);
+        cr_expect_str_eq(p.op, ops[i], "step %d (%s)", i, p.name);
+    }
+}
+
 static void free_all(vd_tensor *t, int n)
 {
     for (int i = 0; i < n; i++)
@@ -452,12 +464,7 @@ Test(nn_runtime, channel_padded_residual_is_fused, .timeout = 120)
         vd_tensor x = npy("pad_residual_x.npy"), want = npy("pad_residual_y.npy"), y = {0};
         run_ok(s, &x, 1, &y, 1);
         expect_close(&y, &want, 1e-4, "y");
-        cr_assert_eq(vd_nn_session_profile_count(s), 5, "the three Concats should be gone");
-        for (int i = 0; i < 5; i++) {
-            vd_nn_node_profile p;
-            cr_assert_eq(vd_nn_session_profile(s, i, &p), 0);
-            cr_expect_str_eq(p.op, ops[i], "step %d (%s)", i, p.name);
-        }
+        expect_ops(s, ops, 5); /* the three Concats are gone */
         vd_tensor_free(&x);
         vd_tensor_free(&want);
         vd_tensor_free(&y);
@@ -542,13 +549,7 @@ Test(nn_runtime, nhwc_transposes_sink_and_cancel, .timeout = 120)
     /* Transpose in, Conv+Relu, per-channel Add, Mul by 0.5, Conv with the
      * residual Add fused into its epilogue, Transpose out */
     static const char *const ops[] = {"Transpose", "Conv+Relu", "Add", "Mul", "Conv+Add", "Transpose"};
-    int n = vd_nn_session_profile_count(s);
-    cr_expect_eq(n, 6, "%d steps", n);
-    for (int i = 0; i < n && i < 6; i++) {
-        vd_nn_node_profile p;
-        vd_nn_session_profile(s, i, &p);
-        cr_expect_str_eq(p.op, ops[i], "step %d (%s)", i, p.name);
-    }
+    expect_ops(s, ops, 6);
     vd_tensor_free(&x);
     vd_tensor_free(&want);
     vd_tensor_free(&y);

@@ -725,7 +725,7 @@ static size_t conv_workspace(const vd_nn_node *n, vd_tensor *const *in,
     if (conv_wino(&cs, NULL, &a))
         return vd_nn_wino_workspace(&a);
     if (vd_nn_cdir_fits(&cs.g, cs.c, cs.group)) {
-        vd_nn_cdir d = {&cs.g, cs.batch, cs.c, cs.m, NULL, NULL, NULL, NULL, NULL, NULL};
+        vd_nn_conv_args d = {&cs.g, cs.batch, cs.c, cs.m, NULL, NULL, NULL, NULL, NULL, NULL};
         return vd_nn_cdir_workspace(&d);
     }
     return conv_im2col_ws_floats(&cs) * sizeof(float);
@@ -753,7 +753,7 @@ static int conv_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const 
                   n->add_in && in_epi ? in[n->add_in]->data : NULL,
                   pad_epi ? in[n->add_in]->shape[1] : cs.m};
     if (conv_is_depthwise(&cs)) {
-        vd_nn_dw a = {&cs.g, cs.batch, cs.c, cs.m, j.x, j.w, j.b, j.add, j.y, j.act};
+        vd_nn_conv_args a = {&cs.g, cs.batch, cs.c, cs.m, j.x, j.w, j.b, j.add, j.y, j.act};
         vd_nn_dw_run(ctx, &a);
     } else if (conv_is_pointwise(&cs.g)) {
         conv_pointwise_all(&j, ctx);
@@ -761,7 +761,7 @@ static int conv_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const 
         wa.u = conv_wino_weights(n, ctx, &wa);
         vd_nn_wino_run(ctx, &wa, j.col);
     } else if (vd_nn_cdir_fits(&cs.g, cs.c, cs.group)) {
-        vd_nn_cdir d = {&cs.g, cs.batch, cs.c, cs.m, j.x, j.w, j.b, j.add, j.y, j.act};
+        vd_nn_conv_args d = {&cs.g, cs.batch, cs.c, cs.m, j.x, j.w, j.b, j.add, j.y, j.act};
         vd_nn_cdir_run(ctx, &d, j.col);
     } else {
         conv_im2col(&j, ctx);

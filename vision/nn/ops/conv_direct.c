@@ -38,7 +38,7 @@ typedef struct cd_layout {
 } cd_layout;
 
 typedef struct cd_job {
-    const vd_nn_cdir *a;
+    const vd_nn_conv_args *a;
     const cd_layout *l;
     float *xs;                  /* the phase-split copy of every image */
     int relu;
@@ -49,7 +49,7 @@ static int64_t cd_round16(int64_t v)
     return (v + CD_NR - 1) / CD_NR * CD_NR;
 }
 
-static void cd_layout_get(const vd_nn_cdir *a, cd_layout *l)
+static void cd_layout_get(const vd_nn_conv_args *a, cd_layout *l)
 {
     const vd_nn_geom *g = a->g;
     int64_t kh = g->k[1], kw = g->k[2], sh = g->s[1];
@@ -75,7 +75,7 @@ int vd_nn_cdir_fits(const vd_nn_geom *g, int64_t cin, int64_t group)
     return g->k[1] * g->k[2] > 1 && g->out[2] >= 8;
 }
 
-size_t vd_nn_cdir_workspace(const vd_nn_cdir *a)
+size_t vd_nn_cdir_workspace(const vd_nn_conv_args *a)
 {
     cd_layout l;
     cd_layout_get(a, &l);
@@ -141,7 +141,7 @@ static inline __attribute__((always_inline)) void
 cd_tile(const cd_job *j, int64_t oc, const float *xb, float *y, int64_t ys, const float *add,
         int MR)
 {
-    const vd_nn_cdir *a = j->a;
+    const vd_nn_conv_args *a = j->a;
     int64_t taps = j->l->taps;
     const int64_t *off = j->l->off;
     v8 acc[CD_MR][2];
@@ -218,7 +218,7 @@ cd_column(const cd_job *j, const float *xb, float *y, const float *add, int64_t 
 VD_NN_CLONES VD_NN_HOT static void cd_rows_range(void *arg, int64_t begin, int64_t end)
 {
     const cd_job *j = arg;
-    const vd_nn_cdir *a = j->a;
+    const vd_nn_conv_args *a = j->a;
     const cd_layout *l = j->l;
     int64_t OH = a->g->out[1], OW = a->g->out[2], plane = OH * OW, sh = a->g->s[1];
     int other = a->act && a->act->kind != VD_NN_ACT_NONE && !j->relu;
@@ -235,7 +235,7 @@ VD_NN_CLONES VD_NN_HOT static void cd_rows_range(void *arg, int64_t begin, int64
     }
 }
 
-void vd_nn_cdir_run(vd_nn_ctx *ctx, const vd_nn_cdir *a, float *ws)
+void vd_nn_cdir_run(vd_nn_ctx *ctx, const vd_nn_conv_args *a, float *ws)
 {
     cd_layout l;
     cd_layout_get(a, &l);

@@ -408,9 +408,9 @@ VD_NN_CLONES DW_HOT static void dw_plane_bands(const vd_nn_geom *g, const dw_ban
 
 static void dw_range(void *arg, int64_t begin, int64_t end)
 {
-    const vd_nn_dw *a = arg;
+    const vd_nn_conv_args *a = arg;
     const vd_nn_geom *g = a->g;
-    int64_t mult = a->m / a->c, insp = g->in[0] * g->in[1] * g->in[2];
+    int64_t mult = a->cout / a->cin, insp = g->in[0] * g->in[1] * g->in[2];
     int64_t outsp = g->out[0] * g->out[1] * g->out[2], ksz = g->k[0] * g->k[1] * g->k[2];
     dw_band b;
     dw_scratch s;
@@ -419,8 +419,8 @@ static void dw_range(void *arg, int64_t begin, int64_t end)
     int banded = dw_band_plan(g, &b);
     dw_cols c = dw_interior_cols(g);
     for (int64_t t = begin; t < end; t++) {
-        int64_t nb = t / a->m, co = t % a->m, ci = co / mult;
-        const float *x = a->x + (nb * a->c + ci) * insp, *add = a->add ? a->add + t * outsp : NULL;
+        int64_t nb = t / a->cout, co = t % a->cout, ci = co / mult;
+        const float *x = a->x + (nb * a->cin + ci) * insp, *add = a->add ? a->add + t * outsp : NULL;
         float *y = a->y + t * outsp, bias = a->bias ? a->bias[co] : 0.0f;
         if (banded) {
             dw_plane_bands(g, &b, &s, x, a->w + co * ksz, bias, add, a->act, y);
@@ -433,9 +433,9 @@ static void dw_range(void *arg, int64_t begin, int64_t end)
     }
 }
 
-void vd_nn_dw_run(vd_nn_ctx *ctx, const vd_nn_dw *a)
+void vd_nn_dw_run(vd_nn_ctx *ctx, const vd_nn_conv_args *a)
 {
     const vd_nn_geom *g = a->g;
     int64_t outsp = g->out[0] * g->out[1] * g->out[2];
-    vd_nn_parallel_for(ctx, a->batch * a->m, 16384 / outsp + 1, dw_range, (void *)a);
+    vd_nn_parallel_for(ctx, a->batch * a->cout, 16384 / outsp + 1, dw_range, (void *)a);
 }

@@ -127,20 +127,21 @@ void vd_nn_wino_weights(vd_nn_ctx *ctx, const vd_nn_wino *a, float *u);
 
 /* ---- depthwise Conv (conv_dw.c) ---- */
 
-/* Depthwise Conv, group == c: X [batch, c, in...], W [m, 1, k...] with m a
- * multiple of c (output channel co reads input channel co / (m / c)),
- * optional bias [m] and residual add (laid out like Y); Y [batch, m,
- * out...] = act(conv + bias + add). Any geometry g describes. */
-typedef struct vd_nn_dw {
+/* The operands of the direct conv kernels below: X [batch, cin, in...],
+ * W [cout, cin / group, k...], optional bias [cout] and residual add
+ * (laid out like Y); Y [batch, cout, out...] = act(conv + bias + add). */
+typedef struct vd_nn_conv_args {
     const vd_nn_geom *g;
-    int64_t batch, c, m;
+    int64_t batch, cin, cout;
     const float *x, *w, *bias, *add;
     float *y;
     const vd_nn_act *act;
-} vd_nn_dw;
+} vd_nn_conv_args;
 
+/* Depthwise Conv, group == cin, cout a multiple of cin (output channel co
+ * reads input channel co / (cout / cin)), any geometry g describes. */
 /* Compute Y over ctx's workers (needs no workspace). */
-void vd_nn_dw_run(vd_nn_ctx *ctx, const vd_nn_dw *a);
+void vd_nn_dw_run(vd_nn_ctx *ctx, const vd_nn_conv_args *a);
 /* The hp x wp window extent of the 2-D plane x with its zero padding
  * (g's top/left pads): xp[r][c] = x[r - pb1][c - pb2], 0 outside x. */
 void vd_nn_pad_plane(const vd_nn_geom *g, int64_t hp, int64_t wp, const float *x,
@@ -149,22 +150,12 @@ void vd_nn_pad_plane(const vd_nn_geom *g, int64_t hp, int64_t wp, const float *x
 /* ---- direct conv for few input channels (conv_direct.c) ---- */
 
 /* A 2-D Conv, group 1, stride 1 or 2, dilation 1, with cin <= 4 input
- * channels (an image's first layer): X [batch, cin, H, W], W [cout, cin,
- * kh, kw], optional bias [cout] and residual add (laid out like Y),
- * Y = act(conv + bias + add). */
-typedef struct vd_nn_cdir {
-    const vd_nn_geom *g;
-    int64_t batch, cin, cout;
-    const float *x, *w, *bias, *add;
-    float *y;
-    const vd_nn_act *act;
-} vd_nn_cdir;
-
+ * channels (an image's first layer). */
 /* Whether the direct kernel takes this conv (geometry and channel counts). */
 int vd_nn_cdir_fits(const vd_nn_geom *g, int64_t cin, int64_t group);
 /* Workspace bytes vd_nn_cdir_run needs (any thread count). */
-size_t vd_nn_cdir_workspace(const vd_nn_cdir *a);
+size_t vd_nn_cdir_workspace(const vd_nn_conv_args *a);
 /* Compute Y over ctx's workers; ws has vd_nn_cdir_workspace bytes. */
-void vd_nn_cdir_run(vd_nn_ctx *ctx, const vd_nn_cdir *a, float *ws);
+void vd_nn_cdir_run(vd_nn_ctx *ctx, const vd_nn_conv_args *a, float *ws);
 
 #endif
