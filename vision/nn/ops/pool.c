@@ -475,14 +475,16 @@ static const char *const max_attrs[] = {"auto_pad", "ceil_mode", "dilations",
                                         "kernel_shape", "pads", "storage_order",
                                         "strides", NULL};
 static const char *const avg_attrs[] = {"auto_pad", "ceil_mode", "count_include_pad",
-                                        "dilations", "kernel_shape", "pads", "strides",
-                                        NULL};
+                                        "kernel_shape", "pads", "strides", NULL};
+static const char *const avg19_attrs[] = {"auto_pad", "ceil_mode", "count_include_pad",
+                                          "dilations", "kernel_shape", "pads", "strides",
+                                          NULL};
 
 const vd_nn_op vd_nn_ops_pool[] = {
     {"MaxPool", 1, 0, max_attrs, pool_init, NULL, pool_infer, pool_workspace, pool_run},
     {"AveragePool", 1, 0, avg_attrs, pool_init, NULL, pool_infer, pool_workspace, pool_run},
     /* 19 adds dilations, which the shared window geometry already applies */
-    {"AveragePool", 19, 0, avg_attrs, pool_init, NULL, pool_infer, pool_workspace, pool_run},
+    {"AveragePool", 19, 0, avg19_attrs, pool_init, NULL, pool_infer, pool_workspace, pool_run},
     {"GlobalMaxPool", 1, 0, NULL, pool_init, NULL, pool_infer, pool_workspace, pool_run},
     {"GlobalAveragePool", 1, 0, NULL, pool_init, NULL, pool_infer, pool_workspace, pool_run},
     {0},
