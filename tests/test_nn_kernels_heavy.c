@@ -426,8 +426,9 @@ Test(nn_kernels_heavy, conv_depthwise)
  * panel (1, 5, 7, 13) or none (24), rows narrower than, equal to and
  * just past a 16-column tile (8, 15, 16, 17, 33), stride 1 and 2 in
  * either dim, asymmetric pads, kernels from 2x2 to 7x7 and 1x3, a fused
- * residual Add with Relu (in registers) or SiLU (after), batch 2, on 1
- * and 2 threads, against the naive loops. */
+ * residual Add with Relu (in registers) or SiLU (after), batch 2, inputs
+ * tall enough for several bands of a worker's scratch, on 1 and 2
+ * threads, against the naive loops. */
 Test(nn_kernels_heavy, conv_direct_few_channels)
 {
     static const struct { conv_cfg c; int residual; } cfgs[] = {
@@ -445,6 +446,11 @@ Test(nn_kernels_heavy, conv_direct_few_channels)
           VD_NN_ACT_LEAKY, 1, {0}}, 0},
         {{2, 1, 3, 8, 1, {16, 66}, {5, 5}, {1, 2}, {1, 1}, {0}, "SAME_UPPER",
           VD_NN_ACT_CLIP, 1, {0}}, 1},
+        /* taller than one band of the 64 KiB scratch: 2 and 3 bands, batch 2 */
+        {{2, 2, 3, 7, 1, {130, 40}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL,
+          VD_NN_ACT_RELU, 1, {0}}, 1},
+        {{2, 2, 4, 6, 1, {300, 70}, {5, 5}, {2, 2}, {1, 1}, {2, 2, 2, 2}, NULL,
+          VD_NN_ACT_SILU, 1, {0}}, 0},
     };
     for (test_threads = 1; test_threads <= 2; test_threads++)
         for (size_t i = 0; i < sizeof cfgs / sizeof cfgs[0]; i++)

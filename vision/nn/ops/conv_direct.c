@@ -4,8 +4,9 @@
  * BlazeFace's first conv (3 -> 24 channels, 5x5, stride 2) is a product
  * with k = 75 and m = 24: im2col writes 75 rows of 64x64 columns (1.2 MB,
  * beyond L2) that OpenBLAS then copies again into its panels. Here the
- * input is copied once into zero-padded rows split by column phase (even
- * and odd columns for stride 2), so every kernel tap of 16 neighbouring
+ * input rows a band of output rows needs are copied once, into a worker's
+ * L2-sized scratch, as zero-padded rows split by column phase (even and
+ * odd columns for stride 2), so every kernel tap of 16 neighbouring
  * outputs is one contiguous 16-float load at a fixed offset. A 6 x 16
  * tile of Y lives in twelve 8-lane accumulators; each tap loads 16 input
  * floats and broadcasts 6 weights. The tile starts from bias + residual
@@ -21,6 +22,7 @@
 #define CD_CIN_MAX 4
 #define CD_K_MAX 7
 #define CD_TAPS_MAX (CD_CIN_MAX * CD_K_MAX * CD_K_MAX)
+#define CD_BAND_BYTES (64 << 10) /* a worker's split rows: well within L2 */
 
 /* The v8 helpers are always inlined into the AVX2 clone or the default
  * one, so no 32-byte vector ever crosses a call: the psabi note is moot. */
@@ -29,10 +31,12 @@
 typedef float v8 __attribute__((vector_size(32), aligned(4)));
 typedef int32_t v8i __attribute__((vector_size(32), aligned(4)));
 
-/* The phase-split copy: for image n, channel c, padded row r and column
- * phase p, a row of wps floats; element i is input column i*sw + p - pl. */
+/* A band's phase-split copy: for channel c, padded row r of the band
+ * (r = 0 is the band's first output row times sh) and column phase p, a
+ * row of wps floats; element i is input column i*sw + p - pl. */
 typedef struct cd_layout {
-    int64_t hp, sw, wps;
+    int64_t rows;               /* output rows per band */
+    int64_t hp, sw, wps;        /* padded rows per band, column phases, row length */
     int64_t taps;
     int64_t off[CD_TAPS_MAX];   /* tap (c, ky, kx) -> offset from a tile's base */
 } cd_layout;
@@ -40,7 +44,8 @@ typedef struct cd_layout {
 typedef struct cd_job {
     const vd_nn_conv_args *a;
     const cd_layout *l;
-    float *xs;                  /* the phase-split copy of every image */
+    float *ws;                  /* one band scratch per slot */
+    int64_t nslot, bands;       /* bands per image */
     int relu;
 } cd_job;
 
@@ -52,11 +57,17 @@ static int64_t cd_round16(int64_t v)
 static void cd_layout_get(const vd_nn_conv_args *a, cd_layout *l)
 {
     const vd_nn_geom *g = a->g;
-    int64_t kh = g->k[1], kw = g->k[2], sh = g->s[1];
+    int64_t kh = g->k[1], kw = g->k[2], sh = g->s[1], OH = g->out[1];
     l->sw = g->s[2];
-    l->hp = (g->out[1] - 1) * sh + kh;
     /* every 16-wide tile may read its full width, even past OW */
     l->wps = cd_round16(g->out[2]) + (kw - 1) / l->sw;
+    int64_t row_floats = a->cin * l->sw * l->wps;
+    int64_t fit = (int64_t)(CD_BAND_BYTES / sizeof(float)) / row_floats;
+    l->rows = fit > kh ? (fit - kh) / sh + 1 : 1;
+    l->rows = l->rows < OH ? l->rows : OH;
+    int64_t nb = (OH + l->rows - 1) / l->rows; /* even bands */
+    l->rows = (OH + nb - 1) / nb;
+    l->hp = (l->rows - 1) * sh + kh;
     l->taps = a->cin * kh * kw;
     for (int64_t c = 0, t = 0; c < a->cin; c++)
         for (int64_t y = 0; y < kh; y++)
@@ -75,11 +86,26 @@ int vd_nn_cdir_fits(const vd_nn_geom *g, int64_t cin, int64_t group)
     return g->k[1] * g->k[2] > 1 && g->out[2] >= 8;
 }
 
+static size_t cd_band_floats(const vd_nn_conv_args *a, const cd_layout *l)
+{
+    return (size_t)(a->cin * l->hp * l->sw * l->wps);
+}
+
+/* The workspace holds a band scratch per worker slot, up to this budget
+ * (at least one), whatever the batch and the thread count. */
+#define CD_WS_BYTES (512 << 10)
+
+static int64_t cd_slots_max(const vd_nn_conv_args *a, const cd_layout *l)
+{
+    int64_t n = (int64_t)(CD_WS_BYTES / sizeof(float) / cd_band_floats(a, l));
+    return n > 1 ? n : 1;
+}
+
 size_t vd_nn_cdir_workspace(const vd_nn_conv_args *a)
 {
     cd_layout l;
     cd_layout_get(a, &l);
-    return (size_t)(a->batch * a->cin * l.hp * l.sw * l.wps) * sizeof(float);
+    return (size_t)cd_slots_max(a, &l) * cd_band_floats(a, &l) * sizeof(float);
 }
 
 /* One padded row of one phase: dst[i] = x[i*sw + off] where that is in
@@ -101,24 +127,23 @@ VD_NN_CLONES VD_NN_HOT static void cd_split_row(float *restrict dst, const float
     memset(dst + i1, 0, (size_t)(wps - i1) * sizeof(float));
 }
 
-/* Every padded row of (image, channel) planes [begin, end) into the
- * phase-split copy. */
-static void cd_split_range(void *arg, int64_t begin, int64_t end)
+/* The padded rows of band b of image n, every channel, into xs. */
+static void cd_split_band(const cd_job *j, int64_t n, int64_t b, float *xs)
 {
-    const cd_job *j = arg;
-    const vd_nn_geom *g = j->a->g;
+    const vd_nn_conv_args *a = j->a;
+    const vd_nn_geom *g = a->g;
     const cd_layout *l = j->l;
-    int64_t H = g->in[1], W = g->in[2], pt = g->pb[1], pl = g->pb[2];
-    for (int64_t pc = begin; pc < end; pc++) {
-        const float *x = j->a->x + pc * H * W;
-        float *dst = j->xs + pc * l->hp * l->sw * l->wps;
+    int64_t H = g->in[1], W = g->in[2], r0 = b * l->rows * g->s[1] - g->pb[1];
+    for (int64_t c = 0; c < a->cin; c++) {
+        const float *x = a->x + (n * a->cin + c) * H * W;
+        float *dst = xs + c * l->hp * l->sw * l->wps;
         for (int64_t r = 0; r < l->hp; r++)
             for (int64_t p = 0; p < l->sw; p++, dst += l->wps) {
-                int64_t ih = r - pt;
+                int64_t ih = r0 + r;
                 if (ih < 0 || ih >= H)
                     memset(dst, 0, (size_t)l->wps * sizeof(float));
                 else
-                    cd_split_row(dst, x + ih * W, W, l->sw, p - pl, l->wps);
+                    cd_split_row(dst, x + ih * W, W, l->sw, p - g->pb[2], l->wps);
             }
     }
 }
@@ -214,17 +239,17 @@ cd_column(const cd_job *j, const float *xb, float *y, const float *add, int64_t 
     }
 }
 
-/* Output rows (image, oy) in [begin, end). */
-VD_NN_CLONES VD_NN_HOT static void cd_rows_range(void *arg, int64_t begin, int64_t end)
+/* Output rows [oy0, oy0 + rows) of image n from the band's split rows xs. */
+VD_NN_CLONES VD_NN_HOT static void cd_band_rows(const cd_job *j, int64_t n, int64_t oy0,
+                                               int64_t rows, const float *xs)
 {
-    const cd_job *j = arg;
     const vd_nn_conv_args *a = j->a;
     const cd_layout *l = j->l;
     int64_t OH = a->g->out[1], OW = a->g->out[2], plane = OH * OW, sh = a->g->s[1];
     int other = a->act && a->act->kind != VD_NN_ACT_NONE && !j->relu;
-    for (int64_t row = begin; row < end; row++) {
-        int64_t n = row / OH, oy = row % OH;
-        const float *xn = j->xs + (n * a->cin * l->hp + oy * sh) * l->sw * l->wps;
+    for (int64_t r = 0; r < rows; r++) {
+        int64_t oy = oy0 + r;
+        const float *xn = xs + r * sh * l->sw * l->wps;
         float *y = a->y + n * a->cout * plane + oy * OW;
         const float *add = a->add ? a->add + n * a->cout * plane + oy * OW : NULL;
         for (int64_t ox = 0; ox < OW; ox += CD_NR)
@@ -235,11 +260,29 @@ VD_NN_CLONES VD_NN_HOT static void cd_rows_range(void *arg, int64_t begin, int64
     }
 }
 
+/* Slot s splits and computes bands s, s + nslot, ... (of all images) in
+ * its own scratch, so no worker waits for another between the steps. */
+static void cd_slots_range(void *arg, int64_t begin, int64_t end)
+{
+    const cd_job *j = arg;
+    int64_t OH = j->a->g->out[1], items = j->a->batch * j->bands;
+    for (int64_t s = begin; s < end; s++) {
+        float *xs = j->ws + s * cd_band_floats(j->a, j->l);
+        for (int64_t t = s; t < items; t += j->nslot) {
+            int64_t n = t / j->bands, b = t % j->bands, oy0 = b * j->l->rows;
+            cd_split_band(j, n, b, xs);
+            cd_band_rows(j, n, oy0, OH - oy0 < j->l->rows ? OH - oy0 : j->l->rows, xs);
+        }
+    }
+}
+
 void vd_nn_cdir_run(vd_nn_ctx *ctx, const vd_nn_conv_args *a, float *ws)
 {
     cd_layout l;
     cd_layout_get(a, &l);
-    cd_job j = {a, &l, ws, a->act && a->act->kind == VD_NN_ACT_RELU};
-    vd_nn_parallel_for(ctx, a->batch * a->cin, 1, cd_split_range, &j);
-    vd_nn_parallel_for(ctx, a->batch * a->g->out[1], 1, cd_rows_range, &j);
+    int64_t bands = (a->g->out[1] + l.rows - 1) / l.rows, threads = vd_nn_ctx_threads(ctx);
+    int64_t most = cd_slots_max(a, &l), nslot = threads < most ? threads : most;
+    nslot = nslot < a->batch * bands ? nslot : a->batch * bands;
+    cd_job j = {a, &l, ws, nslot, bands, a->act && a->act->kind == VD_NN_ACT_RELU};
+    vd_nn_parallel_for(ctx, nslot, 1, cd_slots_range, &j);
 }
