@@ -216,6 +216,26 @@ static const char gen_py[] =
     "np.save(os.path.join(out, 'wino_x.npy'), x)\n"
     "np.save(os.path.join(out, 'wino_y.npy'), np.maximum(conv_ref(x, Ww, Bw, pad=1), 0))\n"
     "\n"
+    "# ---- a Concat read only by a 1x1 conv is fused into it; one before a 3x3 is not ----\n"
+    "Wa, Wb, Wr, W1, B1, W2 = f32(3, 4, 1, 1), f32(5, 4, 3, 3), f32(6, 4, 1, 1), f32(6, 12, 1, 1), f32(6), f32(3, 10, 3, 3)\n"
+    "nodes = [\n"
+    "    h.make_node('Conv', ['x', 'Wa'], ['ca'], name='conv_a'), h.make_node('Relu', ['ca'], ['a'], name='relu_a'),\n"
+    "    h.make_node('Conv', ['x', 'Wb'], ['b'], pads=[1, 1, 1, 1], name='conv_b'),\n"
+    "    h.make_node('Conv', ['x', 'Wr'], ['r'], name='conv_r'),\n"
+    "    h.make_node('Concat', ['a', 'b', 'x'], ['cat'], axis=1, name='cat'),\n"
+    "    h.make_node('Conv', ['cat', 'W1', 'B1'], ['c1'], kernel_shape=[1, 1], strides=[1, 1], name='conv_1'),\n"
+    "    h.make_node('Add', ['c1', 'r'], ['s1'], name='add_1'), h.make_node('Relu', ['s1'], ['y1'], name='relu_1'),\n"
+    "    h.make_node('Concat', ['y1', 'x'], ['cat2'], axis=1, name='cat2'),\n"
+    "    h.make_node('Conv', ['cat2', 'W2'], ['y'], pads=[1, 1, 1, 1], name='conv_2'),\n"
+    "]\n"
+    "inits = [nh.from_array(a_, n_) for a_, n_ in [(Wa, 'Wa'), (Wb, 'Wb'), (Wr, 'Wr'), (W1, 'W1'), (B1, 'B1'), (W2, 'W2')]]\n"
+    "save(h.make_graph(nodes, 'catconv', [vi('x', ['N', 4, 6, 7])], [vi('y', ['N', 3, 6, 7])], inits), 'concat_conv.onnx', 13)\n"
+    "x = f32(2, 4, 6, 7)\n"
+    "cat = np.concatenate([np.maximum(conv_ref(x, Wa), 0), conv_ref(x, Wb, pad=1), x], 1)\n"
+    "y1 = np.maximum(conv_ref(cat, W1, B1) + conv_ref(x, Wr), 0)\n"
+    "np.save(os.path.join(out, 'concat_conv_x.npy'), x)\n"
+    "np.save(os.path.join(out, 'concat_conv_y.npy'), conv_ref(np.concatenate([y1, x], 1), W2, pad=1))\n"
+    "\n"
     "# ---- an initializer that is also a graph input (a default) ----\n"
     "nodes = [h.make_node('Add', ['x', 'w'], ['y'], name='add')]\n"
     "save(h.make_graph(nodes, 'dflt', [vi('x', [4]), vi('w', [4])], [vi('y', [4])],\n"
@@ -465,6 +485,28 @@ Test(nn_runtime, channel_padded_residual_is_fused, .timeout = 120)
         run_ok(s, &x, 1, &y, 1);
         expect_close(&y, &want, 1e-4, "y");
         expect_ops(s, ops, 5); /* the three Concats are gone */
+        vd_tensor_free(&x);
+        vd_tensor_free(&want);
+        vd_tensor_free(&y);
+        vd_nn_session_free(&s);
+    }
+    vd_nn_model_free(&m);
+}
+
+/* A Concat whose only reader is a 1x1 conv is read part by part by that
+ * conv (residual Add and Relu still fused); the one before a 3x3 conv
+ * stays. Batch 2, 1 and 2 threads, against numpy. */
+Test(nn_runtime, concat_into_a_pointwise_conv_is_fused, .timeout = 120)
+{
+    vd_nn_model *m = load("concat_conv.onnx");
+    static const char *const ops[] = {"Conv+Relu", "Conv", "Conv", "Concat+Conv+Add+Relu",
+                                      "Concat", "Conv"};
+    for (int threads = 1; threads <= 2; threads++) {
+        vd_nn_session *s = session(m, threads, 2, 1);
+        vd_tensor x = npy("concat_conv_x.npy"), want = npy("concat_conv_y.npy"), y = {0};
+        run_ok(s, &x, 1, &y, 1);
+        expect_close(&y, &want, 1e-4, "y");
+        expect_ops(s, ops, 6);
         vd_tensor_free(&x);
         vd_tensor_free(&want);
         vd_tensor_free(&y);

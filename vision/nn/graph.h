@@ -106,6 +106,11 @@ typedef struct vd_nn_node {
      * fewer channels, added to the first ones only (the zeros are never
      * stored). Batch and spatial dims must equal the output's. */
     int add_pad;
+    /* Conv only (a fused Concat before a 1x1 conv): > 1 when X is the
+     * channel concatenation of n_cat parts, in[0] then in[4], in[5], ...
+     * (in[3] is the residual slot, -1 when none); the parts are never
+     * copied into one tensor. */
+    int n_cat;
     /* Bit k set: in[k] is a constant (initializer or folded), the same
      * bytes for every run, so a kernel may keep what it derives from it
      * (transformed weights). Set at the end of load (first 32 inputs). */

@@ -252,6 +252,31 @@ typedef struct conv_shape {
     int64_t batch, c, m, group, cg, mg, ksz, insp, outsp;
 } conv_shape;
 
+static int conv_is_pointwise(const vd_nn_geom *g);
+
+/* X's channels when it is the fused Concat of node->n_cat parts: every
+ * part float32 and X's shape but for its channels. */
+static int conv_cat_channels(const vd_nn_node *n, vd_tensor *const *in, int64_t *c,
+                             vd_error *err)
+{
+    const vd_tensor *x = in[0];
+    for (int q = 1; q < n->n_cat; q++) {
+        const vd_tensor *t = in[3 + q];
+        int ok = t && t->dtype == VD_DTYPE_F32 && t->ndim == x->ndim;
+        for (int d = 0; ok && d < x->ndim; d++)
+            ok = d == 1 || t->shape[d] == x->shape[d];
+        if (!ok) {
+            char a[96], b[96];
+            return vd_error_set(err, VD_EINVAL, "Conv: fused Concat part %d %s does not "
+                                "match part 0 %s but for its channels", q,
+                                t ? vd_tensor_shape_str(t, a, sizeof a) : "(missing)",
+                                vd_tensor_shape_str(x, b, sizeof b));
+        }
+        *c += t->shape[1];
+    }
+    return VD_OK;
+}
+
 static int conv_shape_get(const vd_nn_node *n, vd_tensor *const *in, int transposed,
                           conv_shape *cs, vd_error *err)
 {
@@ -265,6 +290,8 @@ static int conv_shape_get(const vd_nn_node *n, vd_tensor *const *in, int transpo
                             n->op_type, x->ndim, w->ndim);
     cs->batch = x->shape[0];
     cs->c = x->shape[1];
+    if (n->n_cat > 1 && (rc = conv_cat_channels(n, in, &cs->c, err)))
+        return rc;
     cs->group = p->group;
     if (cs->c % p->group)
         return vd_error_set(err, VD_EINVAL, "%s: %lld input channels not divisible by "
@@ -296,6 +323,9 @@ static int conv_shape_get(const vd_nn_node *n, vd_tensor *const *in, int transpo
     cs->ksz = geom_numel(cs->g.k);
     cs->insp = geom_numel(cs->g.in);
     cs->outsp = geom_numel(cs->g.out);
+    if (n->n_cat > 1 && (cs->group != 1 || !conv_is_pointwise(&cs->g)))
+        return vd_error_set(err, VD_EUNSUPPORTED, "Conv: a fused Concat needs a 1x1, stride "
+                            "1, unpadded, group 1 conv");
     return VD_OK;
 }
 
@@ -349,6 +379,8 @@ typedef struct conv_job {
     int64_t hp, wp;     /* their size */
     const float *add;   /* fused residual (node->add_in), shaped like y, or NULL */
     int64_t add_c;      /* its channels per image (< m: zero-padded, pointwise only) */
+    const vd_nn_node *n;
+    vd_tensor *const *in; /* for a fused Concat's parts (node->n_cat) */
 } conv_job;
 
 static int conv_is_pointwise(const vd_nn_geom *g)
@@ -448,19 +480,42 @@ static void im2col_range(void *arg, int64_t begin, int64_t end)
     }
 }
 
+/* Part q of a fused Concat's X: in[0], then in[4], in[5], ... */
+static const vd_tensor *conv_part(vd_tensor *const *in, int q)
+{
+    return q ? in[3 + q] : in[0];
+}
+
 /* Output columns [p0, p1) of image nb, group gi: W x X as one sgemm,
- * split over ctx's workers (ctx NULL: on the calling thread). */
+ * split over ctx's workers (ctx NULL: on the calling thread). With a
+ * fused Concat (group 1), one sgemm per part over its slice of W's
+ * columns, accumulating into Y; bias and residual with the first, the
+ * activation with the last. */
 static void conv_pointwise(const conv_job *j, vd_nn_ctx *ctx, int64_t nb, int64_t gi,
                            int64_t p0, int64_t p1)
 {
     const conv_shape *cs = j->cs;
     int64_t yo = (nb * cs->m + gi * cs->mg) * cs->outsp + p0;
     int64_t ro = (nb * j->add_c + gi * cs->mg) * cs->outsp + p0;
-    vd_nn_gemm_epi epi = {j->b ? j->b + gi * cs->mg : NULL, 1, 0, 1.0f, j->act,
-                          j->add ? j->add + ro : NULL, j->add_c < cs->m ? j->add_c : 0};
-    vd_nn_sgemm(ctx, 0, 0, cs->mg, p1 - p0, cs->cg, 1.0f, j->w + gi * cs->mg * cs->cg,
-                cs->cg, j->x + (nb * cs->c + gi * cs->cg) * cs->insp + p0, cs->insp,
-                j->y + yo, cs->outsp, &epi);
+    int parts = j->n->n_cat > 1 ? j->n->n_cat : 1;
+    vd_nn_gemm_epi epi = {j->b ? j->b + gi * cs->mg : NULL, 1, 0, 1.0f,
+                          parts == 1 ? j->act : NULL, j->add ? j->add + ro : NULL,
+                          j->add_c < cs->m ? j->add_c : 0, 0};
+    if (parts == 1) {
+        vd_nn_sgemm(ctx, 0, 0, cs->mg, p1 - p0, cs->cg, 1.0f, j->w + gi * cs->mg * cs->cg,
+                    cs->cg, j->x + (nb * cs->c + gi * cs->cg) * cs->insp + p0, cs->insp,
+                    j->y + yo, cs->outsp, &epi);
+        return;
+    }
+    for (int q = 0, c0 = 0; q < parts; c0 += (int)conv_part(j->in, q)->shape[1], q++) {
+        const vd_tensor *t = conv_part(j->in, q);
+        int64_t cq = t->shape[1];
+        if (q > 0)
+            epi = (vd_nn_gemm_epi){.act = q == parts - 1 ? j->act : NULL, .accumulate = 1};
+        vd_nn_sgemm(ctx, 0, 0, cs->mg, p1 - p0, cq, 1.0f, j->w + c0, cs->cg,
+                    (const float *)t->data + nb * cq * cs->insp + p0, cs->insp, j->y + yo,
+                    cs->outsp, &epi);
+    }
 }
 
 /* A batch (or groups) of 1x1 convs: items are (image, group, column
@@ -530,7 +585,7 @@ static void conv_tiles_range(void *arg, int64_t begin, int64_t end)
             im2col_range(&sub, 0, rows);
             int64_t yo = (nb * cs->m + gi * cs->mg) * cs->outsp + sub.p0;
             vd_nn_gemm_epi epi = {t->j->b ? t->j->b + gi * cs->mg : NULL, 1, 0, 1.0f,
-                                  t->j->act, t->j->add ? t->j->add + yo : NULL, 0};
+                                  t->j->act, t->j->add ? t->j->add + yo : NULL, 0, 0};
             vd_nn_sgemm(NULL, 0, 0, cs->mg, sub.p1 - sub.p0, rows, 1.0f,
                         t->j->w + gi * cs->mg * rows, rows, sub.col, sub.p1 - sub.p0,
                         t->j->y + yo, cs->outsp, &epi);
@@ -752,7 +807,7 @@ static int conv_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const 
                   n->n_in > 2 && in[2] ? in[2]->data : NULL, out[0]->data,
                   vd_nn_ctx_workspace(ctx), in_epi ? &n->act : &none, 0, 0, NULL, 0, 0,
                   n->add_in && in_epi ? in[n->add_in]->data : NULL,
-                  pad_epi ? in[n->add_in]->shape[1] : cs.m};
+                  pad_epi ? in[n->add_in]->shape[1] : cs.m, n, in};
     if (conv_is_depthwise(&cs)) {
         vd_nn_conv_args a = {&cs.g, cs.batch, cs.c, cs.m, j.x, j.w, j.b, j.add, j.y, j.act};
         vd_nn_dw_run(ctx, &a);

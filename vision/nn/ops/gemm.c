@@ -60,8 +60,8 @@ static void sgemm_block(const sgemm_job *j, int64_t m0, int64_t m1, int64_t n0,
     const float *a = j->ta ? j->a + m0 : j->a + m0 * j->lda;
     const float *b = j->tb ? j->b + n0 * j->ldb : j->b + n0;
     float *c = j->c + m0 * j->ldc + n0;
-    float beta = e && (e->bias || e->add) ? 1.0f : 0.0f;
-    if (beta != 0.0f)
+    float beta = e && (e->bias || e->add || e->accumulate) ? 1.0f : 0.0f;
+    if (beta != 0.0f && !e->accumulate)
         bias_fill(e, j->c, j->ldc, m0, m1, n0, n1);
     if (j->k == 0) {
         for (int64_t i = m0; i < m1 && beta == 0.0f; i++)
@@ -211,7 +211,7 @@ static int gemm_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const 
 {
     const gemm_params *p = n->params;
     int64_t m, nn, k;
-    vd_nn_gemm_epi epi = {NULL, 0, 0, p->beta, &n->act, NULL, 0};
+    vd_nn_gemm_epi epi = {NULL, 0, 0, p->beta, &n->act, NULL, 0, 0};
     int rc = gemm_dims(n, in, &m, &nn, &k, NULL);
     if (rc)
         return vd_nn_ctx_fail(ctx, rc, "Gemm: shapes changed since planning");
@@ -320,7 +320,7 @@ static int matmul_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *cons
     mm_dims d;
     if (mm_dims_get(in[0], in[1], &d, NULL))
         return vd_nn_ctx_fail(ctx, VD_EINVAL, "MatMul: shapes changed since planning");
-    vd_nn_gemm_epi epi = {NULL, 0, 0, 0, &n->act, NULL, 0};
+    vd_nn_gemm_epi epi = {NULL, 0, 0, 0, &n->act, NULL, 0, 0};
     if (d.fold) {
         vd_nn_sgemm(ctx, 0, 0, d.m * d.nbatch, d.n, d.k, 1.0f, in[0]->data, d.k,
                     in[1]->data, d.n, out[0]->data, d.n, &epi);

@@ -83,6 +83,9 @@ typedef struct vd_nn_gemm_epi {
     /* Rows of C that have a residual row (0: all); rows past it get none
      * (a residual zero-padded in channels, its zeros never stored). */
     int64_t add_rows;
+    /* C already holds a partial product (the earlier parts of a split K):
+     * add to it; bias and add must then be NULL. */
+    int accumulate;
 } vd_nn_gemm_epi;
 
 /* Row-major sgemm (C is overwritten) split over ctx's workers by column or row
