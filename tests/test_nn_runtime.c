@@ -428,6 +428,29 @@ static void expect_ops(const vd_nn_session *s, const char *const *ops, int n_ops
     }
 }
 
+/* NAME.onnx at batch 2 on 1 and 2 threads gives NAME_y.npy from
+ * NAME_x.npy (numpy's) and runs exactly ops (the fusions applied). */
+static void expect_fused_model(const char *name, const char *const *ops, int n_ops)
+{
+    char f[256], fx[256], fy[256];
+    snprintf(f, sizeof f, "%s.onnx", name);
+    snprintf(fx, sizeof fx, "%s_x.npy", name);
+    snprintf(fy, sizeof fy, "%s_y.npy", name);
+    vd_nn_model *m = load(f);
+    for (int threads = 1; threads <= 2; threads++) {
+        vd_nn_session *s = session(m, threads, 2, 1);
+        vd_tensor x = npy(fx), want = npy(fy), y = {0};
+        run_ok(s, &x, 1, &y, 1);
+        expect_close(&y, &want, 1e-4, name);
+        expect_ops(s, ops, n_ops);
+        vd_tensor_free(&x);
+        vd_tensor_free(&want);
+        vd_tensor_free(&y);
+        vd_nn_session_free(&s);
+    }
+    vd_nn_model_free(&m);
+}
+
 static void free_all(vd_tensor *t, int n)
 {
     for (int i = 0; i < n; i++)
@@ -476,21 +499,9 @@ Test(nn_runtime, fusions_are_applied_and_match_numpy, .timeout = 120)
  * for a broadcast). The Concats are gone; numpy is the reference. */
 Test(nn_runtime, channel_padded_residual_is_fused, .timeout = 120)
 {
-    vd_nn_model *m = load("pad_residual.onnx");
     static const char *const ops[] = {"Conv+Relu", "Conv+Add+Relu", "Conv+Add", "Conv",
                                       "Conv+Add+Sigmoid"};
-    for (int threads = 1; threads <= 2; threads++) {
-        vd_nn_session *s = session(m, threads, 2, 1);
-        vd_tensor x = npy("pad_residual_x.npy"), want = npy("pad_residual_y.npy"), y = {0};
-        run_ok(s, &x, 1, &y, 1);
-        expect_close(&y, &want, 1e-4, "y");
-        expect_ops(s, ops, 5); /* the three Concats are gone */
-        vd_tensor_free(&x);
-        vd_tensor_free(&want);
-        vd_tensor_free(&y);
-        vd_nn_session_free(&s);
-    }
-    vd_nn_model_free(&m);
+    expect_fused_model("pad_residual", ops, 5); /* the three Concats are gone */
 }
 
 /* A Concat whose only reader is a 1x1 conv is read part by part by that
@@ -498,21 +509,9 @@ Test(nn_runtime, channel_padded_residual_is_fused, .timeout = 120)
  * stays. Batch 2, 1 and 2 threads, against numpy. */
 Test(nn_runtime, concat_into_a_pointwise_conv_is_fused, .timeout = 120)
 {
-    vd_nn_model *m = load("concat_conv.onnx");
     static const char *const ops[] = {"Conv+Relu", "Conv", "Conv", "Concat+Conv+Add+Relu",
                                       "Concat", "Conv"};
-    for (int threads = 1; threads <= 2; threads++) {
-        vd_nn_session *s = session(m, threads, 2, 1);
-        vd_tensor x = npy("concat_conv_x.npy"), want = npy("concat_conv_y.npy"), y = {0};
-        run_ok(s, &x, 1, &y, 1);
-        expect_close(&y, &want, 1e-4, "y");
-        expect_ops(s, ops, 6);
-        vd_tensor_free(&x);
-        vd_tensor_free(&want);
-        vd_tensor_free(&y);
-        vd_nn_session_free(&s);
-    }
-    vd_nn_model_free(&m);
+    expect_fused_model("concat_conv", ops, 6);
 }
 
 Test(nn_runtime, unfused_twin_gives_the_same_outputs, .timeout = 120)
