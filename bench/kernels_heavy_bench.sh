@@ -13,20 +13,14 @@
 # (the minimum is the least disturbed by other load on a shared machine).
 # Writes the table to stdout and bench/results/nn-kernels-heavy.md (OUT=path).
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(dirname "$HERE")
-BUILD=${1:-$ROOT/build}
-VISIOND=${VISIOND:-$BUILD/daemon/visiond}
-PY=${VD_PYTHON:-/usr/bin/python3}
+. "$(dirname "$0")/lib.sh"
+bench_work kernels_heavy
 RUNS=${RUNS:-5}
 ITER=${ITER:-50}
 WARMUP=${WARMUP:-5}
 THREADS=${THREADS:-"1 2"}
 OUT=${OUT:-$HERE/results/nn-kernels-heavy.md}
-WORK=$BUILD/bench/kernels_heavy
-export ORT_NODE_PATH=${ORT_NODE_PATH:-$ROOT/.deps/npm/node_modules/onnxruntime-node}
-mkdir -p "$WORK" "$(dirname "$OUT")"
-[ -x "$VISIOND" ] || { echo "kernels_heavy_bench.sh: no visiond at $VISIOND" >&2; exit 1; }
+mkdir -p "$(dirname "$OUT")"
 
 # ---- one ONNX file per layer: name|op|description (listed in $WORK/layers.txt) ----
 "$PY" - "$WORK" <<'EOF'

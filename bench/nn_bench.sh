@@ -15,19 +15,13 @@
 # Writes the table to stdout and bench/results/nn.md (OUT=path to write
 # elsewhere). SKIP_MEASURE=1 keeps the last measurements and redoes the rest.
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(dirname "$HERE")
-BUILD=${1:-$ROOT/build}
-VISIOND=${VISIOND:-$BUILD/daemon/visiond}
-PY=${VD_PYTHON:-/usr/bin/python3}
+. "$(dirname "$0")/lib.sh"
+bench_work nn
 RUNS=${RUNS:-3}
 ITER=${ITER:-10}
 WARMUP=${WARMUP:-2}
 OUT=${OUT:-$HERE/results/nn.md}
-WORK=$BUILD/bench/nn
-export ORT_NODE_PATH=${ORT_NODE_PATH:-$ROOT/.deps/npm/node_modules/onnxruntime-node}
-mkdir -p "$WORK" "$(dirname "$OUT")"
-[ -x "$VISIOND" ] || { echo "nn_bench.sh: no visiond at $VISIOND (build first)" >&2; exit 1; }
+mkdir -p "$(dirname "$OUT")"
 
 # ---- models ----
 "$PY" "$ROOT/tests/nn_ref/make_models.py" "$WORK" --only yolov8n_like >/dev/null

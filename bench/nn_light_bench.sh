@@ -15,19 +15,13 @@
 # moving tensors between JS and C++, which dominates for big outputs).
 # Writes bench/results/nn-kernels-light.md (OUT=path to write elsewhere).
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(dirname "$HERE")
-BUILD=${1:-$ROOT/build}
-VISIOND=${VISIOND:-$BUILD/daemon/visiond}
-PY=${VD_PYTHON:-/usr/bin/python3}
+. "$(dirname "$0")/lib.sh"
+bench_work nn_light
 RUNS=${RUNS:-3}
 ITER=${ITER:-30}
 WARMUP=${WARMUP:-3}
 OUT=${OUT:-$HERE/results/nn-kernels-light.md}
-WORK=$BUILD/bench/nn_light
-export ORT_NODE_PATH=${ORT_NODE_PATH:-$ROOT/.deps/npm/node_modules/onnxruntime-node}
-mkdir -p "$WORK" "$(dirname "$OUT")"
-[ -x "$VISIOND" ] || { echo "nn_light_bench.sh: no visiond at $VISIOND (build first)" >&2; exit 1; }
+mkdir -p "$(dirname "$OUT")"
 
 # ---- models: name|description, one single-node graph each ----
 "$PY" - "$WORK" <<'PYEOF'

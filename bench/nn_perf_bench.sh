@@ -12,16 +12,9 @@
 # ratio, and the largest peak RSS. BlazeFace at batch 8 uses a copy whose
 # baked batch-1 constants are rewritten to 8 (tf2onnx fixes the batch).
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(dirname "$HERE")
-BUILD=${1:-$ROOT/build}
-VISIOND=${VISIOND:-$BUILD/daemon/visiond}
-PY=${VD_PYTHON:-/usr/bin/python3}
+. "$(dirname "$0")/lib.sh"
+bench_work nn_perf
 RUNS=${RUNS:-5}
-WORK=$BUILD/bench/nn_perf
-export ORT_NODE_PATH=${ORT_NODE_PATH:-$ROOT/.deps/npm/node_modules/onnxruntime-node}
-mkdir -p "$WORK"
-[ -x "$VISIOND" ] || { echo "nn_perf_bench.sh: no visiond at $VISIOND (build first)" >&2; exit 1; }
 
 "$PY" "$ROOT/tests/nn_ref/make_models.py" "$WORK" --only yolov8n_like >/dev/null
 "$PY" "$ROOT/tests/nn_ref/make_models.py" "$WORK" --only yolov8n_like --size 640 >/dev/null

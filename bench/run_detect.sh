@@ -18,17 +18,12 @@
 # frames/s (frames delivered / wall time of the process, decode included).
 # Writes bench/results/detect.md (OUT=path to write elsewhere).
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(dirname "$HERE")
-BUILD=${1:-$ROOT/build}
-VISIOND=${VISIOND:-$BUILD/daemon/visiond}
-PY=${VD_PYTHON:-/usr/bin/python3}
+. "$(dirname "$0")/lib.sh"
+bench_work detect
 RUNS=${RUNS:-3}
 OUT=${OUT:-$HERE/results/detect.md}
 DATA=${VD_OPENCV_DATA:-/usr/share/doc/opencv-doc/examples/data}
-WORK=$BUILD/bench/detect
-mkdir -p "$WORK" "$(dirname "$OUT")"
-[ -x "$VISIOND" ] || { echo "run_detect.sh: no visiond at $VISIOND (build first)" >&2; exit 1; }
+mkdir -p "$(dirname "$OUT")"
 
 YOLO=$WORK/yolov8n_like.onnx
 [ -f "$YOLO" ] || "$PY" "$ROOT/tests/nn_ref/make_models.py" "$WORK" --only yolov8n_like >/dev/null
