@@ -254,6 +254,21 @@ typedef struct conv_shape {
 
 static int conv_is_pointwise(const vd_nn_geom *g);
 
+/* Part q of a fused Concat's X: in[0], then in[4], in[5], ... */
+static const vd_tensor *conv_part(vd_tensor *const *in, int q)
+{
+    return q ? in[3 + q] : in[0];
+}
+
+/* Whether b is float32 with a's shape but for dim 1 (channels). */
+static int same_but_channels(const vd_tensor *a, const vd_tensor *b)
+{
+    int ok = b && b->dtype == VD_DTYPE_F32 && b->ndim == a->ndim && a->ndim >= 2;
+    for (int d = 0; ok && d < a->ndim; d++)
+        ok = d == 1 || b->shape[d] == a->shape[d];
+    return ok;
+}
+
 /* X's channels when it is the fused Concat of node->n_cat parts: every
  * part float32 and X's shape but for its channels. */
 static int conv_cat_channels(const vd_nn_node *n, vd_tensor *const *in, int64_t *c,
@@ -261,11 +276,8 @@ static int conv_cat_channels(const vd_nn_node *n, vd_tensor *const *in, int64_t 
 {
     const vd_tensor *x = in[0];
     for (int q = 1; q < n->n_cat; q++) {
-        const vd_tensor *t = in[3 + q];
-        int ok = t && t->dtype == VD_DTYPE_F32 && t->ndim == x->ndim;
-        for (int d = 0; ok && d < x->ndim; d++)
-            ok = d == 1 || t->shape[d] == x->shape[d];
-        if (!ok) {
+        const vd_tensor *t = conv_part(in, q);
+        if (!same_but_channels(x, t)) {
             char a[96], b[96];
             return vd_error_set(err, VD_EINVAL, "Conv: fused Concat part %d %s does not "
                                 "match part 0 %s but for its channels", q,
@@ -480,12 +492,6 @@ static void im2col_range(void *arg, int64_t begin, int64_t end)
     }
 }
 
-/* Part q of a fused Concat's X: in[0], then in[4], in[5], ... */
-static const vd_tensor *conv_part(vd_tensor *const *in, int q)
-{
-    return q ? in[3 + q] : in[0];
-}
-
 /* Output columns [p0, p1) of image nb, group gi: W x X as one sgemm,
  * split over ctx's workers (ctx NULL: on the calling thread). With a
  * fused Concat (group 1), one sgemm per part over its slice of W's
@@ -507,9 +513,9 @@ static void conv_pointwise(const conv_job *j, vd_nn_ctx *ctx, int64_t nb, int64_
                     j->y + yo, cs->outsp, &epi);
         return;
     }
-    for (int q = 0, c0 = 0; q < parts; c0 += (int)conv_part(j->in, q)->shape[1], q++) {
-        const vd_tensor *t = conv_part(j->in, q);
-        int64_t cq = t->shape[1];
+    for (int64_t q = 0, c0 = 0, cq; q < parts; q++, c0 += cq) {
+        const vd_tensor *t = conv_part(j->in, (int)q);
+        cq = t->shape[1];
         if (q > 0)
             epi = (vd_nn_gemm_epi){.act = q == parts - 1 ? j->act : NULL, .accumulate = 1};
         vd_nn_sgemm(ctx, 0, 0, cs->mg, p1 - p0, cq, 1.0f, j->w + c0, cs->cg,
@@ -671,11 +677,7 @@ static int conv_add_mode(const vd_nn_node *n, const vd_tensor *r, const vd_tenso
                          vd_error *err)
 {
     if (n->add_pad) {
-        int ok = r->dtype == VD_DTYPE_F32 && r->ndim == out->ndim && r->ndim >= 2 &&
-                 r->shape[1] >= 1 && r->shape[1] <= out->shape[1];
-        for (int d = 0; ok && d < r->ndim; d++)
-            ok = d == 1 || r->shape[d] == out->shape[d];
-        if (ok)
+        if (same_but_channels(out, r) && r->shape[1] >= 1 && r->shape[1] <= out->shape[1])
             return CONV_ADD_PAD;
     }
     int same = r->ndim == out->ndim, fits = r->ndim <= out->ndim;
