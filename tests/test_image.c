@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "tests/support/vision_ref.h"
+#include "tests/support/once.h"
 #include "vision/image.h"
 #include "vision/npy.h"
 
@@ -29,7 +29,7 @@ static void python(const char *args)
 
 static void ensure_refs(void)
 {
-    cr_assert_eq(vd_vision_ref_ensure(REF_DIR, REF_SCRIPT, "refs '" REF_DIR "' '" DATA "'"), 0,
+    cr_assert_eq(vd_test_script_once(REF_DIR, REF_SCRIPT, "refs '" REF_DIR "' '" DATA "'"), 0,
                  "reference script %s failed", REF_SCRIPT);
 }
 

@@ -11,13 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
-#include <sys/file.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "vision/npy.h"
+#include "tests/support/once.h"
 
 #define WORK VD_BINARY_DIR "/tests/nn_cli"
 #define MODEL WORK "/cli_names.onnx"
@@ -49,31 +47,11 @@ static int visiond(const char *args)
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
-static void make_inputs(void);
-
-/* Criterion runs the tests in parallel processes and .init runs in each:
- * the first one writes the models and inputs under an exclusive lock and
- * leaves a marker; the others wait for it and reuse them (rewriting a file
- * another test is reading made that test fail now and then). */
-static void setup(void)
+/* The model and the input arrays, once per version of make_models.py
+ * (tests/support/once.h: Criterion runs the tests in parallel processes). */
+static int make_inputs(void *arg)
 {
-    int lock = open(WORK ".lock", O_CREAT | O_RDWR, 0644);
-    cr_assert_geq(lock, 0);
-    cr_assert_eq(flock(lock, LOCK_EX), 0);
-    struct stat done, gen;
-    if (stat(WORK "/done", &done) || stat(VD_SOURCE_DIR "/tests/nn_ref/make_models.py", &gen) ||
-        done.st_mtime < gen.st_mtime) {
-        make_inputs();
-        FILE *f = fopen(WORK "/done", "w");
-        cr_assert_not_null(f);
-        fclose(f);
-    }
-    flock(lock, LOCK_UN);
-    close(lock);
-}
-
-static void make_inputs(void)
-{
+    (void)arg;
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "mkdir -p '%s' && '%s' '%s/tests/nn_ref/make_models.py' '%s' "
              "--only cli_names,cli_dynamic > /dev/null", WORK, VD_PYTHON, VD_SOURCE_DIR, WORK);
@@ -104,6 +82,13 @@ static void make_inputs(void)
     fclose(f);
     vd_tensor_free(&x);
     vd_tensor_free(&k);
+    return 0;
+}
+
+static void setup(void)
+{
+    cr_assert_eq(vd_test_once(WORK, VD_SOURCE_DIR "/tests/nn_ref/make_models.py", make_inputs, NULL),
+                 0);
 }
 
 TestSuite(nn_cli, .init = setup, .timeout = 120);

@@ -13,14 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "vision/nn.h"
 #include "vision/nn/loader.h"
 #include "vision/npy.h"
+#include "tests/support/once.h"
 
 #define MODELS VD_BINARY_DIR "/tests/nn_runtime"
 
@@ -313,45 +312,21 @@ static char *slurp(const char *path, size_t *n)
     return buf;
 }
 
-/* Generate the graphs once per script version (the script is the stamp). */
-static void make_models(void);
-
-static int models_fresh(void)
+/* The graphs are generated once per version of this file (gen_py lives
+ * here), under tests/support/once.h's lock. */
+static int make_models(void *arg)
 {
-    size_t n = 0;
-    char *old = slurp(MODELS "/gen.py", &n);
-    int fresh = old && !strcmp(old, gen_py);
-    free(old);
-    return fresh;
+    (void)arg;
+    FILE *f = fopen(MODELS "/gen.py", "w");
+    if (!f || fputs(gen_py, f) < 0 || fclose(f))
+        return -1;
+    return system("'" VD_PYTHON "' '" MODELS "/gen.py' '" MODELS "'") == 0 ? 0 : -1;
 }
 
-/* Criterion runs tests in parallel processes: the first to find the
- * models stale regenerates them under an exclusive lock, the others wait
- * and then find them fresh (without it, one process's rm -rf could delete
- * the files another is loading). */
 static void ensure_models(void)
 {
-    if (models_fresh())
-        return;
-    int lock = open(MODELS ".lock", O_CREAT | O_RDWR, 0644);
-    cr_assert_geq(lock, 0);
-    cr_assert_eq(flock(lock, LOCK_EX), 0);
-    if (!models_fresh())
-        make_models();
-    flock(lock, LOCK_UN);
-    close(lock);
-}
-
-static void make_models(void)
-{
-    cr_assert_eq(system("rm -rf '" MODELS "' && mkdir -p '" MODELS "'"), 0);
-    FILE *f = fopen(MODELS "/gen.py.tmp", "w");
-    cr_assert_not_null(f);
-    fputs(gen_py, f);
-    fclose(f);
-    cr_assert_eq(system("'" VD_PYTHON "' '" MODELS "/gen.py.tmp' '" MODELS "'"), 0,
-                 "the model generator failed");
-    cr_assert_eq(rename(MODELS "/gen.py.tmp", MODELS "/gen.py"), 0);
+    cr_assert_eq(vd_test_once(MODELS, VD_SOURCE_DIR "/tests/test_nn_runtime.c", make_models, NULL),
+                 0, "the model generator failed");
 }
 
 static const char *path_of(const char *name)

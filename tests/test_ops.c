@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tests/support/vision_ref.h"
+#include "tests/support/once.h"
 #include "vision/npy.h"
 #include "vision/ops.h"
 
@@ -16,7 +16,7 @@
 
 static vd_tensor load(const char *name)
 {
-    cr_assert_eq(vd_vision_ref_ensure(REF_DIR, REF_SCRIPT, "'" REF_DIR "'"), 0,
+    cr_assert_eq(vd_test_script_once(REF_DIR, REF_SCRIPT, "'" REF_DIR "'"), 0,
                  "reference script %s failed", REF_SCRIPT);
     char path[1024];
     snprintf(path, sizeof path, "%s/%s.npy", REF_DIR, name);

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tests/support/vision_ref.h"
+#include "tests/support/once.h"
 #include "vision/npy.h"
 #include "vision/ops.h"
 #include "vision/transforms.h"
@@ -19,7 +19,7 @@
 
 static void ensure_refs(void)
 {
-    cr_assert_eq(vd_vision_ref_ensure(REF_DIR, REF_SCRIPT, "'" REF_DIR "' '" VD_OPENCV_DATA "'"), 0,
+    cr_assert_eq(vd_test_script_once(REF_DIR, REF_SCRIPT, "'" REF_DIR "' '" VD_OPENCV_DATA "'"), 0,
                  "reference script %s failed", REF_SCRIPT);
 }
 

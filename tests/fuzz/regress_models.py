@@ -38,6 +38,20 @@ def declared_input(dims):
     return model([helper.make_node("Relu", ["x"], ["y"])], [x], [y], [])
 
 
+def elements_index_wider(op):
+    """GatherElements/ScatterElements with indices [2, 64] on data [3, 3],
+    axis 0: index positions on dim 1 run past data's 3 columns, and the
+    kernel read (or wrote) past data. Found by fuzz_nn_load in CI, from
+    the ONNX node test gather_elements_negative_indices."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [3, 3])
+    i = helper.make_tensor_value_info("i", TensorProto.INT64, [2, 64])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    if op == "GatherElements":
+        return model([helper.make_node(op, ["x", "i"], ["y"], axis=0)], [x, i], [y], [])
+    u = helper.make_tensor_value_info("u", TensorProto.FLOAT, [2, 64])
+    return model([helper.make_node(op, ["x", "i", "u"], ["y"], axis=0)], [x, i, u], [y], [])
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
@@ -45,6 +59,8 @@ def main():
     onnx.save(claims_without_data(True), os.path.join(out, "claims_external.onnx"))
     onnx.save(declared_input([1 << 40, 1 << 40]), os.path.join(out, "input_overflow.onnx"))
     onnx.save(declared_input([100000, 100000, 100]), os.path.join(out, "input_huge.onnx"))
+    for op in ("GatherElements", "ScatterElements"):
+        onnx.save(elements_index_wider(op), os.path.join(out, op + "_wide.onnx"))
     np.arange(8, dtype=np.uint8).tofile(os.path.join(out, "w.bin"))
 
 

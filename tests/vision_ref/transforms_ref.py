@@ -176,4 +176,3 @@ r8 = cv2.resize(srcf, (200, 123), interpolation=cv2.INTER_LINEAR)
 save("resize_u8_200x123", np.clip(np.floor(r8 + 0.5), 0, 255).astype(np.uint8))
 save("resize_u8_cv2_200x123", cv2.resize(src, (200, 123), interpolation=cv2.INTER_LINEAR))
 
-open(os.path.join(OUT, "done"), "w").write("ok\n")

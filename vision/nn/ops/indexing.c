@@ -216,8 +216,11 @@ static int scatter_el_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor
         same = in[1]->shape[d] == in[2]->shape[d];
     if (!same)
         return vd_error_set(err, VD_EINVAL, "indices and updates differ in shape");
-    if (in[1]->ndim != in[0]->ndim || in[2]->dtype != in[0]->dtype)
-        return vd_error_set(err, VD_EINVAL, "updates must match data in rank and dtype");
+    if (in[2]->dtype != in[0]->dtype)
+        return vd_error_set(err, VD_EINVAL, "updates must match data in dtype");
+    rc = vd_nn_light_check_elements_idx(in[0], in[1], axis, err);
+    if (rc < 0)
+        return rc;
     return same_as_input(n, in, out, err);
 }
 

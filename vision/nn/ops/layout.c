@@ -381,11 +381,9 @@ static int gather_el_infer(const vd_nn_node *n, vd_tensor *const *in,
     int rc = vd_nn_axis(vd_nn_attr_int(n, "axis", 0), in[0]->ndim, &axis, err);
     if (rc < 0)
         return rc;
-    if (in[1]->ndim != in[0]->ndim)
-        return vd_error_set(err, VD_EINVAL, "indices rank %d differs from data rank %d",
-                            in[1]->ndim, in[0]->ndim);
-    if (in[1]->dtype != VD_DTYPE_I64 && in[1]->dtype != VD_DTYPE_I32)
-        return vd_error_set(err, VD_EINVAL, "indices must be int64 or int32");
+    rc = vd_nn_light_check_elements_idx(in[0], in[1], axis, err);
+    if (rc < 0)
+        return rc;
     vd_nn_light_set_shape(out[0], in[0]->dtype, in[1]->ndim, in[1]->shape);
     return VD_OK;
 }

@@ -273,6 +273,22 @@ int vd_nn_light_check_arity(const vd_nn_light_arity *tab, const vd_nn_node *n, i
     return VD_OK;
 }
 
+int vd_nn_light_check_elements_idx(const vd_tensor *x, const vd_tensor *idx, int axis,
+                                   vd_error *err)
+{
+    if (idx->ndim != x->ndim)
+        return vd_error_set(err, VD_EINVAL, "indices rank %d differs from data rank %d",
+                            idx->ndim, x->ndim);
+    if (idx->dtype != VD_DTYPE_I64 && idx->dtype != VD_DTYPE_I32)
+        return vd_error_set(err, VD_EINVAL, "indices must be int64 or int32");
+    for (int d = 0; d < x->ndim; d++)
+        if (d != axis && idx->shape[d] > x->shape[d])
+            return vd_error_set(err, VD_EINVAL,
+                                "indices dim %d is %lld, larger than data's %lld", d,
+                                (long long)idx->shape[d], (long long)x->shape[d]);
+    return VD_OK;
+}
+
 int vd_nn_light_check_numel(int nd, const int64_t *shape, vd_error *err)
 {
     int64_t total = 1;

@@ -75,6 +75,12 @@ typedef struct vd_nn_light_arity {
 int vd_nn_light_check_arity(const vd_nn_light_arity *tab, const vd_nn_node *n, int def_in,
                             int def_out, vd_error *err);
 
+/* GatherElements/ScatterElements: indices idx must have data x's rank, an
+ * integer dtype, and fit inside x on every dim but axis (each index
+ * position is also a data position there). VD_EINVAL naming the dim. */
+int vd_nn_light_check_elements_idx(const vd_tensor *x, const vd_tensor *idx, int axis,
+                                   vd_error *err);
+
 /* Element i of a float-ish or integer tensor as double / store double. */
 double vd_nn_light_get_f64(const vd_tensor *t, int64_t i);
 void vd_nn_light_set_f64(vd_tensor *t, int64_t i, double v);
