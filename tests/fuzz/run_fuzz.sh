@@ -2,16 +2,30 @@
 # run_fuzz.sh -- one bounded libFuzzer session, as ctest runs it (tests/fuzz.cmake)
 # and as a developer runs it for longer (docs/nn-fuzz.md).
 #
-#   run_fuzz.sh FUZZER SEEDS_DIR DICT SECONDS WORK_DIR [libFuzzer flags...]
+#   run_fuzz.sh FUZZER SEEDS_DIR DICT BUDGET WORK_DIR [libFuzzer flags...]
 #
-# New inputs go to WORK_DIR/corpus (kept, so a later run starts from what an
-# earlier one reached); SEEDS_DIR is only read. A crash, leak, UB report,
+# BUDGET is either
+#   Ns  explore for N seconds from a random seed; new inputs go to
+#       WORK_DIR/corpus and are kept, so a later run starts from what an
+#       earlier one reached (a developer's campaign, docs/nn-fuzz.md);
+#   N   run exactly N inputs from seed 1 and an empty WORK_DIR/corpus: the
+#       same inputs on every machine for the same tree (what ctest runs, so
+#       a CI failure reproduces here and a lucky new finding elsewhere does
+#       not make CI flaky; 600 s cap).
+# SEEDS_DIR is only read. A crash, leak, UB report,
 # timeout or over-limit allocation fails the run and leaves the input in
 # WORK_DIR/artifacts/ (reproduce: FUZZER FILE). The limits: 2 GiB RSS, 10 s
 # per input.
 set -eu
-fuzzer=$1 seeds=$2 dict=$3 secs=$4 work=$5
+fuzzer=$1 seeds=$2 dict=$3 budget=$4 work=$5
 shift 5
+case $budget in
+  *s) limit="-max_total_time=${budget%s}" ;;
+  *) rm -rf "$work/corpus"; limit="-runs=$budget -seed=1 -reload=0 -max_total_time=600"
+     # Comparisons the target makes feed the mutator, and some compare
+     # addresses: without ASLR, the same tree runs the same inputs.
+     setarch "$(uname -m)" -R true 2>/dev/null && norand="setarch $(uname -m) -R" ;;
+esac
 mkdir -p "$work/corpus" "$work/artifacts"
 # Stack traces for UB; leak checks. A single allocation over 1 GiB returns
 # NULL, as on a small machine, so the engine's ENOMEM paths run (and are
@@ -20,7 +34,7 @@ mkdir -p "$work/corpus" "$work/artifacts"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 export ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1:max_allocation_size_mb=1024${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 rc=0
-"$fuzzer" -max_total_time="$secs" -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=10 \
+${norand:-} "$fuzzer" $limit -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=10 \
   -print_final_stats=1 -dict="$dict" -artifact_prefix="$work/artifacts/" "$@" \
   "$work/corpus" "$seeds" >"$work/log" 2>&1 || rc=$?
 # The stats and any report, not the whole progress log.
