@@ -14,6 +14,7 @@
 
 struct vd_dsrc {
     vd_cli_select cs;
+    vd_cli_source src;
     vd_reader *r;
     vd_tensor img;   /* still image, uint8 [H,W,3] */
     int image_done;
@@ -46,10 +47,17 @@ void vd_dsrc_free(vd_dsrc **ps)
 
 int vd_dsrc_parse_flag(vd_dsrc *s, int argc, char **argv, int *i, vd_error *err)
 {
-    return vd_cli_select_parse(&s->cs, argc, argv, i, err);
+    int k = vd_cli_select_parse(&s->cs, argc, argv, i, err);
+    return k ? k : vd_cli_source_parse(&s->src, argc, argv, i, err);
 }
 
-const char *vd_dsrc_usage(void) { return vd_cli_select_usage(); }
+const char *vd_dsrc_usage(void)
+{
+    static char text[2048];
+    if (!text[0])
+        snprintf(text, sizeof text, "%s%s", vd_cli_select_usage(), vd_cli_source_usage());
+    return text;
+}
 
 int vd_dsrc_is_image(const vd_dsrc *s) { return s->img.data != NULL; }
 
@@ -81,6 +89,7 @@ int vd_dsrc_open(vd_dsrc *s, const char *input, int threads, vd_error *err)
     vd_reader_opts o;
     vd_reader_opts_init(&o);
     o.threads = threads;
+    vd_cli_source_apply(&s->src, &o);
     if ((rc = vd_reader_open(&s->r, input, &o, err)))
         return rc;
     return vd_cli_select_apply(&s->cs, s->r, err);

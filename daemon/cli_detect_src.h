@@ -24,7 +24,8 @@ typedef struct vd_dsrc_frame {
 int vd_dsrc_create(vd_dsrc **s, vd_error *err);
 void vd_dsrc_free(vd_dsrc **s);
 
-/* Offer argv[*i] to the shared selection flags: 1 consumed, 0 not ours,
+/* Offer argv[*i] to the shared selection and live-source flags
+ * (cli_select.h): 1 consumed, 0 not ours,
  * < 0 usage error (err says which flag). */
 int vd_dsrc_parse_flag(vd_dsrc *s, int argc, char **argv, int *i, vd_error *err);
 const char *vd_dsrc_usage(void);

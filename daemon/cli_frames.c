@@ -17,11 +17,11 @@
 #include "cli_select.h"
 
 typedef struct frames_args {
-    const char *input, *out_dir, *rtsp_transport;
+    const char *input, *out_dir;
     vd_media media;
     int md5, threads;
-    double timeout;
     vd_cli_select cs;
+    vd_cli_source src;
 } frames_args;
 
 static void usage(FILE *f)
@@ -34,9 +34,8 @@ static void usage(FILE *f)
             "  --md5              add the MD5 of the frame data (= ffmpeg -f framemd5)\n"
             "  --out DIR          write each frame as DIR/frame_NNNNNN.png\n"
             "  --threads N        decoder threads (0 = one per core, default)\n"
-            "  --timeout SEC      open/read timeout for live sources (default 10)\n"
-            "  --rtsp-transport tcp|udp\n",
-            vd_cli_select_usage());
+            "%s",
+            vd_cli_select_usage(), vd_cli_source_usage());
 }
 
 /* Returns -1 to continue, else an exit status. */
@@ -46,6 +45,8 @@ static int parse_args(frames_args *a, int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int k = vd_cli_select_parse(&a->cs, argc, argv, &i, &err);
+        if (k == 0)
+            k = vd_cli_source_parse(&a->src, argc, argv, &i, &err);
         if (k < 0)
             return fprintf(stderr, "visiond frames: %s\n", err.msg), VD_EXIT_USAGE;
         if (k > 0)
@@ -56,8 +57,7 @@ static int parse_args(frames_args *a, int argc, char **argv)
             a->md5 = 1;
             continue;
         }
-        int valued = !strcmp(s, "--stream") || !strcmp(s, "--out") || !strcmp(s, "--threads") ||
-                     !strcmp(s, "--timeout") || !strcmp(s, "--rtsp-transport");
+        int valued = !strcmp(s, "--stream") || !strcmp(s, "--out") || !strcmp(s, "--threads");
         if (valued && !v)
             return fprintf(stderr, "visiond frames: %s needs a value\n", s), VD_EXIT_USAGE;
         char *end = NULL;
@@ -73,16 +73,6 @@ static int parse_args(frames_args *a, int argc, char **argv)
             if (*end || a->threads < 0)
                 return fprintf(stderr, "visiond frames: --threads: '%s' is not a count\n", v),
                        VD_EXIT_USAGE;
-        } else if (!strcmp(s, "--timeout")) {
-            a->timeout = strtod(v, &end);
-            if (*end || !(a->timeout > 0))
-                return fprintf(stderr, "visiond frames: --timeout: '%s' is not > 0\n", v),
-                       VD_EXIT_USAGE;
-        } else if (!strcmp(s, "--rtsp-transport")) {
-            if (strcmp(v, "tcp") && strcmp(v, "udp"))
-                return fprintf(stderr, "visiond frames: --rtsp-transport: '%s' is not tcp or udp\n",
-                               v), VD_EXIT_USAGE;
-            a->rtsp_transport = v;
         } else if (s[0] == '-' && s[1]) {
             return fprintf(stderr, "visiond frames: unknown option '%s'\n", s), VD_EXIT_USAGE;
         } else if (!a->input) {
@@ -223,9 +213,7 @@ static int run_frames(frames_args *a, vd_error *err)
     vd_reader_opts_init(&o);
     o.media = a->media;
     o.threads = a->threads;
-    o.rtsp_transport = a->rtsp_transport;
-    if (a->timeout > 0)
-        o.open_timeout = o.read_timeout = a->timeout;
+    vd_cli_source_apply(&a->src, &o);
     frames_run run = {.a = a};
     int ret = vd_reader_open(&run.r, a->input, &o, err);
     if (!ret)

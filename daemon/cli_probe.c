@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "cli_select.h"
 #include "pipeline/reader.h"
 
 static json_t *num_or_null(double x)
@@ -70,28 +71,57 @@ static int probe_print(vd_reader *r, const char *url, vd_error *err)
     return 0;
 }
 
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: visiond probe INPUT [options]\n"
+               "  print container and stream metadata as JSON\n%s",
+            vd_cli_source_usage());
+}
+
+/* INPUT into *input and the source flags into src; -1 to go on, else an
+ * exit status. */
+static int parse_args(int argc, char **argv, const char **input, vd_cli_source *src)
+{
+    vd_error err = {0};
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i];
+        if (!strcmp(s, "--help") || !strcmp(s, "-h"))
+            return usage(stdout), VD_EXIT_OK;
+        int k = vd_cli_source_parse(src, argc, argv, &i, &err);
+        if (k < 0)
+            return fprintf(stderr, "visiond probe: %s\n", err.msg), VD_EXIT_USAGE;
+        if (k > 0)
+            continue;
+        if (s[0] == '-' && s[1])
+            return fprintf(stderr, "visiond probe: unknown option '%s'\n", s), VD_EXIT_USAGE;
+        if (*input)
+            return fprintf(stderr, "visiond probe: more than one INPUT ('%s')\n", s),
+                   VD_EXIT_USAGE;
+        *input = s;
+    }
+    return *input ? -1 : (usage(stderr), VD_EXIT_USAGE);
+}
+
 int vd_cli_probe(int argc, char **argv)
 {
-    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        printf("usage: visiond probe INPUT\n  print container and stream metadata as JSON\n");
-        return VD_EXIT_OK;
-    }
-    if (argc != 2 || argv[1][0] == '-') {
-        fprintf(stderr, "usage: visiond probe INPUT\n");
-        return VD_EXIT_USAGE;
-    }
+    const char *input = NULL;
+    vd_cli_source src = {0};
+    int st = parse_args(argc, argv, &input, &src);
+    if (st >= 0)
+        return st;
     vd_error err = {0};
     vd_reader *r = NULL;
     vd_reader_opts o;
     vd_reader_opts_init(&o);
+    vd_cli_source_apply(&src, &o);
     /* Probe any input, even one without video: fall back to audio. */
-    int ret = vd_reader_open(&r, argv[1], &o, &err);
+    int ret = vd_reader_open(&r, input, &o, &err);
     if (ret == VD_ENOTFOUND && strstr(err.msg, "no video stream")) {
         o.media = VD_MEDIA_AUDIO;
-        ret = vd_reader_open(&r, argv[1], &o, &err);
+        ret = vd_reader_open(&r, input, &o, &err);
     }
     if (!ret)
-        ret = probe_print(r, argv[1], &err);
+        ret = probe_print(r, input, &err);
     vd_reader_close(&r);
     if (ret) {
         fprintf(stderr, "visiond probe: %s\n", err.msg);

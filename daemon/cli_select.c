@@ -178,3 +178,42 @@ const char *vd_cli_select_usage(void)
            "  --size WxH         scale (implies --pix-fmt rgb24)\n"
            "  --pix-fmt FMT      native (default), rgb24, bgr24, gray, rgba, rgbf32\n";
 }
+
+int vd_cli_source_parse(vd_cli_source *s, int argc, char **argv, int *i, vd_error *err)
+{
+    char name[32];
+    int eq;
+    const char *v = split_flag(argc, argv, i, name, sizeof name, &eq);
+    int timeout = !strcmp(name, "--timeout");
+    if (!timeout && strcmp(name, "--rtsp-transport"))
+        return 0;
+    if (!v)
+        return vd_error_set(err, VD_EINVAL, "%s needs a value", name);
+    if (!eq)
+        (*i)++;
+    if (!timeout) {
+        if (strcmp(v, "tcp") && strcmp(v, "udp"))
+            return vd_error_set(err, VD_EINVAL, "--rtsp-transport: '%s' is not tcp or udp", v);
+        s->rtsp_transport = v;
+        return 1;
+    }
+    if (parse_double(name, v, &s->timeout, err))
+        return VD_EINVAL;
+    if (!(s->timeout > 0))
+        return vd_error_set(err, VD_EINVAL, "--timeout: '%s' is not > 0", v);
+    return 1;
+}
+
+void vd_cli_source_apply(const vd_cli_source *s, vd_reader_opts *o)
+{
+    if (s->timeout > 0)
+        o->open_timeout = o->read_timeout = s->timeout;
+    if (s->rtsp_transport)
+        o->rtsp_transport = s->rtsp_transport;
+}
+
+const char *vd_cli_source_usage(void)
+{
+    return "  --timeout SEC      open/read timeout for live sources (default 10)\n"
+           "  --rtsp-transport tcp|udp\n";
+}

@@ -1,5 +1,6 @@
 /* cli_select.h -- the frame selection and conversion flags shared by the
- * subcommands that read video (`visiond frames`, `visiond detect`).
+ * subcommands that read video (`visiond frames`, `visiond detect`), and
+ * the live-source flags shared by every command that opens an input.
  *
  * Flags (each takes one value, as "--flag VALUE" or "--flag=VALUE"):
  *   --start SEC  --end SEC  --count N  --step K  --fps F  --keyframes
@@ -58,5 +59,21 @@ int vd_cli_select_apply(const vd_cli_select *c, vd_reader *r, vd_error *err);
 
 /* One line per flag, for --help texts. */
 const char *vd_cli_select_usage(void);
+
+/* The live-source flags of every command that opens an input (probe,
+ * frames, detect), so a camera that never answers fails the same way
+ * everywhere:
+ *   --timeout SEC            open and read timeout (> 0; reader default 10)
+ *   --rtsp-transport tcp|udp
+ * Zero-initialise; parse like vd_cli_select_parse (1 consumed, 0 not ours,
+ * VD_EINVAL naming the flag); apply onto the reader options before open. */
+typedef struct vd_cli_source {
+    double timeout;             /* 0: the reader's default */
+    const char *rtsp_transport; /* NULL: FFmpeg's default */
+} vd_cli_source;
+
+int vd_cli_source_parse(vd_cli_source *s, int argc, char **argv, int *i, vd_error *err);
+void vd_cli_source_apply(const vd_cli_source *s, vd_reader_opts *o);
+const char *vd_cli_source_usage(void);
 
 #endif

@@ -3,7 +3,8 @@
 (Debian's rtsp-server-perl) fed by the ffmpeg CLI, everything on 127.0.0.1.
 
 usage: rtsp_live.py VISIOND FFMPEG MODE
-  probe          probe reports one 320x240 h264 video stream at 25 fps
+  probe          probe (--rtsp-transport udp --timeout 5) reports one 320x240
+                 h264 video stream at 25 fps
   frames-udp     25 frames over UDP: increasing pts, 320x240, exit 0, and each
                  frame bit-identical (md5) to what the ffmpeg CLI decodes from
                  the same live stream at the same time (-f framemd5)
@@ -14,8 +15,9 @@ usage: rtsp_live.py VISIOND FFMPEG MODE
                  the frames sent before, then exits 1 "no frames for 2 s"
                  2 s (+ 1.5 s slack) after the publisher went
   not-published  a mount nobody publishes (frames and probe), a closed port, and
-                 a server that accepts but never answers: exit 1, clear message,
-                 within the timeout
+                 a server that accepts but never answers (frames, probe and
+                 detect, each with --timeout 2): exit 1, clear message, within
+                 the timeout
 
 Each run starts its own server on free ports (so ctest -j is fine), waits for
 it to accept and for the publisher to be mounted (an RTSP DESCRIBE answered
@@ -219,7 +221,7 @@ def expect_error(p, secs, limit, url, reason, what):
 
 def test_probe(rig):
     rig.publish()
-    p, secs = visiond("probe", rig.url())
+    p, secs = visiond("probe", rig.url(), "--rtsp-transport", "udp", "--timeout", "5")
     check(p.returncode == 0, f"probe: exit {p.returncode}: {p.stderr}")
     info = json.loads(p.stdout)
     check(info["input"] == rig.url() and info["format"] == "rtsp", f"probe: {info}")
@@ -340,9 +342,12 @@ def test_not_published(rig):
         silent.bind((HOST, 0))
         silent.listen(4)
         mute = f"rtsp://{HOST}:{silent.getsockname()[1]}/cam"
-        p, secs = visiond("frames", mute, "--rtsp-transport", "udp", "--timeout", "2")
-    expect_error(p, secs, 2 + 5, mute, "no answer within 2 s", "frames silent server")
-    check(secs > 1.5, f"frames silent server: gave up after {secs:.2f} s, want ~2 s")
+        # Every command that opens an input takes the same source flags.
+        for cmd in (["frames"], ["probe"], ["detect", "--motion"]):
+            p, secs = visiond(*cmd, mute, "--rtsp-transport", "udp", "--timeout", "2")
+            what = f"{cmd[0]} silent server"
+            expect_error(p, secs, 2 + 5, mute, "no answer within 2 s", what)
+            check(secs > 1.5, f"{what}: gave up after {secs:.2f} s, want ~2 s")
     print(f"not published / refused / silent: clear errors, last {secs:.2f} s: "
           f"{p.stderr.strip()}")
 
