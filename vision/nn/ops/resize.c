@@ -386,6 +386,30 @@ typedef struct rz_pass {
     int64_t lin, lout, inner;
 } rz_pass;
 
+/* Linear along the innermost axis: a gather of two taps per output. The
+ * tap count is a constant here (the generic loop's runtime count kept gcc
+ * from unrolling or vectorising anything); a zero second weight still
+ * copies, so an unused inf/NaN neighbour cannot leak in. */
+VD_NN_CLONES VD_NN_HOT static void rz_row_lin(float *restrict d, const float *restrict s,
+                                             const rz_table *t, int64_t lout)
+{
+    const int64_t *idx = t->idx;
+    const float *w = t->w;
+    for (int64_t k = 0; k < lout; k++) {
+        float a = s[idx[2 * k]], b = s[idx[2 * k + 1]];
+        d[k] = w[2 * k + 1] == 0.0f ? a : w[2 * k] * a + w[2 * k + 1] * b;
+    }
+}
+
+/* Linear along an outer axis: a blend of two contiguous rows. */
+VD_NN_CLONES VD_NN_HOT static void rz_blend2(float *restrict d, const float *restrict a,
+                                            const float *restrict b, float wa, float wb,
+                                            int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        d[i] = wa * a[i] + wb * b[i];
+}
+
 static void rz_pass_range(void *arg, int64_t begin, int64_t end)
 {
     const rz_pass *j = arg;
@@ -394,6 +418,10 @@ static void rz_pass_range(void *arg, int64_t begin, int64_t end)
     for (int64_t o = begin; o < end; o++) {
         const float *s = j->src + o * j->lin * inner;
         float *d = j->dst + o * j->lout * inner;
+        if (nt == 2 && inner == 1) {
+            rz_row_lin(d, s, j->t, j->lout);
+            continue;
+        }
         for (int64_t k = 0; k < j->lout; k++, d += inner) {
             const int64_t *idx = j->t->idx + k * nt;
             const float *w = j->t->w + k * nt;
@@ -402,6 +430,10 @@ static void rz_pass_range(void *arg, int64_t begin, int64_t end)
                     d[0] = s[idx[0]];
                 else
                     memcpy(d, s + idx[0] * inner, (size_t)inner * sizeof(float));
+                continue;
+            }
+            if (nt == 2) {
+                rz_blend2(d, s + idx[0] * inner, s + idx[1] * inner, w[0], w[1], inner);
                 continue;
             }
             for (int64_t i = 0; i < inner; i++) {
