@@ -4,6 +4,8 @@
  * on the code before its fix: a crash, a sanitizer report, an attempt to
  * allocate what the file only claims, or a wrong error. */
 #include <criterion/criterion.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 #include <unistd.h>
 
 #include "vision/nn.h"
+#include "vision/nn/graph.h"
 #include "vision/npy.h"
 #include "tests/support/once.h"
 
@@ -139,4 +142,23 @@ Test(nn_fuzz_regress, elements_indices_must_fit_data)
                          "indices dim 1 is 64, larger than data's 3");
     expect_session_error("ScatterElements_wide.onnx", VD_EINVAL,
                          "indices dim 1 is 64, larger than data's 3");
+}
+
+/* Found by fuzz_nn_load once it fed random inputs: Clip read a float
+ * min = inf through vd_nn_tensor_get_i64, a float-to-int64 cast of inf
+ * (undefined behaviour; x86 gave INT64_MIN). Every float-to-integer
+ * read saturates now. */
+Test(nn_fuzz_regress, float_index_reads_saturate)
+{
+    vd_tensor t;
+    int64_t shape[1] = {5};
+    cr_assert_eq(vd_tensor_alloc(&t, VD_DTYPE_F32, 1, shape, NULL), 0);
+    float v[5] = {INFINITY, -INFINITY, NAN, 1e30f, -2.75f};
+    memcpy(t.data, v, sizeof v);
+    cr_assert_eq(vd_nn_tensor_get_i64(&t, 0), INT64_MAX);
+    cr_assert_eq(vd_nn_tensor_get_i64(&t, 1), INT64_MIN);
+    cr_assert_eq(vd_nn_tensor_get_i64(&t, 2), 0);
+    cr_assert_eq(vd_nn_tensor_get_i64(&t, 3), INT64_MAX);
+    cr_assert_eq(vd_nn_tensor_get_i64(&t, 4), -2);
+    vd_tensor_free(&t);
 }

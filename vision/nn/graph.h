@@ -211,4 +211,9 @@ int vd_nn_axis(int64_t axis, int ndim, int *out, vd_error *err);
 /* Read element i of an integer tensor (int64/int32) or float as int64. */
 int64_t vd_nn_tensor_get_i64(const vd_tensor *t, int64_t i);
 
+/* v as an integer clamped to [lo, hi] (NaN -> 0): a plain C cast of an
+ * out-of-range float is undefined behaviour, and ONNX leaves the value
+ * unspecified, so every float-to-integer conversion saturates. */
+int64_t vd_nn_sat_int(double v, double lo, double hi);
+
 #endif

@@ -1,5 +1,6 @@
 /* shape_util.c -- shape arithmetic shared by kernel families. Outputs may
  * alias inputs (broadcasting into an accumulator is the common use). */
+#include <stdint.h>
 #include "graph.h"
 
 int vd_nn_broadcast_shape(const vd_tensor *a, const vd_tensor *b, int *ndim,
@@ -34,13 +35,25 @@ int vd_nn_axis(int64_t axis, int ndim, int *out, vd_error *err)
     return VD_OK;
 }
 
+int64_t vd_nn_sat_int(double v, double lo, double hi)
+{
+    if (v != v)
+        return 0;
+    if (v <= lo)
+        return (int64_t)lo;
+    if (v >= hi)
+        return hi >= 9223372036854775807.0 ? INT64_MAX : (int64_t)hi;
+    return (int64_t)v;
+}
+
 int64_t vd_nn_tensor_get_i64(const vd_tensor *t, int64_t i)
 {
+    const double lo = -9223372036854775808.0, hi = 9223372036854775807.0;
     switch (t->dtype) {
     case VD_DTYPE_I64: return ((const int64_t *)t->data)[i];
     case VD_DTYPE_I32: return ((const int32_t *)t->data)[i];
-    case VD_DTYPE_F32: return (int64_t)((const float *)t->data)[i];
-    case VD_DTYPE_F64: return (int64_t)((const double *)t->data)[i];
+    case VD_DTYPE_F32: return vd_nn_sat_int(((const float *)t->data)[i], lo, hi);
+    case VD_DTYPE_F64: return vd_nn_sat_int(((const double *)t->data)[i], lo, hi);
     case VD_DTYPE_U8:
     case VD_DTYPE_BOOL: return ((const uint8_t *)t->data)[i];
     case VD_DTYPE_I8: return ((const int8_t *)t->data)[i];
