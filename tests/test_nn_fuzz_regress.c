@@ -162,3 +162,44 @@ Test(nn_fuzz_regress, float_index_reads_saturate)
     cr_assert_eq(vd_nn_tensor_get_i64(&t, 4), -2);
     vd_tensor_free(&t);
 }
+
+/* RoiAlign on rois [0, 0, r2, r3]: 0 or the run's error code. */
+static int roi_run(vd_nn_session *s, float r2, float r3, vd_error *err)
+{
+    vd_tensor in[3], out = {0};
+    int64_t xs[4] = {1, 1, 4, 4}, rs[2] = {1, 4}, bs[1] = {1};
+    cr_assert_eq(vd_tensor_alloc(&in[0], VD_DTYPE_F32, 4, xs, NULL), 0);
+    cr_assert_eq(vd_tensor_alloc(&in[1], VD_DTYPE_F32, 2, rs, NULL), 0);
+    cr_assert_eq(vd_tensor_alloc(&in[2], VD_DTYPE_I64, 1, bs, NULL), 0);
+    for (int i = 0; i < 16; i++)
+        ((float *)in[0].data)[i] = (float)i;
+    float roi[4] = {0, 0, r2, r3};
+    memcpy(in[1].data, roi, sizeof roi);
+    ((int64_t *)in[2].data)[0] = 0;
+    int rc = vd_nn_session_run(s, in, 3, &out, 1, err);
+    for (int i = 0; i < 3; i++)
+        vd_tensor_free(&in[i]);
+    vd_tensor_free(&out);
+    return rc;
+}
+
+/* Found by fuzz_nn_load with random inputs: a roi of inf cast a
+ * non-finite sampling grid to int64 (UB), one of 1e9 pixels sampled 10^17
+ * points. Both are refused with the roi named; a sane roi still runs. */
+Test(nn_fuzz_regress, roi_align_refuses_absurd_boxes)
+{
+    make_models();
+    vd_nn_model *m = NULL;
+    vd_nn_session *s = NULL;
+    vd_error err = {0};
+    cr_assert_eq(vd_nn_model_load(&m, REGRESS_DIR "/roi_align.onnx", &err), 0, "%s", err.msg);
+    cr_assert_eq(vd_nn_session_create(&s, m, NULL, &err), 0, "%s", err.msg);
+    cr_assert_eq(roi_run(s, 3, 3, &err), 0, "%s", err.msg);
+    cr_assert_eq(roi_run(s, INFINITY, 3, &err), VD_ERANGE);
+    cr_assert(strstr(err.msg, "rois[0] = [0, 0, inf, 3] is not finite"), "got: %s", err.msg);
+    cr_assert_eq(roi_run(s, NAN, 3, &err), VD_ERANGE);
+    cr_assert_eq(roi_run(s, 3, 1e9f, &err), VD_ERANGE);
+    cr_assert(strstr(err.msg, "over 4096 samples per bin side"), "got: %s", err.msg);
+    vd_nn_session_free(&s);
+    vd_nn_model_free(&m);
+}

@@ -52,6 +52,19 @@ def elements_index_wider(op):
     return model([helper.make_node(op, ["x", "i", "u"], ["y"], axis=0)], [x, i, u], [y], [])
 
 
+def roi_align():
+    """RoiAlign with rois as a graph input: a box of inf, NaN or 1e9 pixels
+    made the adaptive sampling grid a float-to-int cast of inf (UB) or a
+    loop of 10^17 samples. Found by fuzz_nn_load with random inputs."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 4, 4])
+    r = helper.make_tensor_value_info("rois", TensorProto.FLOAT, [1, 4])
+    b = helper.make_tensor_value_info("bi", TensorProto.INT64, [1])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    node = helper.make_node("RoiAlign", ["x", "rois", "bi"], ["y"], output_height=2,
+                            output_width=2, sampling_ratio=0)
+    return model([node], [x, r, b], [y], [], opset=16)
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
@@ -61,6 +74,7 @@ def main():
     onnx.save(declared_input([100000, 100000, 100]), os.path.join(out, "input_huge.onnx"))
     for op in ("GatherElements", "ScatterElements"):
         onnx.save(elements_index_wider(op), os.path.join(out, op + "_wide.onnx"))
+    onnx.save(roi_align(), os.path.join(out, "roi_align.onnx"))
     np.arange(8, dtype=np.uint8).tofile(os.path.join(out, "w.bin"))
 
 

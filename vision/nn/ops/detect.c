@@ -257,8 +257,8 @@ static void roi_corners(float y, float x, int64_t h, int64_t w, int64_t *pos, fl
 {
     memset(wt, 0, 4 * sizeof(float));
     memset(pos, 0, 4 * sizeof(int64_t));
-    if (y < -1.0f || y > (float)h || x < -1.0f || x > (float)w)
-        return;
+    if (!(y >= -1.0f && y <= (float)h && x >= -1.0f && x <= (float)w))
+        return; /* outside, or NaN */
     y = y <= 0 ? 0 : y;
     x = x <= 0 ? 0 : x;
     int64_t y0 = (int64_t)y, x0 = (int64_t)x, y1, x1;
@@ -318,31 +318,51 @@ static float roi_bin(const roi_params *p, const float *plane, int64_t h, int64_t
     return p->max ? acc : acc / (float)cnt;
 }
 
+/* One roi's box in input pixels and its sampling grid per bin (the
+ * adaptive grid is ceil(size / bins); in float, so that roi_run can check
+ * it before anything is cast to an integer). */
+typedef struct roi_box {
+    float xs, ys, bh, bw, gh, gw;
+} roi_box;
+
+static void roi_box_get(const roi_params *p, const float *roi, roi_box *b)
+{
+    float off = p->half_pixel ? 0.5f : 0.0f;
+    b->xs = roi[0] * p->scale - off;
+    b->ys = roi[1] * p->scale - off;
+    float rw = roi[2] * p->scale - off - b->xs, rh = roi[3] * p->scale - off - b->ys;
+    if (!p->half_pixel) {
+        rw = fmaxf(rw, 1.0f);
+        rh = fmaxf(rh, 1.0f);
+    }
+    b->bh = rh / (float)p->oh;
+    b->bw = rw / (float)p->ow;
+    b->gh = p->ratio ? (float)p->ratio : ceilf(b->bh);
+    b->gw = p->ratio ? (float)p->ratio : ceilf(b->bw);
+}
+
+/* Samples per bin side past which a roi is refused: a box thousands of
+ * times the feature map would otherwise take hours (or, at inf, cast a
+ * non-finite float to an integer). */
+#define ROI_GRID_MAX 4096.0f
+
 static void roi_range(void *arg, int64_t begin, int64_t end)
 {
     const roi_job *j = arg;
     const roi_params *p = j->p;
     int64_t C = j->x->shape[1], H = j->x->shape[2], W = j->x->shape[3];
-    float off = p->half_pixel ? 0.5f : 0.0f;
     for (int64_t t = begin; t < end; t++) {
         int64_t r = t / C, c = t % C;
-        const float *roi = (const float *)j->rois->data + r * 4;
+        roi_box bx;
+        roi_box_get(p, (const float *)j->rois->data + r * 4, &bx);
         int64_t b = vd_nn_tensor_get_i64(j->bi, r);  /* checked by roi_run */
-        float xs = roi[0] * p->scale - off, ys = roi[1] * p->scale - off;
-        float rw = roi[2] * p->scale - off - xs, rh = roi[3] * p->scale - off - ys;
-        if (!p->half_pixel) {
-            rw = fmaxf(rw, 1.0f);
-            rh = fmaxf(rh, 1.0f);
-        }
-        float bh = rh / (float)p->oh, bw = rw / (float)p->ow;
-        int64_t gh = p->ratio ? p->ratio : (int64_t)ceilf(rh / (float)p->oh);
-        int64_t gw = p->ratio ? p->ratio : (int64_t)ceilf(rw / (float)p->ow);
+        int64_t gh = (int64_t)bx.gh, gw = (int64_t)bx.gw;
         const float *plane = (const float *)j->x->data + (b * C + c) * H * W;
         float *y = j->y + t * p->oh * p->ow;
         for (int64_t ph = 0; ph < p->oh; ph++)
             for (int64_t pw = 0; pw < p->ow; pw++)
-                y[ph * p->ow + pw] = roi_bin(p, plane, H, W, ys + (float)ph * bh,
-                                             xs + (float)pw * bw, bh, bw, gh, gw);
+                y[ph * p->ow + pw] = roi_bin(p, plane, H, W, bx.ys + (float)ph * bx.bh,
+                                             bx.xs + (float)pw * bx.bw, bx.bh, bx.bw, gh, gw);
     }
 }
 
@@ -358,6 +378,14 @@ static int roi_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *
             return vd_nn_ctx_fail(ctx, VD_ERANGE, "RoiAlign: batch_indices[%lld] = %lld is "
                                   "outside [0, %lld)", (long long)r, (long long)b,
                                   (long long)in[0]->shape[0]);
+        const float *roi = (const float *)in[1]->data + r * 4;
+        roi_box bx;
+        roi_box_get(n->params, roi, &bx);
+        if (!(fabsf(bx.gh) <= ROI_GRID_MAX && fabsf(bx.gw) <= ROI_GRID_MAX &&
+              isfinite(bx.xs) && isfinite(bx.ys) && isfinite(bx.bh) && isfinite(bx.bw)))
+            return vd_nn_ctx_fail(ctx, VD_ERANGE, "RoiAlign: rois[%lld] = [%g, %g, %g, %g] is "
+                                  "not finite or over %g samples per bin side", (long long)r,
+                                  roi[0], roi[1], roi[2], roi[3], ROI_GRID_MAX);
     }
     roi_job j = {n->params, in[0], in[1], in[2], out[0]->data};
     vd_nn_parallel_for(ctx, in[1]->shape[0] * in[0]->shape[1], 1, roi_range, &j);
