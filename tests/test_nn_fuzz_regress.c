@@ -144,6 +144,16 @@ Test(nn_fuzz_regress, elements_indices_must_fit_data)
                          "indices dim 1 is 64, larger than data's 3");
 }
 
+/* Found by reading where float data meets an integer cast: a
+ * tf_crop_and_resize roi of inf made the source coordinate inf (UB when
+ * cast to int64). */
+Test(nn_fuzz_regress, crop_resize_roi_must_be_finite)
+{
+    make_models();
+    expect_session_error("crop_resize_inf_roi.onnx", VD_EINVAL,
+                         "Resize: roi [0, inf] on dim 2 is not finite or beyond +-1e6");
+}
+
 /* Found by fuzz_nn_load once it fed random inputs: Clip read a float
  * min = inf through vd_nn_tensor_get_i64, a float-to-int64 cast of inf
  * (undefined behaviour; x86 gave INT64_MIN). Every float-to-integer

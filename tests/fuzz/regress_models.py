@@ -65,6 +65,18 @@ def roi_align():
     return model([node], [x, r, b], [y], [], opset=16)
 
 
+def crop_resize_inf_roi():
+    """tf_crop_and_resize with a constant roi holding inf: the source
+    coordinate became inf and was cast to int64 (UB)."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 4, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    roi = helper.make_tensor("roi", TensorProto.FLOAT, [8], [0, 0, 0, 0, 1, 1, np.inf, 1])
+    sizes = helper.make_tensor("sizes", TensorProto.INT64, [4], [1, 1, 3, 3])
+    node = helper.make_node("Resize", ["x", "roi", "", "sizes"], ["y"], mode="linear",
+                            coordinate_transformation_mode="tf_crop_and_resize")
+    return model([node], [x], [y], [roi, sizes])
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
@@ -74,6 +86,7 @@ def main():
     onnx.save(declared_input([100000, 100000, 100]), os.path.join(out, "input_huge.onnx"))
     for op in ("GatherElements", "ScatterElements"):
         onnx.save(elements_index_wider(op), os.path.join(out, op + "_wide.onnx"))
+    onnx.save(crop_resize_inf_roi(), os.path.join(out, "crop_resize_inf_roi.onnx"))
     onnx.save(roi_align(), os.path.join(out, "roi_align.onnx"))
     np.arange(8, dtype=np.uint8).tofile(os.path.join(out, "w.bin"))
 

@@ -222,6 +222,11 @@ static int rz_resolve(const vd_nn_node *n, vd_tensor *const *in, rz_dims *r, vd_
         if (p->ct == CT_TF_CROP) {
             r->roi0[i] = ((const float *)roi->data)[k];
             r->roi1[i] = ((const float *)roi->data)[k + want];
+            if (!isfinite(r->roi0[i]) || !isfinite(r->roi1[i]) ||
+                fabsf(r->roi0[i]) > 1e6f || fabsf(r->roi1[i]) > 1e6f)
+                return vd_error_set(err, VD_EINVAL, "%s: roi [%g, %g] on dim %d is not "
+                                    "finite or beyond +-1e6", n->op_type, r->roi0[i],
+                                    r->roi1[i], i);
         }
     }
     if (sizes && p->keep != KEEP_STRETCH)
