@@ -92,7 +92,8 @@ static void run_once(vd_nn_session *s, const vd_nn_model *m, uint64_t seed)
     vd_tensor *in = calloc((size_t)n_in + 1, sizeof *in);
     vd_tensor *out = calloc((size_t)n_out + 1, sizeof *out);
     vd_error err = {0};
-    if (in && out && vd_nn_session_arena_bytes(s) <= MAX_RUN_ARENA && make_inputs(s, m, in, n_in, seed))
+    if (in && out && vd_nn_session_arena_bytes(s) <= MAX_RUN_ARENA &&
+        make_inputs(s, m, in, n_in, seed))
         check_error(vd_nn_session_run(s, in, n_in, out, n_out, &err), &err);
     for (int i = 0; in && i < n_in; i++)
         vd_tensor_free(&in[i]);

@@ -42,13 +42,13 @@ int64_t vd_nn_sat_int(double v, double lo, double hi)
     if (v <= lo)
         return (int64_t)lo;
     if (v >= hi)
-        return hi >= 9223372036854775807.0 ? INT64_MAX : (int64_t)hi;
+        return hi >= 0x1p63 ? INT64_MAX : (int64_t)hi; /* 2^63 itself is out of range */
     return (int64_t)v;
 }
 
 int64_t vd_nn_tensor_get_i64(const vd_tensor *t, int64_t i)
 {
-    const double lo = -9223372036854775808.0, hi = 9223372036854775807.0;
+    const double lo = -0x1p63, hi = 0x1p63;
     switch (t->dtype) {
     case VD_DTYPE_I64: return ((const int64_t *)t->data)[i];
     case VD_DTYPE_I32: return ((const int32_t *)t->data)[i];

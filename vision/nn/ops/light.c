@@ -206,16 +206,17 @@ double vd_nn_light_get_f64(const vd_tensor *t, int64_t i)
  * result unspecified there; saturating gives every input one answer. */
 void vd_nn_light_set_f64(vd_tensor *t, int64_t i, double v)
 {
+    void *d = t->data;
     switch (t->dtype) {
-    case VD_DTYPE_F32: ((float *)t->data)[i] = (float)v; break;
-    case VD_DTYPE_F64: ((double *)t->data)[i] = v; break;
-    case VD_DTYPE_I64: ((int64_t *)t->data)[i] = vd_nn_sat_int(v, -9223372036854775808.0, 9223372036854775807.0); break;
-    case VD_DTYPE_I32: ((int32_t *)t->data)[i] = (int32_t)vd_nn_sat_int(v, INT32_MIN, INT32_MAX); break;
-    case VD_DTYPE_I16: ((int16_t *)t->data)[i] = (int16_t)vd_nn_sat_int(v, INT16_MIN, INT16_MAX); break;
-    case VD_DTYPE_U16: ((uint16_t *)t->data)[i] = (uint16_t)vd_nn_sat_int(v, 0, UINT16_MAX); break;
-    case VD_DTYPE_I8: ((int8_t *)t->data)[i] = (int8_t)vd_nn_sat_int(v, INT8_MIN, INT8_MAX); break;
-    case VD_DTYPE_U8: ((uint8_t *)t->data)[i] = (uint8_t)vd_nn_sat_int(v, 0, UINT8_MAX); break;
-    case VD_DTYPE_BOOL: ((uint8_t *)t->data)[i] = v != 0; break;
+    case VD_DTYPE_F32: ((float *)d)[i] = (float)v; break;
+    case VD_DTYPE_F64: ((double *)d)[i] = v; break;
+    case VD_DTYPE_I64: ((int64_t *)d)[i] = vd_nn_sat_int(v, -0x1p63, 0x1p63); break;
+    case VD_DTYPE_I32: ((int32_t *)d)[i] = (int32_t)vd_nn_sat_int(v, INT32_MIN, INT32_MAX); break;
+    case VD_DTYPE_I16: ((int16_t *)d)[i] = (int16_t)vd_nn_sat_int(v, INT16_MIN, INT16_MAX); break;
+    case VD_DTYPE_U16: ((uint16_t *)d)[i] = (uint16_t)vd_nn_sat_int(v, 0, UINT16_MAX); break;
+    case VD_DTYPE_I8: ((int8_t *)d)[i] = (int8_t)vd_nn_sat_int(v, INT8_MIN, INT8_MAX); break;
+    case VD_DTYPE_U8: ((uint8_t *)d)[i] = (uint8_t)vd_nn_sat_int(v, 0, UINT8_MAX); break;
+    case VD_DTYPE_BOOL: ((uint8_t *)d)[i] = v != 0; break;
     default: break;
     }
 }
