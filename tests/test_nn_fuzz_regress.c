@@ -144,6 +144,16 @@ Test(nn_fuzz_regress, elements_indices_must_fit_data)
                          "indices dim 1 is 64, larger than data's 3");
 }
 
+/* Found by fuzz_nn_load: MaxPool on uint8 with pads as large as the
+ * kernel pooled a window of padding only (-inf, cast to uint8: UB).
+ * Refused at load, as onnxruntime does. */
+Test(nn_fuzz_regress, pool_pads_smaller_than_kernel)
+{
+    make_models();
+    expect_load_error("maxpool_pad.onnx", VD_EINVAL,
+                      "MaxPool: pads[0] = 2 is not smaller than the kernel (2)");
+}
+
 /* Found by reading where float data meets an integer cast: a
  * tf_crop_and_resize roi of inf made the source coordinate inf (UB when
  * cast to int64). */

@@ -77,6 +77,16 @@ def crop_resize_inf_roi():
     return model([node], [x], [y], [roi, sizes])
 
 
+def maxpool_pad_over_kernel():
+    """MaxPool on uint8 with pads 2 around a 2x2 kernel: a window wholly in
+    the padding pooled -inf, cast to uint8 (UB). Found by fuzz_nn_load.
+    onnxruntime refuses such pads ("Pad should be smaller than kernel")."""
+    x = helper.make_tensor_value_info("x", TensorProto.UINT8, [1, 1, 3, 3])
+    y = helper.make_tensor_value_info("y", TensorProto.UINT8, None)
+    node = helper.make_node("MaxPool", ["x"], ["y"], kernel_shape=[2, 2], pads=[2, 2, 2, 2])
+    return model([node], [x], [y], [])
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
@@ -87,6 +97,7 @@ def main():
     for op in ("GatherElements", "ScatterElements"):
         onnx.save(elements_index_wider(op), os.path.join(out, op + "_wide.onnx"))
     onnx.save(crop_resize_inf_roi(), os.path.join(out, "crop_resize_inf_roi.onnx"))
+    onnx.save(maxpool_pad_over_kernel(), os.path.join(out, "maxpool_pad.onnx"))
     onnx.save(roi_align(), os.path.join(out, "roi_align.onnx"))
     np.arange(8, dtype=np.uint8).tofile(os.path.join(out, "w.bin"))
 

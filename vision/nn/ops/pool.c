@@ -27,7 +27,19 @@ static int pool_init(vd_nn_node *n, vd_error *err)
     p->global = !strncmp(n->op_type, "Global", 6);
     p->include_pad = vd_nn_attr_int(n, "count_include_pad", 0) != 0;
     p->col_major = vd_nn_attr_int(n, "storage_order", 0) != 0;
-    return p->global ? VD_OK : vd_nn_window_parse(n, &p->w, err);
+    if (p->global)
+        return VD_OK;
+    int rc = vd_nn_window_parse(n, &p->w, err);
+    if (rc)
+        return rc;
+    /* As onnxruntime: a window wholly in the padding has no element to
+     * pool (MaxPool would return -inf, which no integer type holds). */
+    for (int i = 0; p->w.nk > 0 && i < p->w.np && i < 2 * p->w.nk; i++)
+        if (p->w.pads[i] >= p->w.k[i % p->w.nk])
+            return vd_error_set(err, VD_EINVAL, "%s: pads[%d] = %lld is not smaller than "
+                                "the kernel (%lld)", n->op_type, i, (long long)p->w.pads[i],
+                                (long long)p->w.k[i % p->w.nk]);
+    return VD_OK;
 }
 
 static int pool_geom(const vd_nn_node *n, vd_tensor *const *in, vd_nn_geom *g,
@@ -426,9 +438,9 @@ static void pool_bytes(const pool_job *j, vd_dtype dt, const void *x, void *y,
         pool_plane(j, pl, fx, fy);
         for (int64_t i = 0; i < j->outsp; i++) {
             if (dt == VD_DTYPE_U8)
-                ((uint8_t *)y)[pl * j->outsp + i] = (uint8_t)fy[i];
+                ((uint8_t *)y)[pl * j->outsp + i] = (uint8_t)vd_nn_sat_int(fy[i], 0, 255);
             else
-                ((int8_t *)y)[pl * j->outsp + i] = (int8_t)fy[i];
+                ((int8_t *)y)[pl * j->outsp + i] = (int8_t)vd_nn_sat_int(fy[i], -128, 127);
         }
     }
 }
