@@ -782,7 +782,7 @@ static size_t conv_workspace(const vd_nn_node *n, vd_tensor *const *in,
         return 0;
     if (conv_wino(&cs, NULL, &a))
         return vd_nn_wino_workspace(&a);
-    if (vd_nn_cdir_fits(&cs.g, cs.c, cs.group)) {
+    if (vd_nn_cdir_fits(&cs.g, cs.c, cs.m, cs.group)) {
         vd_nn_conv_args d = {&cs.g, cs.batch, cs.c, cs.m, NULL, NULL, NULL, NULL, NULL, NULL};
         return vd_nn_cdir_workspace(&d);
     }
@@ -818,7 +818,7 @@ static int conv_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const 
     } else if (conv_wino(&cs, &j, &wa)) {
         wa.u = conv_wino_weights(n, ctx, &wa);
         vd_nn_wino_run(ctx, &wa, j.col);
-    } else if (vd_nn_cdir_fits(&cs.g, cs.c, cs.group)) {
+    } else if (vd_nn_cdir_fits(&cs.g, cs.c, cs.m, cs.group)) {
         vd_nn_conv_args d = {&cs.g, cs.batch, cs.c, cs.m, j.x, j.w, j.b, j.add, j.y, j.act};
         vd_nn_cdir_run(ctx, &d, j.col);
     } else {

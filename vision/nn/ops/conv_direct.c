@@ -1,5 +1,9 @@
 /* conv_direct.c -- a direct conv for layers with few input channels (an
- * RGB image's first conv), where im2col + sgemm wastes its time.
+ * RGB image's first conv), where im2col + sgemm wastes its time, and for
+ * wide stride-1 layers with few channels on both sides (YOLOv8n's C2f
+ * bottlenecks: 16->16 at 160x160, 32->32 at 80x80), where im2col writes
+ * and OpenBLAS repacks 9 cin rows per output pixel for only cout <= 32
+ * products each.
  *
  * BlazeFace's first conv (3 -> 24 channels, 5x5, stride 2) is a product
  * with k = 75 and m = 24: im2col writes 75 rows of 64x64 columns (1.2 MB,
@@ -19,7 +23,10 @@
 
 #define CD_MR 6          /* output channels per tile */
 #define CD_NR 16         /* output columns per tile */
-#define CD_CIN_MAX 4
+#define CD_CIN_MAX 32     /* wide stride-1 layers; any layer: <= 4 */
+#define CD_CIN_ANY 4
+#define CD_COUT_WIDE 32
+#define CD_OW_WIDE 64     /* narrower rows waste too much of the 16-wide tiles */
 #define CD_K_MAX 7
 #define CD_TAPS_MAX (CD_CIN_MAX * CD_K_MAX * CD_K_MAX)
 #define CD_BAND_BYTES (64 << 10) /* a worker's split rows: well within L2 */
@@ -75,15 +82,23 @@ static void cd_layout_get(const vd_nn_conv_args *a, cd_layout *l)
                 l->off[t] = ((c * l->hp + y) * l->sw + x % l->sw) * l->wps + x / l->sw;
 }
 
-int vd_nn_cdir_fits(const vd_nn_geom *g, int64_t cin, int64_t group)
+int vd_nn_cdir_fits(const vd_nn_geom *g, int64_t cin, int64_t cout, int64_t group)
 {
-    if (group != 1 || cin > CD_CIN_MAX || g->in[0] != 1 || g->k[0] != 1)
+    if (group != 1 || g->in[0] != 1 || g->k[0] != 1)
         return 0;
     for (int D = 1; D < 3; D++)
         if (g->d[D] != 1 || g->s[D] > 2 || g->k[D] > CD_K_MAX)
             return 0;
     /* a 1x1 stride-1 conv is a plain sgemm already */
-    return g->k[1] * g->k[2] > 1 && g->out[2] >= 8;
+    if (g->k[1] * g->k[2] == 1 || g->out[2] < 8)
+        return 0;
+    if (cin <= CD_CIN_ANY)
+        return 1;
+    /* Measured per layer against im2col (1 thread, bench/results/nn-perf.md):
+     * 16->16 160x160 1.7x faster, 32->32 80x80 1.15x; slower once cout > 32,
+     * at stride 2, or at rows of 40 and less. */
+    return cin <= CD_CIN_MAX && cout <= CD_COUT_WIDE && g->s[1] == 1 && g->s[2] == 1 &&
+           g->out[2] >= CD_OW_WIDE;
 }
 
 static size_t cd_band_floats(const vd_nn_conv_args *a, const cd_layout *l)
