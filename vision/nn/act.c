@@ -18,26 +18,43 @@
 #include <immintrin.h>
 #define VD_ACT_AVX2 1
 
-/* SiLU on AVX2+FMA: x * (1 / (1 + e^-x)) with the reciprocal from rcpps
- * plus one Newton step (relative error <= ~2e-7, as the division's);
- * vdivps bounds the plain loop, this one runs about 2x faster. Only SiLU:
- * Sigmoid keeps the division, so a fused and an unfused Sigmoid still
- * give the same bits. */
+/* 1 / (1 + e^-x) for 8 floats on AVX2+FMA, with the reciprocal from rcpps
+ * plus one Newton step (relative error <= ~2e-7, as the division's):
+ * vdivps bounds the plain loop, this one runs about 2x faster. */
+__attribute__((target("avx2,fma"))) VD_ACT_VECTORIZE static inline __m256
+logistic8(const float *x)
+{
+    float d[8];
+    for (int k = 0; k < 8; k++)
+        d[k] = 1.0f + vd_nn_expf(-x[k]);
+    __m256 dv = _mm256_loadu_ps(d), r = _mm256_rcp_ps(dv);
+    return _mm256_mul_ps(r, _mm256_fnmadd_ps(dv, r, _mm256_set1_ps(2.0f)));
+}
+
+/* y = logistic(x), or x * logistic(x) (SiLU). The tail runs through the
+ * same 8-lane code, so a value never depends on where a chunk, tile or
+ * row boundary falls: a fused Sigmoid and the standalone op, 1 thread
+ * and 2, give the same bits. */
 __attribute__((target("avx2,fma"))) VD_ACT_VECTORIZE static void
-silu_avx2(float *x, int64_t n)
+logistic_avx2(float *y, const float *x, int64_t n, int times_x)
 {
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) {
-        float d[8];
-        for (int k = 0; k < 8; k++)
-            d[k] = 1.0f + vd_nn_expf(-x[i + k]);
-        __m256 v = _mm256_loadu_ps(x + i), dv = _mm256_loadu_ps(d);
-        __m256 r = _mm256_rcp_ps(dv);
-        r = _mm256_mul_ps(r, _mm256_fnmadd_ps(dv, r, _mm256_set1_ps(2.0f)));
-        _mm256_storeu_ps(x + i, _mm256_mul_ps(v, r));
+        __m256 r = logistic8(x + i);
+        _mm256_storeu_ps(y + i, times_x ? _mm256_mul_ps(r, _mm256_loadu_ps(x + i)) : r);
     }
-    for (; i < n; i++)
-        x[i] = x[i] / (1.0f + vd_nn_expf(-x[i]));
+    if (i < n) {
+        float t[8] = {0}, o[8];
+        memcpy(t, x + i, (size_t)(n - i) * sizeof(float));
+        __m256 r = logistic8(t);
+        _mm256_storeu_ps(o, times_x ? _mm256_mul_ps(r, _mm256_loadu_ps(t)) : r);
+        memcpy(y + i, o, (size_t)(n - i) * sizeof(float));
+    }
+}
+
+static int have_avx2_fma(void)
+{
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 #endif
 
@@ -61,6 +78,18 @@ __attribute__((noinline)) static void act_smooth(vd_nn_act_kind kind, float *x, 
     }
 }
 
+void vd_nn_act_sigmoid(float *y, const float *x, int64_t n)
+{
+#ifdef VD_ACT_AVX2
+    if (have_avx2_fma()) {
+        logistic_avx2(y, x, n, 0);
+        return;
+    }
+#endif
+    for (int64_t i = 0; i < n; i++)
+        y[i] = 1.0f / (1.0f + vd_nn_expf(-x[i]));
+}
+
 __attribute__((target_clones("arch=x86-64-v3", "default"))) VD_ACT_VECTORIZE void
 vd_nn_act_apply(const vd_nn_act *act, float *x, int64_t n)
 {
@@ -78,12 +107,12 @@ vd_nn_act_apply(const vd_nn_act *act, float *x, int64_t n)
         for (int64_t i = 0; i < n; i++) x[i] = x[i] >= 0 ? x[i] : a * x[i];
         return;
     case VD_NN_ACT_SIGMOID:
-        for (int64_t i = 0; i < n; i++) x[i] = 1.0f / (1.0f + vd_nn_expf(-x[i]));
+        vd_nn_act_sigmoid(x, x, n);
         return;
     case VD_NN_ACT_SILU:
 #ifdef VD_ACT_AVX2
-        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-            silu_avx2(x, n);
+        if (have_avx2_fma()) {
+            logistic_avx2(x, x, n, 1);
             return;
         }
 #endif

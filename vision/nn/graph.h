@@ -78,6 +78,9 @@ typedef struct vd_nn_act {
 
 /* Apply act in place to n floats (kernels call this on their output tile). */
 void vd_nn_act_apply(const vd_nn_act *act, float *x, int64_t n);
+/* y = 1 / (1 + e^-x), the fused Sigmoid's and the standalone op's one
+ * implementation (y may be x). */
+void vd_nn_act_sigmoid(float *y, const float *x, int64_t n);
 const char *vd_nn_act_name(vd_nn_act_kind kind);
 
 /* ---- nodes and ops ---- */

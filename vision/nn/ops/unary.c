@@ -77,7 +77,13 @@ UN_FLT(acosh, acosh(x))
 UN_FLT(atanh, atanh(x))
 UN_FLT(shrink, x < -a ? x + b : (x > a ? x - b : 0.0f))
 UN_FLT(tanh, TANH(x))
-UN_FLT(sigmoid, SIGM(x))
+UN_LOOP(sigmoid_f64, double, SIGM(x))
+/* float: act.c's, so a fused Sigmoid and this op give the same bits */
+static void sigmoid_f32(const void *x, void *y, int64_t n, const un_prm *p)
+{
+    (void)p;
+    vd_nn_act_sigmoid(y, x, n);
+}
 UN_FLT(softplus, SOFTPLUS(x))
 UN_FLT(softsign, x / (1.0f + fabs(x)))
 UN_FLT(leaky, x >= 0 ? x : a * x)
