@@ -223,3 +223,32 @@ Test(nn_fuzz_regress, roi_align_refuses_absurd_boxes)
     vd_nn_session_free(&s);
     vd_nn_model_free(&m);
 }
+
+/* Found by fuzz_nn_load in CI with random inputs: an int64 Pow whose
+ * result does not fit (4^100, 0^-1 = inf) was a double-to-int64 cast of
+ * an out-of-range value (UB; x86 gave INT64_MIN). It saturates now. */
+Test(nn_fuzz_regress, int_pow_saturates)
+{
+    make_models();
+    vd_nn_model *m = NULL;
+    vd_nn_session *s = NULL;
+    vd_error err = {0};
+    cr_assert_eq(vd_nn_model_load(&m, REGRESS_DIR "/pow_int.onnx", &err), 0, "%s", err.msg);
+    cr_assert_eq(vd_nn_session_create(&s, m, NULL, &err), 0, "%s", err.msg);
+    vd_tensor in[2], out = {0};
+    int64_t shape[1] = {3};
+    const int64_t x[3] = {4, 0, -2}, e[3] = {100, -1, 65};
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(vd_tensor_alloc(&in[i], VD_DTYPE_I64, 1, shape, NULL), 0);
+        memcpy(in[i].data, i ? e : x, sizeof x);
+    }
+    cr_assert_eq(vd_nn_session_run(s, in, 2, &out, 1, &err), 0, "%s", err.msg);
+    const int64_t *y = out.data;
+    cr_expect(y[0] == INT64_MAX && y[1] == INT64_MAX && y[2] == INT64_MIN,
+              "got %lld %lld %lld", (long long)y[0], (long long)y[1], (long long)y[2]);
+    for (int i = 0; i < 2; i++)
+        vd_tensor_free(&in[i]);
+    vd_tensor_free(&out);
+    vd_nn_session_free(&s);
+    vd_nn_model_free(&m);
+}

@@ -87,6 +87,15 @@ def maxpool_pad_over_kernel():
     return model([node], [x], [y], [])
 
 
+def pow_int():
+    """Pow on int64: 4^100 and 0^-1 were cast from double to int64 (UB).
+    Found by fuzz_nn_load in CI once it fed random inputs."""
+    x = helper.make_tensor_value_info("x", TensorProto.INT64, [3])
+    e = helper.make_tensor_value_info("e", TensorProto.INT64, [3])
+    y = helper.make_tensor_value_info("y", TensorProto.INT64, None)
+    return model([helper.make_node("Pow", ["x", "e"], ["y"])], [x, e], [y], [], opset=15)
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
@@ -98,6 +107,7 @@ def main():
         onnx.save(elements_index_wider(op), os.path.join(out, op + "_wide.onnx"))
     onnx.save(crop_resize_inf_roi(), os.path.join(out, "crop_resize_inf_roi.onnx"))
     onnx.save(maxpool_pad_over_kernel(), os.path.join(out, "maxpool_pad.onnx"))
+    onnx.save(pow_int(), os.path.join(out, "pow_int.onnx"))
     onnx.save(roi_align(), os.path.join(out, "roi_align.onnx"))
     np.arange(8, dtype=np.uint8).tofile(os.path.join(out, "w.bin"))
 

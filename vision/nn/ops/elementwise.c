@@ -153,8 +153,10 @@ static const ew_fn shr_tab[VD_DTYPE_COUNT] = {[VD_DTYPE_U8] = shr_u8, [VD_DTYPE_
     POW2(pow_##sfx##_i32, TB, int32_t, EXPR)          \
     POW2(pow_##sfx##_i64, TB, int64_t, EXPR)
 POW_BASE(f64, double, pow(x, (double)y))
-POW_BASE(i32, int32_t, pow((double)x, (double)y))
-POW_BASE(i64, int64_t, pow((double)x, (double)y))
+/* An integer power saturates to its type (4^100, 0^-1 = inf, (-2)^0.5 = NaN
+ * -> 0): the plain cast of an out-of-range double is undefined behaviour. */
+POW_BASE(i32, int32_t, vd_nn_sat_int(pow((double)x, (double)y), INT32_MIN, INT32_MAX))
+POW_BASE(i64, int64_t, vd_nn_sat_int(pow((double)x, (double)y), -0x1p63, 0x1p63))
 POW2(pow_f32_f64, float, double, pow((double)x, y))
 POW2(pow_f32_i32, float, int32_t, pow((double)x, (double)y))
 POW2(pow_f32_i64, float, int64_t, pow((double)x, (double)y))
