@@ -579,8 +579,8 @@ static int range_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *con
         double c = ceil(((double)l - (double)s) / (double)d);
         if (c > (double)VD_NN_LIGHT_MAX_NUMEL)
             return vd_error_set(err, VD_ELIMIT, "Range of %g elements", c);
-        int64_t span = l - s;
-        cnt = c > 0 ? (span / d) + ((span % d) != 0 && ((span < 0) == (d < 0))) : 0;
+        __int128 span = (__int128)l - s; /* exact: l - s may overflow int64 */
+        cnt = c > 0 ? (int64_t)(span / d + ((span % d) != 0 && ((span < 0) == (d < 0)))) : 0;
     }
     vd_nn_light_set_shape(out[0], dt, 1, &cnt);
     return VD_OK;
