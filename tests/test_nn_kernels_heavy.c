@@ -421,7 +421,7 @@ Test(nn_kernels_heavy, conv_depthwise)
             conv_case_add(&cfgs[i].c, 0, cfgs[i].residual);
 }
 
-/* Convs with <= 4 input channels, and wide stride-1 ones with <= 32 in
+/* Convs with <= 4 input channels, and wide stride-1 ones with <= 16 in
  * and <= 32 out, take the direct kernel (conv_direct.c):
  * 1 to 4 channels, output channel counts that leave a partial 6-channel
  * panel (1, 5, 7, 13) or none (24), rows narrower than, equal to and
@@ -452,7 +452,7 @@ Test(nn_kernels_heavy, conv_direct_few_channels)
           VD_NN_ACT_RELU, 1, {0}}, 1},
         {{2, 2, 4, 6, 1, {300, 70}, {5, 5}, {2, 2}, {1, 1}, {2, 2, 2, 2}, NULL,
           VD_NN_ACT_SILU, 1, {0}}, 0},
-        /* wide stride-1 layers, cin 5..32 and cout <= 32 over rows of >= 64:
+        /* wide stride-1 layers, cin 5..16 and cout <= 32 over rows of >= 64:
          * YOLOv8n's C2f bottleneck shape, a partial 6-channel panel (13, 32),
          * rows ending in a partial tile (66, 100), one output row per band
          * (16 channels x 162 columns), 5x5 with asymmetric pads */
@@ -463,7 +463,7 @@ Test(nn_kernels_heavy, conv_direct_few_channels)
         {{2, 2, 12, 32, 1, {9, 100}, {5, 5}, {1, 1}, {1, 1}, {2, 1, 2, 3}, NULL, 0, 1, {0}}, 0},
         {{2, 1, 5, 8, 1, {17, 64}, {3, 3}, {1, 1}, {1, 1}, {0}, "SAME_UPPER",
           VD_NN_ACT_LEAKY, 1, {0}}, 0},
-        {{2, 1, 32, 32, 1, {12, 80}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL,
+        {{2, 1, 16, 32, 1, {12, 80}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL,
           VD_NN_ACT_SILU, 1, {0}}, 1},
     };
     for (test_threads = 1; test_threads <= 2; test_threads++)

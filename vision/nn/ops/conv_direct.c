@@ -1,9 +1,8 @@
 /* conv_direct.c -- a direct conv for layers with few input channels (an
  * RGB image's first conv), where im2col + sgemm wastes its time, and for
  * wide stride-1 layers with few channels on both sides (YOLOv8n's C2f
- * bottlenecks: 16->16 at 160x160, 32->32 at 80x80), where im2col writes
- * and OpenBLAS repacks 9 cin rows per output pixel for only cout <= 32
- * products each.
+ * bottlenecks at 16 channels), where im2col writes and OpenBLAS repacks
+ * 9 cin rows per output pixel for only cout <= 32 products each.
  *
  * BlazeFace's first conv (3 -> 24 channels, 5x5, stride 2) is a product
  * with k = 75 and m = 24: im2col writes 75 rows of 64x64 columns (1.2 MB,
@@ -23,7 +22,7 @@
 
 #define CD_MR 6          /* output channels per tile */
 #define CD_NR 16         /* output columns per tile */
-#define CD_CIN_MAX 32     /* wide stride-1 layers; any layer: <= 4 */
+#define CD_CIN_MAX 16     /* wide stride-1 layers; any layer: <= 4 */
 #define CD_CIN_ANY 4
 #define CD_COUT_WIDE 32
 #define CD_OW_WIDE 64     /* narrower rows waste too much of the 16-wide tiles */
@@ -94,9 +93,10 @@ int vd_nn_cdir_fits(const vd_nn_geom *g, int64_t cin, int64_t cout, int64_t grou
         return 0;
     if (cin <= CD_CIN_ANY)
         return 1;
-    /* Measured per layer against im2col (1 thread, bench/results/nn-perf.md):
-     * 16->16 160x160 1.7x faster, 32->32 80x80 1.15x; slower once cout > 32,
-     * at stride 2, or at rows of 40 and less. */
+    /* Measured per layer against im2col (alternating runs, p50): 16->16
+     * 80x80 batch 8 1.4x faster at 1 thread, 8->8 1.25x at 2; 16->16
+     * 160x160 even. Slower: 32->32 160x160 (p50 1.4x at 1 thread, 1.2x at
+     * 2), cout > 32, stride 2 with cin >= 16, rows of 40 and less. */
     return cin <= CD_CIN_MAX && cout <= CD_COUT_WIDE && g->s[1] == 1 && g->s[2] == 1 &&
            g->out[2] >= CD_OW_WIDE;
 }

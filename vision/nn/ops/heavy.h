@@ -153,8 +153,9 @@ void vd_nn_pad_plane(const vd_nn_geom *g, int64_t hp, int64_t wp, const float *x
 /* ---- direct conv for few input channels (conv_direct.c) ---- */
 
 /* A 2-D Conv, group 1, dilation 1: stride 1 or 2 with cin <= 4 input
- * channels (an image's first layer), or stride 1 with cin and cout <= 32
- * over rows of 64 or more outputs. Whether the kernel takes this conv: */
+ * channels (an image's first layer), or stride 1 with cin <= 16 and
+ * cout <= 32 over rows of 64 or more outputs. Whether the kernel takes
+ * this conv: */
 int vd_nn_cdir_fits(const vd_nn_geom *g, int64_t cin, int64_t cout, int64_t group);
 /* Workspace bytes vd_nn_cdir_run needs (any thread count). */
 size_t vd_nn_cdir_workspace(const vd_nn_conv_args *a);
