@@ -6,7 +6,7 @@
 # libFuzzer runtime (Debian: clang + libclang-rt-14-dev), the fuzz tests
 # are still listed and report "skipped" with the reason.
 # Inputs each ctest session runs, from seed 1 (tests/fuzz/run_fuzz.sh):
-# deterministic, so CI checks the tree rather than its luck; about 50 s
+# deterministic, so CI checks the tree rather than its luck; about 2 min
 # and 15 s on 2 cores. Longer, exploring campaigns: docs/nn-fuzz.md.
 set(VD_FUZZ_RUNS_NN 50000 CACHE STRING "inputs fuzz_nn_load runs under ctest")
 set(VD_FUZZ_RUNS_NPY 3000000 CACHE STRING "inputs fuzz_npy runs under ctest")
