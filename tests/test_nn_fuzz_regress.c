@@ -183,6 +183,17 @@ Test(nn_fuzz_regress, float_index_reads_saturate)
     vd_tensor_free(&t);
 }
 
+/* A session (default options) on one of the regression models. */
+static void open_session(const char *file, vd_nn_model **m, vd_nn_session **s)
+{
+    char path[512];
+    vd_error err = {0};
+    make_models();
+    snprintf(path, sizeof path, "%s/%s", REGRESS_DIR, file);
+    cr_assert_eq(vd_nn_model_load(m, path, &err), 0, "%s: %s", file, err.msg);
+    cr_assert_eq(vd_nn_session_create(s, *m, NULL, &err), 0, "%s: %s", file, err.msg);
+}
+
 /* RoiAlign on rois [0, 0, r2, r3]: 0 or the run's error code. */
 static int roi_run(vd_nn_session *s, float r2, float r3, vd_error *err)
 {
@@ -208,12 +219,10 @@ static int roi_run(vd_nn_session *s, float r2, float r3, vd_error *err)
  * points. Both are refused with the roi named; a sane roi still runs. */
 Test(nn_fuzz_regress, roi_align_refuses_absurd_boxes)
 {
-    make_models();
     vd_nn_model *m = NULL;
     vd_nn_session *s = NULL;
     vd_error err = {0};
-    cr_assert_eq(vd_nn_model_load(&m, REGRESS_DIR "/roi_align.onnx", &err), 0, "%s", err.msg);
-    cr_assert_eq(vd_nn_session_create(&s, m, NULL, &err), 0, "%s", err.msg);
+    open_session("roi_align.onnx", &m, &s);
     cr_assert_eq(roi_run(s, 3, 3, &err), 0, "%s", err.msg);
     cr_assert_eq(roi_run(s, INFINITY, 3, &err), VD_ERANGE);
     cr_assert(strstr(err.msg, "rois[0] = [0, 0, inf, 3] is not finite"), "got: %s", err.msg);
@@ -229,12 +238,10 @@ Test(nn_fuzz_regress, roi_align_refuses_absurd_boxes)
  * an out-of-range value (UB; x86 gave INT64_MIN). It saturates now. */
 Test(nn_fuzz_regress, int_pow_saturates)
 {
-    make_models();
     vd_nn_model *m = NULL;
     vd_nn_session *s = NULL;
     vd_error err = {0};
-    cr_assert_eq(vd_nn_model_load(&m, REGRESS_DIR "/pow_int.onnx", &err), 0, "%s", err.msg);
-    cr_assert_eq(vd_nn_session_create(&s, m, NULL, &err), 0, "%s", err.msg);
+    open_session("pow_int.onnx", &m, &s);
     vd_tensor in[2], out = {0};
     int64_t shape[1] = {3};
     const int64_t x[3] = {4, 0, -2}, e[3] = {100, -1, 65};
