@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "vision/transforms.h"
+#include "vision/transform/transforms.h"
 
 static double clock_ms(clockid_t id)
 {

@@ -26,8 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vision/error.h"
-#include "vision/pixfmt.h"
+#include "vision/core/error.h"
+#include "vision/core/pixfmt.h"
 
 struct AVFrame;
 

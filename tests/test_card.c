@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vision/card.h"
+#include "pipeline/card.h"
 
 #define CARDS VD_SOURCE_DIR "/config/models"
 

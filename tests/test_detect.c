@@ -8,7 +8,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "vision/detect.h"
+#include "vision/detect/detect.h"
 
 /* source 1280x720 letterboxed into 640x640 */
 static const vd_tf_geom LB = {.src_w = 1280, .src_h = 720, .dst_w = 640, .dst_h = 640,

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vision/draw.h"
+#include "vision/image/draw.h"
 
 #define W 40
 #define H 30

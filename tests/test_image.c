@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 
 #include "tests/support/once.h"
-#include "vision/image.h"
-#include "vision/npy.h"
+#include "vision/image/image.h"
+#include "vision/core/npy.h"
 
 #define REF_DIR VD_BINARY_DIR "/tests/vision_ref/image"
 #define REF_SCRIPT VD_SOURCE_DIR "/tests/vision_ref/image_ref.py"

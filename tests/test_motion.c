@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vision/motion.h"
+#include "vision/motion/motion.h"
 
 #define W 320
 #define H 240

@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "vision/npy.h"
+#include "vision/core/npy.h"
 #include "tests/support/once.h"
 
 #define WORK VD_BINARY_DIR "/tests/nn_cli"

@@ -39,7 +39,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "vision/nn.h"
+#include "vision/nn/nn.h"
 #include "vision/nn/graph.h"
 #include "vision/nn/loader.h"
 

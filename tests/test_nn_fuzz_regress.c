@@ -12,9 +12,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "vision/nn.h"
+#include "vision/nn/nn.h"
 #include "vision/nn/graph.h"
-#include "vision/npy.h"
+#include "vision/core/npy.h"
 #include "tests/support/once.h"
 
 /* ---- .npy ---- */

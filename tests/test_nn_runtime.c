@@ -16,9 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "vision/nn.h"
+#include "vision/nn/nn.h"
 #include "vision/nn/loader.h"
-#include "vision/npy.h"
+#include "vision/core/npy.h"
 #include "tests/support/once.h"
 
 #define MODELS VD_BINARY_DIR "/tests/nn_runtime"

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vision/npy.h"
+#include "vision/core/npy.h"
 
 #define CASES_DIR VD_BINARY_DIR "/tests/npy_cases"
 

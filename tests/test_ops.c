@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "tests/support/once.h"
-#include "vision/npy.h"
-#include "vision/ops.h"
+#include "vision/core/npy.h"
+#include "vision/box/box.h"
 
 #define REF_DIR VD_BINARY_DIR "/tests/vision_ref/ops"
 #define REF_SCRIPT VD_SOURCE_DIR "/tests/vision_ref/ops_ref.py"

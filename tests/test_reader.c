@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "pipeline/reader.h"
-#include "support/clips.h"
-#include "vision/tensor.h"
+#include "tests/support/clips.h"
+#include "vision/core/tensor.h"
 
 typedef struct got {
     double pts;

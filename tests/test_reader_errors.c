@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "pipeline/reader.h"
-#include "support/clips.h"
+#include "tests/support/clips.h"
 
 static char *clip(const char *name, void (*tweak)(vd_clip_spec *))
 {

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "pipeline/reader.h"
-#include "support/clips.h"
+#include "tests/support/clips.h"
 
 typedef struct server {
     int listen_fd, port, stop[2];

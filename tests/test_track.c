@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vision/track.h"
+#include "vision/track/track.h"
 
 /* ---- Hungarian ---- */
 

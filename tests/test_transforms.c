@@ -10,9 +10,9 @@
 #include <string.h>
 
 #include "tests/support/once.h"
-#include "vision/npy.h"
-#include "vision/ops.h"
-#include "vision/transforms.h"
+#include "vision/core/npy.h"
+#include "vision/box/box.h"
+#include "vision/transform/transforms.h"
 
 #define REF_DIR VD_BINARY_DIR "/tests/vision_ref/transforms"
 #define REF_SCRIPT VD_SOURCE_DIR "/tests/vision_ref/transforms_ref.py"

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vision/nn.h"
+#include "vision/nn/nn.h"
 
 #define MAX_RUN_ELEMS ((int64_t)1 << 12) /* all inputs together: keeps runs ~ms */
 #define MAX_RUN_ARENA ((size_t)2 << 20)

@@ -25,8 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vision/error.h"
-#include "vision/tensor.h"
+#include "vision/core/error.h"
+#include "vision/core/tensor.h"
 
 /* ---- attributes (decoded from AttributeProto by the loader) ---- */
 

@@ -10,8 +10,8 @@
 
 #include <stddef.h>
 
-#include "vision/error.h"
-#include "vision/tensor.h"
+#include "vision/core/error.h"
+#include "vision/core/tensor.h"
 
 /* Decode a serialized TensorProto into *out, which then owns its data
  * (free with vd_tensor_free). *name_out (if name_out is non-NULL) gets a

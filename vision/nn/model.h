@@ -10,7 +10,7 @@
 #define VD_NN_MODEL_H
 
 #include "graph.h"
-#include "vision/nn.h"
+#include "nn.h"
 
 typedef struct vd_nn_value {
     char *name;

@@ -4,8 +4,8 @@
 #define VD_NN_PB_H
 
 #include "onnx.pb-c.h"
-#include "vision/error.h"
-#include "vision/tensor.h"
+#include "vision/core/error.h"
+#include "vision/core/tensor.h"
 
 /* ONNX TensorProto.DataType -> vd_dtype; -1 when we have no such dtype. */
 int vd_nn_dtype_from_onnx(int32_t onnx_type);

@@ -33,9 +33,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
-#include "pixfmt.h"
-#include "tensor.h"
+#include "vision/core/error.h"
+#include "vision/core/pixfmt.h"
+#include "vision/core/tensor.h"
 
 typedef enum vd_interp {
     VD_INTERP_BILINEAR = 0,

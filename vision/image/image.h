@@ -27,8 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
-#include "tensor.h"
+#include "vision/core/error.h"
+#include "vision/core/tensor.h"
 
 #define VD_IMG_DEFAULT_MAX_PIXELS (64LL * 1024 * 1024)
 

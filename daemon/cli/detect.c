@@ -15,15 +15,15 @@
 #include <time.h>
 
 #include "cli.h"
-#include "cli_detect_src.h"
-#include "vision/card.h"
-#include "vision/detect.h"
-#include "vision/draw.h"
-#include "vision/image.h"
-#include "vision/motion.h"
-#include "vision/nn.h"
-#include "vision/track.h"
-#include "vision/transforms.h"
+#include "detect_src.h"
+#include "pipeline/card.h"
+#include "vision/detect/detect.h"
+#include "vision/image/draw.h"
+#include "vision/image/image.h"
+#include "vision/motion/motion.h"
+#include "vision/nn/nn.h"
+#include "vision/track/track.h"
+#include "vision/transform/transforms.h"
 
 #define MAX_TF 16
 #define MAX_CLASSES 128

@@ -22,8 +22,8 @@
 
 #include <stdint.h>
 
-#include "detect.h"
-#include "error.h"
+#include "vision/detect/detect.h"
+#include "vision/core/error.h"
 
 typedef struct vd_motion_opts {
     int width;         /* grid columns; <= 0: 160 */

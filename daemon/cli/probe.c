@@ -10,7 +10,7 @@
 #include <jansson.h>
 
 #include "cli.h"
-#include "cli_select.h"
+#include "select.h"
 #include "pipeline/reader.h"
 
 static json_t *num_or_null(double x)

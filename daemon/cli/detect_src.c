@@ -1,16 +1,16 @@
 /* cli_detect_src.c -- frames for `visiond detect`: reader or still image,
  * delivered as RGB24. See cli_detect_src.h. The RGB buffer is reused
  * across frames (reallocated only when the size changes). */
-#include "cli_detect_src.h"
+#include "detect_src.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli_select.h"
+#include "select.h"
 #include "pipeline/reader.h"
-#include "vision/image.h"
-#include "vision/tensor.h"
+#include "vision/image/image.h"
+#include "vision/core/tensor.h"
 
 struct vd_dsrc {
     vd_cli_select cs;

@@ -6,7 +6,7 @@
  * are applied, so the adapters cannot disagree on them. */
 #include "detect.h"
 #include "detect_internal.h"
-#include "ops.h"
+#include "vision/box/box.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -57,10 +57,10 @@
 
 #include <stdint.h>
 
-#include "error.h"
+#include "vision/core/error.h"
 #include "labels.h"
-#include "tensor.h"
-#include "transforms.h"
+#include "vision/core/tensor.h"
+#include "vision/transform/transforms.h"
 
 #define VD_DET_NAME_MAX 48
 #define VD_DET_MAX_KEYPOINTS 17

@@ -13,8 +13,8 @@
 
 #include <stdint.h>
 
-#include "error.h"
-#include "tensor.h"
+#include "vision/core/error.h"
+#include "vision/core/tensor.h"
 
 typedef struct vd_canvas {
     uint8_t *data; /* RGB24 */

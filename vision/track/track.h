@@ -35,8 +35,8 @@
 
 #include <stdint.h>
 
-#include "detect.h"
-#include "error.h"
+#include "vision/detect/detect.h"
+#include "vision/core/error.h"
 
 typedef struct vd_tracker_opts {
     float iou;          /* minimum IoU for a match; <= 0: 0.3 */

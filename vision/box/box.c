@@ -5,7 +5,7 @@
  * box. Batched NMS is the same sweep where a box only suppresses boxes of
  * its own class: exactly torchvision's per-class result, without the
  * coordinate-offset trick whose large offsets cost float precision. */
-#include "ops.h"
+#include "box.h"
 
 #include <math.h>
 #include <stdlib.h>

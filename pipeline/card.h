@@ -40,9 +40,9 @@
 #ifndef VD_CARD_H
 #define VD_CARD_H
 
-#include "detect.h"
-#include "error.h"
-#include "transforms.h"
+#include "vision/detect/detect.h"
+#include "vision/core/error.h"
+#include "vision/transform/transforms.h"
 
 #define VD_CARD_PATH_MAX 4096
 

@@ -17,9 +17,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
-#include "tensor.h"
-#include "transforms.h"
+#include "vision/core/error.h"
+#include "vision/core/tensor.h"
+#include "vision/transform/transforms.h"
 
 typedef struct vd_box {
     float x1, y1, x2, y2;

@@ -4,7 +4,7 @@
 #ifndef VD_LABELS_H
 #define VD_LABELS_H
 
-#include "error.h"
+#include "vision/core/error.h"
 
 typedef struct vd_labels {
     int count;

@@ -13,7 +13,7 @@
  * encoder writes them unchanged; so "quality 90" means what it means to
  * PIL/OpenCV users. */
 #include "image_internal.h"
-#include "transforms.h"
+#include "vision/transform/transforms.h"
 
 #include <libavcodec/avcodec.h>
 #include <libavutil/imgutils.h>

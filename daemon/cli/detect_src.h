@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#include "vision/error.h"
+#include "vision/core/error.h"
 
 typedef struct vd_dsrc vd_dsrc;
 

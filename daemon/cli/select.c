@@ -1,7 +1,7 @@
 /* cli_select.c -- parsing of the shared selection/conversion flags.
  * See cli_select.h. Values are parsed strictly (the whole string must be a
  * number) so "--step 3x" is a usage error, not step 3. */
-#include "cli_select.h"
+#include "select.h"
 
 #include <errno.h>
 #include <math.h>

@@ -14,7 +14,7 @@
 #include <libavcodec/avcodec.h>
 
 #include "cli.h"
-#include "cli_select.h"
+#include "select.h"
 
 typedef struct frames_args {
     const char *input, *out_dir;

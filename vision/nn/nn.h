@@ -27,8 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
-#include "tensor.h"
+#include "vision/core/error.h"
+#include "vision/core/tensor.h"
 
 typedef struct vd_nn_model vd_nn_model;
 typedef struct vd_nn_session vd_nn_session;

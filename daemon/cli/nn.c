@@ -21,9 +21,9 @@
 #include <time.h>
 
 #include "cli.h"
-#include "vision/nn.h"
+#include "vision/nn/nn.h"
 #include "vision/nn/graph.h"
-#include "vision/npy.h"
+#include "vision/core/npy.h"
 
 #define MAX_INPUTS 64
 
