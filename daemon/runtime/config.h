@@ -1,0 +1,115 @@
+/* config.h -- visiond's configuration: the YAML file of `visiond serve`
+ * (libyaml) and the JSON stream entries of the API, checked by ONE
+ * validator, so a key means the same thing in both.
+ *
+ * Design: YAML and JSON are first turned into the same small tree of
+ * vd_cfg_node (maps, lists, scalars, each with its line), and every rule
+ * (types, ranges, unknown keys, references between sections) is written
+ * once against that tree. Errors name "file:line: key.path: reason", e.g.
+ *   visiond.yaml:23: streams[1].detect.threshold: 1.5 is not in [0, 1]
+ * For JSON bodies the "file" is "request" and there is no line.
+ *
+ * Relative paths (model cards, store path) are resolved when loading:
+ * cards against the config file's directory, the store against the state
+ * directory. All strings are owned by the config (vd_config_free). */
+#ifndef VD_DAEMON_CONFIG_H
+#define VD_DAEMON_CONFIG_H
+
+#include <stdint.h>
+
+#include "vision/core/error.h"
+#include "vision/detect/detect.h"
+
+#define VD_CFG_MAX_SCHEMES 16
+#define VD_CFG_MAX_DIRS 16
+
+typedef enum vd_backpressure {
+    VD_BP_DEFAULT = 0, /* drop for live sources and realtime files, block otherwise */
+    VD_BP_DROP,        /* newest frames win; dropped frames are counted */
+    VD_BP_BLOCK,       /* the reader waits; nothing is dropped */
+} vd_backpressure;
+
+typedef struct vd_model_config {
+    char *name;        /* what streams refer to */
+    char *card;        /* resolved path of the card (or .onnx) */
+    int threads;       /* default 1 */
+    int max_batch;     /* default 8 */
+    int max_wait_ms;   /* default 20 */
+} vd_model_config;
+
+typedef struct vd_stream_config {
+    char *id;               /* [A-Za-z0-9_-]{1,64} */
+    char *url;              /* as given (may hold credentials: never echo it) */
+    char *rtsp_transport;   /* "tcp" | "udp" | NULL (FFmpeg's default) */
+    double timeout;         /* s, watchdog and open timeout; default 10 */
+    int realtime;           /* pace files at their native rate; default 0 */
+    vd_backpressure backpressure;
+    int loop;               /* files: start again at the end; default 0 */
+    double fps;             /* analysis rate; default 5; 0: every frame */
+    /* detect: */
+    char *model;            /* model name, NULL: no detection */
+    float threshold;        /* default: the card's (-1) */
+    char **classes;         /* NULL: all */
+    int n_classes;
+    int detect_enabled;     /* default 1 */
+    /* motion: */
+    int motion_gate;        /* motion: {gate: true} */
+    int motion_detect;      /* motion: {detect: true} */
+    int track;              /* default 1 when a model is set */
+    vd_zone *zones;         /* normalised polygons, in config order */
+    int n_zones;
+} vd_stream_config;
+
+typedef struct vd_config {
+    char *path;             /* the file it came from; NULL: built in defaults */
+    /* http */
+    char *listen;           /* "127.0.0.1:8080" */
+    char *token_file;       /* NULL: no auth */
+    int64_t max_body;       /* bytes, default 16 MiB */
+    int max_connections;    /* default 256 */
+    int connection_timeout; /* s, default 30 */
+    /* store */
+    char *store_path;       /* resolved against the state dir */
+    int retention_days;     /* default 7 */
+    int64_t retention_rows; /* default 1000000 */
+    /* sources */
+    char *schemes[VD_CFG_MAX_SCHEMES];
+    int n_schemes;          /* default rtsp rtsps http https file v4l2 */
+    char *media_dirs[VD_CFG_MAX_DIRS];
+    int n_media_dirs;       /* default: the directories of the file streams */
+    /* models and streams */
+    vd_model_config *models;
+    int n_models;
+    char *deepstack_model;  /* default: the first model */
+    vd_stream_config *streams;
+    int n_streams;
+} vd_config;
+
+/* Defaults only: no streams, no models, listen 127.0.0.1:8080. */
+void vd_config_init(vd_config *c);
+/* Parse and validate a YAML file. state_dir resolves the store path. On
+ * error *c is left empty and err says "file:line: key.path: reason". */
+int vd_config_load(vd_config *c, const char *file, const char *state_dir, vd_error *err);
+void vd_config_free(vd_config *c);
+
+/* One stream entry from a JSON object (the API's POST body), validated
+ * against the models of cfg (an unknown model is an error naming it) and
+ * its sources policy. */
+struct json_t;
+int vd_stream_config_from_json(vd_stream_config *s, const struct json_t *obj,
+                               const vd_config *cfg, vd_error *err);
+/* Apply a JSON merge-patch style change (PATCH body) onto a copy of s. */
+int vd_stream_config_patch(vd_stream_config *s, const struct json_t *patch,
+                           const vd_config *cfg, vd_error *err);
+int vd_stream_config_copy(vd_stream_config *dst, const vd_stream_config *src, vd_error *err);
+void vd_stream_config_free(vd_stream_config *s);
+/* 1 when the two entries would run the same way (reload: restart only the
+ * streams whose entry changed). */
+int vd_stream_config_equal(const vd_stream_config *a, const vd_stream_config *b);
+/* The URL without user:password, for display. */
+void vd_url_redact(const char *url, char *out, size_t n);
+/* Check a URL against cfg->schemes and cfg->media_dirs (local files must
+ * lie under one of them after realpath). VD_EINVAL naming the rule. */
+int vd_config_source_allowed(const vd_config *cfg, const char *url, vd_error *err);
+
+#endif
