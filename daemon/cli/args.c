@@ -56,15 +56,30 @@ int vd_cli_args_help(const vd_cli_args *a)
     return !strcmp(a->arg, "--help") || !strcmp(a->arg, "-h");
 }
 
+static int usage_v(const char *cmd, const char *fmt, va_list ap)
+{
+    fprintf(stderr, "visiond %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n(see visiond %s --help)\n", cmd);
+    return VD_EXIT_USAGE;
+}
+
+int vd_cli_args_usage(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = usage_v(cmd, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
 int vd_cli_args_error(const vd_cli_args *a, const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "visiond %s: ", a->cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    int rc = usage_v(a->cmd, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\n(see visiond %s --help)\n", a->cmd);
-    return VD_EXIT_USAGE;
+    return rc;
 }
 
 int vd_cli_args_unknown(const vd_cli_args *a)

@@ -57,6 +57,8 @@ int vd_cli_args_float(vd_cli_args *a, float *out);
 /* Print "visiond CMD: MESSAGE" and the --help pointer; returns VD_EXIT_USAGE. */
 int vd_cli_args_error(const vd_cli_args *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* The same for a command without an iterator at hand. */
+int vd_cli_args_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The usage error for an argument nobody claimed. */
 int vd_cli_args_unknown(const vd_cli_args *a);
 
