@@ -65,39 +65,41 @@ Test(cli_args, both_spellings_give_the_same_output, .timeout = 120)
     cr_assert_eq(json_lines(), 15);
 }
 
-static void usage_error(const char *args, const char *want)
-{
-    int rc = visiond(args);
-    cr_assert_eq(rc, 2, "visiond %s: exit %d, want 2 (%s)", args, rc, err);
-    cr_assert(strstr(err, want), "visiond %s: stderr lacks '%s': %s", args, want, err);
-    cr_assert(strstr(err, "--help"), "visiond %s: no pointer to --help: %s", args, err);
-}
+/* Each case: arguments, and what stderr must say; exit 2 and a pointer to
+ * --help for all of them. */
+static const struct { const char *args, *want; } usage_cases[] = {
+    /* numbers: whole string, errno-checked, in range */
+    {"frames '" VTEST "' --threads ''", "--threads: '' is not an integer"},
+    {"frames '" VTEST "' --threads 3x", "--threads: '3x'"},
+    {"frames '" VTEST "' --threads=-1", "--threads"},
+    {"frames '" VTEST "' --count=", "--count"},
+    {"probe '" VTEST "' --timeout=abc", "--timeout"},
+    {"nn bench '" ONNX "' --iterations=", "--iterations"},
+    {"nn bench '" ONNX "' --threads=99999999999", "--threads"},
+    {"detect '" MESSI "' --model '" CARD "' --threads=1.5", "--threads"},
+    {"detect '" MESSI "' --model '" CARD "' --threshold=", "--threshold: '' is not a number"},
+    {"detect '" MESSI "' --model '" CARD "' --iou 1e999", "--iou"},
+    {"detect '" VTEST "' --motion --motion-width=-3", "--motion-width"},
+    /* switches, missing values, unknown flags */
+    {"frames '" VTEST "' --md5=1", "--md5 takes no value"},
+    {"detect '" VTEST "' --motion --track=yes", "--track takes no value"},
+    {"nn bench '" ONNX "' --zeros=1", "--zeros takes no value"},
+    {"frames '" VTEST "' --out", "--out needs a value"},
+    {"detect '" MESSI "' --model", "--model needs a value"},
+    {"frames '" VTEST "' --bogus=1", "unknown option '--bogus'"},
+    {"probe '" VTEST "' --bogus", "unknown option '--bogus'"},
+    {"detect '" MESSI "' --motion --bogus=2", "unknown option '--bogus'"},
+    {"detect '" MESSI "' --motion --outputs=a", "need --model"},
+    {"detect '" MESSI "' --model '" CARD "' --outputs=", "--outputs"},
+};
 
-Test(cli_args, numbers_are_whole_and_in_range, .timeout = 120)
+Test(cli_args, one_usage_error_path, .timeout = 120)
 {
-    usage_error("frames '" VTEST "' --threads ''", "--threads: '' is not an integer");
-    usage_error("frames '" VTEST "' --threads 3x", "--threads: '3x'");
-    usage_error("frames '" VTEST "' --threads=-1", "--threads");
-    usage_error("frames '" VTEST "' --count=", "--count");
-    usage_error("probe '" VTEST "' --timeout=abc", "--timeout");
-    usage_error("nn bench '" ONNX "' --iterations=", "--iterations");
-    usage_error("nn bench '" ONNX "' --threads=99999999999", "--threads");
-    usage_error("detect '" MESSI "' --model '" CARD "' --threads=1.5", "--threads");
-    usage_error("detect '" MESSI "' --model '" CARD "' --threshold=", "--threshold: '' is not a number");
-    usage_error("detect '" MESSI "' --model '" CARD "' --iou 1e999", "--iou");
-    usage_error("detect '" VTEST "' --motion --motion-width=-3", "--motion-width");
-}
-
-Test(cli_args, switches_values_and_unknown_flags, .timeout = 120)
-{
-    usage_error("frames '" VTEST "' --md5=1", "--md5 takes no value");
-    usage_error("detect '" VTEST "' --motion --track=yes", "--track takes no value");
-    usage_error("nn bench '" ONNX "' --zeros=1", "--zeros takes no value");
-    usage_error("frames '" VTEST "' --out", "--out needs a value");
-    usage_error("detect '" MESSI "' --model", "--model needs a value");
-    usage_error("frames '" VTEST "' --bogus=1", "unknown option '--bogus'");
-    usage_error("probe '" VTEST "' --bogus", "unknown option '--bogus'");
-    usage_error("detect '" MESSI "' --motion --bogus=2", "unknown option '--bogus'");
-    usage_error("detect '" MESSI "' --motion --outputs=a", "need --model");
-    usage_error("detect '" MESSI "' --model '" CARD "' --outputs=", "--outputs");
+    for (size_t i = 0; i < sizeof usage_cases / sizeof usage_cases[0]; i++) {
+        const char *args = usage_cases[i].args, *want = usage_cases[i].want;
+        int rc = visiond(args);
+        cr_assert_eq(rc, 2, "visiond %s: exit %d, want 2 (%s)", args, rc, err);
+        cr_assert(strstr(err, want), "visiond %s: stderr lacks '%s': %s", args, want, err);
+        cr_assert(strstr(err, "--help"), "visiond %s: no pointer to --help: %s", args, err);
+    }
 }
