@@ -491,6 +491,38 @@ Test(analysis, ambiguous_outputs_name_the_candidates, .init = models)
     cr_assert_null(strstr(e.msg, "--"), "no CLI flag in a library message: %s", e.msg);
 }
 
+static void assert_picks(const char *model, const char *kind, const char *const *want, int n)
+{
+    vd_analyzer_opts o = {.model = model, .kind = kind};
+    vd_analyzer *az;
+    vd_error e;
+    cr_assert_eq(vd_analyzer_create(&az, &o, &e), 0, "%s", e.msg);
+    cr_assert_eq(vd_analyzer_output_count(az), n, "%s", model);
+    for (int i = 0; i < n; i++)
+        cr_assert_str_eq(vd_analyzer_output_name(az, i), want[i]);
+    vd_analyzer_free(&az);
+}
+
+/* The multi-output adapters take the one set that fits, in model order. */
+Test(analysis, picks_the_one_output_set_that_fits, .init = models)
+{
+    const char *ssd[] = {"cls", "reg"}, *tv[] = {"boxes", "labels", "scores"};
+    assert_picks(MODELS "/ssd_extra.onnx", "ssd", ssd, 2);
+    assert_picks(MODELS "/tv_extra.onnx", "torchvision", tv, 3);
+    vd_analyzer_opts o = {.model = MODELS "/ssd_odd.onnx", .kind = "ssd"};
+    vd_analyzer *az;
+    vd_error e;
+    cr_assert_eq(vd_analyzer_create(&az, &o, &e), VD_EINVAL);
+    cr_assert(strstr(e.msg, "'cls_a'") && strstr(e.msg, "'cls_b'") && strstr(e.msg, "'reg'") &&
+              strstr(e.msg, "ssd"), "%s", e.msg);
+    const char *pair[] = {"cls_b", "reg"};
+    o.outputs = pair, o.n_outputs = 2;
+    cr_assert_eq(vd_analyzer_create(&az, &o, &e), 0, "named, the pair is taken: %s", e.msg);
+    cr_assert_eq(vd_analyzer_output_count(az), 2);
+    cr_assert_str_eq(vd_analyzer_output_name(az, 0), "cls_b");
+    vd_analyzer_free(&az);
+}
+
 Test(analysis, a_card_names_its_outputs, .init = models, .timeout = 120)
 {
     const char *card = MODELS "/two_dets_b.json";

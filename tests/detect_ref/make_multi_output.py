@@ -11,6 +11,11 @@ outputs no adapter reads, as real exports do:
                    input pixels, in that output order
   two_dets         'wh', then 'det_a' and 'det_b', both [1,100,6]: two
                    outputs fit the centernet adapter, so it must be told which
+  ssd_extra        ssd scores 'cls' [1,8,1] and regressors 'reg' [1,8,16]
+                   around a 'features' [1,2,16,16]: the set is {cls, reg}
+  ssd_odd          two score outputs and one regressor: no set pairs up
+  tv_extra         torchvision 'boxes' [5,4], 'labels' [5] int64, 'scores'
+                   [5] after a 'wh' [1,2,16,16]: the set is the three
 
 The detections are constants (plus 0 x the image mean, so they hang off the
 input), written here and in tests/test_analysis.c: a run that decodes the
@@ -47,6 +52,15 @@ def graph(name, outs):
             nodes.append(helper.make_node("Conv", ["images", "w"], [out], strides=[4, 4]))
             outputs.append(helper.make_tensor_value_info(out, TensorProto.FLOAT, [1, 2, 16, 16]))
             continue
+        if kind == "int":  # int64: the image's 0 cast, plus the constant
+            c, s = out + "_c", out + "_shape"
+            inits += [numpy_helper.from_array(value, c),
+                      numpy_helper.from_array(np.ones(1, np.int64), s)]
+            nodes += [helper.make_node("Reshape", ["zero4", s], [out + "_f"]),
+                      helper.make_node("Cast", [out + "_f"], [out + "_z"], to=TensorProto.INT64),
+                      helper.make_node("Add", [out + "_z", c], [out])]
+            outputs.append(helper.make_tensor_value_info(out, TensorProto.INT64, list(value.shape)))
+            continue
         c, shape = out + "_c", list(value.shape)
         s = out + "_shape"
         inits += [numpy_helper.from_array(value, c),
@@ -72,6 +86,17 @@ def main():
     onnx.save(graph("two_dets", [("wh", "wh", None), ("det_a", "const", rows(DET_A)),
                                  ("det_b", "const", rows(DET_B))]),
               os.path.join(out, "two_dets.onnx"))
+    z = lambda *shape: np.zeros(shape, np.float32)
+    onnx.save(graph("ssd_extra", [("features", "wh", None), ("cls", "const", z(1, 8, 1)),
+                                  ("reg", "const", z(1, 8, 16))]),
+              os.path.join(out, "ssd_extra.onnx"))
+    onnx.save(graph("ssd_odd", [("cls_a", "const", z(1, 8, 1)), ("cls_b", "const", z(1, 8, 1)),
+                                ("reg", "const", z(1, 8, 16))]),
+              os.path.join(out, "ssd_odd.onnx"))
+    onnx.save(graph("tv_extra", [("wh", "wh", None), ("boxes", "const", z(5, 4)),
+                                 ("labels", "int", np.arange(5, dtype=np.int64)),
+                                 ("scores", "const", z(5))]),
+              os.path.join(out, "tv_extra.onnx"))
 
 
 main()
