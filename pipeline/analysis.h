@@ -31,7 +31,10 @@
  * A frame the gate skipped still goes through post() with outputs NULL, so
  * the tracker ages its tracks and motion-only streams report their regions.
  * post() needs only what pre() left in the vd_analysis_frame, never the
- * pixels, so the daemon may recycle the frame buffer once pre() returned.
+ * pixels, so the daemon may recycle the frame buffer once pre() returned,
+ * and may pre() several frames of one stream before their post() calls
+ * (each with its own vd_analysis_frame), as long as both run in frame
+ * order.
  *
  * Every int-returning call returns 0 (or the documented positive value) or
  * a negative VD_E* code, with *err naming the model or input and the
@@ -89,6 +92,10 @@ const vd_labels *vd_analyzer_labels(const vd_analyzer *a);
 vd_det_kind vd_analyzer_kind(const vd_analyzer *a);
 /* Network input size in pixels. */
 void vd_analyzer_input_size(const vd_analyzer *a, int *width, int *height);
+/* The outputs feeding the adapter (picked by name or by shape), in the
+ * adapter's order: how many, and the name of the i-th (NULL out of range). */
+int vd_analyzer_output_count(const vd_analyzer *a);
+const char *vd_analyzer_output_name(const vd_analyzer *a, int i);
 
 /* A session for this model at batch `max_batch` with `threads` threads, and
  * the batch input tensor to go with it ([max_batch,...], float32 or uint8 as
@@ -128,8 +135,10 @@ void vd_analysis_opts_init(vd_analysis_opts *o);
 typedef struct vd_analysis vd_analysis;
 
 /* az may be NULL for a motion-only analysis (motion must then be
- * VD_MOTION_DETECT). The analysis keeps a pointer to az, which must outlive
- * it. */
+ * VD_MOTION_DETECT; with a model it must not be: VD_EINVAL). The stream's
+ * detector is built here from the card's settings with opts on top; a
+ * class name the labels lack is VD_EINVAL naming it. The analysis keeps a
+ * pointer to az, which must outlive it. */
 int vd_analysis_create(vd_analysis **out, const vd_analyzer *az, const vd_analysis_opts *opts,
                        vd_error *err);
 void vd_analysis_free(vd_analysis **an); /* NULLs *an; NULL-safe */
@@ -142,11 +151,18 @@ typedef struct vd_analysis_frame {
     /* filled by pre(), read by post(): */
     vd_tf_geom geom;       /* slot geometry, boxes map back through it */
     int infer;             /* 1: slot b holds this frame for inference */
+    int moved;             /* 1: the motion detector saw motion */
+    vd_det_list regions;   /* motion regions (source pixels); owned by the
+                            * frame struct: zero it once, reuse it, and
+                            * vd_analysis_frame_free it at the end */
 } vd_analysis_frame;
+
+void vd_analysis_frame_free(vd_analysis_frame *f); /* frees the regions */
 
 /* Motion update, then (when the frame needs inference) the chain into slot
  * `slot` of `input`. Returns 1 when the slot was filled, 0 when the motion
- * gate skipped the frame (or the analysis has no model). */
+ * gate skipped the frame (or the analysis has no model; input may then be
+ * NULL). Fills f->geom, f->infer, f->moved and f->regions. */
 int vd_analysis_pre(vd_analysis *an, vd_analysis_frame *f, vd_tensor *input, int slot,
                     vd_error *err);
 
@@ -175,5 +191,9 @@ void vd_analysis_result_free(vd_analysis_result *res);
 /* Zone names of this analysis, for output (bit z of vd_detection.zones). */
 int vd_analysis_zone_count(const vd_analysis *an);
 const char *vd_analysis_zone_name(const vd_analysis *an, int z);
+
+/* The motion detector's counters (frames with motion, light/scene resets);
+ * returns 1, or 0 with *st zeroed when the analysis has no motion. */
+int vd_analysis_motion_stats(const vd_analysis *an, vd_motion_stats *st);
 
 #endif
