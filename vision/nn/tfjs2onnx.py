@@ -1,11 +1,13 @@
 #!/usr/bin/python3
 """tfjs2onnx.py -- convert a TF.js graph model (model.json + weight shards) to ONNX.
 
-    tfjs2onnx.py MODEL.json OUT.onnx
+    tfjs2onnx.py MODEL.json OUT.onnx [--outputs NAME,NAME...]
 
+--outputs keeps only the named outputs (default: the model's signature),
+e.g. CenterNet's decoded detections without its heatmaps.
 Reads only local files (no network). Weights are dequantised at conversion
 (float16, and uint8/uint16 with scale/min, as TF.js does at load), TF ops
-are mapped onto standard ONNX opset-13 ops, and a TF op with no mapping
+are mapped onto standard ONNX opset-14 ops, and a TF op with no mapping
 stops the conversion with an error naming the node and the op. The result
 runs in visiond's engine and in onnxruntime alike (docs/models.md says why
 this converter exists instead of a TF.js frontend in the engine).
@@ -16,7 +18,8 @@ tf2onnx does, leaving the pairs for an optimiser), each 4-D value carries
 a layout tag while converting: convolutions, pools, resizes, reductions
 with kept dims, concatenations and elementwise ops keep values NCHW, and a
 Transpose back to NHWC is written only where an op needs the TF layout
-(Reshape, StridedSlice, TopK, ...) or at a graph output. Shapes are known
+(Reshape, StridedSlice, TopK, ...) or at a graph output. Only what the
+outputs depend on is converted. Shapes are known
 statically (the model's inputs must have fixed shapes), so SAME padding
 and resize sizes become plain attributes and inputs. Graph input and output
 names, shapes and layouts are those of the TF.js model."""
@@ -30,7 +33,7 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
-OPSET = 13
+OPSET = 14  # HardSwish
 TF_DTYPES = {"DT_FLOAT": np.float32, "DT_INT32": np.int32, "DT_BOOL": np.bool_,
              "DT_INT64": np.int64, "DT_UINT8": np.uint8, "DT_HALF": np.float16}
 JS_DTYPES = {"float32": np.float32, "int32": np.int32, "bool": np.bool_}
@@ -132,8 +135,8 @@ def pool_out(in_hw, k_hw, s_hw, d_hw, pads):
 
 
 class Converter:
-    def __init__(self, spec, weights):
-        self.spec, self.weights = spec, weights
+    def __init__(self, spec, weights, outputs=None):
+        self.spec, self.weights, self.outputs = spec, weights, outputs
         self.nodes, self.inits, self.inputs = [], [], []
         self.values, self.n_names = {}, 0
 
@@ -184,24 +187,28 @@ class Converter:
         if topo.get("library", {}).get("function"):
             raise Refused("the graph defines functions (control flow), which are not supported")
         by_name = {n["name"]: n for n in nodes}
-        order = self.topo_order(nodes, by_name)
+        hard_activations(nodes, by_name, self.weights)
+        outs = self.output_names(nodes)
+        order = self.topo_order([n.split(":")[0] for n in outs], by_name)
         for n in order:
             try:
-                outs = self.convert_node(n, [self.lookup(i) for i in self.data_inputs(n)])
+                res = self.convert_node(n, [self.lookup(i) for i in self.data_inputs(n)])
             except Refused as e:
                 raise Refused(f"node '{n['name']}' ({n['op']}): {e}") from None
-            for k, v in enumerate(outs if isinstance(outs, list) else [outs]):
+            for k, v in enumerate(res if isinstance(res, list) else [res]):
                 self.values[n["name"] if k == 0 else f"{n['name']}:{k}"] = v
-        return self.finish(nodes)
+        return self.finish(outs)
 
     @staticmethod
     def data_inputs(n):
         return [i for i in n.get("input", []) if not i.startswith("^")]
 
-    def topo_order(self, nodes, by_name):
+    def topo_order(self, roots, by_name):
         done, order = set(), []
-        for root in nodes:
-            stack = [(root["name"], False)]
+        for root in roots:
+            if root not in by_name:
+                raise Refused(f"output '{root}' is not a node of the graph")
+            stack = [(root, False)]
             while stack:
                 name, expanded = stack.pop()
                 if name in done:
@@ -223,15 +230,18 @@ class Converter:
         src, _, k = ref.partition(":")
         return self.values[src if not k or k == "0" else f"{src}:{k}"]
 
-    def finish(self, nodes):
+    def output_names(self, nodes):
+        """--outputs, else the signature's, else the nodes nobody reads; ':0' dropped."""
         sig = self.spec.get("signature") or {}
-        outs = [o["name"] for o in sig.get("outputs", {}).values()]
+        outs = self.outputs or [o["name"] for o in sig.get("outputs", {}).values()]
         if not outs:
             used = {i.split(":")[0] for n in nodes for i in self.data_inputs(n)}
             outs = [n["name"] for n in nodes if n["name"] not in used and n["op"] != "Const"]
+        return [o[:-2] if o.endswith(":0") else o for o in outs]
+
+    def finish(self, outs):
         graph_outs = []
-        for ref in outs:
-            name = ref[:-2] if ref.endswith(":0") else ref
+        for name in outs:
             v = self.lookup(name)
             self.nodes.append(helper.make_node("Identity", [self.plain(v, name)], [name], name=name))
             graph_outs.append(helper.make_tensor_value_info(
@@ -486,6 +496,58 @@ class Converter:
         return Value(r.shape, r.dtype, const=r)
 
 
+def hard_activations(nodes, by_name, weights):
+    """MobileNetV3's hard-swish (c*x) * Relu6(x + 3) and hard-sigmoid
+    c * Relu6(x + 3) become one node each (ops _HardSwish/_HardSigmoid, with
+    "scale" = 6c), so the engine fuses them into the producing Conv. c is 1/6
+    stored as float16 (0.1666870), so the ONNX form is HardSwish(x) * 6c:
+    the same function, not an approximation of it. Intermediate values
+    must have no other reader."""
+    uses = {}
+    for n in nodes:
+        for i in Converter.data_inputs(n):
+            uses[i.split(":")[0]] = uses.get(i.split(":")[0], 0) + 1
+
+    def scalar(ref):
+        w = weights.get(ref)
+        return float(w.reshape(-1)[0]) if w is not None and w.size == 1 and \
+            by_name.get(ref, {}).get("op") == "Const" else None
+
+    def mul_by_const(n):  # Mul(c, y) -> (c, y)
+        if n.get("op") != "Mul" or len(n.get("input", [])) != 2:
+            return None, None
+        for c, y in (n["input"], n["input"][::-1]):
+            if scalar(c) is not None and abs(6 * scalar(c) - 1) < 1e-2:
+                return scalar(c), y
+        return None, None
+
+    def relu6_plus3(ref):  # Relu6(Add(x, 3)) -> x
+        r = by_name.get(ref, {})
+        if r.get("op") != "Relu6" or uses.get(ref) != 1:
+            return None
+        a = by_name.get(r["input"][0], {})
+        if a.get("op") not in ("Add", "AddV2") or uses.get(a["name"]) != 1:
+            return None
+        for x, k in (a["input"], a["input"][::-1]):
+            if scalar(k) == 3.0:
+                return x
+        return None
+
+    for n in nodes:
+        if n["op"] != "Mul" or len(n.get("input", [])) != 2:
+            continue
+        c, y = mul_by_const(n)
+        if c is not None and relu6_plus3(y):
+            n.update(op="_HardSigmoid", input=[relu6_plus3(y)], scale=6 * c)
+            continue
+        for m, r in (n["input"], n["input"][::-1]):
+            x = relu6_plus3(r)
+            c, y = mul_by_const(by_name.get(m, {}))
+            if x is not None and c is not None and y == x and uses.get(m) == 1:
+                n.update(op="_HardSwish", input=[x], scale=6 * c)
+                break
+
+
 # ---- op tables ----
 def _floordiv(c, names, dtype, hint):
     a, b = names
@@ -553,6 +615,15 @@ def _square(c, x, n):
     return c.emit("Mul", [x, x], n["name"])
 
 
+def _hard(op, **attrs):
+    def build(c, x, n):
+        y = c.emit(op, [x], n["name"] + "_" + op, **attrs)
+        if abs(n["scale"] - 1) < 1e-7:
+            return y
+        return c.emit("Mul", [y, c.init(np.float32(n["scale"]), n["name"] + "_scale")], n["name"])
+    return build
+
+
 UNARY = {  # op: (numpy fold or None, ONNX builder)
     "Relu": (lambda x, n: np.maximum(x, 0), _u("Relu")),
     "Relu6": (lambda x, n: np.clip(x, 0, 6), lambda c, x, n: c.clip(x, 0.0, 6.0, n["name"])),
@@ -564,6 +635,8 @@ UNARY = {  # op: (numpy fold or None, ONNX builder)
     "LeakyRelu": (None, lambda c, x, n: c.emit("LeakyRelu", [x], n["name"],
                                                alpha=attr_f(n, "alpha", 0.2))),
     "Cast": (lambda x, n: x, _cast),
+    "_HardSwish": (None, _hard("HardSwish")),  # from hard_activations()
+    "_HardSigmoid": (None, _hard("HardSigmoid", alpha=1 / 6, beta=0.5)),
 }
 CONV = {"Conv2D", "_FusedConv2D", "DepthwiseConv2dNative", "FusedDepthwiseConv2dNative"}
 POOL = {"MaxPool": "MaxPool", "AvgPool": "AveragePool"}
@@ -682,21 +755,22 @@ SHAPE_OPS = {  # op: (numpy fold over [data..., consts...], ONNX builder, traili
 }
 
 
-def convert(model_json):
+def convert(model_json, outputs=None):
     spec = json.load(open(model_json))
     if spec.get("format") not in (None, "graph-model"):
         raise Refused(f"format {spec.get('format')!r} is not a TF.js graph model")
     weights = load_weights(spec, os.path.dirname(os.path.abspath(model_json)))
-    return Converter(spec, weights).convert()
+    return Converter(spec, weights, outputs).convert()
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("model_json")
     ap.add_argument("out_onnx")
+    ap.add_argument("--outputs", help="comma-separated output names to keep")
     a = ap.parse_args()
     try:
-        model = convert(a.model_json)
+        model = convert(a.model_json, a.outputs.split(",") if a.outputs else None)
     except (Refused, OSError, ValueError, KeyError) as e:
         print(f"tfjs2onnx: {a.model_json}: {e}", file=sys.stderr)
         sys.exit(1)
