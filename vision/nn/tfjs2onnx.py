@@ -629,10 +629,6 @@ def _not(op):
     return lambda c, names, dtype, hint: c.emit("Not", [c.emit(op, names, hint + "_n")], hint)
 
 
-def _floor_div_np(a, b):
-    return np.floor_divide(a, b)
-
-
 BINARY = {  # op: (numpy fold, ONNX builder, "bool" if the result is boolean)
     "Add": (np.add, _simple("Add"), None), "AddV2": (np.add, _simple("Add"), None),
     "BiasAdd": (np.add, _simple("Add"), None), "Sub": (np.subtract, _simple("Sub"), None),
@@ -640,7 +636,7 @@ BINARY = {  # op: (numpy fold, ONNX builder, "bool" if the result is boolean)
     "Maximum": (np.maximum, _simple("Max"), None), "Minimum": (np.minimum, _simple("Min"), None),
     "Pow": (np.power, _simple("Pow"), None),
     "SquaredDifference": (lambda a, b: (a - b) ** 2, _sqdiff, None),
-    "FloorDiv": (_floor_div_np, _floordiv, None), "FloorMod": (np.mod, _floormod, None),
+    "FloorDiv": (np.floor_divide, _floordiv, None), "FloorMod": (np.mod, _floormod, None),
     "Equal": (np.equal, _simple("Equal"), "bool"), "Greater": (np.greater, _simple("Greater"), "bool"),
     "Less": (np.less, _simple("Less"), "bool"),
     "GreaterEqual": (np.greater_equal, _not("Less"), "bool"),
