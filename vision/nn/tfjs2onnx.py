@@ -49,11 +49,15 @@ class Refused(Exception):
 class Value:
     """A TF tensor while converting: logical (TF, NHWC) shape and dtype, and
     either a constant (numpy, TF layout) or an ONNX value name whose data is
-    NCHW when `nchw` is set. `alt` caches the name in the other layout."""
+    NCHW when `nchw` is set. `alt` caches the name in the other layout.
+    `fuse` offers the producer to a single reader: ("conv", node) for a conv
+    without bias or activation (a bias Add joins it), ("pad", source, pads)
+    for a zero Pad of H and W (the conv reading it pads instead)."""
 
-    def __init__(self, shape, dtype, name=None, const=None, nchw=False):
+    def __init__(self, shape, dtype, name=None, const=None, nchw=False, fuse=None):
         self.shape, self.dtype = tuple(int(d) for d in shape), np.dtype(dtype)
         self.name, self.const, self.nchw, self.alt = name, const, nchw, None
+        self.fuse = fuse
 
 
 def load_weights(spec, base_dir):
@@ -188,6 +192,7 @@ class Converter:
             raise Refused("the graph defines functions (control flow), which are not supported")
         by_name = {n["name"]: n for n in nodes}
         hard_activations(nodes, by_name, self.weights)
+        self.uses = use_counts(nodes)
         outs = self.output_names(nodes)
         order = self.topo_order([n.split(":")[0] for n in outs], by_name)
         for n in order:
@@ -246,7 +251,14 @@ class Converter:
             self.nodes.append(helper.make_node("Identity", [self.plain(v, name)], [name], name=name))
             graph_outs.append(helper.make_tensor_value_info(
                 name, onnx.mapping.NP_TYPE_TO_TENSOR_TYPE[v.dtype], list(v.shape)))
-        graph = helper.make_graph(self.nodes, "tfjs", self.inputs, graph_outs, self.inits)
+        # drop what fusions left unread (a Pad a conv absorbed, its constants)
+        live, nodes = set(outs), []
+        for node in reversed(self.nodes):
+            if any(o in live for o in node.output):
+                nodes.append(node)
+                live.update(node.input)
+        inits = [t for t in self.inits if t.name in live]
+        graph = helper.make_graph(nodes[::-1], "tfjs", self.inputs, graph_outs, inits)
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
                                   producer_name="visiond tfjs2onnx")
         model.ir_version = 7
@@ -311,8 +323,21 @@ class Converter:
         if a.const is not None and b.const is not None:
             r = np.asarray(fold(a.const, b.const)).astype(out_dtype)
             return Value(r.shape, r.dtype, const=r)
+        if op in ("Add", "AddV2", "BiasAdd"):
+            for conv, bias in ((a, b), (b, a)):
+                if conv.fuse and conv.fuse[0] == "conv" and self.channel_const(bias, conv):
+                    conv.fuse[1].input.append(self.init(
+                        bias.const.astype(np.float32).reshape(-1), n["name"] + "_b"))
+                    return Value(conv.shape, conv.dtype, name=conv.name, nchw=True)
         names, nchw = self.operands([a, b], shape, n["name"])
         return Value(shape, out_dtype, name=build(self, names, a.dtype, n["name"]), nchw=nchw)
+
+    @staticmethod
+    def channel_const(c, v):
+        """Whether constant c adds one value per channel of 4-D NHWC v."""
+        ch = v.shape[-1]
+        return c.const is not None and c.const.size == ch and c.const.ndim >= 1 and \
+            c.const.shape[-1] == ch and np.broadcast_shapes(c.const.shape, v.shape) == v.shape
 
     def unary(self, n, op, ins):
         x = ins[0]
@@ -343,8 +368,10 @@ class Converter:
             wt, cout, group = w.const.transpose(3, 2, 0, 1), cm, 1
         pads = self.pads(n, x.shape[1:3], (kh, kw), strides[1:3], dil[1:3])
         oh, ow = pool_out(x.shape[1:3], (kh, kw), strides[1:3], dil[1:3], pads)
-        inputs = [self.nchw(x, n["name"]), self.init(np.ascontiguousarray(wt, np.float32),
-                                                     n["name"] + "_w")]
+        src = self.nchw(x, n["name"])
+        if x.nchw and x.fuse and x.fuse[0] == "pad":
+            src, pads = x.fuse[1], [p + q for p, q in zip(pads, x.fuse[2])]
+        inputs = [src, self.init(np.ascontiguousarray(wt, np.float32), n["name"] + "_w")]
         fused = attr_strs(n, "fused_ops")
         args = ins[2:]
         if fused and fused[0] == "BiasAdd":
@@ -356,7 +383,9 @@ class Converter:
                       dilations=dil[1:3], pads=pads, group=group)
         for f in fused:
             y = self.activation(f, y, n, args)
-        return Value((x.shape[0], oh, ow, cout), np.float32, name=y, nchw=True)
+        alone = len(inputs) == 2 and not fused and self.uses.get(n["name"]) == 1
+        return Value((x.shape[0], oh, ow, cout), np.float32, name=y, nchw=True,
+                     fuse=("conv", self.nodes[-1]) if alone else None)
 
     def activation(self, f, y, n, args):
         hint = n["name"] + "_" + f
@@ -421,9 +450,9 @@ class Converter:
                       keepdims=int(keep))
         return Value(shape, x.dtype, name=y)
 
-    def shape_op(self, n, op, ins):
+    def shape_op(self, n, op, ins, spec=None):
         """Ops that need the TF layout: folded when every input is constant."""
-        fold, build, nconst = SHAPE_OPS[op]
+        fold, build, nconst = spec or SHAPE_OPS[op]
         consts = [v.const for v in ins[len(ins) - nconst:]]
         if any(c is None for c in consts):
             raise Refused(f"the last {nconst} input(s) must be constant")
@@ -505,7 +534,8 @@ class Converter:
         if x.nchw and perm == NHWC_TO_NCHW:  # the data already is in the order asked for
             return Value(shape, x.dtype, name=x.name)
         if not x.nchw and perm == NCHW_TO_NHWC and len(x.shape) == 4:
-            return Value(shape, x.dtype, name=x.name, nchw=True)
+            return Value(shape, x.dtype, name=x.name, nchw=True,
+                         fuse=x.fuse if self.uses.get(n["name"]) == 1 else None)
         y = self.emit("Transpose", [self.plain(x, n["name"])], n["name"], perm=list(perm))
         return Value(shape, x.dtype, name=y)
 
@@ -542,9 +572,31 @@ class Converter:
         r[tuple(idx.T)] = vals
         return Value(r.shape, r.dtype, const=r)
 
+    def op_Pad(self, n, ins):
+        """A zero Pad of axes 2 and 3 of a plain (onnx-tf: NCHW) value is
+        offered to the conv that reads it, through the retagging Transpose."""
+        v = self.shape_op(n, n["op"], ins, PAD[n["op"]])
+        x, p = ins[0], np.asarray(ins[1].const, np.int64)
+        zero = len(ins) < 3 or float(ins[2].const) == 0.0
+        if v.const is None and not x.nchw and len(x.shape) == 4 and zero and \
+                not p[:2].any() and self.uses.get(n["name"]) == 1:
+            v.fuse = ("pad", x.name, [int(p[2, 0]), int(p[3, 0]), int(p[2, 1]), int(p[3, 1])])
+        return v
+
+    op_PadV2 = op_Pad
+
     def op_Shape(self, n, ins):
         r = np.array(ins[0].shape, TF_DTYPES[n["attr"].get("out_type", {}).get("type", "DT_INT32")])
         return Value(r.shape, r.dtype, const=r)
+
+
+def use_counts(nodes):
+    """node name -> number of node inputs that read one of its outputs."""
+    uses = {}
+    for n in nodes:
+        for i in Converter.data_inputs(n):
+            uses[i.split(":")[0]] = uses.get(i.split(":")[0], 0) + 1
+    return uses
 
 
 def hard_activations(nodes, by_name, weights):
@@ -554,10 +606,7 @@ def hard_activations(nodes, by_name, weights):
     stored as float16 (0.1666870), so the ONNX form is HardSwish(x) * 6c:
     the same function, not an approximation of it. Intermediate values
     must have no other reader."""
-    uses = {}
-    for n in nodes:
-        for i in Converter.data_inputs(n):
-            uses[i.split(":")[0]] = uses.get(i.split(":")[0], 0) + 1
+    uses = use_counts(nodes)
 
     def scalar(ref):
         w = weights.get(ref)
@@ -792,9 +841,11 @@ SHAPE_OPS = {  # op: (numpy fold over [data..., consts...], ONNX builder, traili
     "ExpandDims": (_expand_fold, _expand, 1),
     "Squeeze": (lambda a, n: np.squeeze(a[0], _squeeze_axes(a, n)), _squeeze, 0),
     "GatherV2": (_gather_fold, _gather, 1),
-    "Pad": (_pad_fold, _pad, 1), "PadV2": (_pad_fold, _pad, 2),
     "StridedSlice": (_ss_fold, _ss, 3),
 }
+
+
+PAD = {"Pad": (_pad_fold, _pad, 1), "PadV2": (_pad_fold, _pad, 2)}
 
 
 def convert(model_json, outputs=None):
