@@ -4,8 +4,8 @@
     tfjs2onnx.py MODEL.json OUT.onnx [--outputs NAME,NAME...]
 
 --outputs keeps only the named outputs (default: the model's signature),
-e.g. CenterNet's decoded detections without its heatmaps.
-Reads only local files (no network). Weights are dequantised at conversion
+e.g. CenterNet's decoded detections without its heatmaps; only what the
+outputs depend on is converted. Reads only local files (no network). Weights are dequantised at conversion
 (float16, and uint8/uint16 with scale/min, as TF.js does at load), TF ops
 are mapped onto standard ONNX opset-14 ops, and a TF op with no mapping
 stops the conversion with an error naming the node and the op. The result
@@ -18,8 +18,7 @@ tf2onnx does, leaving the pairs for an optimiser), each 4-D value carries
 a layout tag while converting: convolutions, pools, resizes, reductions
 with kept dims, concatenations and elementwise ops keep values NCHW, and a
 Transpose back to NHWC is written only where an op needs the TF layout
-(Reshape, StridedSlice, TopK, ...) or at a graph output. Only what the
-outputs depend on is converted. Shapes are known
+(Reshape, StridedSlice, TopK, ...) or at a graph output. Shapes are known
 statically (the model's inputs must have fixed shapes), so SAME padding
 and resize sizes become plain attributes and inputs. Graph input and output
 names, shapes and layouts are those of the TF.js model."""
@@ -179,7 +178,7 @@ class Converter:
         if v.nchw:
             return v.name
         if len(v.shape) != 4:
-            raise ValueError("not 4-D")
+            raise Refused(f"needs a 4-D value, got shape {list(v.shape)}")
         if v.alt is None:
             v.alt = self.emit("Transpose", [v.name], hint + "_nchw", perm=NHWC_TO_NCHW)
         return v.alt
@@ -191,9 +190,9 @@ class Converter:
         if topo.get("library", {}).get("function"):
             raise Refused("the graph defines functions (control flow), which are not supported")
         by_name = {n["name"]: n for n in nodes}
-        hard_activations(nodes, by_name, self.weights)
-        self.uses = use_counts(nodes)
         outs = self.output_names(nodes)
+        hard_activations(nodes, by_name, self.weights, outs)
+        self.uses = use_counts(nodes, outs)
         order = self.topo_order([n.split(":")[0] for n in outs], by_name)
         for n in order:
             try:
@@ -273,7 +272,11 @@ class Converter:
         if op == "Placeholder":
             return self.placeholder(n)
         if op in ("Identity", "StopGradient", "NoOp", "Snapshot"):
-            return ins[0]
+            if self.uses.get(n["name"]) == 1:
+                return ins[0]
+            v = Value(ins[0].shape, ins[0].dtype, ins[0].name, ins[0].const, ins[0].nchw)
+            v.alt = ins[0].alt  # the same data; only the single-reader offer is dropped
+            return v
         for table, fn in ((BINARY, self.binary), (UNARY, self.unary), (CONV, self.conv),
                           (POOL, self.pool), (REDUCE, self.reduce), (SHAPE_OPS, self.shape_op)):
             if op in table:
@@ -590,23 +593,22 @@ class Converter:
         return Value(r.shape, r.dtype, const=r)
 
 
-def use_counts(nodes):
-    """node name -> number of node inputs that read one of its outputs."""
+def use_counts(nodes, outs):
+    """node name -> readers of its outputs (node inputs, and graph outputs)."""
     uses = {}
-    for n in nodes:
-        for i in Converter.data_inputs(n):
-            uses[i.split(":")[0]] = uses.get(i.split(":")[0], 0) + 1
+    for ref in [i for n in nodes for i in Converter.data_inputs(n)] + list(outs):
+        uses[ref.split(":")[0]] = uses.get(ref.split(":")[0], 0) + 1
     return uses
 
 
-def hard_activations(nodes, by_name, weights):
+def hard_activations(nodes, by_name, weights, outs):
     """MobileNetV3's hard-swish (c*x) * Relu6(x + 3) and hard-sigmoid
     c * Relu6(x + 3) become one node each (ops _HardSwish/_HardSigmoid, with
     "scale" = 6c), so the engine fuses them into the producing Conv. c is 1/6
     stored as float16 (0.1666870), so the ONNX form is HardSwish(x) * 6c:
     the same function, not an approximation of it. Intermediate values
     must have no other reader."""
-    uses = use_counts(nodes)
+    uses = use_counts(nodes, outs)
 
     def scalar(ref):
         w = weights.get(ref)
