@@ -9,7 +9,9 @@
  * shared step maps them back to SOURCE-frame pixels through the
  * preprocessing geometry (scale + letterbox offset), clips them to the
  * frame and applies the filters. So adapters stay ~30 lines each and the
- * geometry lives in exactly one place.
+ * geometry lives in exactly one place. Each adapter family is a method
+ * table in a file of its own (vision/detect/adapter.h), looked up once
+ * when the detector is created.
  *
  * Adapters (vd_det_kind), with the output layout each one reads:
  *   yolov5       one output [B,N,5+C]: cx,cy,w,h (input px), objectness,
