@@ -259,6 +259,17 @@ Test(detect, ssd_blazeface_anchors_and_weighted_nms)
     cr_assert_float_eq(x->keypoints[0][1], 36 * 480 / 128.0f, 1e-2);
     vd_detector_free(&d);
 
+    /* plain NMS instead: the best candidate survives as it is, unblended */
+    o.ssd.plain_nms = 1;
+    cr_assert_eq(vd_detector_create(&d, &o, &face, &e), 0, "%s", e.msg);
+    cr_assert_eq(vd_detector_decode(d, out, 4, 0, &g, &l, &e), 0, "%s", e.msg);
+    cr_assert_eq(l.count, 1, "IoU 600/720 > 0.3: the weaker one is suppressed");
+    assert_box(&l.items[0], "face", w0, 81 / 0.2f, 23 * 480 / 128.0f, 101 / 0.2f,
+               53 * 480 / 128.0f);
+    cr_assert_float_eq(l.items[0].keypoints[0][0], 83 / 0.2f, 1e-2);
+    vd_detector_free(&d);
+    o.ssd.plain_nms = 0;
+
     /* the back model's anchors (256 input: strides 16,32,32,32) are 896 too */
     o.input_w = o.input_h = 256;
     cr_assert_eq(vd_detector_create(&d, &o, &face, &e), 0, "%s", e.msg);
@@ -329,7 +340,12 @@ Test(detect, kind_guess_and_errors)
     cr_assert_eq(k, VD_DET_YOLOV5);
     /* [1,100,6] is yolov5 with 1 class or centernet: ambiguous without labels */
     cr_assert_eq(vd_det_kind_guess(1, nd1, c6, f1, 0, &k, &e), VD_EINVAL);
-    cr_assert(strstr(e.msg, "--kind"), "%s", e.msg);
+    /* the message names the kinds that fit; a library names no CLI flag */
+    cr_assert(strstr(e.msg, "yolov5") && strstr(e.msg, "centernet"), "%s", e.msg);
+    cr_assert(!strstr(e.msg, "--"), "%s", e.msg);
+    int64_t odd[1][VD_TENSOR_MAX_DIMS] = {{1, 7, 7}};
+    cr_assert_eq(vd_det_kind_guess(1, nd1, odd, f1, 0, &k, &e), VD_EINVAL);
+    cr_assert(strstr(e.msg, "[1,7,7]") && strstr(e.msg, "no known layout"), "%s", e.msg);
     cr_assert_eq(vd_det_kind_guess(1, nd1, c6, f1, 80, &k, NULL), 0);
     cr_assert_eq(k, VD_DET_CENTERNET);
     int nd2[1] = {2};
@@ -345,6 +361,8 @@ Test(detect, kind_guess_and_errors)
     cr_assert_eq(vd_det_kind_guess(3, ndt, tv, dt, 91, &k, NULL), 0);
     cr_assert_eq(k, VD_DET_TORCHVISION);
 
+    cr_assert_str_eq(vd_det_kind_name(VD_DET_TORCHVISION), "torchvision");
+    cr_assert_str_eq(vd_det_kind_name(VD_DET_AUTO), "auto");
     cr_assert_eq(vd_det_kind_parse("yolo11", &k, NULL), 0);
     cr_assert_eq(k, VD_DET_YOLOV8);
     cr_assert_eq(vd_det_kind_parse("yolox", &k, &e), VD_EINVAL);
@@ -361,4 +379,62 @@ Test(detect, kind_guess_and_errors)
     cr_assert(strstr(e.msg, "unicorn"), "%s", e.msg);
     cr_assert_null(d);
     vd_labels_free(&coco80);
+}
+
+/* Picking a model's detection output among several: which tensor fits a
+ * kind's layout (a YOLOv8-seg export has [1,116,8400] boxes and
+ * [1,32,160,160] mask prototypes; BlazeFace has score and regressor
+ * outputs; torchvision's three outputs have dynamic N). */
+Test(detect, kind_accepts_one_output)
+{
+    const int64_t seg[3] = {1, 116, 8400}, proto[4] = {1, 32, 160, 160}, v5[3] = {1, 25200, 85};
+    cr_assert(vd_det_kind_accepts(VD_DET_YOLOV8, 3, seg, VD_DTYPE_F32));
+    cr_assert(!vd_det_kind_accepts(VD_DET_YOLOV8, 4, proto, VD_DTYPE_F32));
+    cr_assert(!vd_det_kind_accepts(VD_DET_YOLOV8, 3, seg, VD_DTYPE_I64), "dtype is judged");
+    const int64_t thin[3] = {1, 4, 8400}, dyn[3] = {-1, -1, -1};
+    cr_assert(!vd_det_kind_accepts(VD_DET_YOLOV8, 3, thin, VD_DTYPE_F32), "4 rows: no class");
+    cr_assert(vd_det_kind_accepts(VD_DET_YOLOV8, 3, dyn, VD_DTYPE_F32), "unknown dims fit");
+    cr_assert(vd_det_kind_accepts(VD_DET_YOLOV5, 3, v5, VD_DTYPE_F32));
+    const int64_t five[3] = {1, 25200, 5};
+    cr_assert(!vd_det_kind_accepts(VD_DET_YOLOV5, 3, five, VD_DTYPE_F32));
+
+    const int64_t score[3] = {1, 896, 1}, reg[3] = {1, 896, 16}, odd[3] = {1, 896, 3};
+    cr_assert(vd_det_kind_accepts(VD_DET_SSD, 3, score, VD_DTYPE_F32));
+    cr_assert(vd_det_kind_accepts(VD_DET_SSD, 3, reg, VD_DTYPE_F32));
+    cr_assert(!vd_det_kind_accepts(VD_DET_SSD, 3, odd, VD_DTYPE_F32));
+
+    const int64_t boxes[2] = {-1, 4}, n[1] = {-1}, wide[2] = {-1, 5};
+    cr_assert(vd_det_kind_accepts(VD_DET_TORCHVISION, 2, boxes, VD_DTYPE_F32));
+    cr_assert(vd_det_kind_accepts(VD_DET_TORCHVISION, 1, n, VD_DTYPE_I64));
+    cr_assert(vd_det_kind_accepts(VD_DET_TORCHVISION, 1, n, VD_DTYPE_F32));
+    cr_assert(!vd_det_kind_accepts(VD_DET_TORCHVISION, 2, wide, VD_DTYPE_F32));
+
+    const int64_t c6[3] = {1, 300, 6}, c7[3] = {1, 300, 7}, cls[2] = {1, 1000};
+    cr_assert(vd_det_kind_accepts(VD_DET_CENTERNET, 3, c6, VD_DTYPE_F32));
+    cr_assert(!vd_det_kind_accepts(VD_DET_CENTERNET, 3, c7, VD_DTYPE_F32));
+    cr_assert(vd_det_kind_accepts(VD_DET_CLASSIFY, 2, cls, VD_DTYPE_F32));
+    cr_assert(!vd_det_kind_accepts(VD_DET_CLASSIFY, 3, c6, VD_DTYPE_F32));
+
+    cr_assert(!vd_det_kind_accepts(VD_DET_AUTO, 3, seg, VD_DTYPE_F32));
+    cr_assert(!vd_det_kind_accepts((vd_det_kind)99, 3, seg, VD_DTYPE_F32));
+    cr_assert(!vd_det_kind_accepts(VD_DET_YOLOV8, VD_TENSOR_MAX_DIMS + 1, seg, VD_DTYPE_F32));
+}
+
+/* NaN scores (a broken model) sort after every number, equal scores keep
+ * their order: the order NMS visits boxes in. */
+Test(detect, list_sort_nan_last_and_stable)
+{
+    vd_det_list l = {0};
+    const float sc[6] = {0.5f, NAN, 0.9f, 0.5f, NAN, 0.7f};
+    for (int i = 0; i < 6; i++) {
+        vd_detection x = {.label = i, .score = sc[i]};
+        cr_assert_eq(vd_det_list_push(&l, &x, NULL), 0);
+    }
+    vd_det_list_sort(&l);
+    const int want[6] = {2, 5, 0, 3, 1, 4};
+    for (int i = 0; i < 6; i++)
+        cr_expect_eq(l.items[i].label, want[i], "position %d holds %d, want %d", i,
+                     l.items[i].label, want[i]);
+    vd_det_list_free(&l);
+    cr_assert_null(l.items);
 }

@@ -1,4 +1,4 @@
-/* test_ops.c -- vision/ops against hand-worked values and the independent
+/* test_ops.c -- vision/box against hand-worked values and the independent
  * numpy implementations in tests/vision_ref/ops_ref.py (torchvision.ops
  * semantics: box_iou, nms, batched_nms, roi_align). */
 #include <criterion/criterion.h>
@@ -100,6 +100,55 @@ Test(ops, nms_hand_worked_ties_and_threshold)
     cr_expect_eq(nk, 3, "different classes never suppress each other");
     cr_assert_eq(vd_nms(bx, sc, 0, 0.5f, keep, &nk, NULL), 0);
     cr_expect_eq(nk, 0);
+}
+
+/* The sweep reading records in place (the way detections and the ONNX
+ * kernel use it) keeps what batched NMS on plain arrays keeps, and
+ * max_keep cuts the visiting order short: the numpy reference's data. */
+Test(ops, nms_view_over_records_and_max_keep)
+{
+    vd_tensor boxes = load("boxes"), scores = load("scores"), classes = load("classes");
+    int n = (int)boxes.shape[0], keep[256], nk, idx[256];
+    cr_assert_leq(n, 256);
+    struct rec {
+        char pad[3];
+        int cls;
+        vd_box box;
+        float score;
+    } *r = calloc((size_t)n, sizeof *r);
+    for (int i = 0; i < n; i++)
+        r[i] = (struct rec){.cls = ((int *)classes.data)[i], .box = ((vd_box *)boxes.data)[i],
+                            .score = ((float *)scores.data)[i]};
+    vd_nms_view v = {&r->box, &r->score, &r->cls, sizeof *r, sizeof *r, sizeof *r};
+    cr_assert_eq(vd_nms_batched(boxes.data, scores.data, classes.data, n, 0.5f, keep, &nk, NULL),
+                 0);
+    for (int i = 0; i < n; i++)
+        idx[i] = i;
+    vd_nms_order(&v, idx, n);
+    cr_assert_eq(vd_nms_sweep(&v, idx, n, 0.5f, n), nk);
+    cr_assert_arr_eq(idx, keep, (size_t)nk * sizeof *idx);
+    for (int i = 0; i < n; i++)
+        idx[i] = i;
+    vd_nms_order(&v, idx, n);
+    cr_assert_eq(vd_nms_sweep(&v, idx, n, 0.5f, 3), 3, "max_keep 3");
+    cr_assert_arr_eq(idx, keep, 3 * sizeof *idx, "the first three of the full result");
+    cr_assert_eq(vd_nms_sweep(&v, idx, n, 0.5f, 0), 0, "max_keep 0 keeps none");
+    free(r);
+    vd_tensor_free(&boxes);
+    vd_tensor_free(&scores);
+    vd_tensor_free(&classes);
+}
+
+/* NaN scores are visited last, in index order; numbers by score, ties by index. */
+Test(ops, nms_order_nan_last)
+{
+    vd_box bx[5] = {{0, 0, 1, 1}, {2, 2, 3, 3}, {4, 4, 5, 5}, {6, 6, 7, 7}, {8, 8, 9, 9}};
+    float sc[5] = {NAN, 0.2f, NAN, 0.7f, 0.2f};
+    int keep[5], nk;
+    cr_assert_eq(vd_nms(bx, sc, 5, 0.5f, keep, &nk, NULL), 0);
+    cr_assert_eq(nk, 5, "disjoint boxes all stay");
+    const int want[5] = {3, 1, 4, 0, 2};
+    cr_assert_arr_eq(keep, want, sizeof want);
 }
 
 Test(ops, convert_clip_remove_small)

@@ -1,4 +1,5 @@
-/* error.c -- formatting of vd_error values. See error.h. */
+/* error.c -- formatting of vd_error values and the names and texts of the
+ * codes, the latter generated from the one list in error.h. */
 #include "error.h"
 
 #include <stdio.h>
@@ -44,21 +45,23 @@ void vd_error_clear(vd_error *err)
     }
 }
 
+/* Both lookups are switches generated from VD_ERRNO_MAP (error.h). */
+#define VD_ERRNO_CASE_(name, value, id, msg) \
+    case VD_##name:                         \
+        return WHAT_(id, msg);
+
 const char *vd_strerror(int code)
 {
-    switch (code) {
-    case VD_OK: return "success";
-    case VD_EINVAL: return "invalid argument";
-    case VD_ENOMEM: return "out of memory";
-    case VD_EIO: return "I/O error";
-    case VD_EFORMAT: return "corrupt or malformed data";
-    case VD_EUNSUPPORTED: return "unsupported";
-    case VD_ENOTFOUND: return "not found";
-    case VD_ETIMEDOUT: return "timed out";
-    case VD_EOF: return "end of stream";
-    case VD_ERANGE: return "out of range";
-    case VD_ECLOSED: return "closed";
-    case VD_ELIMIT: return "limit exceeded";
-    }
+#define WHAT_(id, msg) msg
+    switch (code) { VD_ERRNO_MAP(VD_ERRNO_CASE_) }
+#undef WHAT_
     return "unknown error";
+}
+
+const char *vd_err_name(int code)
+{
+#define WHAT_(id, msg) id
+    switch (code) { VD_ERRNO_MAP(VD_ERRNO_CASE_) }
+#undef WHAT_
+    return "unknown";
 }

@@ -12,20 +12,39 @@
 
 #include <stdarg.h>
 
-enum {
-    VD_OK = 0,
-    VD_EINVAL = -1,       /* bad argument or option value */
-    VD_ENOMEM = -2,       /* allocation failed */
-    VD_EIO = -3,          /* read/write/network failure */
-    VD_EFORMAT = -4,      /* corrupt, truncated or malformed data */
-    VD_EUNSUPPORTED = -5, /* valid input we cannot handle (op, codec, attr) */
-    VD_ENOTFOUND = -6,    /* no such file, stream, name */
-    VD_ETIMEDOUT = -7,    /* a source did not answer in time */
-    VD_EOF = -8,          /* end of stream: not a failure, a state */
-    VD_ERANGE = -9,       /* index or time out of range */
-    VD_ECLOSED = -10,     /* interrupted: the handle was closed/aborted */
-    VD_ELIMIT = -11,      /* a safety limit was hit (pixels, bytes) */
-};
+/* The one list of codes: X(name, value, "stable_name", "message"). It
+ * generates the VD_E* enum, vd_err_name() and vd_strerror(), so a code can
+ * never lack its name or its text (libuv's UV_ERRNO_MAP). The stable name
+ * is snake_case and never changes once published: the HTTP API puts it in
+ * its error bodies next to the message. Values never change either. */
+#define VD_ERRNO_MAP(X)                                                              \
+    X(OK, 0, "ok", "success")                                                        \
+    /* bad argument or option value */                                               \
+    X(EINVAL, -1, "invalid_argument", "invalid argument")                             \
+    /* allocation failed */                                                          \
+    X(ENOMEM, -2, "out_of_memory", "out of memory")                                  \
+    /* read/write/network failure */                                                 \
+    X(EIO, -3, "io", "I/O error")                                                    \
+    /* corrupt, truncated or malformed data */                                       \
+    X(EFORMAT, -4, "malformed", "corrupt or malformed data")                         \
+    /* valid input we cannot handle (op, codec, attr) */                             \
+    X(EUNSUPPORTED, -5, "unsupported", "unsupported")                                \
+    /* no such file, stream, name */                                                 \
+    X(ENOTFOUND, -6, "not_found", "not found")                                       \
+    /* a source did not answer in time */                                            \
+    X(ETIMEDOUT, -7, "timed_out", "timed out")                                       \
+    /* end of stream: not a failure, a state */                                      \
+    X(EOF, -8, "eof", "end of stream")                                               \
+    /* index or time out of range */                                                 \
+    X(ERANGE, -9, "out_of_range", "out of range")                                    \
+    /* interrupted: the handle was closed/aborted */                                 \
+    X(ECLOSED, -10, "closed", "closed")                                              \
+    /* a safety limit was hit (pixels, bytes) */                                     \
+    X(ELIMIT, -11, "limit_exceeded", "limit exceeded")
+
+#define VD_ERRNO_ENUM_(name, value, id, msg) VD_##name = value,
+enum { VD_ERRNO_MAP(VD_ERRNO_ENUM_) };
+#undef VD_ERRNO_ENUM_
 
 #define VD_ERROR_MSG_MAX 512
 
@@ -47,7 +66,11 @@ int vd_error_prefix(vd_error *err, const char *fmt, ...)
 
 void vd_error_clear(vd_error *err);
 
-/* Static text for a code: "invalid argument", "corrupt data", ... */
+/* Static text for a code: "invalid argument", "corrupt or malformed data",
+ * ...; "unknown error" for a value that is not a VD_E* code. */
 const char *vd_strerror(int code);
+/* Stable snake_case name of a code: "invalid_argument", "not_found", "io",
+ * "eof", ... ("ok" for 0); "unknown" for a value that is not a VD_E* code. */
+const char *vd_err_name(int code);
 
 #endif

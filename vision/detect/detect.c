@@ -1,172 +1,105 @@
-/* detect.c -- the detector object, the shared post-processing (map back to
- * source pixels, filters, NMS, zones) and the detection list. The format
- * adapters live in detect_yolo.c (grid/row layouts) and detect_ssd.c
- * (anchors). Every adapter appends candidates in model-input pixels;
- * det_finish() here is the single place where geometry, filters and NMS
- * are applied, so the adapters cannot disagree on them. */
-#include "detect.h"
-#include "detect_internal.h"
-#include "vision/box/box.h"
+/* detect.c -- the detector object: the kind names and the kind guess, the
+ * lookup of the adapter's method table, and the post-processing shared by
+ * every adapter (map back to source pixels, filters, NMS, sorting, zones).
+ *
+ * The design choice: a detector resolves its kind to a vd_det_adapter once,
+ * at creation, and decodes only through it; every adapter appends
+ * candidates in model-input pixels, and finish() here is the single place
+ * where geometry, filters and NMS are applied, so the adapters cannot
+ * disagree on them. The list and the adapters' helpers are in
+ * candidates.c, zones in zone.c. */
+#include "adapter.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- list ---- */
-
-int vd_det_list_push(vd_det_list *l, const vd_detection *d, vd_error *err)
-{
-    if (l->count == l->cap) {
-        int cap = l->cap ? l->cap * 2 : 64;
-        vd_detection *p = realloc(l->items, (size_t)cap * sizeof *p);
-        if (!p)
-            return vd_error_set(err, VD_ENOMEM, "detections: out of memory");
-        l->items = p;
-        l->cap = cap;
-    }
-    l->items[l->count++] = *d;
-    return VD_OK;
-}
-
-void vd_det_list_clear(vd_det_list *l) { l->count = 0; }
-
-void vd_det_list_free(vd_det_list *l)
-{
-    free(l->items);
-    l->items = NULL;
-    l->count = l->cap = 0;
-}
-
-void vd_det_list_sort(vd_det_list *l)
-{
-    /* insertion sort: stable, and lists are short after thresholding */
-    for (int i = 1; i < l->count; i++) {
-        vd_detection t = l->items[i];
-        int j = i - 1;
-        while (j >= 0 && l->items[j].score < t.score) {
-            l->items[j + 1] = l->items[j];
-            j--;
-        }
-        l->items[j + 1] = t;
-    }
-}
-
 /* ---- kinds ---- */
 
-static const struct {
-    const char *name;
-    vd_det_kind kind;
-} kind_names[] = {
-    {"auto", VD_DET_AUTO},       {"yolov5", VD_DET_YOLOV5},
-    {"yolov8", VD_DET_YOLOV8},   {"yolo11", VD_DET_YOLOV8},
-    {"torchvision", VD_DET_TORCHVISION}, {"ssd", VD_DET_SSD},
-    {"centernet", VD_DET_CENTERNET},     {"classify", VD_DET_CLASSIFY},
+/* indexed by vd_det_kind; VD_DET_AUTO has no adapter */
+static const vd_det_adapter *const adapters[] = {
+    [VD_DET_YOLOV5] = &det_yolov5,           [VD_DET_YOLOV8] = &det_yolov8,
+    [VD_DET_TORCHVISION] = &det_torchvision, [VD_DET_SSD] = &det_ssd,
+    [VD_DET_CENTERNET] = &det_centernet,     [VD_DET_CLASSIFY] = &det_classify,
 };
+#define N_ADAPTERS (int)(sizeof adapters / sizeof adapters[0])
+
+static const vd_det_adapter *adapter_of(vd_det_kind kind)
+{
+    return (int)kind >= 0 && (int)kind < N_ADAPTERS ? adapters[kind] : NULL;
+}
 
 int vd_det_kind_parse(const char *s, vd_det_kind *kind, vd_error *err)
 {
-    for (size_t i = 0; i < sizeof kind_names / sizeof kind_names[0]; i++)
-        if (!strcmp(s, kind_names[i].name)) {
-            *kind = kind_names[i].kind;
-            return VD_OK;
-        }
-    return vd_error_set(err, VD_EINVAL,
-                        "unknown detector kind '%s' (expected yolov5, yolov8, yolo11, "
-                        "torchvision, ssd, centernet, classify or auto)", s);
+    vd_det_kind k = !strcmp(s, "auto") ? VD_DET_AUTO : !strcmp(s, "yolo11") ? VD_DET_YOLOV8 : -1;
+    for (int i = 0; i < N_ADAPTERS && (int)k < 0; i++)
+        if (adapters[i] && !strcmp(s, adapters[i]->name))
+            k = adapters[i]->kind;
+    if ((int)k < 0)
+        return vd_error_set(err, VD_EINVAL,
+                            "unknown detector kind '%s' (expected yolov5, yolov8, yolo11, "
+                            "torchvision, ssd, centernet, classify or auto)", s);
+    *kind = k;
+    return VD_OK;
 }
 
 const char *vd_det_kind_name(vd_det_kind kind)
 {
-    for (size_t i = 0; i < sizeof kind_names / sizeof kind_names[0]; i++)
-        if (kind_names[i].kind == kind)
-            return kind_names[i].name;
-    return "?";
+    const vd_det_adapter *ad = adapter_of(kind);
+    return ad ? ad->name : kind == VD_DET_AUTO ? "auto" : "?";
 }
 
-/* ---- zones ---- */
-
-int vd_zone_parse(vd_zone *z, const char *spec, vd_error *err)
+int vd_det_kind_accepts(vd_det_kind kind, int ndim, const int64_t *shape, vd_dtype dtype)
 {
-    memset(z, 0, sizeof *z);
-    const char *colon = strchr(spec, ':');
-    if (!colon || colon == spec || colon - spec >= VD_DET_NAME_MAX)
-        return vd_error_set(err, VD_EINVAL,
-                            "zone '%s': expected NAME:x1,y1,x2,y2,x3,y3[,...]", spec);
-    memcpy(z->name, spec, (size_t)(colon - spec));
-    const char *p = colon + 1;
-    float v[2 * VD_ZONE_MAX_POINTS];
-    int n = 0;
-    while (*p) {
-        char *end;
-        float f = strtof(p, &end);
-        if (end == p || (*end && *end != ',') || !isfinite(f) || f < 0 || f > 1)
-            return vd_error_set(err, VD_EINVAL,
-                                "zone '%s': coordinate %d is not a number in [0,1]", spec, n + 1);
-        if (n == 2 * VD_ZONE_MAX_POINTS)
-            return vd_error_set(err, VD_EINVAL, "zone '%s': more than %d points", spec,
-                                VD_ZONE_MAX_POINTS);
-        v[n++] = f;
-        p = *end ? end + 1 : end;
-    }
-    if (n % 2 || n < 6)
-        return vd_error_set(err, VD_EINVAL,
-                            "zone '%s': need at least 3 x,y pairs (got %d numbers)", spec, n);
-    z->n = n / 2;
-    for (int i = 0; i < z->n; i++) {
-        z->pts[i][0] = v[2 * i];
-        z->pts[i][1] = v[2 * i + 1];
-    }
-    return VD_OK;
+    const vd_det_adapter *ad = adapter_of(kind);
+    if (!ad || ndim < 0 || ndim > VD_TENSOR_MAX_DIMS || (ndim && !shape))
+        return 0;
+    vd_tensor t;
+    vd_tensor_view(&t, dtype, ndim, shape, NULL);
+    return ad->check(ad, &t, 0, NULL) == VD_OK;
 }
 
-int vd_zone_contains(const vd_zone *z, float x, float y)
+/* "output [1,100,6]" or "3 outputs", for the guess's message */
+static void outputs_str(int n, const int *ndims, const int64_t (*shapes)[VD_TENSOR_MAX_DIMS],
+                        char *buf, size_t size)
 {
-    int in = 0;
-    for (int i = 0, j = z->n - 1; i < z->n; j = i++) {
-        float xi = z->pts[i][0], yi = z->pts[i][1];
-        float xj = z->pts[j][0], yj = z->pts[j][1];
-        /* half-open in y: an edge covers [min y, max y) */
-        if ((yi > y) != (yj > y)) {
-            float xc = xi + (y - yi) * (xj - xi) / (yj - yi);
-            if (x < xc)
-                in = !in;
+    if (n != 1 || ndims[0] < 0 || ndims[0] > VD_TENSOR_MAX_DIMS) {
+        snprintf(buf, size, "%d outputs", n);
+        return;
+    }
+    vd_tensor t;
+    char s[96];
+    vd_tensor_view(&t, VD_DTYPE_F32, ndims[0], shapes[0], NULL);
+    snprintf(buf, size, "output %s", vd_tensor_shape_str(&t, s, sizeof s));
+}
+
+int vd_det_kind_guess(int n, const int *ndims, const int64_t (*shapes)[VD_TENSOR_MAX_DIMS],
+                      const vd_dtype *dtypes, int n_labels, vd_det_kind *kind, vd_error *err)
+{
+    const det_outputs o = {n, ndims, shapes, dtypes, n_labels};
+    char fit[128] = "", what[128];
+    int n_fit = 0;
+    vd_det_kind found = VD_DET_AUTO;
+    for (int i = 0; i < N_ADAPTERS; i++)
+        if (adapters[i] && adapters[i]->looks_like(adapters[i], &o)) {
+            found = adapters[i]->kind;
+            size_t len = strlen(fit);
+            snprintf(fit + len, sizeof fit - len, "%s%s", n_fit++ ? ", " : "", adapters[i]->name);
         }
+    if (n_fit == 1) {
+        *kind = found;
+        return VD_OK;
     }
-    return in;
-}
-
-void vd_zones_mark(const vd_zone *zones, int n, int src_w, int src_h, vd_det_list *l)
-{
-    for (int i = 0; i < l->count; i++) {
-        vd_detection *x = &l->items[i];
-        float px = (x->box[0] + x->box[2]) * 0.5f / (float)src_w;
-        float py = x->box[3] / (float)src_h;
-        x->zones = 0;
-        for (int z = 0; z < n && z < VD_DET_MAX_ZONES; z++)
-            if (vd_zone_contains(&zones[z], px, py))
-                x->zones |= 1u << z;
-    }
+    outputs_str(n, ndims, shapes, what, sizeof what);
+    if (n_fit)
+        return vd_error_set(err, VD_EINVAL, "cannot tell the detector kind: %s fits several "
+                            "(%s) with %d labels", what, fit, n_labels);
+    return vd_error_set(err, VD_EINVAL, "cannot tell the detector kind: %s fit%s no known "
+                        "layout with %d labels", what, n == 1 ? "s" : "", n_labels);
 }
 
 /* ---- detector ---- */
-
-static void default_ssd(vd_ssd_opts *s, int input_w)
-{
-    if (s->n_strides == 0) {
-        /* MediaPipe: front 128 model {8,16,16,16}, back 256 model {16,32,32,32} */
-        int base = input_w >= 256 ? 16 : 8;
-        s->n_strides = 4;
-        s->strides[0] = base;
-        s->strides[1] = s->strides[2] = s->strides[3] = 2 * base;
-    }
-    if (s->anchors_per_layer <= 0)
-        s->anchors_per_layer = 2;
-    if (s->anchor_offset == 0)
-        s->anchor_offset = 0.5f;
-    else if (s->anchor_offset < 0)
-        s->anchor_offset = 0;
-}
 
 static int resolve_classes(vd_detector *d, const vd_detector_opts *o, vd_error *err)
 {
@@ -202,7 +135,7 @@ static int copy_labels(vd_labels *dst, const vd_labels *src, vd_error *err)
 
 static int check_opts(const vd_detector_opts *o, vd_error *err)
 {
-    if (o->kind == VD_DET_AUTO || (int)o->kind < 0 || o->kind > VD_DET_CLASSIFY)
+    if (!adapter_of(o->kind))
         return vd_error_set(err, VD_EINVAL, "detector: kind must be resolved (not auto)");
     if (o->input_w <= 0 || o->input_h <= 0)
         return vd_error_set(err, VD_EINVAL, "detector: input size %dx%d is not positive",
@@ -246,6 +179,7 @@ int vd_detector_create(vd_detector **out, const vd_detector_opts *opts,
     if (!d)
         return vd_error_set(err, VD_ENOMEM, "detector: out of memory");
     d->o = *opts;
+    d->ad = adapter_of(opts->kind);
     if (d->o.threshold < 0)
         d->o.threshold = 0.25f;
     if (d->o.iou < 0)
@@ -255,18 +189,12 @@ int vd_detector_create(vd_detector **out, const vd_detector_opts *opts,
     if (d->o.top_k <= 0)
         d->o.top_k = 5;
     if ((rc = copy_labels(&d->labels, labels, err)) || (rc = copy_arrays(d, opts, err)) ||
-        (rc = resolve_classes(d, opts, err)))
-        goto fail;
-    if (d->o.kind == VD_DET_SSD) {
-        default_ssd(&d->o.ssd, d->o.input_w);
-        if ((rc = det_ssd_anchors(d, err)))
-            goto fail;
+        (rc = resolve_classes(d, opts, err)) || (d->ad->init && (rc = d->ad->init(d, err)))) {
+        vd_detector_free(&d);
+        return rc;
     }
     *out = d;
     return VD_OK;
-fail:
-    vd_detector_free(&d);
-    return rc;
 }
 
 void vd_detector_free(vd_detector **pd)
@@ -293,49 +221,11 @@ const char *vd_detector_zone_name(const vd_detector *d, int z)
 
 /* ---- shared post-processing ---- */
 
-void det_set_label(const vd_detector *d, vd_detection *x, int label)
-{
-    x->label = label;
-    const char *n = vd_labels_name(&d->labels, label);
-    if (n && *n)
-        snprintf(x->name, sizeof x->name, "%s", n);
-    else
-        snprintf(x->name, sizeof x->name, "class_%d", label);
-}
-
-int det_class_wanted(const vd_detector *d, int label)
-{
-    if (!d->class_keep)
-        return 1;
-    return label >= 0 && label < d->labels.count && d->class_keep[label];
-}
-
-int det_add(const vd_detector *d, vd_det_list *out, int label, float score, float x1, float y1,
-            float x2, float y2, vd_error *err)
-{
-    if (!det_class_wanted(d, label))
-        return VD_OK;
-    vd_detection x;
-    memset(&x, 0, sizeof x);
-    det_set_label(d, &x, label);
-    x.score = score;
-    x.box[0] = x1;
-    x.box[1] = y1;
-    x.box[2] = x2;
-    x.box[3] = y2;
-    return vd_det_list_push(out, &x, err);
-}
-
 /* Box and keypoints (as zero-size boxes) through vd_box_unmap, which also
  * clips to the source frame. */
 static void map_back(const vd_tf_geom *g, vd_detection *x)
 {
-    vd_box b = {x->box[0], x->box[1], x->box[2], x->box[3]};
-    vd_box_unmap(&b, 1, g);
-    x->box[0] = b.x1;
-    x->box[1] = b.y1;
-    x->box[2] = b.x2;
-    x->box[3] = b.y2;
+    vd_box_unmap(&x->bbox, 1, g);
     for (int k = 0; k < x->n_keypoints; k++) {
         vd_box p = {x->keypoints[k][0], x->keypoints[k][1], x->keypoints[k][0],
                     x->keypoints[k][1]};
@@ -367,8 +257,10 @@ static int passes_filters(const vd_detector *d, const vd_detection *x)
     return 1;
 }
 
-int det_finish(const vd_detector *d, const vd_tf_geom *g, int nms, vd_det_list *out,
-               vd_error *err)
+/* After any adapter: NMS if the family wants it, map back, filter, sort,
+ * cap, zones -- the one place where they happen. */
+static int finish(const vd_detector *d, const vd_tf_geom *g, int nms, vd_det_list *out,
+                  vd_error *err)
 {
     if (!g || g->scale_x <= 0 || g->scale_y <= 0 || g->src_w <= 0 || g->src_h <= 0)
         return vd_error_set(err, VD_EINVAL, "detector: missing or bad preprocessing geometry");
@@ -393,44 +285,7 @@ int det_finish(const vd_detector *d, const vd_tf_geom *g, int nms, vd_det_list *
     return VD_OK;
 }
 
-/* NMS through vision/ops: class-wise (batched) or across classes. */
-int det_nms(vd_det_list *l, float iou, int classwise, vd_error *err)
-{
-    int n = l->count;
-    if (n <= 1)
-        return VD_OK;
-    vd_box *boxes = malloc((size_t)n * sizeof *boxes);
-    float *scores = malloc((size_t)n * sizeof *scores);
-    int *cls = malloc((size_t)n * sizeof *cls), *keep = malloc((size_t)n * sizeof *keep);
-    vd_detection *copy = malloc((size_t)n * sizeof *copy);
-    int rc = VD_OK, n_keep = 0;
-    if (!boxes || !scores || !cls || !keep || !copy) {
-        rc = vd_error_set(err, VD_ENOMEM, "nms: out of memory");
-        goto out;
-    }
-    for (int i = 0; i < n; i++) {
-        const vd_detection *x = &l->items[i];
-        boxes[i] = (vd_box){x->box[0], x->box[1], x->box[2], x->box[3]};
-        scores[i] = x->score;
-        cls[i] = classwise ? x->label : 0;
-    }
-    rc = vd_nms_batched(boxes, scores, cls, n, iou, keep, &n_keep, err);
-    if (rc)
-        goto out;
-    memcpy(copy, l->items, (size_t)n * sizeof *copy);
-    for (int i = 0; i < n_keep; i++)
-        l->items[i] = copy[keep[i]];
-    l->count = n_keep;
-out:
-    free(boxes);
-    free(scores);
-    free(cls);
-    free(keep);
-    free(copy);
-    return rc;
-}
-
-/* ---- dispatch ---- */
+/* ---- decode ---- */
 
 int vd_detector_decode(const vd_detector *d, const vd_tensor *outputs, int n_outputs, int b,
                        const vd_tf_geom *geom, vd_det_list *out, vd_error *err)
@@ -440,34 +295,9 @@ int vd_detector_decode(const vd_detector *d, const vd_tensor *outputs, int n_out
         return vd_error_set(err, VD_EINVAL, "detector: no model outputs");
     if (b < 0)
         return vd_error_set(err, VD_EINVAL, "detector: batch index %d", b);
-    int rc;
-    switch (d->o.kind) {
-    case VD_DET_YOLOV5:
-    case VD_DET_YOLOV8:
-        rc = det_decode_yolo(d, outputs, n_outputs, b, out, err);
-        break;
-    case VD_DET_TORCHVISION: /* one image per run: no batch dimension */
-        rc = b ? vd_error_set(err, VD_ERANGE, "torchvision outputs have no batch item %d", b)
-               : det_decode_torchvision(d, outputs, n_outputs, out, err);
-        break;
-    case VD_DET_CENTERNET:
-        rc = det_decode_centernet(d, outputs, n_outputs, b, out, err);
-        break;
-    case VD_DET_CLASSIFY:
-        rc = det_decode_classify(d, outputs, n_outputs, b, out, err);
-        break;
-    case VD_DET_SSD:
-        rc = det_decode_ssd(d, outputs, n_outputs, b, out, err);
-        break;
-    default:
-        rc = vd_error_set(err, VD_EINVAL, "detector: kind not resolved");
-    }
-    if (rc) {
-        vd_det_list_clear(out);
-        return rc;
-    }
-    int nms = d->o.kind == VD_DET_YOLOV5 || d->o.kind == VD_DET_YOLOV8;
-    rc = det_finish(d, geom, nms, out, err);
+    int rc = d->ad->decode(d, outputs, n_outputs, b, out, err);
+    if (!rc)
+        rc = finish(d, geom, d->ad->nms, out, err);
     if (rc)
         vd_det_list_clear(out);
     return rc;

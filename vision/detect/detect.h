@@ -9,7 +9,9 @@
  * shared step maps them back to SOURCE-frame pixels through the
  * preprocessing geometry (scale + letterbox offset), clips them to the
  * frame and applies the filters. So adapters stay ~30 lines each and the
- * geometry lives in exactly one place.
+ * geometry lives in exactly one place. Each adapter family is a method
+ * table in a file of its own (vision/detect/adapter.h), looked up once
+ * when the detector is created.
  *
  * Adapters (vd_det_kind), with the output layout each one reads:
  *   yolov5       one output [B,N,5+C]: cx,cy,w,h (input px), objectness,
@@ -38,7 +40,7 @@
  *                Each class is a detection whose box is the whole frame.
  *
  * Candidates below `threshold` or of a class not in `classes` are dropped
- * first. NMS is class-wise (vision/ops vd_nms_batched) for yolov5/yolov8,
+ * first. NMS is class-wise (vision/box's NMS) for yolov5/yolov8,
  * weighted (or plain) for ssd, and skipped for torchvision, centernet and
  * classify, whose graphs already did it. Then boxes are mapped back and
  * clipped, empty ones dropped, the per-label area/aspect filters applied,
@@ -57,8 +59,9 @@
 
 #include <stdint.h>
 
-#include "vision/core/error.h"
 #include "labels.h"
+#include "vision/box/box.h"
+#include "vision/core/error.h"
 #include "vision/core/tensor.h"
 #include "vision/transform/transforms.h"
 
@@ -71,7 +74,10 @@ typedef struct vd_detection {
     int label;                   /* class index into the labels; -1 for motion */
     char name[VD_DET_NAME_MAX];  /* label name; "class_<i>" when the table has none */
     float score;
-    float box[4];                /* x1,y1,x2,y2 in source-frame pixels */
+    union {                      /* one box, two names for it: */
+        float box[4];            /* x1,y1,x2,y2 in source-frame pixels */
+        vd_box bbox;             /* the same, as vision/box's type */
+    };
     int n_keypoints;
     float keypoints[VD_DET_MAX_KEYPOINTS][2]; /* source-frame pixels */
     uint32_t zones;              /* bit z set: in zone z of the detector */
@@ -79,17 +85,21 @@ typedef struct vd_detection {
 } vd_detection;
 
 /* A growable array the caller owns. Zero-initialise, reuse across frames
- * (vd_det_list_clear keeps the memory), free with vd_det_list_free. */
+ * (vd_det_list_clear keeps the memory), free with vd_det_list_free. It
+ * also carries the index scratch NMS needs, so that a decode into a list
+ * that has grown allocates nothing. */
 typedef struct vd_det_list {
     vd_detection *items;
     int count;
     int cap;
+    int *scratch;    /* NMS scratch, kept across frames; not for callers */
+    int scratch_cap;
 } vd_det_list;
 
 int vd_det_list_push(vd_det_list *l, const vd_detection *d, vd_error *err);
 void vd_det_list_clear(vd_det_list *l);
 void vd_det_list_free(vd_det_list *l);
-/* Sort by descending score (stable for equal scores). */
+/* Sort by descending score (stable for equal scores; NaN scores last). */
 void vd_det_list_sort(vd_det_list *l);
 
 typedef enum vd_det_kind {
@@ -109,10 +119,21 @@ const char *vd_det_kind_name(vd_det_kind kind);
 
 /* Guess the adapter from the model's output shapes (dims -1 allowed for
  * the batch dimension). n_labels (0 if unknown) disambiguates YOLO
- * layouts. Succeeds only where exactly one kind fits; otherwise
- * VD_EINVAL explaining the ambiguity and asking for an explicit kind. */
+ * layouts. Succeeds only where exactly one kind fits; otherwise VD_EINVAL
+ * naming the shapes and the kinds that fit (several, or none): the caller
+ * then needs the kind from elsewhere (a model card, an option). */
 int vd_det_kind_guess(int n_outputs, const int *ndims, const int64_t (*shapes)[VD_TENSOR_MAX_DIMS],
                       const vd_dtype *dtypes, int n_labels, vd_det_kind *kind, vd_error *err);
+
+/* 1 if one output tensor of this dtype and shape fits kind's layout (for
+ * multi-output kinds: any one of its outputs, e.g. an SSD score or
+ * regressor output, a torchvision boxes, labels or scores output), else
+ * 0; the same check vd_detector_decode starts with. Dimensions < 0 are
+ * unknown and fit. Only the layout is judged, not the batch size or the
+ * number of outputs; VD_DET_AUTO, an invalid kind, ndim < 0 or ndim >
+ * VD_TENSOR_MAX_DIMS give 0. For picking a model's detection output among
+ * several. */
+int vd_det_kind_accepts(vd_det_kind kind, int ndim, const int64_t *shape, vd_dtype dtype);
 
 /* MediaPipe SSD anchor options (SsdAnchorsCalculator with
  * fixed_anchor_size and interpolated_scale_aspect_ratio 1): consecutive
@@ -180,8 +201,9 @@ vd_det_kind vd_detector_kind(const vd_detector *d);
 /* Decode batch item `b` of the outputs (in model output order) into
  * `out` (cleared first). geom is what the preprocessing chain returned
  * for this frame (vd_tf_chain_run); boxes and keypoints are mapped back
- * with vd_box_unmap (ops.h) and clipped to the source frame. Shapes are checked against the kind: a
- * mismatch is VD_EINVAL naming the output and the expected layout. */
+ * with vd_box_unmap (vision/box) and clipped to the source frame. Shapes
+ * are checked against the kind: a mismatch is VD_EINVAL naming the output
+ * and the expected layout. Allocates only while `out` grows. */
 int vd_detector_decode(const vd_detector *d, const vd_tensor *outputs, int n_outputs,
                        int b, const vd_tf_geom *geom, vd_det_list *out, vd_error *err);
 

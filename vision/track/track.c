@@ -1,5 +1,5 @@
 /* track.c -- the SORT tracker: Kalman filter per track, Hungarian IoU
- * association, lifecycle and events. See track.h. The filter matrices are
+ * association (vision/box's IoU), lifecycle and events. See track.h. The filter matrices are
  * tiny (7x7 state, 4x4 innovation), so they are plain double arrays with
  * three helpers; the innovation covariance is inverted by Gauss-Jordan. */
 #include "track.h"
@@ -89,13 +89,11 @@ static void box_to_z(const float *b, double *z)
     z[3] = h > 0 ? w / h : 1;
 }
 
-static void x_to_box(const double *x, float *b)
+static vd_box x_to_box(const double *x)
 {
     double s = x[2] > 0 ? x[2] : 0, w = sqrt(s * x[3]), h = w > 0 ? s / w : 0;
-    b[0] = (float)(x[0] - w / 2);
-    b[1] = (float)(x[1] - h / 2);
-    b[2] = (float)(x[0] + w / 2);
-    b[3] = (float)(x[1] + h / 2);
+    return (vd_box){(float)(x[0] - w / 2), (float)(x[1] - h / 2), (float)(x[0] + w / 2),
+                    (float)(x[1] + h / 2)};
 }
 
 static void kf_init(track *k, const float *box)
@@ -266,16 +264,6 @@ static int track_new(vd_tracker *t, const vd_detection *d, int det, double pts, 
     return VD_OK;
 }
 
-static float iou(const float *a, const float *b)
-{
-    float iw = fminf(a[2], b[2]) - fmaxf(a[0], b[0]);
-    float ih = fminf(a[3], b[3]) - fmaxf(a[1], b[1]);
-    if (iw <= 0 || ih <= 0)
-        return 0;
-    float in = iw * ih, u = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - in;
-    return u > 0 ? in / u : 0;
-}
-
 /* match[i] = track index for detection i, or -1. */
 static int associate(vd_tracker *t, const vd_det_list *dets, int *match, vd_error *err)
 {
@@ -285,18 +273,19 @@ static int associate(vd_tracker *t, const vd_det_list *dets, int *match, vd_erro
     if (!nd || !nt)
         return VD_OK;
     double *cost = malloc((size_t)nd * (size_t)nt * sizeof *cost);
-    float (*pred)[4] = malloc((size_t)nt * sizeof *pred);
+    vd_box *pred = malloc((size_t)nt * sizeof *pred);
     if (!cost || !pred) {
         free(cost);
         free(pred);
         return vd_error_set(err, VD_ENOMEM, "tracker: out of memory");
     }
     for (int j = 0; j < nt; j++)
-        x_to_box(t->tr[j].x, pred[j]);
+        pred[j] = x_to_box(t->tr[j].x);
     for (int i = 0; i < nd; i++)
         for (int j = 0; j < nt; j++) {
             const vd_detection *d = &dets->items[i];
-            float v = (t->o.class_agnostic || d->label == t->tr[j].label) ? iou(d->box, pred[j]) : 0;
+            int same = t->o.class_agnostic || d->label == t->tr[j].label;
+            float v = same ? vd_box_iou(&d->bbox, &pred[j]) : 0;
             /* below the gate a pair is worth the same as no pair */
             cost[(size_t)i * (size_t)nt + (size_t)j] = v >= t->o.iou ? 1.0 - v : 1.0;
         }

@@ -1,6 +1,6 @@
 /* track.h -- SORT-style multi-object tracker: one constant-velocity
  * Kalman filter per object, IoU association solved optimally with the
- * Hungarian algorithm (vision/hungarian.c), tentative -> confirmed -> ended
+ * Hungarian algorithm (hungarian.c), tentative -> confirmed -> ended
  * lifecycle. Events (new / update / end) are what the daemon's event
  * store is built from.
  *
@@ -10,8 +10,8 @@
  * 1e-4), R = diag(1,1,10,10)).
  *
  * Each update: every live track is predicted one step; the IoU matrix
- * between detections and predicted boxes is solved as an assignment
- * maximising total IoU; a pair is a match only when IoU >= opts.iou and,
+ * (vision/box's vd_box_iou) between detections and predicted boxes is
+ * solved as an assignment maximising total IoU; a pair is a match only when IoU >= opts.iou and,
  * unless class_agnostic, the labels are equal (per-class tracking: a
  * "person" never continues a "car"). Unmatched detections start
  * tentative tracks. A track is CONFIRMED after min_hits consecutive
@@ -86,7 +86,7 @@ int vd_tracker_live(const vd_tracker *t);
 
 /* Optimal assignment for a rows x cols cost matrix (row-major, finite
  * values): row_to_col[r] = assigned column or -1 (when rows > cols).
- * Minimises the total cost. Returns VD_ENOMEM or 0. (vision/hungarian.c) */
+ * Minimises the total cost. Returns VD_ENOMEM or 0. (hungarian.c) */
 int vd_hungarian(const double *cost, int rows, int cols, int *row_to_col, vd_error *err);
 
 #endif

@@ -1,17 +1,24 @@
-/* detect.c -- NonMaxSuppression and RoiAlign, the detection-head ops.
+/* object_detection.c -- NonMaxSuppression and RoiAlign, the detection-head
+ * ops.
  *
  * NonMaxSuppression is a DYNAMIC op: how many boxes survive is only known
  * after running it, so run() sizes its output through the context. It is
  * greedy per (batch, class) in descending score order, ties broken by the
  * lower box index, with strict comparisons (score > score_threshold,
- * IoU > iou_threshold suppresses) as onnxruntime does. RoiAlign follows
+ * IoU > iou_threshold suppresses) as onnxruntime does -- which is exactly
+ * vision/box's NMS (vd_nms_order + vd_nms_sweep), so the kernel only
+ * converts the boxes and runs it in a workspace the session keeps: no
+ * allocation per run. Candidates with a NaN score (only possible without
+ * a score threshold) are visited last. RoiAlign follows
  * onnxruntime too, including its "max" mode, which takes the maximum of
  * the bilinear corner terms rather than of interpolated values. */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "heavy.h"
+#include "vision/box/box.h"
 
 /* ---- NonMaxSuppression ---- */
 
@@ -70,66 +77,90 @@ static int nms_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const
     return VD_OK;
 }
 
-/* Corners (y1, x1, y2, x2) with y1 <= y2, x1 <= x2. */
-static void nms_corners(const float *b, int center, float *c)
+/* Box i of one batch item as a vd_box: with center_point_box 0 the ONNX
+ * corners are (y1, x1, y2, x2) in either order, so they are sorted as
+ * onnxruntime does; with 1 they are (x_center, y_center, width, height). */
+static vd_box nms_box(const float *b, int center)
 {
-    if (center) {
-        c[0] = b[1] - b[3] / 2;
-        c[2] = b[1] + b[3] / 2;
-        c[1] = b[0] - b[2] / 2;
-        c[3] = b[0] + b[2] / 2;
-    } else {
-        c[0] = fminf(b[0], b[2]);
-        c[2] = fmaxf(b[0], b[2]);
-        c[1] = fminf(b[1], b[3]);
-        c[3] = fmaxf(b[1], b[3]);
-    }
+    if (center)
+        return (vd_box){b[0] - b[2] / 2, b[1] - b[3] / 2, b[0] + b[2] / 2, b[1] + b[3] / 2};
+    return (vd_box){fminf(b[1], b[3]), fminf(b[0], b[2]), fmaxf(b[1], b[3]), fmaxf(b[0], b[2])};
 }
 
-static float nms_iou(const float *a, const float *b)
+/* max_output_boxes_per_class clamped to [0, nbox]: 0 when the input is
+ * absent, nbox (the bound) when its value is not known yet. */
+static int64_t nms_max_out(const vd_nn_node *n, vd_tensor *const *in)
 {
-    float ih = fminf(a[2], b[2]) - fmaxf(a[0], b[0]);
-    float iw = fminf(a[3], b[3]) - fmaxf(a[1], b[1]);
-    float aa = (a[2] - a[0]) * (a[3] - a[1]), ab = (b[2] - b[0]) * (b[3] - b[1]);
-    if (ih <= 0 || iw <= 0 || aa <= 0 || ab <= 0)
+    int64_t nbox = in[0]->shape[1];
+    if (n->n_in <= 2 || !in[2])
         return 0;
-    float inter = ih * iw;
-    return inter / (aa + ab - inter);
+    int64_t m = in[2]->data ? vd_nn_tensor_get_i64(in[2], 0) : nbox;
+    return m < 0 ? 0 : (m > nbox ? nbox : m);
 }
 
-typedef struct nms_cand {
-    float score;
-    int64_t idx;
-} nms_cand;
+/* The run's scratch, one block: the boxes of a batch item as vd_box, the
+ * sweep's index array, then per (batch, class) the count and the indices
+ * kept, held until the output's size is known. */
+typedef struct nms_ws {
+    vd_box *box;
+    int *idx, *count, *kept;
+} nms_ws;
 
-static int nms_cmp(const void *a, const void *b)
+static size_t nms_ws_layout(const vd_nn_node *n, vd_tensor *const *in, nms_ws *w, char *base)
 {
-    const nms_cand *x = a, *y = b;
-    if (x->score != y->score)
-        return x->score > y->score ? -1 : 1;
-    return x->idx < y->idx ? -1 : x->idx > y->idx;
-}
-
-/* Greedy selection for one (batch, class); returns how many were kept in
- * keep[] (box indices, in selection order). */
-static int64_t nms_class(const float *corners, const float *scores, int64_t nbox,
-                         int64_t max_out, float iou_thr, int has_thr, float score_thr,
-                         nms_cand *cand, int64_t *keep)
-{
-    int64_t nc = 0, nk = 0;
-    for (int64_t i = 0; i < nbox; i++)
-        if (!has_thr || scores[i] > score_thr)
-            cand[nc++] = (nms_cand){scores[i], i};
-    qsort(cand, (size_t)nc, sizeof *cand, nms_cmp);
-    for (int64_t c = 0; c < nc && nk < max_out; c++) {
-        const float *box = corners + cand[c].idx * 4;
-        int keep_it = 1;
-        for (int64_t k = 0; k < nk && keep_it; k++)
-            keep_it = !(nms_iou(box, corners + keep[k] * 4) > iou_thr);
-        if (keep_it)
-            keep[nk++] = cand[c].idx;
+    size_t nbox = (size_t)in[0]->shape[1], lists = (size_t)in[0]->shape[0],
+           max_out = (size_t)nms_max_out(n, in), kept, bytes;
+    if (__builtin_mul_overflow(lists, (size_t)in[1]->shape[1], &lists) ||
+        __builtin_mul_overflow(lists, max_out, &kept) ||
+        __builtin_mul_overflow(kept + lists + nbox, sizeof(int), &bytes) ||
+        __builtin_add_overflow(bytes, nbox * sizeof(vd_box), &bytes))
+        return SIZE_MAX; /* the session cannot grow a workspace this large */
+    if (w) {
+        w->box = (vd_box *)base;
+        w->idx = (int *)(w->box + nbox);
+        w->count = w->idx + nbox;
+        w->kept = w->count + lists;
     }
-    return nk;
+    return bytes;
+}
+
+static size_t nms_workspace(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out)
+{
+    (void)out;
+    return nms_ws_layout(n, in, NULL, NULL);
+}
+
+/* Candidates of one (batch, class) in visiting order, swept; the kept box
+ * indices are left in w->idx[0..return). */
+static int nms_class(const nms_ws *w, const float *scores, int nbox, int max_out,
+                     float iou_thr, int has_thr, float score_thr)
+{
+    vd_nms_view v = {w->box, scores, NULL, sizeof(vd_box), sizeof(float), 0};
+    int nc = 0;
+    for (int i = 0; i < nbox; i++)
+        if (!has_thr || scores[i] > score_thr)
+            w->idx[nc++] = i;
+    vd_nms_order(&v, w->idx, nc);
+    return vd_nms_sweep(&v, w->idx, nc, iou_thr, max_out);
+}
+
+/* The output [total, 3] rows (batch, class, box) from the kept lists. */
+static int nms_emit(const nms_ws *w, int64_t nb, int64_t ncls, int64_t max_out, vd_tensor *out,
+                    vd_nn_ctx *ctx)
+{
+    int64_t total = 0;
+    for (int64_t l = 0; l < nb * ncls; l++)
+        total += w->count[l];
+    int64_t shape[2] = {total, 3};
+    int rc = vd_nn_ctx_alloc_output(ctx, out, VD_DTYPE_I64, 2, shape);
+    int64_t *sel = out->data;
+    for (int64_t l = 0; !rc && l < nb * ncls; l++)
+        for (int i = 0; i < w->count[l]; i++, sel += 3) {
+            sel[0] = l / ncls;
+            sel[1] = l % ncls;
+            sel[2] = w->kept[l * max_out + i];
+        }
+    return rc;
 }
 
 static int nms_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
@@ -140,49 +171,30 @@ static int nms_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *
     if (nms_check(n, in, &e))
         return vd_nn_ctx_fail(ctx, e.code, "%s", e.msg);
     int64_t nb = in[0]->shape[0], nbox = in[0]->shape[1], ncls = in[1]->shape[1];
-    int64_t max_out = n->n_in > 2 && in[2] ? vd_nn_tensor_get_i64(in[2], 0) : 0;
+    int64_t max_out = nms_max_out(n, in);
     float iou_thr = n->n_in > 3 && in[3] ? ((const float *)in[3]->data)[0] : 0.0f;
     int has_thr = n->n_in > 4 && in[4];
     float score_thr = has_thr ? ((const float *)in[4]->data)[0] : 0.0f;
     if (iou_thr < 0 || iou_thr > 1)
         return vd_nn_ctx_fail(ctx, VD_EINVAL, "NonMaxSuppression: iou_threshold %g is "
                               "outside [0, 1]", iou_thr);
-    max_out = max_out < 0 ? 0 : (max_out > nbox ? nbox : max_out);
-    size_t per = (size_t)nbox;
-    float *corners = malloc(per * 4 * sizeof(float) + 1);
-    nms_cand *cand = malloc(per * sizeof *cand + 1);
-    int64_t *sel = malloc((size_t)(nb * ncls * max_out) * 3 * sizeof(int64_t) + 1);
-    int64_t *keep = malloc(per * sizeof(int64_t) + 1);
-    int64_t total = 0;
-    int rc = corners && cand && sel && keep ? VD_OK : VD_ENOMEM;
-    for (int64_t b = 0; !rc && b < nb; b++) {
+    if (nbox > INT_MAX)
+        return vd_nn_ctx_fail(ctx, VD_ELIMIT, "NonMaxSuppression: %lld boxes (at most %d)",
+                              (long long)nbox, INT_MAX);
+    nms_ws w = {0};
+    nms_ws_layout(n, in, &w, vd_nn_ctx_workspace(ctx)); /* sized by nms_workspace */
+    for (int64_t b = 0; b < nb; b++) {
+        const float *boxes = (const float *)in[0]->data + b * nbox * 4;
         for (int64_t i = 0; i < nbox; i++)
-            nms_corners((const float *)in[0]->data + (b * nbox + i) * 4, p->center,
-                        corners + i * 4);
+            w.box[i] = nms_box(boxes + i * 4, p->center);
         for (int64_t c = 0; c < ncls; c++) {
-            const float *sc = (const float *)in[1]->data + (b * ncls + c) * nbox;
-            int64_t k = nms_class(corners, sc, nbox, max_out, iou_thr, has_thr, score_thr,
-                                  cand, keep);
-            for (int64_t i = 0; i < k; i++, total++) {
-                sel[total * 3] = b;
-                sel[total * 3 + 1] = c;
-                sel[total * 3 + 2] = keep[i];
-            }
+            int64_t l = b * ncls + c;
+            const float *sc = (const float *)in[1]->data + l * nbox;
+            w.count[l] = nms_class(&w, sc, (int)nbox, (int)max_out, iou_thr, has_thr, score_thr);
+            memcpy(w.kept + l * max_out, w.idx, (size_t)w.count[l] * sizeof(int));
         }
     }
-    if (!rc) {
-        int64_t shape[2] = {total, 3};
-        rc = vd_nn_ctx_alloc_output(ctx, out[0], VD_DTYPE_I64, 2, shape);
-        if (!rc && total)
-            memcpy(out[0]->data, sel, (size_t)total * 3 * sizeof(int64_t));
-    } else {
-        vd_nn_ctx_fail(ctx, rc, "NonMaxSuppression: out of memory");
-    }
-    free(corners);
-    free(cand);
-    free(sel);
-    free(keep);
-    return rc;
+    return nms_emit(&w, nb, ncls, max_out, out[0], ctx);
 }
 
 /* ---- RoiAlign ---- */
@@ -398,8 +410,8 @@ static const char *const roi_attrs[] = {"coordinate_transformation_mode", "mode"
                                         "spatial_scale", NULL};
 
 const vd_nn_op vd_nn_ops_detect[] = {
-    {"NonMaxSuppression", 10, VD_NN_OP_DYNAMIC, nms_attrs, nms_init, NULL, nms_infer, NULL,
-     nms_run},
+    {"NonMaxSuppression", 10, VD_NN_OP_DYNAMIC, nms_attrs, nms_init, NULL, nms_infer,
+     nms_workspace, nms_run},
     {"RoiAlign", 10, 0, roi_attrs, roi_init, NULL, roi_infer, NULL, roi_run},
     {0},
 };

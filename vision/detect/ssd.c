@@ -1,4 +1,6 @@
-/* detect_ssd.c -- anchor-based SSD decoding, MediaPipe BlazeFace style.
+/* ssd.c -- the anchor-based SSD adapter, MediaPipe BlazeFace style: score
+ * outputs [B,N_i,1] (logits) and regressor outputs [B,N_i,4+2K], several
+ * of each concatenated in output order, following the anchor order.
  *
  * Anchors follow MediaPipe's SsdAnchorsCalculator with fixed_anchor_size:
  * layers are grouped while their stride repeats, each group is one
@@ -10,14 +12,33 @@
  *   cx = ax*W + dx,  cy = ay*H + dy,  w = dw,  h = dh   (input pixels).
  * Overlap removal is MediaPipe's weighted NMS: candidates are taken in
  * score order, everything overlapping the best by IoU >= iou is blended
- * into it (coordinates weighted by score, score = the best one's). */
-#include "detect_internal.h"
+ * into it (coordinates weighted by score, score = the best one's); plain
+ * NMS (vision/box) when the options ask for it. */
+#include "adapter.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-int det_ssd_anchors(vd_detector *d, vd_error *err)
+static void default_ssd(vd_ssd_opts *s, int input_w)
+{
+    if (s->n_strides == 0) {
+        /* MediaPipe: front 128 model {8,16,16,16}, back 256 model {16,32,32,32} */
+        int base = input_w >= 256 ? 16 : 8;
+        s->n_strides = 4;
+        s->strides[0] = base;
+        s->strides[1] = s->strides[2] = s->strides[3] = 2 * base;
+    }
+    if (s->anchors_per_layer <= 0)
+        s->anchors_per_layer = 2;
+    if (s->anchor_offset == 0)
+        s->anchor_offset = 0.5f;
+    else if (s->anchor_offset < 0)
+        s->anchor_offset = 0;
+}
+
+/* The anchor centres, counted in a first pass and written in a second. */
+static int anchors(vd_detector *d, vd_error *err)
 {
     const vd_ssd_opts *s = &d->o.ssd;
     int total = 0;
@@ -51,6 +72,43 @@ int det_ssd_anchors(vd_detector *d, vd_error *err)
     return VD_OK;
 }
 
+static int init(vd_detector *d, vd_error *err)
+{
+    default_ssd(&d->o.ssd, d->o.input_w);
+    return anchors(d, err);
+}
+
+/* One output: float32 [B,N,1] scores or [B,N,4+2K] regressors, K <= the
+ * keypoints a detection holds. */
+static int check(const vd_det_adapter *ad, const vd_tensor *t, int i, vd_error *err)
+{
+    (void)ad;
+    int64_t w = t->ndim == 3 ? t->shape[2] : 0;
+    if (t->dtype != VD_DTYPE_F32 || t->ndim != 3)
+        return vd_error_set(err, VD_EINVAL, "ssd: output %d must be float32 [B,N,1] scores or "
+                            "[B,N,4+2K] regressors", i);
+    if (w >= 0 && w != 1 && (w < 4 || (w - 4) % 2 || (w - 4) / 2 > VD_DET_MAX_KEYPOINTS))
+        return vd_error_set(err, VD_EINVAL, "ssd: output %d has %lld columns: need score outputs "
+                            "[B,N,1] and regressors [B,N,4+2K] (K <= %d)", i, (long long)w,
+                            VD_DET_MAX_KEYPOINTS);
+    return VD_OK;
+}
+
+/* Only [B,N,1] and [B,N,even >= 4] outputs, as many of one as of the other. */
+static int looks_like(const vd_det_adapter *ad, const det_outputs *o)
+{
+    (void)ad;
+    int n_scores = 0, n_regs = 0;
+    for (int i = 0; i < o->n; i++) {
+        const int64_t *s = o->shapes[i];
+        if (o->ndims[i] == 3 && s[2] == 1)
+            n_scores++;
+        else if (o->ndims[i] == 3 && s[2] >= 4 && s[2] % 2 == 0)
+            n_regs++;
+    }
+    return o->n >= 2 && n_scores == n_regs && n_scores + n_regs == o->n;
+}
+
 /* Collect score and regressor outputs (in output order) and check that
  * they cover the anchors. */
 static int ssd_split(const vd_detector *d, const vd_tensor *o, int n, int b, const vd_tensor **sc,
@@ -61,10 +119,12 @@ static int ssd_split(const vd_detector *d, const vd_tensor *o, int n, int b, con
     *width = 0;
     for (int i = 0; i < n; i++) {
         const vd_tensor *t = &o[i];
-        if (t->dtype != VD_DTYPE_F32 || t->ndim != 3 || b >= t->shape[0])
-            return vd_error_set(err, VD_EINVAL,
-                                "ssd: output %d must be float32 [B,N,1] scores or [B,N,4+2K] "
-                                "regressors with batch > %d", i, b);
+        int rc = check(d->ad, t, i, err);
+        if (rc)
+            return rc;
+        if (b >= t->shape[0])
+            return vd_error_set(err, VD_EINVAL, "ssd: output %d must be float32 [B,N,1] scores "
+                                "or [B,N,4+2K] regressors with batch > %d", i, b);
         if (t->shape[2] == 1) {
             sc[(*ns)++] = t;
             tot_s += t->shape[1];
@@ -76,7 +136,7 @@ static int ssd_split(const vd_detector *d, const vd_tensor *o, int n, int b, con
             tot_r += t->shape[1];
         }
     }
-    if (!*ns || *width < 4 || (*width - 4) % 2 || (*width - 4) / 2 > VD_DET_MAX_KEYPOINTS)
+    if (!*ns || !*nr)
         return vd_error_set(err, VD_EINVAL,
                             "ssd: need score outputs [B,N,1] and regressors [B,N,4+2K] (K <= %d)",
                             VD_DET_MAX_KEYPOINTS);
@@ -110,10 +170,7 @@ static int ssd_candidate(const vd_detector *d, const float *r, int nk, const flo
     memset(&x, 0, sizeof x);
     det_set_label(d, &x, 0);
     x.score = score;
-    x.box[0] = cx - r[2] / 2;
-    x.box[1] = cy - r[3] / 2;
-    x.box[2] = cx + r[2] / 2;
-    x.box[3] = cy + r[3] / 2;
+    x.bbox = (vd_box){cx - r[2] / 2, cy - r[3] / 2, cx + r[2] / 2, cy + r[3] / 2};
     if (d->o.ssd.n_keypoints > 0 && d->o.ssd.n_keypoints < nk)
         nk = d->o.ssd.n_keypoints;
     x.n_keypoints = nk;
@@ -122,17 +179,6 @@ static int ssd_candidate(const vd_detector *d, const float *r, int nk, const flo
         x.keypoints[k][1] = anc[1] * H + r[5 + 2 * k];
     }
     return vd_det_list_push(out, &x, err);
-}
-
-static float box_iou(const float *a, const float *b)
-{
-    float iw = fminf(a[2], b[2]) - fmaxf(a[0], b[0]);
-    float ih = fminf(a[3], b[3]) - fmaxf(a[1], b[1]);
-    if (iw <= 0 || ih <= 0)
-        return 0;
-    float inter = iw * ih;
-    float u = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter;
-    return u > 0 ? inter / u : 0;
 }
 
 /* MediaPipe WEIGHTED overlap removal over a score-sorted list. */
@@ -148,7 +194,7 @@ static void weighted_nms(vd_det_list *l, float iou)
         int nv = 4 + 2 * best->n_keypoints;
         for (int j = i; j < l->count; j++) {
             vd_detection *o = &l->items[j];
-            if (o->score < 0 || (j > i && box_iou(best->box, o->box) < iou))
+            if (o->score < 0 || (j > i && vd_box_iou(&best->bbox, &o->bbox) < iou))
                 continue;
             if (j > i)
                 wsum += o->score;
@@ -169,8 +215,8 @@ static void weighted_nms(vd_det_list *l, float iou)
     l->count = n;
 }
 
-int det_decode_ssd(const vd_detector *d, const vd_tensor *o, int n, int b, vd_det_list *out,
-                   vd_error *err)
+static int decode(const vd_detector *d, const vd_tensor *o, int n, int b, vd_det_list *out,
+                  vd_error *err)
 {
     const vd_tensor *sc[16], *rg[16];
     int ns, nr, width;
@@ -199,3 +245,13 @@ int det_decode_ssd(const vd_detector *d, const vd_tensor *o, int n, int b, vd_de
     }
     return VD_OK;
 }
+
+const vd_det_adapter det_ssd = {
+    .kind = VD_DET_SSD,
+    .name = "ssd",
+    .layout = "float32 [B,N,1] scores and [B,N,4+2K] regressors (ssd)",
+    .check = check,
+    .looks_like = looks_like,
+    .init = init,
+    .decode = decode,
+};
