@@ -26,26 +26,11 @@ static int tv_role(int ndim, const int64_t *s, vd_dtype dt)
     return ndim != 1 ? 0 : is_int(dt) ? 2 : dt == VD_DTYPE_F32 ? 3 : 0;
 }
 
+/* The adapter's own check (vision/detect), so the pick and the decode can
+ * never disagree on what fits. */
 int vd_analyzer_output_fits(vd_det_kind k, int ndim, const int64_t *s, vd_dtype dt)
 {
-    if (k == VD_DET_TORCHVISION)
-        return tv_role(ndim, s, dt) != 0;
-    if (dt != VD_DTYPE_F32)
-        return 0;
-    switch (k) {
-    case VD_DET_YOLOV5: /* [B,N,5+C], boxes along the longer axis */
-        return ndim == 3 && s[2] >= 6 && (s[1] < 0 || s[1] > s[2]);
-    case VD_DET_YOLOV8: /* [B,4+C,N] */
-        return ndim == 3 && s[1] >= 5 && (s[2] < 0 || s[2] > s[1]);
-    case VD_DET_CENTERNET:
-        return ndim == 3 && s[2] == 6;
-    case VD_DET_CLASSIFY:
-        return ndim == 2 && s[1] > 1;
-    case VD_DET_SSD:
-        return ndim == 3 && (s[2] == 1 || (s[2] >= 4 && s[2] % 2 == 0));
-    default:
-        return 0;
-    }
+    return vd_det_kind_accepts(k, ndim, s, dt);
 }
 
 /* "name [1,100,6]" for each output in idx[], comma-separated. */
