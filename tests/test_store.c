@@ -484,6 +484,23 @@ Test(store, a_newer_schema_is_refused)
     cr_assert(strstr(e.msg, db), "%s", e.msg);
 }
 
+Test(store, a_file_that_is_not_a_database_is_refused)
+{
+    char dir[PATH_MAX + 16];
+    snprintf(dir, sizeof dir, "mkdir -p %s/sub/dir", tmp);
+    cr_assert_eq(system(dir), 0);
+    FILE *f = fopen(db, "w");
+    for (int i = 0; i < 1000; i++)
+        fputs("not a database ", f);
+    fclose(f);
+    vd_store *s = NULL;
+    vd_error e = {0};
+    vd_store_opts o = {.path = db};
+    cr_assert_eq(vd_store_open(&s, &o, &e), VD_EFORMAT, "%s", e.msg);
+    cr_assert_null(s);
+    cr_assert(strstr(e.msg, db) && strstr(e.msg, "not a database"), "%s", e.msg);
+}
+
 Test(store, a_full_disk_is_retried_and_counted)
 {
     vd_store *s = NULL;
