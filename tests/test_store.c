@@ -167,7 +167,12 @@ Test(store, round_trip)
     for (size_t i = 0; i < sizeof jpeg; i++)
         jpeg[i] = (unsigned char)(i * 7);
     cr_assert_eq(vd_store_put_snapshot(s, 1, jpeg, sizeof jpeg, &e), 0);
+    uint64_t gen = vd_store_generation(s);
     flush(s);
+    cr_assert_neq(vd_store_generation(s), gen, "a commit changes the generation");
+    gen = vd_store_generation(s);
+    flush(s);
+    cr_assert_eq(vd_store_generation(s), gen, "nothing committed, same generation");
     vd_store_query q = query(100);
     vd_store_detection *rows;
     int n;
