@@ -31,7 +31,7 @@ PKGS_BUILD="build-essential cmake pkg-config git
 # clang + libclang-rt-14-dev (libFuzzer) build the fuzz targets (tests/fuzz.cmake).
 PKGS_TEST="ffmpeg opencv-doc opencv-data libonnx-testdata
   python3 python3-numpy python3-onnx python3-opencv python3-av python3-pil
-  rtsp-server-perl
+  rtsp-server-perl sqlite3
   clang libclang-rt-14-dev"
 # The COCO detector comes from npm as a TF.js graph model and is converted to ONNX by
 # vision/nn/tfjs2onnx.py (Debian's python3-onnx), in run and test modes alike.
