@@ -159,6 +159,10 @@ int vd_reader_next(vd_reader *r, vd_frame *f, vd_error *err);
 
 /* ---- seeking ---------------------------------------------------------- */
 
+/* Times vs timestamps: a time t names the first tick at or after t - 0.5 us
+ * of the stream's time base, and pts are computed from ticks the same way,
+ * so a frame's pts -- exact, or printed with 6 decimals -- names that frame
+ * in vd_reader_seek() and in a selection's start/end. */
 enum {
     VD_SEEK_ACCURATE = 0, /* first frame delivered = first with pts >= t */
     VD_SEEK_KEYFRAME = 1, /* first frame = the keyframe at or before t (fast) */
@@ -188,7 +192,13 @@ typedef struct vd_reader_select {
                        * t0 = pts of the first frame kept by the filters before;
                        * at most one frame per tick, empty ticks skipped */
     int64_t count;    /* stop after this many delivered frames; 0 = no limit */
-    int keyframes;    /* deliver only key frames (only they are decoded) */
+    int keyframes;    /* deliver only key frames: the frames a full decode
+                       * flags key (IDR, recovery-point I, CRA), in pts order.
+                       * Only key packets are decoded, each alone (the
+                       * decoder drained after it), so open GOPs give the
+                       * full decode's pixels and timestamps; key packets
+                       * before start are not decoded, the first at or
+                       * after end ends the selection. */
 } vd_reader_select;
 
 /* No selection: every frame from the current position. */

@@ -26,6 +26,14 @@ int64_t rd_s_to_ticks(const vd_reader *r, double t)
     return (int64_t)llround(t / av_q2d(r->st->time_base));
 }
 
+/* The first tick at or after t, t matched within half a microsecond: a pts
+ * printed with 6 decimals, or recomputed in another precision, still names
+ * its own frame instead of the next one. */
+int64_t rd_first_tick(const vd_reader *r, double t)
+{
+    return (int64_t)ceil((t - 5e-7) / av_q2d(r->st->time_base));
+}
+
 void rd_sel_reset(rd_sel *s, const vd_reader_select *sel)
 {
     vd_reader_select keep = *sel; /* sel may point into s */
@@ -120,6 +128,27 @@ static void note_error(vd_reader *r, int averr, const char *what, int64_t ts)
                  r->url, what, rd_ticks_to_s(r, ts), buf);
 }
 
+/* Keyframes mode: is this packet a key frame the selection may deliver?
+ * A key packet's pts is its frame's (nothing reorders before a key frame),
+ * so those before the pre-roll target are dropped unsent -- and prove the
+ * seek landed early enough -- and one at or past the range end ends the
+ * input, key frames coming in pts order. */
+static int key_wanted(vd_reader *r, const AVPacket *p)
+{
+    if (!(p->flags & AV_PKT_FLAG_KEY))
+        return 0;
+    if (r->preroll && p->pts < r->target) {
+        r->seek_check = 0;
+        return 0;
+    }
+    if (!isnan(r->sel.s.end) && rd_ticks_to_s(r, p->pts) >= r->sel.s.end) {
+        r->demux_eof = 1;
+        avcodec_send_packet(r->dec, NULL);
+        return 0;
+    }
+    return 1;
+}
+
 /* Read one packet of our stream and hand it to the decoder. Returns 0,
  * or an error for interruption/timeout. Other read failures end the input
  * (recorded as a decode error, since what was read is still delivered). */
@@ -142,7 +171,7 @@ static int feed(vd_reader *r, vd_error *err)
     r->stats.packets++;
     r->pts_unreliable |= r->pkt->pts == AV_NOPTS_VALUE;
     enum AVDiscard lvl = rd_skip_level(r, r->pkt);
-    if (lvl == AVDISCARD_NONKEY && !(r->pkt->flags & AV_PKT_FLAG_KEY)) { /* not even sent */
+    if (lvl == AVDISCARD_NONKEY && !key_wanted(r, r->pkt)) { /* not even sent */
         r->stats.packets_skipped++;
         av_packet_unref(r->pkt);
         return 0;
@@ -154,6 +183,14 @@ static int feed(vd_reader *r, vd_error *err)
     av_packet_unref(r->pkt);
     if (ret < 0 && ret != AVERROR(EAGAIN) && ret != AVERROR_EOF)
         note_error(r, ret, "cannot decode packet", pts);
+    /* A key packet fed alone is drained at once: left in the decoder, open
+     * GOPs (recovery-point I-frames, HEVC CRA) come out reordered against
+     * each other by picture order counts that their skipped neighbours
+     * would have fixed, with each other's timestamps. */
+    if (lvl == AVDISCARD_NONKEY && ret >= 0) {
+        avcodec_send_packet(r->dec, NULL);
+        r->drain_one = 1;
+    }
     return 0;
 }
 
@@ -190,6 +227,11 @@ int rd_decode(vd_reader *r, vd_error *err)
                 rd_arm_deadline(r, r->read_timeout);
             return 0;
         }
+        if (ret == AVERROR_EOF && r->drain_one && !r->demux_eof) {
+            avcodec_flush_buffers(r->dec); /* ready for the next key packet */
+            r->drain_one = 0;
+            continue;
+        }
         if (ret == AVERROR_EOF) {
             r->dec_eof = 1;
             return VD_EOF;
@@ -213,7 +255,7 @@ int rd_seek_raw(vd_reader *r, int64_t ts, vd_error *err)
     if (ret < 0)
         return rd_averr(r, ret, err, "seek failed");
     avcodec_flush_buffers(r->dec);
-    r->demux_eof = r->dec_eof = 0;
+    r->demux_eof = r->dec_eof = r->drain_one = 0;
     r->last_ts = AV_NOPTS_VALUE;
     r->ord = -1;
     r->stats.seeks++;
@@ -230,10 +272,13 @@ int64_t rd_stream_start(const vd_reader *r)
  * else a timestamp seek to the stream start. */
 static int seek_to_beginning(vd_reader *r, vd_error *err)
 {
-    if (!(r->fmt->iformat->flags & AVFMT_NO_BYTE_SEEK) &&
+    /* Not for AVI without pts: its byte seek restarts the packet counter
+     * that stands in for timestamps, and every later frame is mis-stamped;
+     * its index seeks to the first packet are exact. */
+    if (!r->pts_unreliable && !(r->fmt->iformat->flags & AVFMT_NO_BYTE_SEEK) &&
         av_seek_frame(r->fmt, r->sidx, 0, AVSEEK_FLAG_BYTE) >= 0) {
         avcodec_flush_buffers(r->dec);
-        r->demux_eof = r->dec_eof = 0;
+        r->demux_eof = r->dec_eof = r->drain_one = 0;
         r->last_ts = AV_NOPTS_VALUE;
         r->ord = 0;
         r->stats.seeks++;
@@ -418,7 +463,7 @@ int vd_reader_seek(vd_reader *r, double t, int mode, vd_error *err)
     if (r->sel_on)
         rd_sel_reset(&r->sel, &r->sel.s);
     /* the first tick at or after t: rounding down would deliver a frame < t */
-    int64_t ts = (int64_t)ceil(t / av_q2d(r->st->time_base) - 1e-6);
+    int64_t ts = rd_first_tick(r, t);
     int64_t cur = r->last_ts;
     int ret = rd_seek_raw(r, ts, err);
     if (ret < 0) {
@@ -472,9 +517,16 @@ int vd_reader_select_set(vd_reader *r, const vd_reader_select *s, vd_error *err)
     if (ret)
         return vd_error_prefix(err, "%s: ", r->url);
     rd_clear_modes(r);
-    rd_sel_reset(&r->sel, s);
+    /* Bounds on the tick grid, so that pts (computed from ticks the same
+     * way) compare exactly: --start pts_k delivers frame k. */
+    vd_reader_select c = *s;
+    if (!isnan(c.start))
+        c.start = rd_ticks_to_s(r, rd_first_tick(r, c.start));
+    if (!isnan(c.end))
+        c.end = rd_ticks_to_s(r, rd_first_tick(r, c.end));
+    rd_sel_reset(&r->sel, &c);
     r->sel_on = 1;
-    if (!isnan(s->start))
-        return vd_reader_seek(r, s->start, VD_SEEK_ACCURATE, err);
+    if (!isnan(c.start))
+        return vd_reader_seek(r, c.start, VD_SEEK_ACCURATE, err);
     return predict(r, r->last_ts == AV_NOPTS_VALUE ? INT64_MIN : r->last_ts + 1, err);
 }

@@ -57,6 +57,7 @@ struct vd_reader {
     int timed_out;
 
     int demux_eof, dec_eof;
+    int drain_one;          /* keyframes mode: the decoder drains one packet */
     int64_t last_ts;        /* last synthesised/decoded pts in ticks */
     int64_t frame_ticks;    /* one frame duration in ticks (no-pts fallback) */
     int64_t ord;            /* ordinal of the next decoded frame, -1 unknown */
@@ -114,6 +115,7 @@ void rd_sel_reset(rd_sel *s, const vd_reader_select *sel);
 int rd_sel_accept(rd_sel *s, double pts, int key); /* 1 keep, 0 skip, VD_EOF */
 double rd_ticks_to_s(const vd_reader *r, int64_t ts);
 int64_t rd_s_to_ticks(const vd_reader *r, double t);
+int64_t rd_first_tick(const vd_reader *r, double t);
 int rd_fill_frame(vd_reader *r, vd_frame *f, int64_t ts, vd_error *err);
 int rd_next_raw(vd_reader *r, vd_error *err); /* decoded frame >= pre-roll target */
 void rd_clear_modes(vd_reader *r);

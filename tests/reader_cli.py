@@ -4,8 +4,9 @@ ffmpeg CLI's `-f framemd5` (the reference nobody here wrote).
 
 usage: reader_cli.py VISIOND FFMPEG [--gen DIR] [FILE...]
 
---gen DIR encodes two more clips into DIR with the ffmpeg CLI (H.264 with
-B-frames in MP4; H.264 in MPEG-TS starting at 10 s) and checks them too.
+--gen DIR encodes more clips into DIR with the ffmpeg CLI (H.264 with
+B-frames in MP4; H.264 in MPEG-TS starting at 10 s; open-GOP H.264 and HEVC
+with scene cuts in Matroska) and checks them too.
 
 For each file: every frame (pts and md5) equals framemd5 with the pixel
 format left native; --start/--end/--step/--count/--fps/--keyframes/--indices
@@ -34,6 +35,19 @@ def generate(d):
     subprocess.run([FFMPEG, "-v", "error", "-y", *src, *x264, out[0]], check=True)
     subprocess.run([FFMPEG, "-v", "error", "-y", *src, *x264, "-output_ts_offset", "10",
                     out[1]], check=True)
+    # Open GOPs with scene cuts: concatenated sources make x264/x265 put
+    # recovery-point I-frames (H.264) and CRA pictures (HEVC) off the grid.
+    cuts = ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=4",
+            "-f", "lavfi", "-i", "smptebars=size=320x240:rate=25:duration=3",
+            "-f", "lavfi", "-i", "mandelbrot=size=320x240:rate=25,trim=duration=5",
+            "-filter_complex", "[0][1][2]concat=n=3:v=1[v]", "-map", "[v]", "-pix_fmt", "yuv420p"]
+    og = "open-gop=1:keyint=90:min-keyint=10:scenecut=40"
+    for name, codec in [("gen_open_gop_h264.mkv", ["-c:v", "libx264", "-bf", "3",
+                                                    "-x264-params", og]),
+                        ("gen_open_gop_hevc.mkv", ["-c:v", "libx265", "-x265-params",
+                                                   "log-level=error:bframes=3:" + og])]:
+        out.append(os.path.join(d, name))
+        subprocess.run([FFMPEG, "-v", "error", "-y", *cuts, *codec, out[-1]], check=True)
     return out
 
 
@@ -63,13 +77,17 @@ def reference(path, extra=()):
 
 
 def keyflags(path):
-    """Key flag per frame in presentation order, from ffprobe-free framecrc?
-    Use the reader-independent route: ffmpeg's showinfo would be heavy, so
-    take key frames from `-skip_frame nokey` framemd5 (pts set)."""
-    cmd = [FFMPEG, "-v", "error", "-copyts", "-skip_frame", "nokey", "-i", path,
-           "-map", "0:v:0", "-fps_mode", "passthrough", "-f", "framemd5", "-"]
+    """Presentation times of the key frames of a full decode (ffprobe)."""
+    probe = os.path.join(os.path.dirname(FFMPEG), "ffprobe")
+    cmd = [probe, "-v", "error", "-select_streams", "v:0", "-show_entries",
+           "frame=key_frame,best_effort_timestamp_time", "-of", "csv=p=0", path]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    return {l.split(",")[5].strip() for l in out.splitlines() if l and not l.startswith("#")}
+    rows = [l.split(",") for l in out.splitlines() if l]
+    return [float(r[1]) for r in rows if r[0] == "1"]
+
+
+def is_key(pts, keys):
+    return any(abs(pts - k) < 1e-5 for k in keys)
 
 
 def frames(path, *args, expect_rc=0):
@@ -121,8 +139,11 @@ def check_file(path):
          [f for f in ref if f[0] >= s][::30][:4])
     same(f"{name} --fps 3", frames(path, "--fps", "3"), fps_pick(ref, 3))
     keys = keyflags(path)
-    got = frames(path, "--keyframes")
-    same(f"{name} --keyframes", got, [f for f in ref if f[1] in keys])
+    kref = [f for f in ref if is_key(f[0], keys)]
+    same(f"{name} --keyframes", frames(path, "--keyframes"), kref)
+    same(f"{name} --keyframes --start {s:.4f} --end {e:.4f}",
+         frames(path, "--keyframes", "--start", f"{s:.6f}", "--end", f"{e:.6f}"),
+         [f for f in kref if s <= f[0] < e])
     idx = [len(ref) - 1, 3, 3, len(ref) // 2, 0, len(ref) // 2]
     got = frames(path, "--indices", ",".join(map(str, idx)))
     same(f"{name} --indices {idx}", got, [ref[i] for i in idx])

@@ -18,6 +18,8 @@ typedef struct vd_clip_spec {
     int nframes;
     int gop;               /* keyframe interval */
     int bframes;           /* max consecutive B-frames */
+    const char *params;    /* libx264/libx265 only: "x264-params" / "x265-params"
+                            * (NULL: scenecut=0, an IDR exactly every gop frames) */
     int vfr;               /* 1: durations cycle 1,1,2,0.5,1.5 frame periods */
     double start;          /* pts of the first frame, seconds */
     const char *acodec;    /* NULL: no audio; "pcm_s16le", "mp2", "aac" */
@@ -40,11 +42,18 @@ char *vd_clip_damage(const char *src, const char *name, double at, long len);
 typedef struct vd_ref_frame {
     double pts;   /* seconds, the stream's timestamps kept (-copyts) */
     char md5[33];
+    int key;      /* set by vd_ref_keys() only */
 } vd_ref_frame;
 
 /* Run `ffmpeg -copyts -i path -map 0:<sel> -fps_mode passthrough <extra>
  * -f framemd5 -` and parse it. sel is "v:0" or "a:0"; extra may be "".
  * Returns the frame count (>= 0) with *out malloc'ed, or -1. */
 long vd_ref_framemd5(const char *path, const char *sel, const char *extra, vd_ref_frame **out);
+
+/* Mark v[i].key from ffprobe's full decode of the first video stream
+ * (frame key_frame flags, in output order, matched to v by position and
+ * checked by pts). Returns the number of key frames, or -1 when ffprobe
+ * fails or disagrees with v on the frame count or a pts. */
+long vd_ref_keys(const char *path, vd_ref_frame *v, long n);
 
 #endif
