@@ -239,6 +239,22 @@ int vd_reader_frame_count(vd_reader *r, int64_t *n, vd_error *err);
  * After the n-th frame, vd_reader_next() returns VD_EOF. */
 int vd_reader_get(vd_reader *r, const int64_t *indices, size_t n, vd_error *err);
 
+/* "Played at" (TorchCodec's get_frames_played_at, OpenCV's
+ * CAP_PROP_POS_MSEC): make the next n calls of vd_reader_next() deliver,
+ * for each time t[i] in the caller's order, the frame on screen at t[i] --
+ * the frame with pts <= t[i] < the next frame's pts (the last frame: < its
+ * pts + its packet duration, one frame period if unknown), t matched
+ * within 0.5 us as in seeks. Not the first frame with pts >= t. Built on
+ * vd_reader_get(): f->index is the frame's index, each distinct frame is
+ * decoded once however the times repeat or interleave, the same lifetime
+ * and memory rules apply. VD_ERANGE naming the t when a t is before the
+ * first frame, at or past the last frame's end, or not finite (nothing is
+ * changed then); VD_EUNSUPPORTED where vd_reader_frame_count() is, and for
+ * streams whose packets lack pts (AVI with packed B-frames), where a time
+ * cannot be mapped to a frame without decoding. n == 0 is valid: the next
+ * call returns VD_EOF. */
+int vd_reader_get_at(vd_reader *r, const double *t, size_t n, vd_error *err);
+
 /* ---- statistics and errors -------------------------------------------- */
 
 typedef struct vd_reader_stats {

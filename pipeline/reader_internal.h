@@ -35,6 +35,7 @@ typedef struct rd_index {
     int64_t n;
     int64_t *ts;     /* presentation order, stream ticks (pts, else dts) */
     uint8_t *key;    /* key flag per presentation-order frame */
+    int64_t end;     /* ticks: where the last frame stops being shown */
 } rd_index;
 
 struct vd_reader {

@@ -150,14 +150,35 @@ def check_file(path):
     if [g["index"] for g in got] != idx:
         fail(f"{name}: --indices reported {[g['index'] for g in got]}")
     same(f"{name} past the end", frames(path, "--start", f"{ref[-1][0] + 100:.3f}"), [])
+    check_at(path, name, ref)
     rgb = reference(path, ["-pix_fmt", "rgb24"])[:10]
     same(f"{name} --pix-fmt rgb24", frames(path, "--pix-fmt", "rgb24", "--count", "10"), rgb)
+
+
+def played_at(ref, t):
+    """The frame on screen at t: the last with pts <= t (pts as printed)."""
+    return [f for f in ref if f[0] <= t + 1e-6][-1]
+
+
+def check_at(path, name, ref):
+    if "Megamind" in name:  # packets without pts: --at is documented unsupported
+        frames(path, "--at", "1", expect_rc=1)
+        return
+    k = [len(ref) // 2, 3, len(ref) - 2, 3]
+    ts = [ref[k[0]][0], (ref[k[1]][0] + ref[k[1] + 1][0]) / 2, ref[k[2] + 1][0] - 1e-4,
+          ref[k[3]][0] + 1e-4]
+    got = frames(path, "--at=" + ",".join(f"{t:.6f}" for t in ts))
+    same(f"{name} --at {ts}", got, [played_at(ref, t) for t in ts])
+    frames(path, "--at", f"{ref[-1][0] + 100:.6f}", expect_rc=1)
+    if ref[0][0] > 0.5:
+        frames(path, "--at", f"{ref[0][0] - 0.5:.6f}", expect_rc=1)
 
 
 def check_cli_errors(path):
     bad = [["--start", "-1"], ["--start", "5", "--end", "2"], ["--step", "0"],
            ["--pix-fmt", "yuv9"], ["--fps", "0"], ["--size", "12"], ["--count", "x"],
-           ["--indices", "1,a"], ["--indices", "1", "--step", "2"], ["--bogus"]]
+           ["--indices", "1,a"], ["--indices", "1", "--step", "2"], ["--bogus"],
+           ["--at", "1,x"], ["--at", "-1"], ["--at", "1", "--indices", "2"], ["--at=1", "--end=3"]]
     for args in bad:
         p = subprocess.run([VISIOND, "frames", path, *args], capture_output=True, text=True)
         if p.returncode != 2 or not p.stderr.strip():

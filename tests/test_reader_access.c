@@ -44,6 +44,20 @@ static void open_gop_hevc(vd_clip_spec *s)
     s->params = "log-level=error:open-gop=1:keyint=30:min-keyint=10:bframes=3";
 }
 
+static void bframes_start(vd_clip_spec *s)
+{
+    s->container = "mpegts";
+    s->bframes = 2;
+    s->start = 10.0;
+}
+static void vfr(vd_clip_spec *s)
+{
+    s->container = "matroska";
+    s->vfr = 1;
+    s->bframes = 2;
+}
+static void bframes(vd_clip_spec *s) { s->bframes = 3; }
+
 static vd_reader *open_ok(const char *path)
 {
     vd_reader *r = NULL;
@@ -174,4 +188,60 @@ Test(reader_access, start_at_a_frame_pts_delivers_that_frame)
         vd_reader_close(&r);
     }
     free(w);
+}
+
+/* get_at(): for times at, between and just before frames, shuffled and
+ * repeated, the frame with pts <= t < next pts, each decoded once. */
+static void check_played_at(const char *p)
+{
+    long n;
+    vd_ref_frame *w = ref(p, &n);
+    enum { M = 64 };
+    double t[M];
+    long want[M];
+    unsigned seed = 7;
+    for (int i = 0; i < M; i++) {
+        seed = seed * 1103515245u + 12345u;
+        long k = (long)((seed >> 8) % (unsigned)(n - 1));
+        double next = w[k + 1].pts;
+        const double at[3] = {w[k].pts, (w[k].pts + next) / 2, next - 1e-4};
+        t[i] = at[i % 3];
+        want[i] = k;
+    }
+    t[M - 1] = t[3], want[M - 1] = want[3]; /* a repeat, far from the first */
+    vd_reader *r = open_ok(p);
+    vd_error err = {0};
+    cr_assert_eq(vd_reader_get_at(r, t, M, &err), 0, "%s", err.msg);
+    for (int i = 0; i < M; i++)
+        next_is(r, &w[want[i]], "played at", t[i]);
+    vd_frame f;
+    cr_assert_eq(vd_reader_next(r, &f, NULL), VD_EOF);
+    vd_reader_stats st;
+    vd_reader_stats_get(r, &st);
+    /* once per frame, plus MPEG-TS's imprecise seeks backing off: not the
+     * ~10 frames per request of decoding each from its keyframe */
+    cr_assert_leq(st.frames_decoded, 2 * n, "%s: decoded %lld frames for %d times", p,
+                  (long long)st.frames_decoded, M);
+    /* the last frame lasts one frame period; before the first is nothing */
+    double last[2] = {w[n - 1].pts + 0.5 * (w[n - 1].pts - w[n - 2].pts), w[0].pts};
+    cr_assert_eq(vd_reader_get_at(r, last, 2, &err), 0, "%s", err.msg);
+    next_is(r, &w[n - 1], "played at, last frame", last[0]);
+    next_is(r, &w[0], "played at, first frame", last[1]);
+    const double bad[3] = {w[0].pts - 0.01, w[n - 1].pts + 100, NAN};
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(vd_reader_get_at(r, &bad[i], 1, &err), VD_ERANGE, "t %f accepted", bad[i]);
+        cr_assert(strstr(err.msg, "played at") && strstr(err.msg, p), "%s", err.msg);
+    }
+    vd_reader_close(&r);
+    free(w);
+}
+
+Test(reader_access, played_at_on_bframes_vfr_open_gop_and_nonzero_start)
+{
+    char *p[4] = {clip("h264_b.mp4", bframes), clip("vfr.mkv", vfr),
+                  clip("open_gop_h264.mkv", open_gop_h264), clip("start10.ts", bframes_start)};
+    for (int i = 0; i < 4; i++) {
+        check_played_at(p[i]);
+        free(p[i]);
+    }
 }
