@@ -279,9 +279,10 @@ typedef struct vd_convert {
     int width, height; /* 0 = the frame's own size */
 } vd_convert;
 
-/* Formats (vision/pixfmt.h): VD_PIX_NATIVE (no conversion), RGB24, BGR24,
- * GRAY8, RGBA, and RGBF32 (planar float32 [3,H,W] in [0,1] = rgb24 / 255
- * exactly: one slot of a [B,3,H,W] batch). */
+/* Formats (vision/core/pixfmt.h): VD_PIX_NATIVE (no conversion), RGB24,
+ * BGR24, GRAY8, RGBA, and RGBF32 (planar float32 [3,H,W] in [0,1]: the
+ * rgb24 bytes times 1/255.0f, within one ulp of rgb24 / 255: one slot of a
+ * [B,3,H,W] batch). */
 
 /* Bytes vd_reader_convert() writes for frame f, 0 for VD_PIX_NATIVE or a
  * non-video frame. */

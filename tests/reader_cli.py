@@ -174,6 +174,35 @@ def check_at(path, name, ref):
         frames(path, "--at", f"{ref[0][0] - 0.5:.6f}", expect_rc=1)
 
 
+def check_npy(path):
+    """--npy: numpy reads [N,H,W,C] uint8 whose rows are ffmpeg's rgb24
+    frames, and [N,3,H,W] float32 = those bytes / 255."""
+    import hashlib
+    import numpy as np
+    name = os.path.basename(path)
+    rgb = reference(path, ["-pix_fmt", "rgb24"])[::9]
+    with tempfile.TemporaryDirectory() as d:
+        a, b = os.path.join(d, "a.npy"), os.path.join(d, "b.npy")
+        frames(path, "--step", "9", "--pix-fmt", "rgb24", "--npy", a)
+        frames(path, "--step", "9", "--pix-fmt=rgbf32", "--npy=" + b)
+        x, y = np.load(a), np.load(b)
+        if x.dtype != np.uint8 or x.ndim != 4 or x.shape[0] != len(rgb) or x.shape[3] != 3:
+            fail(f"{name} --npy rgb24: {x.dtype} {x.shape}, want [{len(rgb)},H,W,3] uint8")
+        for i, (pts, md5) in enumerate(rgb):
+            if hashlib.md5(x[i].tobytes()).hexdigest() != md5:
+                fail(f"{name} --npy rgb24: frame {i} differs from ffmpeg's rgb24")
+        if y.dtype != np.float32 or y.shape != (x.shape[0], 3, x.shape[1], x.shape[2]):
+            fail(f"{name} --npy rgbf32: {y.dtype} {y.shape}")
+        if not np.allclose(y, x.transpose(0, 3, 1, 2) / 255.0, rtol=0, atol=1e-7):
+            fail(f"{name} --npy rgbf32 is not rgb24 / 255")
+        g = os.path.join(d, "g.npy")
+        frames(path, "--start", "9999", "--size", "32x16", "--pix-fmt", "gray", "--npy", g)
+        if np.load(g).shape != (0, 16, 32, 1):
+            fail(f"{name} --npy of no frames: {np.load(g).shape}")
+        frames(path, "--npy", g, expect_rc=2)  # native pixels have no array layout
+    print(f"ok  {name} --npy: {x.shape} uint8 and {y.shape} float32 read by numpy")
+
+
 def check_cli_errors(path):
     bad = [["--start", "-1"], ["--start", "5", "--end", "2"], ["--step", "0"],
            ["--pix-fmt", "yuv9"], ["--fps", "0"], ["--size", "12"], ["--count", "x"],
@@ -224,5 +253,6 @@ def check_probe(path):
 for f in FILES:
     check_probe(f)
     check_file(f)
+check_npy(FILES[-1])
 check_cli_errors(next((f for f in FILES if not has_audio(f)), FILES[0]))
 print("all passed")
