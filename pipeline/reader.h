@@ -266,6 +266,8 @@ typedef struct vd_reader_stats {
     int64_t decode_errors;  /* packets the decoder rejected + frames with
                              * concealed damage */
     int64_t seeks;          /* demuxer seeks, incl. back-offs */
+    int64_t skips;          /* of which forward jumps over frames nobody
+                             * needs (sparse selections, get, get_at) */
     char last_error[VD_ERROR_MSG_MAX]; /* the latest decode error, "" if none */
 } vd_reader_stats;
 

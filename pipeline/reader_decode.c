@@ -405,6 +405,46 @@ static int want_accept(vd_reader *r)
     return 1;
 }
 
+/* First index position whose ts is >= t, in sorted a[0..n). */
+static int64_t lower_bound(const int64_t *a, int64_t n, int64_t t)
+{
+    int64_t lo = 0, hi = n;
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (a[mid] < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Sparse sampling: when the next frame to deliver lies at or after the
+ * next key frame, nothing before that key frame is needed -- seek to the
+ * key frame at or before it and pre-roll from there. */
+static int skip_to_wanted(vd_reader *r, vd_error *err)
+{
+    if (!r->want || !r->idx || r->preroll || r->last_ts == AV_NOPTS_VALUE)
+        return 0;
+    int64_t w = lower_bound(r->want, r->nwant, r->last_ts + 1);
+    if (w == r->nwant)
+        return 0;
+    const rd_index *ix = r->idx;
+    int64_t k = lower_bound(ix->ts, ix->n, r->want[w]);
+    while (k > 0 && !ix->key[k])
+        k--;
+    if (k >= ix->n || ix->ts[k] <= r->last_ts)
+        return 0; /* its key frame is behind us: decoding on is cheaper */
+    int ret = rd_seek_raw(r, ix->ts[k], err);
+    if (ret)
+        return ret;
+    r->preroll = r->seek_check = 1;
+    r->target = r->want[w];
+    r->seek_backoff = 0;
+    r->stats.skips++;
+    return 0;
+}
+
 int vd_reader_next(vd_reader *r, vd_frame *f, vd_error *err)
 {
     int ret;
@@ -418,7 +458,7 @@ int vd_reader_next(vd_reader *r, vd_frame *f, vd_error *err)
     if (r->sel_on && (r->sel.done || (r->sel.s.count && r->sel.delivered >= r->sel.s.count)))
         return VD_EOF;
     for (;;) {
-        if ((ret = rd_next_raw(r, err)))
+        if ((ret = skip_to_wanted(r, err)) || (ret = rd_next_raw(r, err)))
             return ret;
         if (!r->sel_on)
             break;

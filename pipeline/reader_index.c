@@ -272,6 +272,7 @@ static int decode_uniq(vd_reader *r, size_t v, vd_error *err)
         ret = rd_seek_raw(r, t, err);
         r->seek_check = 1;
         r->seek_backoff = 0;
+        r->stats.skips += cur != AV_NOPTS_VALUE && cur < t;
     }
     r->preroll = 1;
     r->target = t;

@@ -245,3 +245,42 @@ Test(reader_access, played_at_on_bframes_vfr_open_gop_and_nonzero_start)
         free(p[i]);
     }
 }
+
+static void long_gop25(vd_clip_spec *s)
+{
+    s->bframes = 3;
+    s->nframes = 300;
+    s->params = "scenecut=0:b-pyramid=normal";
+}
+
+/* step / fps over a clip with key frames every 25 frames: exact frames, and
+ * the reader jumps over each stretch nobody needs instead of decoding it. */
+Test(reader_access, sparse_selection_skips_to_the_key_frame_before_the_next_sample)
+{
+    char *p = clip("gop25_300.mp4", long_gop25);
+    long n;
+    vd_ref_frame *w = ref(p, &n);
+    for (int fps = 0; fps < 2; fps++) {
+        vd_reader *r = open_ok(p);
+        vd_reader_select s;
+        vd_reader_select_init(&s);
+        if (fps)
+            s.fps = 25.0 / 40; /* one frame every 40 */
+        else
+            s.step = 40;
+        cr_assert_eq(vd_reader_select_set(r, &s, NULL), 0);
+        long k = 0;
+        for (long i = 0; i < n; i += 40, k++)
+            next_is(r, &w[i], fps ? "fps" : "step", w[i].pts);
+        vd_frame f;
+        cr_assert_eq(vd_reader_next(r, &f, NULL), VD_EOF);
+        vd_reader_stats st;
+        vd_reader_stats_get(r, &st);
+        /* every sample but the first starts from its own key frame */
+        cr_assert_geq(st.skips, k - 2, "%lld jumps for %ld samples", (long long)st.skips, k);
+        cr_assert_lt(st.frames_decoded, n / 2, "decoded %lld of %ld frames",
+                     (long long)st.frames_decoded, n);
+        vd_reader_close(&r);
+    }
+    free(w), free(p);
+}
