@@ -255,6 +255,39 @@ int vd_reader_get(vd_reader *r, const int64_t *indices, size_t n, vd_error *err)
  * call returns VD_EOF. */
 int vd_reader_get_at(vd_reader *r, const double *t, size_t n, vd_error *err);
 
+/* ---- clips (torchvision's VideoClips) ---------------------------------- */
+
+typedef struct vd_clips {
+    int64_t n;        /* clips in this video (0 when it is too short) */
+    int64_t frames;   /* frames per clip */
+    int64_t stride;   /* frames between clip starts, on the resampled video */
+    double fps;       /* the video's average frame rate, the resampling base */
+    int64_t *index;   /* n * frames: clip i's frame indices (presentation
+                       * order in the original video, as vd_reader_get()
+                       * takes them) at index[i * frames ...] */
+    double *start, *end; /* n: pts (s) of each clip's first and last frame */
+} vd_clips;
+
+/* List the clips of the selected stream as torchvision's
+ * VideoClips.compute_clips does, from the packet index (no decoding):
+ * every window of `frames` consecutive frames of the video -- resampled to
+ * frame_rate when frame_rate > 0 -- whose starts are `stride` frames apart;
+ * the last frames that fill no whole window are dropped. Resampling is
+ * torchvision's: with step = fps / frame_rate an integer k, frames 0, k,
+ * 2k, ... of the whole video; otherwise floor(n * frame_rate / fps) frames,
+ * the i-th being floor(i * step) computed in float32 (frames repeat when
+ * frame_rate > fps). fps is the stream's average frame rate (else
+ * r_frame_rate). *out is always initialised (free it with vd_clips_free).
+ * VD_EINVAL: frames < 1, stride < 1, frame_rate < 0 or not finite;
+ * VD_EUNSUPPORTED: no frame rate, or where vd_reader_frame_count() is. To
+ * decode clip i: vd_reader_get(r, out->index + i * frames, frames, err). */
+int vd_reader_clips(vd_reader *r, int64_t frames, int64_t stride, double frame_rate,
+                    vd_clips *out, vd_error *err);
+
+/* Free what vd_reader_clips() allocated; c stays valid (n = 0). Safe on
+ * NULL and twice. */
+void vd_clips_free(vd_clips *c);
+
 /* ---- statistics and errors -------------------------------------------- */
 
 typedef struct vd_reader_stats {

@@ -8,6 +8,7 @@ enum { VD_EXIT_OK = 0, VD_EXIT_INPUT = 1, VD_EXIT_USAGE = 2 };
 
 int vd_cli_probe(int argc, char **argv);  /* cli_probe.c */
 int vd_cli_frames(int argc, char **argv); /* cli_frames.c */
+int vd_cli_clips(int argc, char **argv);  /* clips.c */
 int vd_cli_nn(int argc, char **argv);     /* cli_nn.c */
 int vd_cli_detect(int argc, char **argv); /* cli_detect.c */
 
