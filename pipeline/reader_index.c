@@ -8,7 +8,8 @@
  * by counting, which stays right across seeks. get() walks the distinct
  * indices in ascending order, seeking only when the next one lies past the
  * next keyframe, and keeps a reference to each decoded frame until its
- * last requested use: each frame is decoded once, whatever the order. */
+ * last requested use: each frame is decoded once, whatever the order.
+ * Below reader.c; calls reader_decode.c, reader_select.c and reader_io.c. */
 #include "reader_internal.h"
 
 #include <math.h>
@@ -186,6 +187,17 @@ void rd_get_clear(vd_reader *r)
     r->get_n = r->get_pos = r->nuniq = r->next_u = 0;
 }
 
+/* Drop the selection, its predicted set and any get(): back to "every
+ * frame". */
+void rd_clear_modes(vd_reader *r)
+{
+    rd_get_clear(r);
+    free(r->want);
+    r->want = NULL;
+    r->nwant = 0;
+    r->sel_on = 0;
+}
+
 int vd_reader_get(vd_reader *r, const int64_t *indices, size_t n, vd_error *err)
 {
     int ret = rd_index_build(r, err);
@@ -326,15 +338,7 @@ static int64_t frame_at(const rd_index *ix, int64_t t)
 {
     if (!ix->n || t >= ix->end)
         return ix->n;
-    int64_t lo = 0, hi = ix->n; /* first with ts > t */
-    while (lo < hi) {
-        int64_t mid = lo + (hi - lo) / 2;
-        if (ix->ts[mid] <= t)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo - 1;
+    return rd_lower_bound(ix->ts, ix->n, t + 1) - 1; /* the last with ts <= t */
 }
 
 int vd_reader_get_at(vd_reader *r, const double *t, size_t n, vd_error *err)
