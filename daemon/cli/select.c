@@ -79,7 +79,6 @@ static int parse_list(const char *flag, const char *v, int times, void **out, si
         free(t);
     if (ret)
         return ret;
-    free(*out);
     *out = times ? (void *)t : (void *)ix;
     *nout = k;
     return 0;
@@ -139,8 +138,18 @@ int vd_cli_select_parse(vd_cli_select *c, int argc, char **argv, int *i, vd_erro
     case 2: ret = parse_i64(name, v, &c->sel.count, err); break;
     case 3: ret = parse_i64(name, v, &c->sel.step, err); break;
     case 4: ret = parse_double(name, v, &c->sel.fps, err); break;
-    case 5: return parse_list(name, v, 0, (void **)&c->indices, &c->nindices, err) ? VD_EINVAL : 1;
-    case 8: return parse_list(name, v, 1, (void **)&c->at, &c->nat, err) ? VD_EINVAL : 1;
+    case 5:
+    case 8: {
+        void *list = NULL;
+        size_t n = 0;
+        if (parse_list(name, v, k == 8, &list, &n, err))
+            return VD_EINVAL;
+        if (k == 8)
+            free(c->at), c->at = list, c->nat = n;
+        else
+            free(c->indices), c->indices = list, c->nindices = n;
+        return 1;
+    }
     case 6: return parse_size(c, v, err) ? VD_EINVAL : 1;
     case 7:
         c->pixfmt_set = 1;
