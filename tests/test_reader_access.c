@@ -14,11 +14,7 @@
 
 static char *clip(const char *name, void (*tweak)(vd_clip_spec *))
 {
-    vd_clip_spec s;
-    char eb[256] = "";
-    vd_clip_spec_init(&s);
-    tweak(&s);
-    char *p = vd_clip_get(name, &s, eb, sizeof eb);
+    char eb[256] = "", *p = vd_clip_tweaked(name, tweak, eb, sizeof eb);
     cr_assert(p, "cannot make clip %s: %s", name, eb);
     return p;
 }
@@ -44,19 +40,6 @@ static void open_gop_hevc(vd_clip_spec *s)
     s->params = "log-level=error:open-gop=1:keyint=30:min-keyint=10:bframes=3";
 }
 
-static void bframes_start(vd_clip_spec *s)
-{
-    s->container = "mpegts";
-    s->bframes = 2;
-    s->start = 10.0;
-}
-static void vfr(vd_clip_spec *s)
-{
-    s->container = "matroska";
-    s->vfr = 1;
-    s->bframes = 2;
-}
-static void bframes(vd_clip_spec *s) { s->bframes = 3; }
 
 static vd_reader *open_ok(const char *path)
 {
@@ -238,8 +221,8 @@ static void check_played_at(const char *p)
 
 Test(reader_access, played_at_on_bframes_vfr_open_gop_and_nonzero_start)
 {
-    char *p[4] = {clip("h264_b.mp4", bframes), clip("vfr.mkv", vfr),
-                  clip("open_gop_h264.mkv", open_gop_h264), clip("start10.ts", bframes_start)};
+    char *p[4] = {clip("h264_b.mp4", vd_clip_bframes3), clip("vfr.mkv", vd_clip_vfr),
+                  clip("open_gop_h264.mkv", open_gop_h264), clip("start10.ts", vd_clip_ts_start10)};
     for (int i = 0; i < 4; i++) {
         check_played_at(p[i]);
         free(p[i]);

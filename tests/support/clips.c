@@ -230,6 +230,34 @@ char *vd_clip_get(const char *name, const vd_clip_spec *s, char *eb, size_t n)
     return path;
 }
 
+char *vd_clip_tweaked(const char *name, void (*tweak)(vd_clip_spec *), char *eb, size_t n)
+{
+    vd_clip_spec s;
+    vd_clip_spec_init(&s);
+    if (tweak)
+        tweak(&s);
+    return vd_clip_get(name, &s, eb, n);
+}
+
+void vd_clip_bframes3(vd_clip_spec *s)
+{
+    s->bframes = 3;
+}
+
+void vd_clip_ts_start10(vd_clip_spec *s)
+{
+    s->container = "mpegts";
+    s->bframes = 2;
+    s->start = 10.0;
+}
+
+void vd_clip_vfr(vd_clip_spec *s)
+{
+    s->container = "matroska";
+    s->vfr = 1;
+    s->bframes = 2;
+}
+
 char *vd_clip_damage(const char *src, const char *name, double at, long len)
 {
     FILE *in = fopen(src, "rb");

@@ -34,6 +34,15 @@ void vd_clip_spec_init(vd_clip_spec *s);
  * or NULL with the reason in errbuf. */
 char *vd_clip_get(const char *name, const vd_clip_spec *s, char *errbuf, size_t n);
 
+/* vd_clip_get() of vd_clip_spec_init()'s spec changed by tweak (may be NULL). */
+char *vd_clip_tweaked(const char *name, void (*tweak)(vd_clip_spec *), char *errbuf, size_t n);
+
+/* Tweaks several test files share: 3 B-frames; MPEG-TS starting at 10 s
+ * with 2 B-frames; variable frame rate in Matroska with 2 B-frames. */
+void vd_clip_bframes3(vd_clip_spec *s);
+void vd_clip_ts_start10(vd_clip_spec *s);
+void vd_clip_vfr(vd_clip_spec *s);
+
 /* Copy src to a new file name (in the clips dir) and damage it: overwrite
  * len bytes at fraction at of its size with garbage, or (len < 0) cut it
  * at that fraction. Returns the malloc'ed path or NULL. */
