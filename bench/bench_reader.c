@@ -125,7 +125,11 @@ int main(int argc, char **argv)
             return die("select", &e);
         n = drain(r, &e);
     }
+    vd_reader_stats st;
+    vd_reader_stats_get(r, &st);
     vd_reader_close(&r);
-    printf(", \"seconds\": %.4f, \"cpu\": %.4f, \"frames\": %ld}\n", now() - t0, cpu() - c0, n);
+    printf(", \"seconds\": %.4f, \"cpu\": %.4f, \"frames\": %ld, \"decoded\": %lld, "
+           "\"jumps\": %lld}\n",
+           now() - t0, cpu() - c0, n, (long long)st.frames_decoded, (long long)st.skips);
     return 0;
 }

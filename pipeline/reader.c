@@ -237,7 +237,11 @@ static int want_accept(vd_reader *r)
  * key frame at or before it and pre-roll from there. */
 static int skip_to_wanted(vd_reader *r, vd_error *err)
 {
-    if (!r->want || !r->idx || r->preroll || r->last_ts == AV_NOPTS_VALUE)
+    /* Only where the demuxer seeks by an index (MP4 sample tables,
+     * Matroska cues): MPEG-TS seeks bisect timestamps, land off the key
+     * frame and back off, which costs more than decoding on (2.6x CPU). */
+    if (!r->want || !r->idx || r->preroll || r->last_ts == AV_NOPTS_VALUE ||
+        avformat_index_get_entries_count(r->st) == 0)
         return 0;
     int64_t w = rd_lower_bound(r->want, r->nwant, r->last_ts + 1);
     if (w == r->nwant)

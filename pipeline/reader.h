@@ -215,8 +215,12 @@ int vd_reader_select_check(const vd_reader_select *s, vd_error *err);
  * With a start, seeks accurately to it. On a seekable input with step > 1
  * or fps > 0 (and packet timestamps that name frames: not AVI), builds the
  * frame index once, predicts which frames will be delivered and lets the
- * decoder drop the non-reference others; a later vd_reader_seek() redoes
- * the prediction from the new position. Replaces any earlier selection or
+ * decoder drop the non-reference others; where the demuxer seeks by an
+ * index (MP4, Matroska, AVI; not MPEG-TS, whose bisecting seeks cost more
+ * than they save), it also jumps to the key frame at or before the next
+ * wanted frame whenever that frame lies at or past the next key frame
+ * (stats.skips). A later vd_reader_seek() redoes the prediction from the
+ * new position. Replaces any earlier selection or
  * vd_reader_get(). A selection stays until replaced; vd_reader_select_init
  * values (no filter) turn it into "every frame". */
 int vd_reader_select_set(vd_reader *r, const vd_reader_select *s, vd_error *err);
