@@ -2,7 +2,8 @@
 """reader_peers.py -- the peers of bench_reader: one timed scenario, one tool.
 
 usage: reader_peers.py TOOL FILE SCENARIO [--targets T1,T2,...]
-TOOL: ffmpeg | cv2 | pyav, or cv2-ref (untimed md5s of cv2's frames).  SCENARIO: all | every30 | keyframes | seek20 | range
+TOOL: ffmpeg | cv2 | pyav, or cv2-ref (untimed md5s of cv2's frames).
+SCENARIO: all | every30 | keyframes | seek20 | at20 | range
 
 Prints the same JSON line as bench_reader. Each peer does what its users
 would write for the scenario:
@@ -11,12 +12,17 @@ would write for the scenario:
           per seek (-ss T -frames:v 1), so its time includes 20 process starts.
   cv2     grab() decodes without the BGR conversion; retrieve() only the
           frames kept; seeks with CAP_PROP_POS_MSEC; no keyframes mode (n/a).
+          at20 ("the frame played at t"): CAP_PROP_POS_MSEC = t, read(), the
+          same calls as seek20 (OpenCV documents POS_MSEC as that position).
+  pyav    at20: seek backward, decode until a frame's pts > t, keep the one
+          before (what TorchCodec's get_frames_played_at returns).
   pyav    thread_type AUTO; skip_frame NONKEY for keyframes; container.seek
           (backward to a keyframe) then decode to the first pts >= T.
 Run with Debian's /usr/bin/python3 (python3-opencv, python3-av).
 """
 import hashlib
 import json
+import resource
 import subprocess
 import sys
 import time
@@ -45,6 +51,8 @@ START, DUR = probe_duration(FILE)
 def run_ffmpeg():
     base = ["ffmpeg", "-v", "error", "-nostdin"]
     out = ["-map", "0:v:0", "-f", "null", "-"]
+    if SC == "at20":
+        return "n/a", None
     if SC == "seek20":
         for t in TARGETS:
             subprocess.run(base + ["-ss", str(t), "-i", FILE, "-frames:v", "1"] + out, check=True)
@@ -77,7 +85,7 @@ def run_cv2():
             i += 1
     elif SC == "keyframes":
         return "n/a", None
-    elif SC == "seek20":
+    elif SC in ("seek20", "at20"):
         for t in TARGETS:
             cap.set(cv2.CAP_PROP_POS_MSEC, t * 1000)
             ok, img = cap.read()
@@ -144,6 +152,16 @@ def run_pyav():
                     seeks.append([t, f.pts * tb, hashlib.md5(planes).hexdigest()])
                     break
             n += 1
+    elif SC == "at20":
+        for t in TARGETS:
+            c.seek(int(t / tb), stream=s, backward=True)
+            prev = None
+            for f in c.decode(s):
+                if f.pts is not None and f.pts * tb > t + 1e-9 and prev is not None:
+                    break
+                prev = f
+            seeks.append([t, prev.pts * tb, hashlib.md5(packed(prev)).hexdigest()])
+            n += 1
     else:
         lo, hi = START + DUR * 0.25, START + DUR * 0.5
         c.seek(int(lo / tb), stream=s, backward=True)
@@ -159,10 +177,16 @@ def run_pyav():
 if TOOL == "cv2-ref":
     cv2_reference()
     sys.exit(0)
-t0 = time.perf_counter()
+def cpu():
+    """CPU seconds of this process and its finished children (the ffmpeg CLI)."""
+    s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
+
+
+t0, c0 = time.perf_counter(), cpu()
 frames, seeks = {"ffmpeg": run_ffmpeg, "cv2": run_cv2, "pyav": run_pyav}[TOOL]()
 out = {"tool": TOOL, "scenario": SC, "seconds": round(time.perf_counter() - t0, 4),
-       "frames": frames}
+       "cpu": round(cpu() - c0, 4), "frames": frames}
 if frames == "n/a":
     out["seconds"] = None
 if seeks:

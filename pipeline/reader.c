@@ -1,76 +1,19 @@
-/* reader.c -- opening, metadata, interruption and closing of a vd_reader.
+/* reader.c -- the top of the reader: the public calls that combine the
+ * layers below -- open/close and metadata, vd_reader_next() (selection
+ * filter, predicted set, jumps over frames nobody needs), seeking and
+ * setting a selection. Calls only downward: reader_index.c (index, get),
+ * reader_decode.c (decode loop, seeks), reader_select.c (the filter),
+ * reader_convert.c (freeing its state) and reader_io.c; nothing calls it.
  *
- * The one mechanism to know: every blocking FFmpeg call of a reader is
- * watched by one AVIOInterruptCB that checks two things, an atomic abort
- * flag (vd_reader_interrupt(), from any thread) and a deadline. The
- * deadline is armed with open_timeout for opening and re-armed with
- * read_timeout after every decoded frame, so "no frames for N s" covers a
- * silent socket and a socket that talks but never yields a frame alike. */
+ * Opening makes the one interrupt callback (reader_io.c) watch every
+ * blocking FFmpeg call, so vd_reader_interrupt() and the timeouts stop
+ * opening, reading and index scans alike. */
 #include "reader_internal.h"
 
-#include <errno.h>
 #include <math.h>
 #include <string.h>
-#include <time.h>
 
-#include <libavdevice/avdevice.h>
 #include <libavutil/pixdesc.h>
-
-int64_t rd_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-void rd_arm_deadline(vd_reader *r, double seconds)
-{
-    r->deadline = seconds > 0 ? rd_now_us() + (int64_t)(seconds * 1e6) : 0;
-    r->timed_out = 0;
-}
-
-static int interrupt_cb(void *opaque)
-{
-    vd_reader *r = opaque;
-    if (atomic_load(&r->abort))
-        return 1;
-    if (r->deadline && rd_now_us() > r->deadline) {
-        r->timed_out = 1;
-        return 1;
-    }
-    return 0;
-}
-
-/* Turn an AVERROR into a VD_E* code with "url: what: reason". */
-int rd_averr(vd_reader *r, int averr, vd_error *err, const char *what)
-{
-    if (atomic_load(&r->abort))
-        return vd_error_set(err, VD_ECLOSED, "%s: %s: interrupted", r->url, what);
-    if (r->timed_out || averr == AVERROR(ETIMEDOUT)) {
-        /* Before a decoder exists we were still connecting: say so, rather
-         * than "no frames", which reads as a source that went quiet. */
-        if (!r->dec)
-            return vd_error_set(err, VD_ETIMEDOUT, "%s: %s: no answer within %g s", r->url,
-                                what, r->open_timeout);
-        return vd_error_set(err, VD_ETIMEDOUT, "%s: %s: no frames for %g s", r->url, what,
-                            r->read_timeout);
-    }
-    char buf[AV_ERROR_MAX_STRING_SIZE];
-    av_strerror(averr, buf, sizeof buf);
-    int code = VD_EIO;
-    if (averr == AVERROR(ENOENT))
-        code = VD_ENOTFOUND, snprintf(buf, sizeof buf, "no such file");
-    else if (averr == AVERROR_INVALIDDATA || averr == AVERROR_EOF)
-        code = VD_EFORMAT;
-    else if (averr == AVERROR_PROTOCOL_NOT_FOUND || averr == AVERROR_DECODER_NOT_FOUND ||
-             averr == AVERROR_DEMUXER_NOT_FOUND || averr == AVERROR_PATCHWELCOME)
-        code = VD_EUNSUPPORTED;
-    else if (averr == AVERROR(ENOMEM))
-        code = VD_ENOMEM;
-    else if (averr == AVERROR(EINVAL))
-        code = VD_EINVAL;
-    return vd_error_set(err, code, "%s: %s: %s", r->url, what, buf);
-}
 
 void vd_reader_opts_init(vd_reader_opts *o)
 {
@@ -80,39 +23,6 @@ void vd_reader_opts_init(vd_reader_opts *o)
     o->thread_type = VD_THREAD_FRAME | VD_THREAD_SLICE;
     o->open_timeout = 10;
     o->read_timeout = 10;
-}
-
-/* Open r->url into a new demuxer context watched by r's interrupt
- * callback; the index scan opens a second one the same way. */
-int rd_open_format(vd_reader *r, AVFormatContext **out, vd_error *err)
-{
-    AVDictionary *d = NULL;
-    const AVInputFormat *ifmt = NULL;
-    if (r->av_options && av_dict_parse_string(&d, r->av_options, "=", ":", 0) < 0) {
-        av_dict_free(&d);
-        return vd_error_set(err, VD_EINVAL, "%s: bad av_options '%s' (want key=value:...)",
-                            r->url, r->av_options);
-    }
-    if (r->rtsp_transport)
-        av_dict_set(&d, "rtsp_transport", r->rtsp_transport, 0);
-    if (r->format || !strncmp(r->url, "/dev/video", 10)) {
-        avdevice_register_all(); /* idempotent, makes v4l2 & co findable */
-        ifmt = av_find_input_format(r->format ? r->format : "v4l2");
-        if (!ifmt) {
-            av_dict_free(&d);
-            return vd_error_set(err, VD_EINVAL, "%s: unknown input format '%s'", r->url,
-                                r->format);
-        }
-    }
-    AVFormatContext *fmt = *out = avformat_alloc_context();
-    if (!fmt) {
-        av_dict_free(&d);
-        return vd_error_set(err, VD_ENOMEM, "%s: out of memory", r->url);
-    }
-    fmt->interrupt_callback = (AVIOInterruptCB){interrupt_cb, r};
-    int ret = avformat_open_input(out, r->url, ifmt, &d);
-    av_dict_free(&d);
-    return ret < 0 ? rd_averr(r, ret, err, "cannot open") : 0;
 }
 
 static int open_input(vd_reader *r, const vd_reader_opts *o, vd_error *err)
@@ -308,4 +218,138 @@ int vd_reader_stream_info(const vd_reader *r, int i, vd_stream_info *o, vd_error
 void vd_reader_stats_get(const vd_reader *r, vd_reader_stats *out)
 {
     *out = r->stats;
+}
+
+/* With a predicted delivery set, frames that were never decoded cannot be
+ * counted by the live filter, so the prediction decides instead. */
+static int want_accept(vd_reader *r)
+{
+    if (!r->nwant || r->last_ts > r->want[r->nwant - 1])
+        return r->sel.done = 1, VD_EOF;
+    if (!rd_sorted_has(r->want, r->nwant, r->last_ts))
+        return 0;
+    r->sel.delivered++;
+    return 1;
+}
+
+/* Sparse sampling: when the next frame to deliver lies at or after the
+ * next key frame, nothing before that key frame is needed -- seek to the
+ * key frame at or before it and pre-roll from there. */
+static int skip_to_wanted(vd_reader *r, vd_error *err)
+{
+    /* Only where the demuxer seeks by an index (MP4 sample tables,
+     * Matroska cues): MPEG-TS seeks bisect timestamps, land off the key
+     * frame and back off, which costs more than decoding on (2.6x CPU). */
+    if (!r->want || !r->idx || r->preroll || r->last_ts == AV_NOPTS_VALUE ||
+        avformat_index_get_entries_count(r->st) == 0)
+        return 0;
+    int64_t w = rd_lower_bound(r->want, r->nwant, r->last_ts + 1);
+    if (w == r->nwant)
+        return 0;
+    const rd_index *ix = r->idx;
+    int64_t k = rd_lower_bound(ix->ts, ix->n, r->want[w]);
+    while (k > 0 && !ix->key[k])
+        k--;
+    if (k >= ix->n || ix->ts[k] <= r->last_ts)
+        return 0; /* its key frame is behind us: decoding on is cheaper */
+    int ret = rd_seek_raw(r, ix->ts[k], err);
+    if (ret)
+        return ret;
+    r->preroll = r->seek_check = 1;
+    r->target = r->want[w];
+    r->seek_backoff = 0;
+    r->stats.skips++;
+    return 0;
+}
+
+int vd_reader_next(vd_reader *r, vd_frame *f, vd_error *err)
+{
+    int ret;
+    if (r->get_on) {
+        if ((ret = rd_get_next(r, err)))
+            return ret;
+        ret = rd_fill_frame(r, f, r->get_ts, err);
+        f->index = r->get_idx[r->get_pos++];
+        return ret;
+    }
+    if (r->sel_on && (r->sel.done || (r->sel.s.count && r->sel.delivered >= r->sel.s.count)))
+        return VD_EOF;
+    for (;;) {
+        if ((ret = skip_to_wanted(r, err)) || (ret = rd_next_raw(r, err)))
+            return ret;
+        if (!r->sel_on)
+            break;
+        ret = r->want ? want_accept(r)
+                      : rd_sel_accept(&r->sel, rd_ticks_to_s(r, r->last_ts), r->frame->key_frame);
+        if (ret < 0)
+            return ret;
+        if (ret)
+            break;
+    }
+    return rd_fill_frame(r, f, r->last_ts, err);
+}
+
+/* Sparse selections on seekable inputs with trustworthy packet pts: predict
+ * the delivered frames from the packet index, so the others can be dropped
+ * undecoded. Redone after every seek: the selection restarts there. */
+static int predict(vd_reader *r, int64_t from, vd_error *err)
+{
+    const vd_reader_select *s = &r->sel.s;
+    if (!r->sel_on || !r->seekable || r->pts_unreliable || s->keyframes ||
+        (s->step <= 1 && !(s->fps > 0)))
+        return 0;
+    return rd_want_build(r, from, err);
+}
+
+int vd_reader_seek(vd_reader *r, double t, int mode, vd_error *err)
+{
+    if (!isfinite(t))
+        return vd_error_set(err, VD_EINVAL, "%s: seek to a non-finite time", r->url);
+    if (mode != VD_SEEK_ACCURATE && mode != VD_SEEK_KEYFRAME)
+        return vd_error_set(err, VD_EINVAL, "%s: unknown seek mode %d", r->url, mode);
+    rd_get_clear(r);
+    if (r->sel_on)
+        rd_sel_reset(&r->sel, &r->sel.s);
+    /* the first tick at or after t: rounding down would deliver a frame < t */
+    int64_t ts = rd_first_tick(r, t);
+    int64_t cur = r->last_ts;
+    int ret = rd_seek_raw(r, ts, err);
+    if (ret < 0) {
+        /* Unseekable (live, pipe): going forward still works by decoding. */
+        if (mode == VD_SEEK_KEYFRAME || (cur != AV_NOPTS_VALUE && cur >= ts))
+            return vd_error_prefix(err, "cannot seek to %.3f s: ", t), ret;
+        vd_error_clear(err);
+        r->last_ts = cur;
+    }
+    r->preroll = mode == VD_SEEK_ACCURATE;
+    r->seek_check = r->preroll && ret == 0;
+    r->target = ts;
+    r->seek_backoff = 0;
+    if (mode == VD_SEEK_KEYFRAME) { /* landing point unknown: no prediction */
+        free(r->want);
+        r->want = NULL;
+        r->nwant = 0;
+        return 0;
+    }
+    return predict(r, ts, err);
+}
+
+int vd_reader_select_set(vd_reader *r, const vd_reader_select *s, vd_error *err)
+{
+    int ret = vd_reader_select_check(s, err);
+    if (ret)
+        return vd_error_prefix(err, "%s: ", r->url);
+    rd_clear_modes(r);
+    /* Bounds on the tick grid, so that pts (computed from ticks the same
+     * way) compare exactly: --start pts_k delivers frame k. */
+    vd_reader_select c = *s;
+    if (!isnan(c.start))
+        c.start = rd_ticks_to_s(r, rd_first_tick(r, c.start));
+    if (!isnan(c.end))
+        c.end = rd_ticks_to_s(r, rd_first_tick(r, c.end));
+    rd_sel_reset(&r->sel, &c);
+    r->sel_on = 1;
+    if (!isnan(c.start))
+        return vd_reader_seek(r, c.start, VD_SEEK_ACCURATE, err);
+    return predict(r, r->last_ts == AV_NOPTS_VALUE ? INT64_MIN : r->last_ts + 1, err);
 }

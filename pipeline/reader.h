@@ -159,6 +159,10 @@ int vd_reader_next(vd_reader *r, vd_frame *f, vd_error *err);
 
 /* ---- seeking ---------------------------------------------------------- */
 
+/* Times vs timestamps: a time t names the first tick at or after t - 0.5 us
+ * of the stream's time base, and pts are computed from ticks the same way,
+ * so a frame's pts -- exact, or printed with 6 decimals -- names that frame
+ * in vd_reader_seek() and in a selection's start/end. */
 enum {
     VD_SEEK_ACCURATE = 0, /* first frame delivered = first with pts >= t */
     VD_SEEK_KEYFRAME = 1, /* first frame = the keyframe at or before t (fast) */
@@ -188,7 +192,13 @@ typedef struct vd_reader_select {
                        * t0 = pts of the first frame kept by the filters before;
                        * at most one frame per tick, empty ticks skipped */
     int64_t count;    /* stop after this many delivered frames; 0 = no limit */
-    int keyframes;    /* deliver only key frames (only they are decoded) */
+    int keyframes;    /* deliver only key frames: the frames a full decode
+                       * flags key (IDR, recovery-point I, CRA), in pts order.
+                       * Only key packets are decoded, each alone (the
+                       * decoder drained after it), so open GOPs give the
+                       * full decode's pixels and timestamps; key packets
+                       * before start are not decoded, the first at or
+                       * after end ends the selection. */
 } vd_reader_select;
 
 /* No selection: every frame from the current position. */
@@ -205,8 +215,12 @@ int vd_reader_select_check(const vd_reader_select *s, vd_error *err);
  * With a start, seeks accurately to it. On a seekable input with step > 1
  * or fps > 0 (and packet timestamps that name frames: not AVI), builds the
  * frame index once, predicts which frames will be delivered and lets the
- * decoder drop the non-reference others; a later vd_reader_seek() redoes
- * the prediction from the new position. Replaces any earlier selection or
+ * decoder drop the non-reference others; where the demuxer seeks by an
+ * index (MP4, Matroska, AVI; not MPEG-TS, whose bisecting seeks cost more
+ * than they save), it also jumps to the key frame at or before the next
+ * wanted frame whenever that frame lies at or past the next key frame
+ * (stats.skips). A later vd_reader_seek() redoes the prediction from the
+ * new position. Replaces any earlier selection or
  * vd_reader_get(). A selection stays until replaced; vd_reader_select_init
  * values (no filter) turn it into "every frame". */
 int vd_reader_select_set(vd_reader *r, const vd_reader_select *s, vd_error *err);
@@ -229,6 +243,55 @@ int vd_reader_frame_count(vd_reader *r, int64_t *n, vd_error *err);
  * After the n-th frame, vd_reader_next() returns VD_EOF. */
 int vd_reader_get(vd_reader *r, const int64_t *indices, size_t n, vd_error *err);
 
+/* "Played at" (TorchCodec's get_frames_played_at, OpenCV's
+ * CAP_PROP_POS_MSEC): make the next n calls of vd_reader_next() deliver,
+ * for each time t[i] in the caller's order, the frame on screen at t[i] --
+ * the frame with pts <= t[i] < the next frame's pts (the last frame: < its
+ * pts + its packet duration, one frame period if unknown), t matched
+ * within 0.5 us as in seeks. Not the first frame with pts >= t. Built on
+ * vd_reader_get(): f->index is the frame's index, each distinct frame is
+ * decoded once however the times repeat or interleave, the same lifetime
+ * and memory rules apply. VD_ERANGE naming the t when a t is before the
+ * first frame, at or past the last frame's end, or not finite (nothing is
+ * changed then); VD_EUNSUPPORTED where vd_reader_frame_count() is, and for
+ * streams whose packets lack pts (AVI with packed B-frames), where a time
+ * cannot be mapped to a frame without decoding. n == 0 is valid: the next
+ * call returns VD_EOF. */
+int vd_reader_get_at(vd_reader *r, const double *t, size_t n, vd_error *err);
+
+/* ---- clips (torchvision's VideoClips) ---------------------------------- */
+
+typedef struct vd_clips {
+    int64_t n;        /* clips in this video (0 when it is too short) */
+    int64_t frames;   /* frames per clip */
+    int64_t stride;   /* frames between clip starts, on the resampled video */
+    double fps;       /* the video's average frame rate, the resampling base */
+    int64_t *index;   /* n * frames: clip i's frame indices (presentation
+                       * order in the original video, as vd_reader_get()
+                       * takes them) at index[i * frames ...] */
+    double *start, *end; /* n: pts (s) of each clip's first and last frame */
+} vd_clips;
+
+/* List the clips of the selected stream as torchvision's
+ * VideoClips.compute_clips does, from the packet index (no decoding):
+ * every window of `frames` consecutive frames of the video -- resampled to
+ * frame_rate when frame_rate > 0 -- whose starts are `stride` frames apart;
+ * the last frames that fill no whole window are dropped. Resampling is
+ * torchvision's: with step = fps / frame_rate an integer k, frames 0, k,
+ * 2k, ... of the whole video; otherwise floor(n * frame_rate / fps) frames,
+ * the i-th being floor(i * step) computed in float32 (frames repeat when
+ * frame_rate > fps). fps is the stream's average frame rate (else
+ * r_frame_rate). *out is always initialised (free it with vd_clips_free).
+ * VD_EINVAL: frames < 1, stride < 1, frame_rate < 0 or not finite;
+ * VD_EUNSUPPORTED: no frame rate, or where vd_reader_frame_count() is. To
+ * decode clip i: vd_reader_get(r, out->index + i * frames, frames, err). */
+int vd_reader_clips(vd_reader *r, int64_t frames, int64_t stride, double frame_rate,
+                    vd_clips *out, vd_error *err);
+
+/* Free what vd_reader_clips() allocated; c stays valid (n = 0). Safe on
+ * NULL and twice. */
+void vd_clips_free(vd_clips *c);
+
 /* ---- statistics and errors -------------------------------------------- */
 
 typedef struct vd_reader_stats {
@@ -240,6 +303,8 @@ typedef struct vd_reader_stats {
     int64_t decode_errors;  /* packets the decoder rejected + frames with
                              * concealed damage */
     int64_t seeks;          /* demuxer seeks, incl. back-offs */
+    int64_t skips;          /* of which forward jumps over frames nobody
+                             * needs (sparse selections, get, get_at) */
     char last_error[VD_ERROR_MSG_MAX]; /* the latest decode error, "" if none */
 } vd_reader_stats;
 
@@ -253,9 +318,10 @@ typedef struct vd_convert {
     int width, height; /* 0 = the frame's own size */
 } vd_convert;
 
-/* Formats (vision/pixfmt.h): VD_PIX_NATIVE (no conversion), RGB24, BGR24,
- * GRAY8, RGBA, and RGBF32 (planar float32 [3,H,W] in [0,1] = rgb24 / 255
- * exactly: one slot of a [B,3,H,W] batch). */
+/* Formats (vision/core/pixfmt.h): VD_PIX_NATIVE (no conversion), RGB24,
+ * BGR24, GRAY8, RGBA, and RGBF32 (planar float32 [3,H,W] in [0,1]: the
+ * rgb24 bytes times 1/255.0f, within one ulp of rgb24 / 255: one slot of a
+ * [B,3,H,W] batch). */
 
 /* Bytes vd_reader_convert() writes for frame f, 0 for VD_PIX_NATIVE or a
  * non-video frame. */

@@ -1,77 +1,19 @@
-/* reader_decode.c -- the packet/frame loop, seeking and selection.
+/* reader_decode.c -- the packet/frame loop and seeking, below selection.
  *
  * Layers, bottom up: rd_decode() yields every frame the decoder produces,
  * deciding per packet (rd_skip_level) whether the frame can be dropped
  * inside the decoder (AVDISCARD_NONREF when nothing will deliver it,
- * non-key packets not even sent in keyframes mode); next_raw() adds the
- * pre-roll of an accurate seek and the check of where the seek landed;
- * vd_reader_next() adds the selection filter rd_sel_accept(), the single
- * place that defines [start,end)/keyframes/step/fps/count semantics. */
+ * non-key packets not even sent in keyframes mode); rd_next_raw() adds the
+ * pre-roll of an accurate seek and the check of where the seek landed.
+ * What will be delivered (the selection, get(), the predicted set) is read
+ * from the reader's fields, never called: this file calls only
+ * reader_io.c. */
 #include "reader_internal.h"
 
 #include <math.h>
 #include <string.h>
 
 #include <libavutil/pixdesc.h>
-
-#define TICK_EPS 1e-6 /* s: pts vs fps tick comparisons tolerate rounding */
-
-double rd_ticks_to_s(const vd_reader *r, int64_t ts)
-{
-    return ts * av_q2d(r->st->time_base);
-}
-
-int64_t rd_s_to_ticks(const vd_reader *r, double t)
-{
-    return (int64_t)llround(t / av_q2d(r->st->time_base));
-}
-
-void rd_sel_reset(rd_sel *s, const vd_reader_select *sel)
-{
-    vd_reader_select keep = *sel; /* sel may point into s */
-    memset(s, 0, sizeof *s);
-    s->s = keep;
-}
-
-int rd_sel_accept(rd_sel *s, double pts, int key)
-{
-    if (s->done)
-        return VD_EOF;
-    if (!isnan(s->s.end) && pts >= s->s.end)
-        return s->done = 1, VD_EOF;
-    if (!isnan(s->s.start) && pts < s->s.start)
-        return 0;
-    if (s->s.keyframes && !key)
-        return 0;
-    int64_t k = s->in_range++;
-    if (s->s.step > 1 && k % s->s.step)
-        return 0;
-    if (s->s.fps > 0) {
-        if (!s->have_t0)
-            s->have_t0 = 1, s->t0 = pts, s->next_tick = 0;
-        if (pts < s->t0 + s->next_tick / s->s.fps - TICK_EPS)
-            return 0;
-        s->next_tick = (int64_t)floor((pts - s->t0) * s->s.fps + TICK_EPS) + 1;
-    }
-    if (s->s.count && s->delivered >= s->s.count)
-        return s->done = 1, VD_EOF;
-    s->delivered++;
-    return 1;
-}
-
-/* Is ts among the sorted ticks a[0..n)? */
-static int ts_in(const int64_t *a, int64_t n, int64_t ts)
-{
-    int64_t lo = 0, hi = n;
-    while (lo < hi) {
-        int64_t mid = lo + (hi - lo) / 2;
-        if (a[mid] < ts)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < n && a[lo] == ts;
-}
 
 static int get_wants(const vd_reader *r, int64_t ts)
 {
@@ -101,7 +43,7 @@ static enum AVDiscard rd_skip_level(const vd_reader *r, const AVPacket *p)
         return AVDISCARD_NONREF;
     if (r->get_on)
         return get_wants(r, p->pts) ? AVDISCARD_DEFAULT : AVDISCARD_NONREF;
-    if (r->want && !ts_in(r->want, r->nwant, p->pts))
+    if (r->want && !rd_sorted_has(r->want, r->nwant, p->pts))
         return AVDISCARD_NONREF;
     return AVDISCARD_DEFAULT;
 }
@@ -118,6 +60,27 @@ static void note_error(vd_reader *r, int averr, const char *what, int64_t ts)
     else
         snprintf(r->stats.last_error, sizeof r->stats.last_error, "%s: %s at %.3f s: %s",
                  r->url, what, rd_ticks_to_s(r, ts), buf);
+}
+
+/* Keyframes mode: is this packet a key frame the selection may deliver?
+ * A key packet's pts is its frame's (nothing reorders before a key frame),
+ * so those before the pre-roll target are dropped unsent -- and prove the
+ * seek landed early enough -- and one at or past the range end ends the
+ * input, key frames coming in pts order. */
+static int key_wanted(vd_reader *r, const AVPacket *p)
+{
+    if (!(p->flags & AV_PKT_FLAG_KEY))
+        return 0;
+    if (r->preroll && p->pts < r->target) {
+        r->seek_check = 0;
+        return 0;
+    }
+    if (!isnan(r->sel.s.end) && rd_ticks_to_s(r, p->pts) >= r->sel.s.end) {
+        r->demux_eof = 1;
+        avcodec_send_packet(r->dec, NULL);
+        return 0;
+    }
+    return 1;
 }
 
 /* Read one packet of our stream and hand it to the decoder. Returns 0,
@@ -142,7 +105,7 @@ static int feed(vd_reader *r, vd_error *err)
     r->stats.packets++;
     r->pts_unreliable |= r->pkt->pts == AV_NOPTS_VALUE;
     enum AVDiscard lvl = rd_skip_level(r, r->pkt);
-    if (lvl == AVDISCARD_NONKEY && !(r->pkt->flags & AV_PKT_FLAG_KEY)) { /* not even sent */
+    if (lvl == AVDISCARD_NONKEY && !key_wanted(r, r->pkt)) { /* not even sent */
         r->stats.packets_skipped++;
         av_packet_unref(r->pkt);
         return 0;
@@ -154,6 +117,14 @@ static int feed(vd_reader *r, vd_error *err)
     av_packet_unref(r->pkt);
     if (ret < 0 && ret != AVERROR(EAGAIN) && ret != AVERROR_EOF)
         note_error(r, ret, "cannot decode packet", pts);
+    /* A key packet fed alone is drained at once: left in the decoder, open
+     * GOPs (recovery-point I-frames, HEVC CRA) come out reordered against
+     * each other by picture order counts that their skipped neighbours
+     * would have fixed, with each other's timestamps. */
+    if (lvl == AVDISCARD_NONKEY && ret >= 0) {
+        avcodec_send_packet(r->dec, NULL);
+        r->drain_one = 1;
+    }
     return 0;
 }
 
@@ -190,6 +161,11 @@ int rd_decode(vd_reader *r, vd_error *err)
                 rd_arm_deadline(r, r->read_timeout);
             return 0;
         }
+        if (ret == AVERROR_EOF && r->drain_one && !r->demux_eof) {
+            avcodec_flush_buffers(r->dec); /* ready for the next key packet */
+            r->drain_one = 0;
+            continue;
+        }
         if (ret == AVERROR_EOF) {
             r->dec_eof = 1;
             return VD_EOF;
@@ -213,16 +189,11 @@ int rd_seek_raw(vd_reader *r, int64_t ts, vd_error *err)
     if (ret < 0)
         return rd_averr(r, ret, err, "seek failed");
     avcodec_flush_buffers(r->dec);
-    r->demux_eof = r->dec_eof = 0;
+    r->demux_eof = r->dec_eof = r->drain_one = 0;
     r->last_ts = AV_NOPTS_VALUE;
     r->ord = -1;
     r->stats.seeks++;
     return 0;
-}
-
-int64_t rd_stream_start(const vd_reader *r)
-{
-    return r->st->start_time != AV_NOPTS_VALUE ? r->st->start_time : 0;
 }
 
 /* Back to the very first packet: a byte seek to 0 where the format allows
@@ -230,10 +201,13 @@ int64_t rd_stream_start(const vd_reader *r)
  * else a timestamp seek to the stream start. */
 static int seek_to_beginning(vd_reader *r, vd_error *err)
 {
-    if (!(r->fmt->iformat->flags & AVFMT_NO_BYTE_SEEK) &&
+    /* Not for AVI without pts: its byte seek restarts the packet counter
+     * that stands in for timestamps, and every later frame is mis-stamped;
+     * its index seeks to the first packet are exact. */
+    if (!r->pts_unreliable && !(r->fmt->iformat->flags & AVFMT_NO_BYTE_SEEK) &&
         av_seek_frame(r->fmt, r->sidx, 0, AVSEEK_FLAG_BYTE) >= 0) {
         avcodec_flush_buffers(r->dec);
-        r->demux_eof = r->dec_eof = 0;
+        r->demux_eof = r->dec_eof = r->drain_one = 0;
         r->last_ts = AV_NOPTS_VALUE;
         r->ord = 0;
         r->stats.seeks++;
@@ -346,135 +320,4 @@ int rd_fill_frame(vd_reader *r, vd_frame *f, int64_t ts, vd_error *err)
         f->linesize[i] = fr->linesize[i];
     }
     return 0;
-}
-
-/* With a predicted delivery set, frames that were never decoded cannot be
- * counted by the live filter, so the prediction decides instead. */
-static int want_accept(vd_reader *r)
-{
-    if (!r->nwant || r->last_ts > r->want[r->nwant - 1])
-        return r->sel.done = 1, VD_EOF;
-    if (!ts_in(r->want, r->nwant, r->last_ts))
-        return 0;
-    r->sel.delivered++;
-    return 1;
-}
-
-int vd_reader_next(vd_reader *r, vd_frame *f, vd_error *err)
-{
-    int ret;
-    if (r->get_on) {
-        if ((ret = rd_get_next(r, err)))
-            return ret;
-        ret = rd_fill_frame(r, f, r->get_ts, err);
-        f->index = r->get_idx[r->get_pos++];
-        return ret;
-    }
-    if (r->sel_on && (r->sel.done || (r->sel.s.count && r->sel.delivered >= r->sel.s.count)))
-        return VD_EOF;
-    for (;;) {
-        if ((ret = rd_next_raw(r, err)))
-            return ret;
-        if (!r->sel_on)
-            break;
-        ret = r->want ? want_accept(r)
-                      : rd_sel_accept(&r->sel, rd_ticks_to_s(r, r->last_ts), r->frame->key_frame);
-        if (ret < 0)
-            return ret;
-        if (ret)
-            break;
-    }
-    return rd_fill_frame(r, f, r->last_ts, err);
-}
-
-void rd_clear_modes(vd_reader *r)
-{
-    rd_get_clear(r);
-    free(r->want);
-    r->want = NULL;
-    r->nwant = 0;
-    r->sel_on = 0;
-}
-
-/* Sparse selections on seekable inputs with trustworthy packet pts: predict
- * the delivered frames from the packet index, so the others can be dropped
- * undecoded. Redone after every seek: the selection restarts there. */
-static int predict(vd_reader *r, int64_t from, vd_error *err)
-{
-    const vd_reader_select *s = &r->sel.s;
-    if (!r->sel_on || !r->seekable || r->pts_unreliable || s->keyframes ||
-        (s->step <= 1 && !(s->fps > 0)))
-        return 0;
-    return rd_want_build(r, from, err);
-}
-
-int vd_reader_seek(vd_reader *r, double t, int mode, vd_error *err)
-{
-    if (!isfinite(t))
-        return vd_error_set(err, VD_EINVAL, "%s: seek to a non-finite time", r->url);
-    if (mode != VD_SEEK_ACCURATE && mode != VD_SEEK_KEYFRAME)
-        return vd_error_set(err, VD_EINVAL, "%s: unknown seek mode %d", r->url, mode);
-    rd_get_clear(r);
-    if (r->sel_on)
-        rd_sel_reset(&r->sel, &r->sel.s);
-    /* the first tick at or after t: rounding down would deliver a frame < t */
-    int64_t ts = (int64_t)ceil(t / av_q2d(r->st->time_base) - 1e-6);
-    int64_t cur = r->last_ts;
-    int ret = rd_seek_raw(r, ts, err);
-    if (ret < 0) {
-        /* Unseekable (live, pipe): going forward still works by decoding. */
-        if (mode == VD_SEEK_KEYFRAME || (cur != AV_NOPTS_VALUE && cur >= ts))
-            return vd_error_prefix(err, "cannot seek to %.3f s: ", t), ret;
-        vd_error_clear(err);
-        r->last_ts = cur;
-    }
-    r->preroll = mode == VD_SEEK_ACCURATE;
-    r->seek_check = r->preroll && ret == 0;
-    r->target = ts;
-    r->seek_backoff = 0;
-    if (mode == VD_SEEK_KEYFRAME) { /* landing point unknown: no prediction */
-        free(r->want);
-        r->want = NULL;
-        r->nwant = 0;
-        return 0;
-    }
-    return predict(r, ts, err);
-}
-
-void vd_reader_select_init(vd_reader_select *s)
-{
-    memset(s, 0, sizeof *s);
-    s->start = NAN;
-    s->end = NAN;
-    s->step = 1;
-}
-
-int vd_reader_select_check(const vd_reader_select *s, vd_error *err)
-{
-    if (!isnan(s->start) && (s->start < 0 || !isfinite(s->start)))
-        return vd_error_set(err, VD_EINVAL, "start %g must be a time >= 0", s->start);
-    if (!isnan(s->end) && !isnan(s->start) && s->end <= s->start)
-        return vd_error_set(err, VD_EINVAL, "end %g must be after start %g", s->end, s->start);
-    if (!isnan(s->end) && s->end <= 0)
-        return vd_error_set(err, VD_EINVAL, "end %g must be > 0", s->end);
-    if (s->step < 1)
-        return vd_error_set(err, VD_EINVAL, "step %lld must be >= 1", (long long)s->step);
-    if (s->fps < 0 || isnan(s->fps) || isinf(s->fps))
-        return vd_error_set(err, VD_EINVAL, "fps %g must be > 0", s->fps);
-    if (s->count < 0)
-        return vd_error_set(err, VD_EINVAL, "count %lld must be >= 0", (long long)s->count);
-    return 0;
-}
-
-int vd_reader_select_set(vd_reader *r, const vd_reader_select *s, vd_error *err)
-{
-    int ret = vd_reader_select_check(s, err);
-    if (ret)
-        return vd_error_prefix(err, "%s: ", r->url);
-    rd_clear_modes(r);
-    rd_sel_reset(&r->sel, s);
-    r->sel_on = 1;
-    if (!isnan(s->start))
-        return vd_reader_seek(r, s->start, VD_SEEK_ACCURATE, err);
-    return predict(r, r->last_ts == AV_NOPTS_VALUE ? INT64_MIN : r->last_ts + 1, err);
 }

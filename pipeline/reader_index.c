@@ -8,7 +8,8 @@
  * by counting, which stays right across seeks. get() walks the distinct
  * indices in ascending order, seeking only when the next one lies past the
  * next keyframe, and keeps a reference to each decoded frame until its
- * last requested use: each frame is decoded once, whatever the order. */
+ * last requested use: each frame is decoded once, whatever the order.
+ * Below reader.c; calls reader_decode.c, reader_select.c and reader_io.c. */
 #include "reader_internal.h"
 
 #include <math.h>
@@ -16,7 +17,7 @@
 #include <string.h>
 
 typedef struct ts_key {
-    int64_t ts;
+    int64_t ts, end; /* end: ts + the packet's duration (one frame if unknown) */
     int key;
 } ts_key;
 
@@ -70,7 +71,8 @@ static int scan_packets(vd_reader *r, AVFormatContext *fc, ts_key **v, int64_t *
                                vd_error_set(err, VD_ENOMEM, "%s: out of memory", r->url);
                     *v = nv;
                 }
-                (*v)[(*n)++] = (ts_key){ts, (p->flags & AV_PKT_FLAG_KEY) != 0};
+                int64_t d = p->duration > 0 ? p->duration : r->frame_ticks;
+                (*v)[(*n)++] = (ts_key){ts, ts + d, (p->flags & AV_PKT_FLAG_KEY) != 0};
             }
         }
         av_packet_unref(r->pkt);
@@ -119,6 +121,9 @@ int rd_index_build(vd_reader *r, vd_error *err)
     rd_index *ix = ret ? NULL : calloc(1, sizeof *ix);
     if (ix) {
         ix->n = n;
+        ix->end = INT64_MIN;
+        for (int64_t i = 0; i < n; i++)
+            ix->end = v[i].end > ix->end ? v[i].end : ix->end;
         ix->ts = malloc((n + 1) * sizeof *ix->ts);
         ix->key = malloc(n + 1);
         if (ix->ts && ix->key)
@@ -180,6 +185,17 @@ void rd_get_clear(vd_reader *r)
     r->get_idx = r->uniq = r->uses = NULL;
     r->get_on = 0;
     r->get_n = r->get_pos = r->nuniq = r->next_u = 0;
+}
+
+/* Drop the selection, its predicted set and any get(): back to "every
+ * frame". */
+void rd_clear_modes(vd_reader *r)
+{
+    rd_get_clear(r);
+    free(r->want);
+    r->want = NULL;
+    r->nwant = 0;
+    r->sel_on = 0;
 }
 
 int vd_reader_get(vd_reader *r, const int64_t *indices, size_t n, vd_error *err)
@@ -268,6 +284,7 @@ static int decode_uniq(vd_reader *r, size_t v, vd_error *err)
         ret = rd_seek_raw(r, t, err);
         r->seek_check = 1;
         r->seek_backoff = 0;
+        r->stats.skips += cur != AV_NOPTS_VALUE && cur < t;
     }
     r->preroll = 1;
     r->target = t;
@@ -313,4 +330,44 @@ int rd_get_next(vd_reader *r, vd_error *err)
         return vd_error_set(err, VD_ENOMEM, "%s: out of memory", r->url);
     }
     return 0;
+}
+
+/* Index of the frame on screen at tick t: the last with ts <= t. -1 before
+ * the first frame, n past the end of the last. */
+static int64_t frame_at(const rd_index *ix, int64_t t)
+{
+    if (!ix->n || t >= ix->end)
+        return ix->n;
+    return rd_lower_bound(ix->ts, ix->n, t + 1) - 1; /* the last with ts <= t */
+}
+
+int vd_reader_get_at(vd_reader *r, const double *t, size_t n, vd_error *err)
+{
+    int ret = rd_index_build(r, err);
+    if (ret)
+        return ret;
+    if (r->pts_unreliable)
+        return vd_error_set(err, VD_EUNSUPPORTED,
+                            "%s: frames played at a time need packet timestamps (this stream "
+                            "has packets without pts)", r->url);
+    int64_t *ix = malloc((n + 1) * sizeof *ix);
+    if (!ix)
+        return vd_error_set(err, VD_ENOMEM, "%s: out of memory", r->url);
+    const rd_index *x = r->idx;
+    for (size_t i = 0; i < n && !ret; i++) {
+        /* the last tick at or before t, within 0.5 us as in rd_first_tick */
+        double tick = floor((t[i] + 5e-7) / av_q2d(r->st->time_base));
+        ix[i] = isfinite(tick) ? frame_at(x, (int64_t)tick) : -1;
+        if (ix[i] < 0)
+            ret = vd_error_set(err, VD_ERANGE, "%s: no frame is played at %.6f s (the first "
+                               "starts at %.6f s)", r->url, t[i],
+                               x->n ? rd_ticks_to_s(r, x->ts[0]) : NAN);
+        else if (ix[i] >= x->n)
+            ret = vd_error_set(err, VD_ERANGE, "%s: no frame is played at %.6f s (the last "
+                               "ends at %.6f s)", r->url, t[i], rd_ticks_to_s(r, x->end));
+    }
+    if (!ret)
+        ret = vd_reader_get(r, ix, n, err);
+    free(ix);
+    return ret;
 }

@@ -1,13 +1,20 @@
 /* reader_internal.h -- the vd_reader struct shared by the reader*.c files.
  * Not a public header: callers use pipeline/reader.h only.
  *
- * The files split the reader by job: reader.c (open, metadata, interrupt,
- * close), reader_decode.c (packet/frame loop, seek, selection),
- * reader_index.c (packet index, get(indices)), reader_convert.c (swscale,
- * md5). The design choice that ties them: every decoded frame passes one
- * function, rd_want_packet(), that decides before decoding whether a packet
- * can be skipped, and one selection filter (rd_sel_accept) used both live
- * and to predict the delivered set from the index. */
+ * The files split the reader by job and call only downward, top to bottom:
+ *   reader.c          public open/close/metadata, next, seek, select_set
+ *   reader_clips.c    torchvision's clip arithmetic over the index
+ *   reader_index.c    packet index, predicted delivered set, get(), get_at()
+ *   reader_decode.c   packet/frame loop, demuxer seeks, pre-roll
+ *   reader_select.c   the selection filter (pure)
+ *   reader_convert.c  swscale into caller memory, MD5s
+ *   reader_io.c       FFmpeg boundary (open, errors), deadlines, ticks
+ * The design choice that ties them: one function, rd_skip_level() in
+ * reader_decode.c, decides per packet before decoding whether its frame
+ * can be dropped, reading what the upper layers want from this struct
+ * (selection, predicted set, get() list) rather than calling them; and one
+ * selection filter, rd_sel_accept(), runs both on decoded frames and on the
+ * index to predict the delivered set. */
 #ifndef VD_READER_INTERNAL_H
 #define VD_READER_INTERNAL_H
 
@@ -35,6 +42,7 @@ typedef struct rd_index {
     int64_t n;
     int64_t *ts;     /* presentation order, stream ticks (pts, else dts) */
     uint8_t *key;    /* key flag per presentation-order frame */
+    int64_t end;     /* ticks: where the last frame stops being shown */
 } rd_index;
 
 struct vd_reader {
@@ -57,6 +65,7 @@ struct vd_reader {
     int timed_out;
 
     int demux_eof, dec_eof;
+    int drain_one;          /* keyframes mode: the decoder drains one packet */
     int64_t last_ts;        /* last synthesised/decoded pts in ticks */
     int64_t frame_ticks;    /* one frame duration in ticks (no-pts fallback) */
     int64_t ord;            /* ordinal of the next decoded frame, -1 unknown */
@@ -100,29 +109,34 @@ struct vd_reader {
     vd_reader_stats stats;
 };
 
-/* reader.c */
+/* reader_io.c */
 int rd_open_format(vd_reader *r, AVFormatContext **out, vd_error *err);
 int rd_averr(vd_reader *r, int averr, vd_error *err, const char *what);
 int64_t rd_now_us(void);
 void rd_arm_deadline(vd_reader *r, double seconds);
+double rd_ticks_to_s(const vd_reader *r, int64_t ts);
+int64_t rd_s_to_ticks(const vd_reader *r, double t);
+int64_t rd_first_tick(const vd_reader *r, double t);
+int64_t rd_stream_start(const vd_reader *r); /* ticks, 0 if unknown */
+int64_t rd_lower_bound(const int64_t *a, int64_t n, int64_t v);
+int rd_sorted_has(const int64_t *a, int64_t n, int64_t v);
+
+/* reader_select.c */
+void rd_sel_reset(rd_sel *s, const vd_reader_select *sel);
+int rd_sel_accept(rd_sel *s, double pts, int key); /* 1 keep, 0 skip, VD_EOF */
 
 /* reader_decode.c */
 int rd_decode(vd_reader *r, vd_error *err);   /* next decoded frame in r->frame */
 int rd_seek_raw(vd_reader *r, int64_t ts, vd_error *err);
-int64_t rd_stream_start(const vd_reader *r); /* ticks, 0 if unknown */
-void rd_sel_reset(rd_sel *s, const vd_reader_select *sel);
-int rd_sel_accept(rd_sel *s, double pts, int key); /* 1 keep, 0 skip, VD_EOF */
-double rd_ticks_to_s(const vd_reader *r, int64_t ts);
-int64_t rd_s_to_ticks(const vd_reader *r, double t);
 int rd_fill_frame(vd_reader *r, vd_frame *f, int64_t ts, vd_error *err);
 int rd_next_raw(vd_reader *r, vd_error *err); /* decoded frame >= pre-roll target */
-void rd_clear_modes(vd_reader *r);
 
 /* reader_index.c */
 int rd_index_build(vd_reader *r, vd_error *err);
 void rd_index_free(rd_index **ix);
 int rd_get_next(vd_reader *r, vd_error *err);  /* frame for get_idx[get_pos] */
 void rd_get_clear(vd_reader *r);
+void rd_clear_modes(vd_reader *r);             /* no selection, no get() */
 /* Predict the frames the selection delivers from index frames with ts >=
  * from; without an index (live input) there is simply no prediction. */
 int rd_want_build(vd_reader *r, int64_t from, vd_error *err);

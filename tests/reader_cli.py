@@ -4,8 +4,9 @@ ffmpeg CLI's `-f framemd5` (the reference nobody here wrote).
 
 usage: reader_cli.py VISIOND FFMPEG [--gen DIR] [FILE...]
 
---gen DIR encodes two more clips into DIR with the ffmpeg CLI (H.264 with
-B-frames in MP4; H.264 in MPEG-TS starting at 10 s) and checks them too.
+--gen DIR encodes more clips into DIR with the ffmpeg CLI (H.264 with
+B-frames in MP4; H.264 in MPEG-TS starting at 10 s; open-GOP H.264 and HEVC
+with scene cuts in Matroska) and checks them too.
 
 For each file: every frame (pts and md5) equals framemd5 with the pixel
 format left native; --start/--end/--step/--count/--fps/--keyframes/--indices
@@ -34,6 +35,19 @@ def generate(d):
     subprocess.run([FFMPEG, "-v", "error", "-y", *src, *x264, out[0]], check=True)
     subprocess.run([FFMPEG, "-v", "error", "-y", *src, *x264, "-output_ts_offset", "10",
                     out[1]], check=True)
+    # Open GOPs with scene cuts: concatenated sources make x264/x265 put
+    # recovery-point I-frames (H.264) and CRA pictures (HEVC) off the grid.
+    cuts = ["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=4",
+            "-f", "lavfi", "-i", "smptebars=size=320x240:rate=25:duration=3",
+            "-f", "lavfi", "-i", "mandelbrot=size=320x240:rate=25,trim=duration=5",
+            "-filter_complex", "[0][1][2]concat=n=3:v=1[v]", "-map", "[v]", "-pix_fmt", "yuv420p"]
+    og = "open-gop=1:keyint=90:min-keyint=10:scenecut=40"
+    for name, codec in [("gen_open_gop_h264.mkv", ["-c:v", "libx264", "-bf", "3",
+                                                    "-x264-params", og]),
+                        ("gen_open_gop_hevc.mkv", ["-c:v", "libx265", "-x265-params",
+                                                   "log-level=error:bframes=3:" + og])]:
+        out.append(os.path.join(d, name))
+        subprocess.run([FFMPEG, "-v", "error", "-y", *cuts, *codec, out[-1]], check=True)
     return out
 
 
@@ -63,13 +77,17 @@ def reference(path, extra=()):
 
 
 def keyflags(path):
-    """Key flag per frame in presentation order, from ffprobe-free framecrc?
-    Use the reader-independent route: ffmpeg's showinfo would be heavy, so
-    take key frames from `-skip_frame nokey` framemd5 (pts set)."""
-    cmd = [FFMPEG, "-v", "error", "-copyts", "-skip_frame", "nokey", "-i", path,
-           "-map", "0:v:0", "-fps_mode", "passthrough", "-f", "framemd5", "-"]
+    """Presentation times of the key frames of a full decode (ffprobe)."""
+    probe = os.path.join(os.path.dirname(FFMPEG), "ffprobe")
+    cmd = [probe, "-v", "error", "-select_streams", "v:0", "-show_entries",
+           "frame=key_frame,best_effort_timestamp_time", "-of", "csv=p=0", path]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    return {l.split(",")[5].strip() for l in out.splitlines() if l and not l.startswith("#")}
+    rows = [l.split(",") for l in out.splitlines() if l]
+    return [float(r[1]) for r in rows if r[0] == "1"]
+
+
+def is_key(pts, keys):
+    return any(abs(pts - k) < 1e-5 for k in keys)
 
 
 def frames(path, *args, expect_rc=0):
@@ -121,22 +139,75 @@ def check_file(path):
          [f for f in ref if f[0] >= s][::30][:4])
     same(f"{name} --fps 3", frames(path, "--fps", "3"), fps_pick(ref, 3))
     keys = keyflags(path)
-    got = frames(path, "--keyframes")
-    same(f"{name} --keyframes", got, [f for f in ref if f[1] in keys])
+    kref = [f for f in ref if is_key(f[0], keys)]
+    same(f"{name} --keyframes", frames(path, "--keyframes"), kref)
+    same(f"{name} --keyframes --start {s:.4f} --end {e:.4f}",
+         frames(path, "--keyframes", "--start", f"{s:.6f}", "--end", f"{e:.6f}"),
+         [f for f in kref if s <= f[0] < e])
     idx = [len(ref) - 1, 3, 3, len(ref) // 2, 0, len(ref) // 2]
     got = frames(path, "--indices", ",".join(map(str, idx)))
     same(f"{name} --indices {idx}", got, [ref[i] for i in idx])
     if [g["index"] for g in got] != idx:
         fail(f"{name}: --indices reported {[g['index'] for g in got]}")
     same(f"{name} past the end", frames(path, "--start", f"{ref[-1][0] + 100:.3f}"), [])
+    check_at(path, name, ref)
     rgb = reference(path, ["-pix_fmt", "rgb24"])[:10]
     same(f"{name} --pix-fmt rgb24", frames(path, "--pix-fmt", "rgb24", "--count", "10"), rgb)
+
+
+def played_at(ref, t):
+    """The frame on screen at t: the last with pts <= t (pts as printed)."""
+    return [f for f in ref if f[0] <= t + 1e-6][-1]
+
+
+def check_at(path, name, ref):
+    if "Megamind" in name:  # packets without pts: --at is documented unsupported
+        frames(path, "--at", "1", expect_rc=1)
+        return
+    k = [len(ref) // 2, 3, len(ref) - 2, 3]
+    ts = [ref[k[0]][0], (ref[k[1]][0] + ref[k[1] + 1][0]) / 2, ref[k[2] + 1][0] - 1e-4,
+          ref[k[3]][0] + 1e-4]
+    got = frames(path, "--at=" + ",".join(f"{t:.6f}" for t in ts))
+    same(f"{name} --at {ts}", got, [played_at(ref, t) for t in ts])
+    frames(path, "--at", f"{ref[-1][0] + 100:.6f}", expect_rc=1)
+    if ref[0][0] > 0.5:
+        frames(path, "--at", f"{ref[0][0] - 0.5:.6f}", expect_rc=1)
+
+
+def check_npy(path):
+    """--npy: numpy reads [N,H,W,C] uint8 whose rows are ffmpeg's rgb24
+    frames, and [N,3,H,W] float32 = those bytes / 255."""
+    import hashlib
+    import numpy as np
+    name = os.path.basename(path)
+    rgb = reference(path, ["-pix_fmt", "rgb24"])[::9]
+    with tempfile.TemporaryDirectory() as d:
+        a, b = os.path.join(d, "a.npy"), os.path.join(d, "b.npy")
+        frames(path, "--step", "9", "--pix-fmt", "rgb24", "--npy", a)
+        frames(path, "--step", "9", "--pix-fmt=rgbf32", "--npy=" + b)
+        x, y = np.load(a), np.load(b)
+        if x.dtype != np.uint8 or x.ndim != 4 or x.shape[0] != len(rgb) or x.shape[3] != 3:
+            fail(f"{name} --npy rgb24: {x.dtype} {x.shape}, want [{len(rgb)},H,W,3] uint8")
+        for i, (pts, md5) in enumerate(rgb):
+            if hashlib.md5(x[i].tobytes()).hexdigest() != md5:
+                fail(f"{name} --npy rgb24: frame {i} differs from ffmpeg's rgb24")
+        if y.dtype != np.float32 or y.shape != (x.shape[0], 3, x.shape[1], x.shape[2]):
+            fail(f"{name} --npy rgbf32: {y.dtype} {y.shape}")
+        if not np.allclose(y, x.transpose(0, 3, 1, 2) / 255.0, rtol=0, atol=1e-7):
+            fail(f"{name} --npy rgbf32 is not rgb24 / 255")
+        g = os.path.join(d, "g.npy")
+        frames(path, "--start", "9999", "--size", "32x16", "--pix-fmt", "gray", "--npy", g)
+        if np.load(g).shape != (0, 16, 32, 1):
+            fail(f"{name} --npy of no frames: {np.load(g).shape}")
+        frames(path, "--npy", g, expect_rc=2)  # native pixels have no array layout
+    print(f"ok  {name} --npy: {x.shape} uint8 and {y.shape} float32 read by numpy")
 
 
 def check_cli_errors(path):
     bad = [["--start", "-1"], ["--start", "5", "--end", "2"], ["--step", "0"],
            ["--pix-fmt", "yuv9"], ["--fps", "0"], ["--size", "12"], ["--count", "x"],
-           ["--indices", "1,a"], ["--indices", "1", "--step", "2"], ["--bogus"]]
+           ["--indices", "1,a"], ["--indices", "1", "--step", "2"], ["--bogus"],
+           ["--at", "1,x"], ["--at", "-1"], ["--at", "1", "--indices", "2"], ["--at=1", "--end=3"]]
     for args in bad:
         p = subprocess.run([VISIOND, "frames", path, *args], capture_output=True, text=True)
         if p.returncode != 2 or not p.stderr.strip():
@@ -182,5 +253,6 @@ def check_probe(path):
 for f in FILES:
     check_probe(f)
     check_file(f)
+check_npy(FILES[-1])
 check_cli_errors(next((f for f in FILES if not has_audio(f)), FILES[0]))
 print("all passed")

@@ -23,29 +23,11 @@ typedef struct got {
 
 static char *clip(const char *name, void (*tweak)(vd_clip_spec *))
 {
-    vd_clip_spec s;
-    char eb[256] = "";
-    vd_clip_spec_init(&s);
-    if (tweak)
-        tweak(&s);
-    char *p = vd_clip_get(name, &s, eb, sizeof eb);
+    char eb[256] = "", *p = vd_clip_tweaked(name, tweak, eb, sizeof eb);
     cr_assert(p, "cannot make clip %s: %s", name, eb);
     return p;
 }
 
-static void h264_b(vd_clip_spec *s) { s->bframes = 3; }
-static void ts_start(vd_clip_spec *s)
-{
-    s->container = "mpegts";
-    s->bframes = 2;
-    s->start = 10.0;
-}
-static void vfr(vd_clip_spec *s)
-{
-    s->container = "matroska";
-    s->vfr = 1;
-    s->bframes = 2;
-}
 static void with_audio(vd_clip_spec *s)
 {
     s->container = "matroska";
@@ -123,14 +105,14 @@ static void all_frames_match(const char *path)
 
 Test(reader, h264_bframes_every_frame_equals_framemd5)
 {
-    char *p = clip("h264_b.mp4", h264_b);
+    char *p = clip("h264_b.mp4", vd_clip_bframes3);
     all_frames_match(p);
     free(p);
 }
 
 Test(reader, mpegts_nonzero_start_is_kept)
 {
-    char *p = clip("start10.ts", ts_start);
+    char *p = clip("start10.ts", vd_clip_ts_start10);
     all_frames_match(p);
     vd_reader *r = open_ok(p, VD_MEDIA_VIDEO);
     vd_stream_info si;
@@ -151,7 +133,7 @@ Test(reader, mpegts_nonzero_start_is_kept)
 
 Test(reader, variable_frame_rate_timestamps_and_fps_selection)
 {
-    char *p = clip("vfr.mkv", vfr);
+    char *p = clip("vfr.mkv", vd_clip_vfr);
     all_frames_match(p);
     long nref;
     vd_ref_frame *w = ref(p, "v:0", "", &nref);
@@ -200,7 +182,7 @@ static void check_seek(vd_reader *r, const vd_ref_frame *w, long nref, double t)
 
 Test(reader, accurate_seeks_at_between_and_after_keyframes)
 {
-    char *p = clip("h264_b.mp4", h264_b);
+    char *p = clip("h264_b.mp4", vd_clip_bframes3);
     long nref;
     vd_ref_frame *w = ref(p, "v:0", "", &nref);
     vd_reader *r = open_ok(p, VD_MEDIA_VIDEO);
@@ -223,7 +205,7 @@ Test(reader, accurate_seeks_at_between_and_after_keyframes)
 
 Test(reader, keyframe_seek_lands_on_keyframe_at_or_before)
 {
-    char *p = clip("h264_b.mp4", h264_b);
+    char *p = clip("h264_b.mp4", vd_clip_bframes3);
     vd_reader *r = open_ok(p, VD_MEDIA_VIDEO);
     vd_frame f;
     const double t[] = {1.5, 2.0, 0.7, 2.99};
@@ -256,7 +238,7 @@ static void check_select(const char *p, const vd_reader_select *s, const vd_ref_
 
 Test(reader, selection_range_step_count_keyframes)
 {
-    char *p = clip("h264_b.mp4", h264_b);
+    char *p = clip("h264_b.mp4", vd_clip_bframes3);
     long nref, idx[128] = {0}, n;
     vd_ref_frame *w = ref(p, "v:0", "", &nref);
     vd_reader_select s;
@@ -303,7 +285,7 @@ Test(reader, selection_range_step_count_keyframes)
 
 Test(reader, seek_restarts_an_active_sparse_selection)
 {
-    char *p = clip("h264_b.mp4", h264_b);
+    char *p = clip("h264_b.mp4", vd_clip_bframes3);
     long nref;
     vd_ref_frame *w = ref(p, "v:0", "", &nref);
     vd_reader *r = open_ok(p, VD_MEDIA_VIDEO);
@@ -326,7 +308,7 @@ Test(reader, seek_restarts_an_active_sparse_selection)
 
 Test(reader, bad_selection_is_einval_with_the_field_named)
 {
-    char *p = clip("h264_b.mp4", h264_b);
+    char *p = clip("h264_b.mp4", vd_clip_bframes3);
     vd_reader *r = open_ok(p, VD_MEDIA_VIDEO);
     vd_reader_select s;
     vd_error err = {0};
@@ -347,7 +329,7 @@ Test(reader, bad_selection_is_einval_with_the_field_named)
 
 Test(reader, get_indices_repeats_unsorted_decodes_each_once)
 {
-    char *p = clip("h264_b.mp4", h264_b);
+    char *p = clip("h264_b.mp4", vd_clip_bframes3);
     long nref;
     vd_ref_frame *w = ref(p, "v:0", "", &nref);
     vd_reader *r = open_ok(p, VD_MEDIA_VIDEO);
@@ -474,7 +456,7 @@ Test(reader, audio_frames_are_float_and_equal_framemd5_f32)
 
 Test(reader, convert_into_batch_slot_equals_ffmpeg_rgb24)
 {
-    char *p = clip("h264_b.mp4", h264_b);
+    char *p = clip("h264_b.mp4", vd_clip_bframes3);
     long nref, nsmall;
     vd_ref_frame *w = ref(p, "v:0", "-pix_fmt rgb24", &nref);
     vd_ref_frame *ws = ref(p, "v:0", "-vf scale=160:120:flags=bicubic -pix_fmt rgb24", &nsmall);

@@ -14,12 +14,7 @@
 
 static char *clip(const char *name, void (*tweak)(vd_clip_spec *))
 {
-    vd_clip_spec s;
-    char eb[256] = "";
-    vd_clip_spec_init(&s);
-    if (tweak)
-        tweak(&s);
-    char *p = vd_clip_get(name, &s, eb, sizeof eb);
+    char eb[256] = "", *p = vd_clip_tweaked(name, tweak, eb, sizeof eb);
     cr_assert(p, "cannot make clip %s: %s", name, eb);
     return p;
 }

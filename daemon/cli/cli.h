@@ -8,6 +8,7 @@ enum { VD_EXIT_OK = 0, VD_EXIT_INPUT = 1, VD_EXIT_USAGE = 2 };
 
 int vd_cli_probe(int argc, char **argv);  /* probe.c */
 int vd_cli_frames(int argc, char **argv); /* frames.c */
+int vd_cli_clips(int argc, char **argv);  /* clips.c */
 int vd_cli_nn(int argc, char **argv);     /* nn.c */
 int vd_cli_detect(int argc, char **argv); /* detect.c */
 int vd_cli_check_config(int argc, char **argv); /* check_config.c */

@@ -1,5 +1,6 @@
-/* cli_frames.c -- `visiond frames`: decode, select and print frames as
- * JSON Lines, optionally with MD5s (= ffmpeg -f framemd5) and images.
+/* frames.c -- `visiond frames`: decode, select and print frames as
+ * JSON Lines, optionally with MD5s (= ffmpeg -f framemd5), images and one
+ * .npy array of all delivered frames.
  *
  * All selection semantics live in the reader; this file only parses flags,
  * prints, and decides the exit status: 2 for bad arguments, 1 when the
@@ -17,9 +18,10 @@
 #include "cli.h"
 #include "json_out.h"
 #include "select.h"
+#include "vision/core/npy.h"
 
 typedef struct frames_args {
-    const char *input, *out_dir;
+    const char *input, *out_dir, *npy;
     vd_media media;
     int md5, threads;
     vd_cli_select cs;
@@ -35,6 +37,8 @@ static void usage(FILE *f)
             "%s"
             "  --md5              add the MD5 of the frame data (= ffmpeg -f framemd5)\n"
             "  --out DIR          write each frame as DIR/frame_NNNNNN.png\n"
+            "  --npy FILE         write the frames as one array: [N,H,W,C] uint8 for\n"
+            "                     rgb24/bgr24/rgba/gray, [N,3,H,W] float32 for rgbf32\n"
             "  --threads N        decoder threads (0 = one per core, default)\n"
             "%s",
             vd_cli_select_usage(), vd_cli_source_usage());
@@ -59,6 +63,10 @@ static int parse_own(frames_args *a, vd_cli_args *c)
         a->media = strcmp(v, "audio") ? VD_MEDIA_VIDEO : VD_MEDIA_AUDIO;
     } else if (vd_cli_args_is(c, "--out")) {
         return (a->out_dir = vd_cli_args_value(c)) ? 0 : VD_EXIT_USAGE;
+    } else if (vd_cli_args_is(c, "--npy")) {
+        if (!(a->npy = vd_cli_args_value(c)))
+            return VD_EXIT_USAGE;
+        return *a->npy ? 0 : vd_cli_args_error(c, "--npy needs a file name");
     } else if (vd_cli_args_is(c, "--threads")) {
         return vd_cli_args_int(c, 0, 1024, &a->threads);
     } else {
@@ -88,8 +96,10 @@ static int parse_args(frames_args *a, int argc, char **argv)
         return usage(stderr), VD_EXIT_USAGE;
     if (vd_cli_select_check(&a->cs, &err))
         return vd_cli_args_error(&c, "%s", err.msg);
-    if (a->media == VD_MEDIA_AUDIO && (a->cs.conv.fmt != VD_PIX_NATIVE || a->out_dir))
-        return vd_cli_args_error(&c, "--size/--pix-fmt/--out need a video stream");
+    if (a->media == VD_MEDIA_AUDIO && (a->cs.conv.fmt != VD_PIX_NATIVE || a->out_dir || a->npy))
+        return vd_cli_args_error(&c, "--size/--pix-fmt/--out/--npy need a video stream");
+    if (a->npy && a->cs.conv.fmt == VD_PIX_NATIVE)
+        return vd_cli_args_error(&c, "--npy needs --pix-fmt rgb24, bgr24, rgba, gray or rgbf32");
     return -1;
 }
 
@@ -130,9 +140,70 @@ static int write_png(const char *path, const uint8_t *px, int w, int h, int gray
     return 0;
 }
 
+/* --npy: frames are streamed to the file as they are converted; the header
+ * goes first with N = 0 and is rewritten with the count at the end (numpy
+ * pads it so that its length does not change). */
+typedef struct npy_out {
+    FILE *f;
+    vd_tensor shape; /* [N,H,W,C] or [N,3,H,W]; data unused */
+} npy_out;
+
+static int npy_header(npy_out *o, const char *path, vd_error *err)
+{
+    char hdr[512];
+    size_t n = vd_npy_header(&o->shape, hdr, sizeof hdr);
+    if (fseek(o->f, 0, SEEK_SET) || fwrite(hdr, 1, n, o->f) != n || fseek(o->f, 0, SEEK_END))
+        return vd_error_set(err, VD_EIO, "%s: cannot write: %s", path, strerror(errno));
+    return 0;
+}
+
+static int npy_open(npy_out *o, const char *path, const vd_convert *cv, int w, int h,
+                    vd_error *err)
+{
+    int c = vd_pixfmt_bytes(cv->fmt);
+    if (cv->fmt == VD_PIX_RGBF32) {
+        int64_t shape[4] = {0, 3, h, w};
+        vd_tensor_view(&o->shape, VD_DTYPE_F32, 4, shape, NULL);
+    } else {
+        int64_t shape[4] = {0, h, w, c};
+        vd_tensor_view(&o->shape, VD_DTYPE_U8, 4, shape, NULL);
+    }
+    if (!(o->f = fopen(path, "wb")))
+        return vd_error_set(err, VD_EIO, "--npy %s: %s", path, strerror(errno));
+    return npy_header(o, path, err);
+}
+
+/* Append one converted frame of size w x h; all frames must share it. */
+static int npy_append(npy_out *o, const char *path, const void *px, size_t n, int w, int h,
+                      vd_error *err)
+{
+    int f32 = o->shape.dtype == VD_DTYPE_F32;
+    int64_t ow = o->shape.shape[f32 ? 3 : 2], oh = o->shape.shape[f32 ? 2 : 1];
+    if (ow != w || oh != h)
+        return vd_error_set(err, VD_EINVAL, "--npy %s: frame %lld is %dx%d, the first was "
+                            "%lldx%lld (give --size)", path, (long long)o->shape.shape[0], w,
+                            h, (long long)ow, (long long)oh);
+    if (fwrite(px, 1, n, o->f) != n)
+        return vd_error_set(err, VD_EIO, "%s: cannot write: %s", path, strerror(errno));
+    o->shape.shape[0]++;
+    return 0;
+}
+
+static int npy_close(npy_out *o, const char *path, vd_error *err)
+{
+    if (!o->f)
+        return 0;
+    int ret = npy_header(o, path, err);
+    if (fclose(o->f) && !ret)
+        ret = vd_error_set(err, VD_EIO, "%s: cannot write: %s", path, strerror(errno));
+    o->f = NULL;
+    return ret;
+}
+
 typedef struct frames_run {
     frames_args *a;
     vd_reader *r;
+    npy_out npy;
     uint8_t *buf;     /* converted pixels (--pix-fmt/--size) */
     uint8_t *img;     /* rgb24 for --out when the output is not byte RGB/gray */
     size_t buf_size, img_size;
@@ -181,6 +252,11 @@ static int print_frame(frames_run *run, const vd_frame *f, vd_error *err)
             return ret;
         if (run->a->md5)
             vd_md5_hex(run->buf, need, md5);
+        int w = cv->width ? cv->width : f->width, h = cv->height ? cv->height : f->height;
+        if (run->a->npy && !run->npy.f && (ret = npy_open(&run->npy, run->a->npy, cv, w, h, err)))
+            return ret;
+        if (run->a->npy && (ret = npy_append(&run->npy, run->a->npy, run->buf, need, w, h, err)))
+            return ret;
     } else if (run->a->md5 && (ret = vd_frame_md5(f, md5, err))) {
         return ret;
     }
@@ -230,6 +306,11 @@ static int run_frames(frames_args *a, vd_error *err)
         ret = print_frame(&run, &f, err);
     if (ret == VD_EOF)
         ret = 0;
+    if (!ret && a->npy && !run.npy.f) /* no frames: an empty [0,...] array */
+        ret = npy_open(&run.npy, a->npy, &a->cs.conv, a->cs.conv.width, a->cs.conv.height, err);
+    vd_error nerr = {0};
+    if (npy_close(&run.npy, a->npy, &nerr) && !ret)
+        ret = vd_error_set(err, nerr.code, "%s", nerr.msg);
     fflush(stdout);
     if (run.r) {
         vd_reader_stats st;

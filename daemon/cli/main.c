@@ -14,6 +14,7 @@ static const struct {
 } commands[] = {
     {"probe", vd_cli_probe, "print a video's metadata as JSON"},
     {"frames", vd_cli_frames, "decode and select frames (JSON Lines, md5, images)"},
+    {"clips", vd_cli_clips, "torchvision VideoClips: list clips, decode one"},
     {"nn", vd_cli_nn, "ONNX models: info, run, bench"},
     {"detect", vd_cli_detect, "run a detector, motion and tracking on a video or image"},
     {"check-config", vd_cli_check_config, "validate a daemon config file (visiond.yaml)"},

@@ -19,40 +19,47 @@ void vd_cli_select_init(vd_cli_select *c)
 void vd_cli_select_free(vd_cli_select *c)
 {
     free(c->indices);
+    free(c->at);
     c->indices = NULL;
-    c->nindices = 0;
+    c->at = NULL;
+    c->nindices = c->nat = 0;
 }
 
-static int parse_indices(vd_cli_select *c, const char *v, vd_error *err)
+/* A comma-separated list of --indices (integers >= 0) or --at (times). */
+static int parse_list(const char *flag, const char *v, int times, void **out, size_t *nout,
+                      vd_error *err)
 {
     size_t n = 1;
     for (const char *p = v; *p; p++)
         n += *p == ',';
     int64_t *ix = malloc(n * sizeof *ix);
+    double *t = malloc(n * sizeof *t);
     char *copy = strdup(v);
-    if (!ix || !copy) {
-        free(ix), free(copy);
-        return vd_error_set(err, VD_ENOMEM, "--indices: out of memory");
+    if (!ix || !t || !copy) {
+        free(ix), free(t), free(copy);
+        return vd_error_set(err, VD_ENOMEM, "%s: out of memory", flag);
     }
     size_t k = 0;
     int ret = 0;
     char *save = NULL;
     for (char *tok = strtok_r(copy, ",", &save); tok && !ret; tok = strtok_r(NULL, ",", &save)) {
-        ret = vd_cli_args_to_i64("--indices", tok, &ix[k], err);
-        if (!ret && ix[k] < 0)
-            ret = vd_error_set(err, VD_EINVAL, "--indices: %lld is negative", (long long)ix[k]);
+        ret = times ? vd_cli_args_to_double(flag, tok, &t[k], err)
+                    : vd_cli_args_to_i64(flag, tok, &ix[k], err);
+        if (!ret && (times ? t[k] < 0 : ix[k] < 0))
+            ret = vd_error_set(err, VD_EINVAL, "%s: %s is negative", flag, tok);
         k++;
     }
     free(copy);
     if (!ret && k == 0)
-        ret = vd_error_set(err, VD_EINVAL, "--indices: empty list");
-    if (ret) {
+        ret = vd_error_set(err, VD_EINVAL, "%s: empty list", flag);
+    if (ret || times)
         free(ix);
+    if (ret || !times)
+        free(t);
+    if (ret)
         return ret;
-    }
-    free(c->indices);
-    c->indices = ix;
-    c->nindices = k;
+    *out = times ? (void *)t : (void *)ix;
+    *nout = k;
     return 0;
 }
 
@@ -71,7 +78,7 @@ static int parse_size(vd_cli_select *c, const char *v, vd_error *err)
 int vd_cli_select_parse(vd_cli_select *c, int argc, char **argv, int *i, vd_error *err)
 {
     static const char *const valued[] = {"--start", "--end", "--count", "--step", "--fps",
-                                         "--indices", "--size", "--pix-fmt"};
+                                         "--indices", "--size", "--pix-fmt", "--at"};
     char name[32];
     int eq;
     const char *v = vd_cli_args_split(argc, argv, *i, name, sizeof name, &eq);
@@ -91,16 +98,27 @@ int vd_cli_select_parse(vd_cli_select *c, int argc, char **argv, int *i, vd_erro
         return vd_error_set(err, VD_EINVAL, "%s needs a value", name);
     if (!eq)
         (*i)++;
-    int ret;
+    int ret = 0;
     switch (k) {
     case 0: ret = vd_cli_args_to_double(name, v, &c->sel.start, err); break;
     case 1: ret = vd_cli_args_to_double(name, v, &c->sel.end, err); break;
     case 2: ret = vd_cli_args_to_i64(name, v, &c->sel.count, err); break;
     case 3: ret = vd_cli_args_to_i64(name, v, &c->sel.step, err); break;
     case 4: ret = vd_cli_args_to_double(name, v, &c->sel.fps, err); break;
-    case 5: return parse_indices(c, v, err) ? VD_EINVAL : 1;
+    case 5:
+    case 8: {
+        void *list = NULL;
+        size_t n = 0;
+        if (parse_list(name, v, k == 8, &list, &n, err))
+            return VD_EINVAL;
+        if (k == 8)
+            free(c->at), c->at = list, c->nat = n;
+        else
+            free(c->indices), c->indices = list, c->nindices = n;
+        return 1;
+    }
     case 6: return parse_size(c, v, err) ? VD_EINVAL : 1;
-    default:
+    case 7:
         c->pixfmt_set = 1;
         return vd_pixfmt_parse(v, &c->conv.fmt, err) ? VD_EINVAL : 1;
     }
@@ -114,6 +132,10 @@ int vd_cli_select_parse(vd_cli_select *c, int argc, char **argv, int *i, vd_erro
 
 int vd_cli_select_check(vd_cli_select *c, vd_error *err)
 {
+    if (c->at && (c->range_set || c->indices))
+        return vd_error_set(err, VD_EINVAL,
+                            "--at cannot be combined with --indices/--start/--end/--count/"
+                            "--step/--fps/--keyframes");
     if (c->indices && c->range_set)
         return vd_error_set(err, VD_EINVAL,
                             "--indices cannot be combined with --start/--end/--count/--step/"
@@ -129,6 +151,8 @@ int vd_cli_select_apply(const vd_cli_select *c, vd_reader *r, vd_error *err)
 {
     if (c->indices)
         return vd_reader_get(r, c->indices, c->nindices, err);
+    if (c->at)
+        return vd_reader_get_at(r, c->at, c->nat, err);
     return vd_reader_select_set(r, &c->sel, err);
 }
 
@@ -141,6 +165,7 @@ const char *vd_cli_select_usage(void)
            "  --fps F            first frame at or after each tick t0 + n/F\n"
            "  --keyframes        key frames only (only they are decoded)\n"
            "  --indices I,J,...  frames by index (presentation order), in this order\n"
+           "  --at T1,T2,...     the frame on screen at each time (pts <= T < next pts)\n"
            "  --size WxH         scale (implies --pix-fmt rgb24)\n"
            "  --pix-fmt FMT      native (default), rgb24, bgr24, gray, rgba, rgbf32\n";
 }

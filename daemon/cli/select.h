@@ -5,6 +5,7 @@
  * Flags (each takes one value, as "--flag VALUE" or "--flag=VALUE"):
  *   --start SEC  --end SEC  --count N  --step K  --fps F  --keyframes
  *   --indices I,J,...        (frame indices; excludes the five above)
+ *   --at T1,T2,...           (frames played at these times; excludes all above)
  *   --size WxH  --pix-fmt native|rgb24|bgr24|gray|rgbf32
  * Their meaning is the reader's (pipeline/reader.h, vd_reader_select):
  * parsing here only fills the structs, so every command shares one
@@ -33,6 +34,8 @@ typedef struct vd_cli_select {
     vd_reader_select sel; /* --start --end --count --step --fps --keyframes */
     int64_t *indices;     /* --indices, malloc'ed; NULL when not given */
     size_t nindices;
+    double *at;           /* --at, malloc'ed; NULL when not given */
+    size_t nat;
     vd_convert conv;      /* --size, --pix-fmt; conv.fmt NATIVE and 0x0 by default */
     int size_set;         /* --size was given (it implies rgb24 without --pix-fmt) */
     int pixfmt_set;
@@ -53,8 +56,8 @@ int vd_cli_select_parse(vd_cli_select *c, int argc, char **argv, int *i, vd_erro
  * without --pix-fmt to rgb24. */
 int vd_cli_select_check(vd_cli_select *c, vd_error *err);
 
-/* Program reader r: vd_reader_get() for --indices, else
- * vd_reader_select_set(). */
+/* Program reader r: vd_reader_get() for --indices, vd_reader_get_at() for
+ * --at, else vd_reader_select_set(). */
 int vd_cli_select_apply(const vd_cli_select *c, vd_reader *r, vd_error *err);
 
 /* One line per flag, for --help texts. */

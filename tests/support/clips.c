@@ -74,7 +74,10 @@ static int add_video(enc *e, const vd_clip_spec *s, char *eb, size_t n)
     if (!strcmp(s->vcodec, "libx264")) {
         av_opt_set(c->priv_data, "preset", "veryfast", 0);
         /* exactly every gop frames an IDR, so tests know the keyframes */
-        av_opt_set(c->priv_data, "x264-params", "scenecut=0", 0);
+        av_opt_set(c->priv_data, "x264-params", s->params ? s->params : "scenecut=0", 0);
+    } else if (!strcmp(s->vcodec, "libx265")) {
+        av_opt_set(c->priv_data, "preset", "ultrafast", 0);
+        av_opt_set(c->priv_data, "x265-params", s->params ? s->params : "log-level=error", 0);
     }
     if (e->oc->oformat->flags & AVFMT_GLOBALHEADER)
         c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
@@ -227,6 +230,34 @@ char *vd_clip_get(const char *name, const vd_clip_spec *s, char *eb, size_t n)
     return path;
 }
 
+char *vd_clip_tweaked(const char *name, void (*tweak)(vd_clip_spec *), char *eb, size_t n)
+{
+    vd_clip_spec s;
+    vd_clip_spec_init(&s);
+    if (tweak)
+        tweak(&s);
+    return vd_clip_get(name, &s, eb, n);
+}
+
+void vd_clip_bframes3(vd_clip_spec *s)
+{
+    s->bframes = 3;
+}
+
+void vd_clip_ts_start10(vd_clip_spec *s)
+{
+    s->container = "mpegts";
+    s->bframes = 2;
+    s->start = 10.0;
+}
+
+void vd_clip_vfr(vd_clip_spec *s)
+{
+    s->container = "matroska";
+    s->vfr = 1;
+    s->bframes = 2;
+}
+
 char *vd_clip_damage(const char *src, const char *name, double at, long len)
 {
     FILE *in = fopen(src, "rb");
@@ -300,4 +331,33 @@ long vd_ref_framemd5(const char *path, const char *sel, const char *extra, vd_re
     }
     *out = v;
     return n;
+}
+
+long vd_ref_keys(const char *path, vd_ref_frame *v, long n)
+{
+    char probe[4096], cmd[8192];
+    snprintf(probe, sizeof probe, "%s", VD_FFMPEG);
+    char *base = strrchr(probe, '/');
+    snprintf(base ? base + 1 : probe, sizeof probe - (base ? base + 1 - probe : 0), "ffprobe");
+    snprintf(cmd, sizeof cmd,
+             "'%s' -v error -select_streams v:0 -show_entries frame=key_frame,"
+             "best_effort_timestamp_time -of csv=p=0 '%s'",
+             probe, path);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    char line[256];
+    long i = 0, keys = 0, bad = 0;
+    while (fgets(line, sizeof line, p)) {
+        int key;
+        double t;
+        if (sscanf(line, "%d,%lf", &key, &t) != 2)
+            continue;
+        if (i >= n || fabs(t - v[i].pts) > 1e-5)
+            bad = 1;
+        else
+            keys += v[i].key = key;
+        i++;
+    }
+    return pclose(p) != 0 || bad || i != n ? -1 : keys;
 }

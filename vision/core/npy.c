@@ -339,7 +339,7 @@ int vd_npy_read(const char *path, vd_tensor *out, vd_error *err)
 
 /* numpy's header text: sorted keys, repr of the shape, growth padding,
  * spaces to the 64-byte boundary and a newline. Returns its length. */
-static size_t format_header(const vd_tensor *t, char *buf, size_t n)
+size_t vd_npy_header(const vd_tensor *t, char *buf, size_t n)
 {
     char shape[VD_TENSOR_MAX_DIMS * 24 + 4];
     size_t len = (size_t)snprintf(shape, sizeof shape, "(");
@@ -376,7 +376,7 @@ int vd_npy_write(const char *path, const vd_tensor *t, vd_error *err)
     if (bytes && !t->data)
         return vd_error_set(err, VD_EINVAL, "%s: tensor has no data", path);
     char hdr[512];
-    size_t hn = format_header(t, hdr, sizeof hdr);
+    size_t hn = vd_npy_header(t, hdr, sizeof hdr);
     FILE *f = fopen(path, "wb");
     if (!f)
         return vd_error_set(err, VD_EIO, "%s: %s", path, strerror(errno));

@@ -1,0 +1,152 @@
+/* reader_io.c -- the bottom of the reader: its FFmpeg boundary (opening a
+ * demuxer, AVERROR -> vd_error), time (deadlines, ticks <-> seconds) and
+ * sorted-array search. Every other reader*.c file calls down into this one;
+ * it calls no other.
+ *
+ * The one mechanism to know: every blocking FFmpeg call of a reader is
+ * watched by one AVIOInterruptCB that checks two things, an atomic abort
+ * flag (vd_reader_interrupt(), from any thread) and a deadline. The
+ * deadline is armed with open_timeout for opening and re-armed with
+ * read_timeout after every decoded frame, so "no frames for N s" covers a
+ * silent socket and a socket that talks but never yields a frame alike. */
+#include "reader_internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+#include <time.h>
+
+#include <libavdevice/avdevice.h>
+
+int64_t rd_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void rd_arm_deadline(vd_reader *r, double seconds)
+{
+    r->deadline = seconds > 0 ? rd_now_us() + (int64_t)(seconds * 1e6) : 0;
+    r->timed_out = 0;
+}
+
+static int interrupt_cb(void *opaque)
+{
+    vd_reader *r = opaque;
+    if (atomic_load(&r->abort))
+        return 1;
+    if (r->deadline && rd_now_us() > r->deadline) {
+        r->timed_out = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* Turn an AVERROR into a VD_E* code with "url: what: reason". */
+int rd_averr(vd_reader *r, int averr, vd_error *err, const char *what)
+{
+    if (atomic_load(&r->abort))
+        return vd_error_set(err, VD_ECLOSED, "%s: %s: interrupted", r->url, what);
+    if (r->timed_out || averr == AVERROR(ETIMEDOUT)) {
+        /* Before a decoder exists we were still connecting: say so, rather
+         * than "no frames", which reads as a source that went quiet. */
+        if (!r->dec)
+            return vd_error_set(err, VD_ETIMEDOUT, "%s: %s: no answer within %g s", r->url,
+                                what, r->open_timeout);
+        return vd_error_set(err, VD_ETIMEDOUT, "%s: %s: no frames for %g s", r->url, what,
+                            r->read_timeout);
+    }
+    char buf[AV_ERROR_MAX_STRING_SIZE];
+    av_strerror(averr, buf, sizeof buf);
+    int code = VD_EIO;
+    if (averr == AVERROR(ENOENT))
+        code = VD_ENOTFOUND, snprintf(buf, sizeof buf, "no such file");
+    else if (averr == AVERROR_INVALIDDATA || averr == AVERROR_EOF)
+        code = VD_EFORMAT;
+    else if (averr == AVERROR_PROTOCOL_NOT_FOUND || averr == AVERROR_DECODER_NOT_FOUND ||
+             averr == AVERROR_DEMUXER_NOT_FOUND || averr == AVERROR_PATCHWELCOME)
+        code = VD_EUNSUPPORTED;
+    else if (averr == AVERROR(ENOMEM))
+        code = VD_ENOMEM;
+    else if (averr == AVERROR(EINVAL))
+        code = VD_EINVAL;
+    return vd_error_set(err, code, "%s: %s: %s", r->url, what, buf);
+}
+
+/* Open r->url into a new demuxer context watched by r's interrupt
+ * callback; the index scan opens a second one the same way. */
+int rd_open_format(vd_reader *r, AVFormatContext **out, vd_error *err)
+{
+    AVDictionary *d = NULL;
+    const AVInputFormat *ifmt = NULL;
+    if (r->av_options && av_dict_parse_string(&d, r->av_options, "=", ":", 0) < 0) {
+        av_dict_free(&d);
+        return vd_error_set(err, VD_EINVAL, "%s: bad av_options '%s' (want key=value:...)",
+                            r->url, r->av_options);
+    }
+    if (r->rtsp_transport)
+        av_dict_set(&d, "rtsp_transport", r->rtsp_transport, 0);
+    if (r->format || !strncmp(r->url, "/dev/video", 10)) {
+        avdevice_register_all(); /* idempotent, makes v4l2 & co findable */
+        ifmt = av_find_input_format(r->format ? r->format : "v4l2");
+        if (!ifmt) {
+            av_dict_free(&d);
+            return vd_error_set(err, VD_EINVAL, "%s: unknown input format '%s'", r->url,
+                                r->format);
+        }
+    }
+    AVFormatContext *fmt = *out = avformat_alloc_context();
+    if (!fmt) {
+        av_dict_free(&d);
+        return vd_error_set(err, VD_ENOMEM, "%s: out of memory", r->url);
+    }
+    fmt->interrupt_callback = (AVIOInterruptCB){interrupt_cb, r};
+    int ret = avformat_open_input(out, r->url, ifmt, &d);
+    av_dict_free(&d);
+    return ret < 0 ? rd_averr(r, ret, err, "cannot open") : 0;
+}
+
+double rd_ticks_to_s(const vd_reader *r, int64_t ts)
+{
+    return ts * av_q2d(r->st->time_base);
+}
+
+int64_t rd_s_to_ticks(const vd_reader *r, double t)
+{
+    return (int64_t)llround(t / av_q2d(r->st->time_base));
+}
+
+/* The first tick at or after t, t matched within half a microsecond: a pts
+ * printed with 6 decimals, or recomputed in another precision, still names
+ * its own frame instead of the next one. */
+int64_t rd_first_tick(const vd_reader *r, double t)
+{
+    return (int64_t)ceil((t - 5e-7) / av_q2d(r->st->time_base));
+}
+
+int64_t rd_stream_start(const vd_reader *r)
+{
+    return r->st->start_time != AV_NOPTS_VALUE ? r->st->start_time : 0;
+}
+
+/* First position in sorted a[0..n) whose value is >= v (n if none). */
+int64_t rd_lower_bound(const int64_t *a, int64_t n, int64_t v)
+{
+    int64_t lo = 0, hi = n;
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (a[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Is v among the sorted a[0..n)? */
+int rd_sorted_has(const int64_t *a, int64_t n, int64_t v)
+{
+    int64_t i = rd_lower_bound(a, n, v);
+    return i < n && a[i] == v;
+}
