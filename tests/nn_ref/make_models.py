@@ -28,6 +28,11 @@ with small widths and seeded random weights:
   refuse_*       one node each that visiond must refuse at load time
   fuse_gelu_mish Gelu (erf, tanh forms) and Mish as opset <= 17 exporters
                  decompose them, plus two near-misses, for the fusion pass
+  topk_centernet CenterNet's decode: TopK k=100 over a [batch, 128*128*80]
+                 flattened heatmap (1.3 M values); also over Floor(64 x), whose
+                 ~20 K-way ties leave the order to the tie rule (lower index
+                 first), smallest first, along a middle axis, and over +0/-0
+  topk_single    one TopK node, k=100 over [batch, 1310720]: the benchmark's
   cli_names      tiny graph for the CLI tests: output names with '/', ':', '+'
   cli_dynamic    tiny graph for the CLI tests: symbolic height and width
 
@@ -648,6 +653,41 @@ def fuse_gelu_mish(size):
     return G.model([io("x", ["batch", 3, 10, 12])], outs, 17, "gelu-mish-fusion")
 
 
+def topk_centernet(size):
+    """TopK as CenterNet's in-graph decode runs it, at its real size (size is
+    ignored), plus the cases where only the tie rule decides the order."""
+    G = Graph(3)
+    outs = []
+
+    def topk(x, name, k=100, rank=2, **attrs):
+        G.op("TopK", [x, G.const(np.array([k], np.int64))], n_out=2, **attrs)
+        G.nodes[-1].output[:] = [f"{name}_values", f"{name}_indices"]
+        outs.append(helper.make_tensor_value_info(f"{name}_values", TensorProto.FLOAT, ["batch"] + [None] * (rank - 1)))
+        outs.append(helper.make_tensor_value_info(f"{name}_indices", TensorProto.INT64, ["batch"] + [None] * (rank - 1)))
+
+    flat = G.op("Reshape", ["x", G.const(np.array([0, -1], np.int64))])
+    topk(flat, "heat")
+    q = G.op("Floor", [G.op("Mul", [flat, G.const(np.float32(64))])])
+    topk(q, "ties")
+    topk(q, "ties_smallest", largest=0)
+    topk(G.op("Reshape", [q, G.const(np.array([0, 1280, 1024], np.int64))]), "ties_axis1",
+         rank=3, axis=1)
+    zeros = G.op("Mul", [G.op("Sub", [q, G.const(np.float32(32))]), G.const(np.float32(0))])
+    topk(zeros, "signed_zeros")
+    return G.model([io("x", ["batch", 128, 128, 80])], outs, 13, "visiond-topk-test")
+
+
+def topk_single(size):
+    """The benchmark's TopK: CenterNet's k=100 over 128*128*80 values, alone."""
+    G = Graph(4)
+    G.op("TopK", ["x", G.const(np.array([100], np.int64))], n_out=2)
+    G.nodes[-1].output[:] = ["values", "indices"]
+    return G.model([io("x", ["batch", 1310720])],
+                   [io("values", ["batch", 100]),
+                    helper.make_tensor_value_info("indices", TensorProto.INT64, ["batch", 100])],
+                   13, "visiond-topk-bench")
+
+
 def cli_names(size):
     """For tests/test_nn_cli.c: odd output names, an int64 input, symbolic batch."""
     G = Graph(1)
@@ -673,6 +713,7 @@ def cli_dynamic(size):
 MODELS = {"yolov5n_like": yolov5, "yolov8n_like": yolov8, "yolo11n_like": yolo11,
           "resnet_like": resnet, "mobilenetv3_like": mobilenetv3, "ssdlite_like": ssdlite,
           "act_gelu_mish": act_gelu_mish, "cli_names": cli_names,
+          "topk_centernet": topk_centernet, "topk_single": topk_single,
           "fuse_gelu_mish": fuse_gelu_mish, "opset18_ops": opset18_ops, "opset19_ops": opset19_ops, "opset20_ops": opset20_ops,
           # refused at load (tests/nn_ref/check_models.py REFUSED)
           "refuse_resize_antialias": refused(18, "Resize", ["", "", np.array([1, 3, 4, 4])],

@@ -1,4 +1,4 @@
-/* reduce.c -- kernel family "reduce": ReduceX, ArgMax/ArgMin, TopK, CumSum.
+/* reduce.c -- kernel family "reduce": ReduceX, ArgMax/ArgMin, CumSum.
  *
  * Design choice: every reduction runs on one canonical layout, [outer, R,
  * inner], reducing the middle dim. Axes that are contiguous once unit dims
@@ -408,104 +408,6 @@ static int arg_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *
     return VD_OK;
 }
 
-/* ---- TopK ---- */
-
-static int topk_k(const vd_nn_node *n, vd_tensor *const *in, int64_t *k, vd_error *err)
-{
-    if (n->op->since_opset < 10) {
-        *k = vd_nn_attr_int(n, "k", -1);
-        return VD_OK;
-    }
-    int rc = vd_nn_light_need_data(in[1], "k", err);
-    if (rc < 0)
-        return rc;
-    if (vd_tensor_numel(in[1]) != 1)
-        return vd_error_set(err, VD_EINVAL, "k must hold one value");
-    *k = vd_nn_tensor_get_i64(in[1], 0);
-    return VD_OK;
-}
-
-static int topk_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
-                      vd_error *err)
-{
-    int axis;
-    int64_t k = 0;
-    int rc = vd_nn_axis(vd_nn_attr_int(n, "axis", -1), in[0]->ndim, &axis, err);
-    if (rc < 0 || (rc = topk_k(n, in, &k, err)) < 0)
-        return rc;
-    if (k < 0 || k > in[0]->shape[axis])
-        return vd_error_set(err, VD_EINVAL, "k = %lld is outside [0, %lld] (axis %d)",
-                            (long long)k, (long long)in[0]->shape[axis], axis);
-    if (in[0]->dtype == VD_DTYPE_BOOL)
-        return vd_error_set(err, VD_EUNSUPPORTED, "TopK on bool");
-    vd_nn_light_set_shape(out[0], in[0]->dtype, in[0]->ndim, in[0]->shape);
-    out[0]->shape[axis] = k;
-    if (n->n_out > 1 && out[1]) {
-        vd_nn_light_set_shape(out[1], VD_DTYPE_I64, in[0]->ndim, in[0]->shape);
-        out[1]->shape[axis] = k;
-    }
-    return VD_OK;
-}
-
-typedef struct topk_item {
-    int nan_rank; /* NaN counts as the largest value: first or last */
-    double key;   /* the value, negated when the largest come first */
-    int64_t idx;
-} topk_item;
-
-/* A total order (NaN included), ties broken by the lower index. */
-static int topk_cmp(const void *pa, const void *pb)
-{
-    const topk_item *a = pa, *b = pb;
-    if (a->nan_rank != b->nan_rank)
-        return a->nan_rank < b->nan_rank ? -1 : 1;
-    if (a->key != b->key && a->key == a->key)
-        return a->key < b->key ? -1 : 1;
-    return a->idx < b->idx ? -1 : a->idx > b->idx;
-}
-
-static int topk_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
-                    vd_nn_ctx *ctx)
-{
-    int rc = vd_nn_light_ensure_out(n, in, out, ctx);
-    if (rc < 0)
-        return rc;
-    int axis;
-    vd_nn_axis(vd_nn_attr_int(n, "axis", -1), in[0]->ndim, &axis, NULL);
-    int largest = (int)vd_nn_attr_int(n, "largest", 1);
-    const vd_tensor *x = in[0];
-    int64_t R = x->shape[axis], k = out[0]->shape[axis], outer = 1, inner = 1;
-    for (int d = 0; d < x->ndim; d++)
-        if (d < axis)
-            outer *= x->shape[d];
-        else if (d > axis)
-            inner *= x->shape[d];
-    topk_item *it = malloc(sizeof *it * (size_t)(R + 1));
-    if (!it)
-        return vd_nn_ctx_fail(ctx, VD_ENOMEM, "TopK: out of memory");
-    vd_tensor *idx = n->n_out > 1 ? out[1] : NULL;
-    for (int64_t o = 0; o < outer; o++)
-        for (int64_t i = 0; i < inner; i++) {
-            int64_t base = o * R * inner + i, obase = o * k * inner + i;
-            for (int64_t r = 0; r < R; r++) {
-                double v = vd_nn_light_get_f64(x, base + r * inner);
-                it[r].key = largest ? -v : v;
-                it[r].nan_rank = isnan(v) ? (largest ? 0 : 2) : 1;
-                it[r].idx = r;
-            }
-            qsort(it, (size_t)R, sizeof *it, topk_cmp);
-            for (int64_t r = 0; r < k; r++) {
-                size_t es = vd_dtype_size(x->dtype);
-                memcpy((char *)out[0]->data + (size_t)(obase + r * inner) * es,
-                       (const char *)x->data + (size_t)(base + it[r].idx * inner) * es, es);
-                if (idx)
-                    ((int64_t *)idx->data)[obase + r * inner] = it[r].idx;
-            }
-        }
-    free(it);
-    return VD_OK;
-}
-
 /* ---- CumSum ---- */
 
 static int cumsum_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
@@ -586,7 +488,6 @@ static const vd_nn_light_arity arity[] = {
     {"ReduceL2", 18, 1, 2, 1, 1}, {"ReduceSumSquare", 18, 1, 2, 1, 1},
     {"ReduceLogSum", 18, 1, 2, 1, 1}, {"ReduceLogSumExp", 18, 1, 2, 1, 1},
     {"ReduceMax", 20, 1, 2, 1, 1}, {"ReduceMin", 20, 1, 2, 1, 1},
-    {"TopK", 1, 1, 1, 1, 2}, {"TopK", 10, 2, 2, 1, 2}, {"TopK", 11, 2, 2, 1, 2},
     {"CumSum", 0, 2, 2, 1, 1}, {NULL, 0, 0, 0, 0, 0},
 };
 
@@ -612,9 +513,6 @@ const vd_nn_op vd_nn_ops_reduce[] = {
      arg_run},
     {"ArgMin", 1, 0, A("axis", "keepdims", "select_last_index"), red_init, NULL, arg_infer, NULL,
      arg_run},
-    {"TopK", 1, 0, A("axis", "k"), red_init, NULL, topk_infer, NULL, topk_run},
-    {"TopK", 10, 0, A("axis"), red_init, NULL, topk_infer, NULL, topk_run},
-    {"TopK", 11, 0, A("axis", "largest", "sorted"), red_init, NULL, topk_infer, NULL, topk_run},
     {"CumSum", 11, 0, A("exclusive", "reverse"), red_init, NULL, cumsum_infer, NULL, cumsum_run},
     {0},
 };
