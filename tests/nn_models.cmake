@@ -16,6 +16,7 @@ set_tests_properties(nn_models_generate PROPERTIES FIXTURES_SETUP nn_models TIME
 # fuse_gelu_mish: decomposed Gelu/Mish run as single ops (and match).
 foreach(m yolov5n_like yolov8n_like yolo11n_like resnet_like mobilenetv3_like ssdlite_like
           act_gelu_mish fuse_gelu_mish opset18_ops opset19_ops opset20_ops topk_centernet
+          yolov8n_full
           refuse_resize_antialias refuse_pad_wrap_18 refuse_scatter_max_17 refuse_opset_21
           blazeface_front blazeface_back)
   add_test(NAME nn_model_${m}
