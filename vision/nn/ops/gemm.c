@@ -191,7 +191,7 @@ static int gemm_dims(const vd_nn_node *n, vd_tensor *const *in, int64_t *m,
 static int gemm_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
                       vd_error *err)
 {
-    int64_t m, nn, k, rs, cs;
+    int64_t m = 0, nn = 0, k = 0, rs, cs; /* set by gemm_dims (gcc -O3 cannot tell) */
     int rc = vd_nn_check_f32(n, in, 3, err);
     if (rc == VD_OK)
         rc = gemm_dims(n, in, &m, &nn, &k, err);
@@ -210,7 +210,7 @@ static int gemm_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const 
                     vd_nn_ctx *ctx)
 {
     const gemm_params *p = n->params;
-    int64_t m, nn, k;
+    int64_t m = 0, nn = 0, k = 0;
     vd_nn_gemm_epi epi = {NULL, 0, 0, p->beta, &n->act, NULL, 0, 0};
     int rc = gemm_dims(n, in, &m, &nn, &k, NULL);
     if (rc)
