@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "heavy.h"
+#include "kernel.h"
 #include "vision/nn/vmath.h"
 
 typedef enum sm_kind { SM_SOFTMAX, SM_LOG, SM_HARD } sm_kind;

@@ -14,7 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "light.h"
+#include "kernel.h"
+#include "vectorize.h"
 
 /* Elements per chunk below which a line is not split across workers. */
 #define TOPK_CHUNK_MIN 65536
@@ -32,7 +33,7 @@ static int topk_k(const vd_nn_node *n, vd_tensor *const *in, int64_t *k, vd_erro
         *k = vd_nn_attr_int(n, "k", -1);
         return VD_OK;
     }
-    int rc = vd_nn_light_need_data(in[1], "k", err);
+    int rc = vd_nn_kernel_need_data(in[1], "k", err);
     if (rc < 0)
         return rc;
     if (vd_tensor_numel(in[1]) != 1)
@@ -54,10 +55,10 @@ static int topk_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *cons
                             (long long)k, (long long)in[0]->shape[axis], axis);
     if (in[0]->dtype == VD_DTYPE_BOOL)
         return vd_error_set(err, VD_EUNSUPPORTED, "TopK on bool");
-    vd_nn_light_set_shape(out[0], in[0]->dtype, in[0]->ndim, in[0]->shape);
+    vd_nn_kernel_set_shape(out[0], in[0]->dtype, in[0]->ndim, in[0]->shape);
     out[0]->shape[axis] = k;
     if (n->n_out > 1 && out[1]) {
-        vd_nn_light_set_shape(out[1], VD_DTYPE_I64, in[0]->ndim, in[0]->shape);
+        vd_nn_kernel_set_shape(out[1], VD_DTYPE_I64, in[0]->ndim, in[0]->shape);
         out[1]->shape[axis] = k;
     }
     return VD_OK;
@@ -77,7 +78,7 @@ static inline uint32_t topk_f32_key(float v)
 /* Keys of n contiguous floats, and their maximum: the scan skips a whole
  * block whose maximum cannot enter the heap. Branch-free, so it
  * vectorises (8 keys per AVX2 op). */
-VD_NN_LIGHT_SIMD
+VD_NN_CLONES_AVX2
 static uint64_t topk_keys_f32(const float *f, int64_t n, uint32_t flip, uint64_t *kb)
 {
     uint32_t mx = 0;
@@ -223,7 +224,7 @@ static void topk_merge(void *arg, int64_t l0, int64_t l1)
 static int topk_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
                     vd_nn_ctx *ctx)
 {
-    int rc = vd_nn_light_ensure_out(n, in, out, ctx);
+    int rc = vd_nn_kernel_ensure_out(n, in, out, ctx);
     if (rc < 0)
         return rc;
     int axis;
@@ -267,14 +268,14 @@ static int topk_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const 
 }
 
 /* Load time: input/output counts. */
-static const vd_nn_light_arity arity[] = {
+static const vd_nn_kernel_arity arity[] = {
     {"TopK", 1, 1, 1, 1, 2}, {"TopK", 10, 2, 2, 1, 2}, {"TopK", 11, 2, 2, 1, 2},
     {NULL, 0, 0, 0, 0, 0},
 };
 
 static int topk_init(vd_nn_node *n, vd_error *err)
 {
-    return vd_nn_light_check_arity(arity, n, 1, 2, err);
+    return vd_nn_kernel_check_arity(arity, n, 1, 2, err);
 }
 
 #define A(...) (const char *const[]){__VA_ARGS__, NULL}
