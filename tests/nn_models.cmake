@@ -26,3 +26,10 @@ foreach(m yolov5n_like yolov8n_like yolo11n_like resnet_like mobilenetv3_like ss
   set_tests_properties(nn_model_${m} PROPERTIES FIXTURES_REQUIRED nn_models TIMEOUT 300
     ENVIRONMENT "ORT_NODE_PATH=${VD_ORT_NODE_PATH}" SKIP_RETURN_CODE 77)
 endforeach()
+
+# TopK on int64/int32/uint8/float64 (NaN, signed zeros, ties) against numpy:
+# dtypes onnxruntime-node's bindings do not cover the same way.
+add_test(NAME nn_topk_dtypes
+  COMMAND ${VD_PYTHON} ${CMAKE_SOURCE_DIR}/tests/nn_ref/check_topk.py
+    --visiond $<TARGET_FILE:visiond> --work ${VD_NN_MODELS_DIR}/topk_dtypes)
+set_tests_properties(nn_topk_dtypes PROPERTIES TIMEOUT 120)
