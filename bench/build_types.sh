@@ -36,9 +36,10 @@ done
 BF=$ROOT/.deps/npm/blazeface/package/ONNX/face_detection_front_128x128_barracuda.onnx
 
 RES=$WORK/results.jsonl
-[ "${SKIP_MEASURE:-0}" = 1 ] && RUNS=0 || : > "$RES"
+ROUNDS=$RUNS
+[ "${SKIP_MEASURE:-0}" = 1 ] && ROUNDS=0 || : > "$RES"
 pick='import json,sys; d=json.load(sys.stdin); u,s=open(sys.argv[3]).read().split(); print(json.dumps({"model":sys.argv[1],"type":sys.argv[2],"p50":d["p50_ms"],"min":d["min_ms"],"cpu":float(u)+float(s)}))'
-for _ in $(seq "$RUNS"); do
+for _ in $(seq "$ROUNDS"); do
     for m in "yolov8n_like_320:$WORK/yolov8n_like.onnx" "blazeface_front_128:$BF"; do
         for t in $TYPES; do
             /usr/bin/time -f "%U %S" -o "$WORK/cpu" "$WORK/$t/daemon/visiond" nn bench "${m#*:}" \
