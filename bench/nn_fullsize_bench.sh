@@ -24,6 +24,7 @@ MODELS=${MODELS:-topk yolo}
 
 RES=$WORK/results.jsonl
 : > "$RES"
+LOAD0=$(cut -d' ' -f1 /proc/loadavg)
 for T in 1 2; do
     if [[ " $MODELS " == *" topk "* ]]; then
         vs_ort "$RES" "TopK k=100 of 1.3 M" "$WORK/topk_single.onnx" 1 "$T" 200
@@ -41,7 +42,8 @@ done
     echo "Machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, $(date -u +%F);"
     bt=$(sed -n "s/^CMAKE_BUILD_TYPE:STRING=//p" "$BUILD/CMakeCache.txt")
     echo "build type: ${bt:-RelWithDebInfo (the default)}."
-    echo "Medians over $RUNS alternating process pairs (bench/nn_fullsize_bench.sh)."
+    echo "Medians over $RUNS alternating process pairs (bench/nn_fullsize_bench.sh);"
+    echo "1-minute load average $LOAD0 at the start, $(cut -d' ' -f1 /proc/loadavg) at the end."
     echo
     vs_ort_table "$RES"
 } | tee "$OUT"
