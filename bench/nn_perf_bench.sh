@@ -23,39 +23,13 @@ BF=$ROOT/.deps/npm/blazeface/package/ONNX/face_detection_front_128x128_barracuda
 
 RES=$WORK/results.jsonl
 : > "$RES"
-pick='import json,sys; d=json.load(sys.stdin); print(json.dumps({"label":sys.argv[1],"batch":int(sys.argv[2]),"threads":int(sys.argv[3]),"rt":sys.argv[4],"p50":d["p50_ms"],"min":d["min_ms"],"rss":d["peak_rss_bytes"]}))'
-one() { # label model batch threads iters [fixed-batch model]
-    local label=$1 model=$2 batch=$3 threads=$4 iters=$5 run_model=${6:-$2} run_batch=$3
-    [ -n "${6:-}" ] && run_batch=1
-    for _ in $(seq "$RUNS"); do
-        "$VISIOND" nn bench "$run_model" --batch "$run_batch" --threads "$threads" \
-            --iterations "$iters" --warmup 2 | "$PY" -c "$pick" "$label" "$batch" "$threads" visiond >> "$RES"
-        node "$HERE/ort_bench.js" "$run_model" --batch "$run_batch" --threads "$threads" \
-            --iterations "$iters" --warmup 2 | "$PY" -c "$pick" "$label" "$batch" "$threads" ort >> "$RES"
-    done
-}
 for T in 1 2; do
-    one blazeface_front_128 "$BF" 1 "$T" 300
-    one blazeface_front_128 "$BF" 8 "$T" 60 "$WORK/bf_b8.onnx"
-    one yolov8n_like_320 "$WORK/yolov8n_like.onnx" 1 "$T" 60
-    one yolov8n_like_320 "$WORK/yolov8n_like.onnx" 8 "$T" 10
-    one yolov8n_like_640 "$WORK/yolov8n_like_640.onnx" 1 "$T" 20
-    one yolov8n_like_640 "$WORK/yolov8n_like_640.onnx" 8 "$T" 4
+    vs_ort "$RES" blazeface_front_128 "$BF" 1 "$T" 300
+    vs_ort "$RES" blazeface_front_128 "$BF" 8 "$T" 60 "$WORK/bf_b8.onnx"
+    vs_ort "$RES" yolov8n_like_320 "$WORK/yolov8n_like.onnx" 1 "$T" 60
+    vs_ort "$RES" yolov8n_like_320 "$WORK/yolov8n_like.onnx" 8 "$T" 10
+    vs_ort "$RES" yolov8n_like_640 "$WORK/yolov8n_like_640.onnx" 1 "$T" 20
+    vs_ort "$RES" yolov8n_like_640 "$WORK/yolov8n_like_640.onnx" 8 "$T" 4
 done
 
-"$PY" - "$RES" <<'PYEOF'
-import json, sys, statistics as st
-rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-keys = list(dict.fromkeys((r["label"], r["batch"], r["threads"]) for r in rows))
-print("| model | batch | threads | visiond p50 ms | ORT p50 ms | ratio p50 (vd/ORT) "
-      "| visiond min ms | ORT min ms | ratio min | visiond peak RSS MB | ORT peak RSS MB | runs |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|")
-for k in keys:
-    v = [r for r in rows if (r["label"], r["batch"], r["threads"]) == k and r["rt"] == "visiond"]
-    o = [r for r in rows if (r["label"], r["batch"], r["threads"]) == k and r["rt"] == "ort"]
-    vp, op = st.median(r["p50"] for r in v), st.median(r["p50"] for r in o)
-    vm, om = st.median(r["min"] for r in v), st.median(r["min"] for r in o)
-    vr, orr = max(r["rss"] for r in v) / 2**20, max(r["rss"] for r in o) / 2**20
-    print(f"| {k[0]} | {k[1]} | {k[2]} | {vp:.2f} | {op:.2f} | **{vp/op:.2f}** | {vm:.2f} "
-          f"| {om:.2f} | {vm/om:.2f} | {vr:.0f} | {orr:.0f} | {min(len(v), len(o))} |")
-PYEOF
+vs_ort_table "$RES"

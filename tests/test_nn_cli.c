@@ -4,7 +4,8 @@
  * float input, +1 on an int64 input, symbolic batch, output names with
  * '/', ':' and '+') exercises run (.npy in and out, batch from the arrays,
  * output file names), every input error with its exit code and message,
- * info's JSON against the facts of the file, and bench's JSON. Whole-model
+ * info's JSON against the facts of the file, bench's JSON, and a model with
+ * no inputs (ONNX's test_constant) run without --input. Whole-model
  * numerics against onnxruntime live in tests/nn_models.cmake. */
 #include <criterion/criterion.h>
 #include <jansson.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "vision/core/npy.h"
+#include "vision/nn/loader.h"
 #include "tests/support/once.h"
 
 #define WORK VD_BINARY_DIR "/tests/nn_cli"
@@ -135,6 +137,8 @@ Test(nn_cli, input_errors_exit_1_with_the_reason)
     char a[2048];
     snprintf(a, sizeof a, "nn run %s --input x=%s/x.npy%s", MODEL, WORK, o);
     expect_error(a, 1, "missing --input", "'k'");
+    snprintf(a, sizeof a, "nn run %s%s", MODEL, o);
+    expect_error(a, 1, "missing --input", "'x'");
     snprintf(a, sizeof a, "nn run %s --input x=%s/x.npy --input kk=%s/k.npy%s", MODEL, WORK, WORK, o);
     expect_error(a, 1, "no input 'kk'", "'x', 'k'");
     snprintf(a, sizeof a, "nn run %s --input x=%s/x.npy --input k=%s/k_f64.npy%s", MODEL, WORK,
@@ -157,7 +161,6 @@ Test(nn_cli, usage_errors_exit_2)
     expect_error("nn", 2, "usage", NULL);
     expect_error("nn frobnicate", 2, "unknown subcommand 'frobnicate'", NULL);
     expect_error("nn run " MODEL " --input x=" WORK "/x.npy", 2, "--output-dir", NULL);
-    expect_error("nn run " MODEL " --output-dir " WORK "/out", 2, "--input", NULL);
     expect_error("nn run " MODEL " --input x=" WORK "/x.npy --input x=" WORK
                  "/x.npy --input k=" WORK "/k.npy --output-dir " WORK "/out", 2, "twice", NULL);
     expect_error("nn bench " MODEL " --threads 0", 2, "--threads", NULL);
@@ -167,6 +170,33 @@ Test(nn_cli, usage_errors_exit_2)
     expect_error("nn info", 2, "MODEL", NULL);
     cr_assert_eq(visiond("nn --help"), 0);
     cr_assert_not_null(strstr(out_text, "visiond nn bench"));
+}
+
+/* A model without inputs runs with no --input: ONNX's own node test
+ * test_constant, its output against the test's expected output_0.pb. */
+Test(nn_cli, run_needs_no_input_when_the_model_has_none)
+{
+    const char *dir = VD_ONNX_NODE_DIR "/test_constant";
+    char a[2048];
+    snprintf(a, sizeof a, "nn run %s/model.onnx --output-dir %s/const_out", dir, WORK);
+    int rc = visiond(a);
+    cr_assert_eq(rc, 0, "exit %d: %s", rc, err_text);
+    json_error_t je;
+    json_t *root = json_loads(out_text, 0, &je);
+    cr_assert_not_null(root, "stdout is JSON: %s", out_text);
+    json_t *o = json_array_get(json_object_get(root, "outputs"), 0);
+    cr_assert_not_null(o, "one output listed: %s", out_text);
+    vd_tensor got, want;
+    vd_error err = {0};
+    cr_assert_eq(vd_npy_read(json_string_value(json_object_get(o, "file")), &got, &err), 0,
+                 "%s", err.msg);
+    cr_assert_eq(vd_nn_tensor_pb_load(VD_ONNX_NODE_DIR "/test_constant/test_data_set_0/output_0.pb",
+                                      &want, NULL, &err), 0, "%s", err.msg);
+    cr_assert(vd_tensor_same_shape(&got, &want) && got.dtype == want.dtype);
+    cr_assert_eq(memcmp(got.data, want.data, vd_tensor_nbytes(&got)), 0, "values differ");
+    vd_tensor_free(&got);
+    vd_tensor_free(&want);
+    json_decref(root);
 }
 
 Test(nn_cli, info_describes_the_file)

@@ -12,6 +12,8 @@ with small widths and seeded random weights:
                  decode -> [batch, N, 85]
   yolov8n_like   ultralytics YOLOv8: C2f (Split), SPPF, DFL head (Softmax +
                  1x1 Conv), dist2bbox -> [batch, 84, N]
+  yolov8n_full   the same at YOLOv8n's real width and depth (channels 16-256,
+                 C2f repeats 1,2,2,1, 3.2 M parameters), for the benchmark
   yolo11n_like   YOLO11: C3k2 (C3k inside), C2PSA attention (MatMul, Softmax),
                  depthwise cls head, DFL -> [batch, 84, N]
   resnet_like    torchvision ResNet: BasicBlock + Bottleneck stages, MaxPool,
@@ -28,6 +30,11 @@ with small widths and seeded random weights:
   refuse_*       one node each that visiond must refuse at load time
   fuse_gelu_mish Gelu (erf, tanh forms) and Mish as opset <= 17 exporters
                  decompose them, plus two near-misses, for the fusion pass
+  topk_centernet CenterNet's decode: TopK k=100 over a [batch, 128*128*80]
+                 flattened heatmap (1.3 M values); also over Floor(64 x), whose
+                 ~20 K-way ties leave the order to the tie rule (lower index
+                 first), smallest first, along a middle axis, and over +0/-0
+  topk_single    one TopK node, k=100 over [batch, 1310720]: the benchmark's
   cli_names      tiny graph for the CLI tests: output names with '/', ':', '+'
   cli_dynamic    tiny graph for the CLI tests: symbolic height and width
 
@@ -180,33 +187,37 @@ def c2psa(G, x, c):
     return G.conv_bn_act(G.op("Concat", [a, b], axis=1), 2 * h, c)
 
 
-def backbone_neck(G, x, w, block):
-    """P3/P4/P5 features of the ultralytics backbone + PAN neck."""
-    x = G.conv_bn_act(x, 3, w, 3, 2)           # P1/2 (v6+: 6x6 s2 replaced Focus; 3x3 here)
-    x = G.conv_bn_act(x, w, 2 * w, 3, 2)       # P2/4
-    x = block(x, 2 * w, 2 * w)
-    x = G.conv_bn_act(x, 2 * w, 4 * w, 3, 2)   # P3/8
-    p3 = block(x, 4 * w, 4 * w)
-    x = G.conv_bn_act(p3, 4 * w, 8 * w, 3, 2)  # P4/16
-    p4 = block(x, 8 * w, 8 * w)
-    x = G.conv_bn_act(p4, 8 * w, 8 * w, 3, 2)  # P5/32
-    p5 = sppf(G, block(x, 8 * w, 8 * w), 8 * w, 8 * w)
+def backbone_neck(G, x, w, block, widths=None, depths=(1, 1, 1, 1), neck_block=None):
+    """P3/P4/P5 features of the ultralytics backbone + PAN neck. widths: the
+    channels at P1..P5 (default w, 2w, 4w, 8w, 8w: the thin nets), depths: the
+    backbone blocks' repeats at P2..P5; block(x, cin, cout, n)."""
+    c1, c2, c3, c4, c5 = widths or (w, 2 * w, 4 * w, 8 * w, 8 * w)
+    neck_block = neck_block or block
+    x = G.conv_bn_act(x, 3, c1, 3, 2)           # P1/2 (v6+: 6x6 s2 replaced Focus; 3x3 here)
+    x = G.conv_bn_act(x, c1, c2, 3, 2)          # P2/4
+    x = block(x, c2, c2, depths[0])
+    x = G.conv_bn_act(x, c2, c3, 3, 2)          # P3/8
+    p3 = block(x, c3, c3, depths[1])
+    x = G.conv_bn_act(p3, c3, c4, 3, 2)         # P4/16
+    p4 = block(x, c4, c4, depths[2])
+    x = G.conv_bn_act(p4, c4, c5, 3, 2)         # P5/32
+    p5 = sppf(G, block(x, c5, c5, depths[3]), c5, c5)
     # top-down
     u = G.op("Concat", [G.upsample2(p5), p4], axis=1)
-    n4 = block(u, 16 * w, 8 * w)
+    n4 = neck_block(u, c5 + c4, c4, 1)
     u = G.op("Concat", [G.upsample2(n4), p3], axis=1)
-    o3 = block(u, 12 * w, 4 * w)
+    o3 = neck_block(u, c4 + c3, c3, 1)
     # bottom-up
-    d = G.op("Concat", [G.conv_bn_act(o3, 4 * w, 4 * w, 3, 2), n4], axis=1)
-    o4 = block(d, 12 * w, 8 * w)
-    d = G.op("Concat", [G.conv_bn_act(o4, 8 * w, 8 * w, 3, 2), p5], axis=1)
-    o5 = block(d, 16 * w, 8 * w)
-    return [(o3, 4 * w, 8), (o4, 8 * w, 16), (o5, 8 * w, 32)]
+    d = G.op("Concat", [G.conv_bn_act(o3, c3, c3, 3, 2), n4], axis=1)
+    o4 = neck_block(d, c3 + c4, c4, 1)
+    d = G.op("Concat", [G.conv_bn_act(o4, c4, c4, 3, 2), p5], axis=1)
+    o5 = neck_block(d, c4 + c5, c5, 1)
+    return [(o3, c3, 8), (o4, c4, 16), (o5, c5, 32)]
 
 
 def yolov5(size, nc=80, w=8):
     G = Graph(5)
-    feats = backbone_neck(G, "images", w, lambda x, ci, co: c3(G, x, ci, co))
+    feats = backbone_neck(G, "images", w, lambda x, ci, co, n: c3(G, x, ci, co))
     anchors = np.array([[10, 13, 16, 30, 33, 23], [30, 61, 62, 45, 59, 119],
                         [116, 90, 156, 198, 373, 326]], np.float32).reshape(3, 3, 2)
     no, outs = nc + 5, []
@@ -240,12 +251,15 @@ def yolov5(size, nc=80, w=8):
                    13, "pytorch-yolov5-like")
 
 
-def dfl_head(G, feats, size, nc, dw_cls):
+def dfl_head(G, feats, size, nc, dw_cls, widths_of_p3=False):
+    """widths_of_p3: the box and class branches' widths come from P3's channels
+    on every level, as in ultralytics (the thin nets use each level's own)."""
     reg = 16
     no = nc + 4 * reg
     cat = []
     for f, c, _ in feats:
-        c2, c3_ = max(16, c // 4, 4 * reg), max(c, min(nc, 100))
+        cw = feats[0][1] if widths_of_p3 else c
+        c2, c3_ = max(16, cw // 4, 4 * reg), max(cw, min(nc, 100))
         box = G.conv(G.conv_bn_act(G.conv_bn_act(f, c, c2, 3), c2, c2, 3), c2, 4 * reg)
         if dw_cls:  # YOLO11: DWConv + Conv pairs
             h = G.conv_bn_act(G.conv_bn_act(f, c, c, 3, g=c), c, c3_)
@@ -282,10 +296,15 @@ def dfl_head(G, feats, size, nc, dw_cls):
     return "output0"
 
 
-def yolov8(size, nc=80, w=8):
+def yolov8(size, nc=80, w=8, full=False):
     G = Graph(8)
-    feats = backbone_neck(G, "images", w, lambda x, ci, co: c2f(G, x, ci, co))
-    dfl_head(G, feats, size, nc, False)
+    if full:  # YOLOv8n itself: widths 16..256, depth 0.33, no shortcut in the neck
+        feats = backbone_neck(G, "images", w, lambda x, ci, co, n: c2f(G, x, ci, co, n),
+                              (16, 32, 64, 128, 256), (1, 2, 2, 1),
+                              lambda x, ci, co, n: c2f(G, x, ci, co, n, shortcut=False))
+    else:
+        feats = backbone_neck(G, "images", w, lambda x, ci, co, n: c2f(G, x, ci, co))
+    dfl_head(G, feats, size, nc, False, widths_of_p3=full)
     n = sum((size // s) ** 2 for s in (8, 16, 32))
     return G.model([io("images", ["batch", 3, size, size])], [io("output0", ["batch", 4 + nc, n])],
                    17, "pytorch-yolov8-like")
@@ -295,7 +314,7 @@ def yolo11(size, nc=80, w=8):
     G = Graph(11)
     deep = {"n": 0}
 
-    def block(x, ci, co):
+    def block(x, ci, co, n):
         deep["n"] += 1
         y = c3k2(G, x, ci, co, c3k=deep["n"] in (4, 5))
         return c2psa(G, y, co) if deep["n"] == 5 else y  # C2PSA after the P5 block
@@ -648,6 +667,41 @@ def fuse_gelu_mish(size):
     return G.model([io("x", ["batch", 3, 10, 12])], outs, 17, "gelu-mish-fusion")
 
 
+def topk_centernet(size):
+    """TopK as CenterNet's in-graph decode runs it, at its real size (size is
+    ignored), plus the cases where only the tie rule decides the order."""
+    G = Graph(3)
+    outs = []
+
+    def topk(x, name, k=100, rank=2, **attrs):
+        G.op("TopK", [x, G.const(np.array([k], np.int64))], n_out=2, **attrs)
+        G.nodes[-1].output[:] = [f"{name}_values", f"{name}_indices"]
+        outs.append(helper.make_tensor_value_info(f"{name}_values", TensorProto.FLOAT, ["batch"] + [None] * (rank - 1)))
+        outs.append(helper.make_tensor_value_info(f"{name}_indices", TensorProto.INT64, ["batch"] + [None] * (rank - 1)))
+
+    flat = G.op("Reshape", ["x", G.const(np.array([0, -1], np.int64))])
+    topk(flat, "heat")
+    q = G.op("Floor", [G.op("Mul", [flat, G.const(np.float32(64))])])
+    topk(q, "ties")
+    topk(q, "ties_smallest", largest=0)
+    topk(G.op("Reshape", [q, G.const(np.array([0, 1280, 1024], np.int64))]), "ties_axis1",
+         rank=3, axis=1)
+    zeros = G.op("Mul", [G.op("Sub", [q, G.const(np.float32(32))]), G.const(np.float32(0))])
+    topk(zeros, "signed_zeros")
+    return G.model([io("x", ["batch", 128, 128, 80])], outs, 13, "visiond-topk-test")
+
+
+def topk_single(size):
+    """The benchmark's TopK: CenterNet's k=100 over 128*128*80 values, alone."""
+    G = Graph(4)
+    G.op("TopK", ["x", G.const(np.array([100], np.int64))], n_out=2)
+    G.nodes[-1].output[:] = ["values", "indices"]
+    return G.model([io("x", ["batch", 1310720])],
+                   [io("values", ["batch", 100]),
+                    helper.make_tensor_value_info("indices", TensorProto.INT64, ["batch", 100])],
+                   13, "visiond-topk-bench")
+
+
 def cli_names(size):
     """For tests/test_nn_cli.c: odd output names, an int64 input, symbolic batch."""
     G = Graph(1)
@@ -670,9 +724,11 @@ def cli_dynamic(size):
                    13, "visiond-cli-test")
 
 
-MODELS = {"yolov5n_like": yolov5, "yolov8n_like": yolov8, "yolo11n_like": yolo11,
+MODELS = {"yolov5n_like": yolov5, "yolov8n_like": yolov8,
+          "yolov8n_full": lambda size: yolov8(size, full=True), "yolo11n_like": yolo11,
           "resnet_like": resnet, "mobilenetv3_like": mobilenetv3, "ssdlite_like": ssdlite,
           "act_gelu_mish": act_gelu_mish, "cli_names": cli_names,
+          "topk_centernet": topk_centernet, "topk_single": topk_single,
           "fuse_gelu_mish": fuse_gelu_mish, "opset18_ops": opset18_ops, "opset19_ops": opset19_ops, "opset20_ops": opset20_ops,
           # refused at load (tests/nn_ref/check_models.py REFUSED)
           "refuse_resize_antialias": refused(18, "Resize", ["", "", np.array([1, 3, 4, 4])],

@@ -18,16 +18,42 @@
 #include <immintrin.h>
 #define VD_ACT_AVX2 1
 
+/* vd_nn_expf (vmath.h) for 8 floats, step for step. Written with
+ * intrinsics rather than left to the vectoriser: at -O3 gcc fully unrolls
+ * an 8-iteration scalar loop before vectorising it and leaves 8 scalar
+ * copies (Release builds ran SiLU nets 1.5x slower, issue 9). */
+__attribute__((target("avx2,fma"), always_inline)) static inline __m256 expf8(__m256 x)
+{
+    const __m256 magic = _mm256_set1_ps(12582912.0f);
+    x = _mm256_min_ps(x, _mm256_set1_ps(88.3762626647949f));
+    x = _mm256_max_ps(x, _mm256_set1_ps(-87.3365447504f));
+    __m256 fn = _mm256_sub_ps(_mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), magic),
+                              magic);
+    __m256 r = _mm256_fnmadd_ps(fn, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fmadd_ps(fn, _mm256_set1_ps(2.12194440e-4f), r);
+    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+    p = _mm256_add_ps(_mm256_fmadd_ps(_mm256_mul_ps(p, r), r, r), _mm256_set1_ps(1.0f));
+    __m256i bits = _mm256_slli_epi32(
+        _mm256_add_epi32(_mm256_cvttps_epi32(fn), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
+}
+
 /* 1 / (1 + e^-x) for 8 floats on AVX2+FMA, with the reciprocal from rcpps
  * plus one Newton step (relative error <= ~2e-7, as the division's):
  * vdivps bounds the plain loop, this one runs about 2x faster. */
-__attribute__((target("avx2,fma"))) VD_ACT_VECTORIZE static inline __m256
+/* always_inline: logistic_avx2's optimize attribute differs, and gcc does
+ * not inline across differing optimize attributes on its own. */
+__attribute__((target("avx2,fma"), always_inline)) static inline __m256
 logistic8(const float *x)
 {
-    float d[8];
-    for (int k = 0; k < 8; k++)
-        d[k] = 1.0f + vd_nn_expf(-x[k]);
-    __m256 dv = _mm256_loadu_ps(d), r = _mm256_rcp_ps(dv);
+    __m256 dv = _mm256_add_ps(_mm256_set1_ps(1.0f),
+                              expf8(_mm256_xor_ps(_mm256_loadu_ps(x), _mm256_set1_ps(-0.0f))));
+    __m256 r = _mm256_rcp_ps(dv);
     return _mm256_mul_ps(r, _mm256_fnmadd_ps(dv, r, _mm256_set1_ps(2.0f)));
 }
 

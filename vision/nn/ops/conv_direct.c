@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "heavy.h"
+#include "conv_kernels.h"
 
 #define CD_MR 6          /* output channels per tile */
 #define CD_NR 16         /* output columns per tile */

@@ -15,7 +15,7 @@
  * (dw_plane). */
 #include <string.h>
 
-#include "heavy.h"
+#include "conv_kernels.h"
 
 /* y[i] += sum over kh < KH, kw < K of wk[kh][kw] * x[kh*rs + i*s + kw*dil];
  * inlined with constant KH, K and s so the taps unroll into registers and
@@ -99,22 +99,6 @@ static void dw_row(const vd_nn_geom *g, dw_cols c, float *yrow, const float *xro
                     acc += wk[kh * K + k] * xrow[kh * rs + iw];
             }
         yrow[o] += acc;
-    }
-}
-
-/* The hp x wp window extent of a 2-D plane x with its zero padding: row r,
- * column c of xp is x[r - pb1][c - pb2], or 0 outside the input. */
-void vd_nn_pad_plane(const vd_nn_geom *g, int64_t hp, int64_t wp, const float *x,
-                      float *xp)
-{
-    int64_t H = g->in[1], W = g->in[2];
-    /* input columns [c0, c1) land at padded columns [c0 + pb, c1 + pb) */
-    int64_t pl = g->pb[2], c0 = pl < 0 ? -pl : 0, c1 = wp - pl < W ? wp - pl : W;
-    memset(xp, 0, (size_t)(hp * wp) * sizeof(float));
-    for (int64_t r = 0; r < hp; r++) {
-        int64_t ih = r - g->pb[1];
-        if (ih >= 0 && ih < H && c1 > c0)
-            memcpy(xp + r * wp + c0 + pl, x + ih * W + c0, (size_t)(c1 - c0) * sizeof(float));
     }
 }
 

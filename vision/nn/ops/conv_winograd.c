@@ -1,5 +1,5 @@
 /* conv_winograd.c -- Winograd F(2x2, 3x3) for 2-D Conv with a 3x3
- * kernel, stride 1, dilation 1, one group (heavy.h vd_nn_wino).
+ * kernel, stride 1, dilation 1, one group (conv_kernels.h vd_nn_wino).
  *
  * Each 2x2 output tile is A^T [ (G g G^T) .* (B^T d B) ] A: the weights
  * become 16 matrices U[k] (C_out x C_in), the input's 4x4 tiles 16
@@ -16,7 +16,8 @@
  * (whole-model tests vs onnxruntime: worst err/tol 0.003). */
 #include <string.h>
 
-#include "heavy.h"
+#include "conv_kernels.h"
+#include "sgemm.h"
 
 /* Total scratch of the tile blocks (shared by the worker slots) and the
  * target per block. Measured: 2 MiB blocks (wide sgemm panels, N of a

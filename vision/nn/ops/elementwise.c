@@ -13,7 +13,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "light.h"
+#include "kernel.h"
+#include "copy.h"
+#include "vectorize.h"
 
 #define EW_MAX_IN 3
 
@@ -27,7 +29,7 @@ typedef void (*ew_fn)(void *o, const void *const *p, const int64_t *s, int64_t n
 /* Binary loop with the three stride cases split out so that each one
  * vectorises. EXPR reads x and y. */
 #define BIN(name, TI, TO, EXPR)                                                  \
-    VD_NN_LIGHT_SIMD static void name(void *o_, const void *const *p, const int64_t *s, int64_t n) \
+    VD_NN_CLONES_AVX2 static void name(void *o_, const void *const *p, const int64_t *s, int64_t n) \
     {                                                                            \
         TO *o = o_;                                                              \
         const TI *a = p[0], *b = p[1];                                           \
@@ -161,7 +163,7 @@ POW2(pow_f32_f64, float, double, pow((double)x, y))
 POW2(pow_f32_i32, float, int32_t, pow((double)x, (double)y))
 POW2(pow_f32_i64, float, int64_t, pow((double)x, (double)y))
 /* float^float: the hot case (YOLO's (2*sigmoid)^2); squares stay exact. */
-VD_NN_LIGHT_SIMD static void pow_f32_f32(void *o_, const void *const *p, const int64_t *s, int64_t n)
+VD_NN_CLONES_AVX2 static void pow_f32_f32(void *o_, const void *const *p, const int64_t *s, int64_t n)
 {
     float *o = o_;
     const float *a = p[0], *b = p[1];
@@ -260,7 +262,7 @@ static void ew_apply(vd_nn_ctx *ctx, ew_fn fn, vd_tensor *out, const vd_tensor *
     for (int i = 0; i < k; i++) {
         int64_t st[VD_TENSOR_MAX_DIMS];
         int lead = nd - in[i]->ndim;
-        vd_nn_light_strides(in[i]->shape, in[i]->ndim, st);
+        vd_nn_copy_strides(in[i]->shape, in[i]->ndim, st);
         for (int d = 0; d < nd; d++)
             full[i][d] = d < lead || in[i]->shape[d - lead] == 1 ? 0 : st[d - lead];
         j.in[i] = in[i]->data;
@@ -292,7 +294,7 @@ static void ew_apply(vd_nn_ctx *ctx, ew_fn fn, vd_tensor *out, const vd_tensor *
         for (int i = 0; i < k; i++)
             j.st[i][0] = 0;
     }
-    vd_nn_parallel_for(ctx, vd_tensor_numel(out), VD_NN_LIGHT_GRAIN, ew_range, &j);
+    vd_nn_parallel_for(ctx, vd_tensor_numel(out), VD_NN_KERNEL_GRAIN, ew_range, &j);
 }
 
 /* ---- infer ---- */
@@ -321,7 +323,7 @@ static int ew_shape(const vd_nn_node *n, vd_tensor *const *in, int first, int sa
         if (rc < 0)
             return rc;
     }
-    vd_nn_light_set_shape(out, out_dt, acc.ndim, acc.shape);
+    vd_nn_kernel_set_shape(out, out_dt, acc.ndim, acc.shape);
     return VD_OK;
 }
 
@@ -360,7 +362,7 @@ static void scale(vd_tensor *t, double f)
 static int ew_run(const ew_def *def, const vd_nn_node *n, vd_tensor *const *in,
                   vd_tensor *const *out, vd_nn_ctx *ctx)
 {
-    int rc = vd_nn_light_ensure_out(n, in, out, ctx);
+    int rc = vd_nn_kernel_ensure_out(n, in, out, ctx);
     if (rc < 0)
         return rc;
     ew_fn fn = def->tab[in[0]->dtype];
@@ -489,7 +491,7 @@ static int pow_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const
 static int pow_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
                    vd_nn_ctx *ctx)
 {
-    int rc = vd_nn_light_ensure_out(n, in, out, ctx);
+    int rc = vd_nn_kernel_ensure_out(n, in, out, ctx);
     if (rc < 0)
         return rc;
     const vd_tensor *p[2] = {in[0], in[1]};
@@ -509,7 +511,7 @@ static int where_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *con
 static int where_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
                      vd_nn_ctx *ctx)
 {
-    int rc = vd_nn_light_ensure_out(n, in, out, ctx);
+    int rc = vd_nn_kernel_ensure_out(n, in, out, ctx);
     if (rc < 0)
         return rc;
     static const ew_fn by_size[9] = {[1] = where_1, [2] = where_2, [4] = where_4,
@@ -526,14 +528,14 @@ static int not_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const
     if (in[0]->dtype != VD_DTYPE_BOOL)
         return vd_error_set(err, VD_EINVAL, "input must be bool, not %s",
                             vd_dtype_name(in[0]->dtype));
-    vd_nn_light_set_shape(out[0], VD_DTYPE_BOOL, in[0]->ndim, in[0]->shape);
+    vd_nn_kernel_set_shape(out[0], VD_DTYPE_BOOL, in[0]->ndim, in[0]->shape);
     return VD_OK;
 }
 
 static int not_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
                    vd_nn_ctx *ctx)
 {
-    int rc = vd_nn_light_ensure_out(n, in, out, ctx);
+    int rc = vd_nn_kernel_ensure_out(n, in, out, ctx);
     if (rc < 0)
         return rc;
     const vd_tensor *p[1] = {in[0]};
@@ -543,7 +545,7 @@ static int not_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *
 
 #define A(...) (const char *const[]){__VA_ARGS__, NULL}
 #define IP VD_NN_OP_INPLACE
-static const vd_nn_light_arity arity[] = {
+static const vd_nn_kernel_arity arity[] = {
     {"Min", 0, 1, -1, 1, 1}, {"Max", 0, 1, -1, 1, 1}, {"Sum", 0, 1, -1, 1, 1},
     {"Mean", 0, 1, -1, 1, 1}, {"Where", 0, 3, 3, 1, 1}, {"Not", 0, 1, 1, 1, 1},
     {NULL, 0, 0, 0, 0, 0},
@@ -552,7 +554,7 @@ static const vd_nn_light_arity arity[] = {
 /* Load time: input and output counts; every op not in the table is binary. */
 static int ew_init(vd_nn_node *n, vd_error *err)
 {
-    return vd_nn_light_check_arity(arity, n, 2, 1, err);
+    return vd_nn_kernel_check_arity(arity, n, 2, 1, err);
 }
 
 /* In place only where the output has the input's element size; a bool

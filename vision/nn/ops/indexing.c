@@ -7,7 +7,9 @@
  * a run-time VD_ERANGE naming the bad index instead of a wild write. */
 #include <string.h>
 
-#include "light.h"
+#include "kernel.h"
+#include "copy.h"
+#include "vectorize.h"
 
 static int64_t prod(const int64_t *s, int b, int e)
 {
@@ -21,19 +23,19 @@ static int same_as_input(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *c
                          vd_error *err)
 {
     (void)n, (void)err;
-    vd_nn_light_set_shape(out[0], in[0]->dtype, in[0]->ndim, in[0]->shape);
+    vd_nn_kernel_set_shape(out[0], in[0]->dtype, in[0]->ndim, in[0]->shape);
     return VD_OK;
 }
 
 /* Load time: input/output counts; anything not listed is 3 in, 1 out. */
-static const vd_nn_light_arity arity[] = {
+static const vd_nn_kernel_arity arity[] = {
     {"Trilu", 0, 1, 2, 1, 1}, {"EyeLike", 0, 1, 1, 1, 1}, {"Compress", 0, 2, 2, 1, 1},
     {NULL, 0, 0, 0, 0, 0},
 };
 
 static int index_init(vd_nn_node *n, vd_error *err)
 {
-    return vd_nn_light_check_arity(arity, n, 3, 1, err);
+    return vd_nn_kernel_check_arity(arity, n, 3, 1, err);
 }
 
 /* ---- Trilu ---- */
@@ -51,7 +53,7 @@ static int trilu_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *con
 static int trilu_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
                      vd_nn_ctx *ctx)
 {
-    int rc = vd_nn_light_ensure_out(n, in, out, ctx);
+    int rc = vd_nn_kernel_ensure_out(n, in, out, ctx);
     if (rc < 0)
         return rc;
     int64_t k = n->n_in > 1 && in[1] ? vd_nn_tensor_get_i64(in[1], 0) : 0;
@@ -98,21 +100,21 @@ static int eyelike_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *c
     int dt = eyelike_dtype(n, in[0], err);
     if (dt < 0)
         return dt;
-    vd_nn_light_set_shape(out[0], (vd_dtype)dt, 2, in[0]->shape);
+    vd_nn_kernel_set_shape(out[0], (vd_dtype)dt, 2, in[0]->shape);
     return VD_OK;
 }
 
 static int eyelike_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
                        vd_nn_ctx *ctx)
 {
-    int rc = vd_nn_light_ensure_out(n, in, out, ctx);
+    int rc = vd_nn_kernel_ensure_out(n, in, out, ctx);
     if (rc < 0)
         return rc;
     int64_t k = vd_nn_attr_int(n, "k", 0), rows = out[0]->shape[0], cols = out[0]->shape[1];
     memset(out[0]->data, 0, vd_tensor_nbytes(out[0]));
     for (int64_t i = 0; i < rows; i++)
         if (i + k >= 0 && i + k < cols)
-            vd_nn_light_set_f64(out[0], i * cols + i + k, 1);
+            vd_nn_kernel_set_f64(out[0], i * cols + i + k, 1);
     return VD_OK;
 }
 
@@ -121,13 +123,13 @@ static int eyelike_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *con
 static int onehot_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
                         vd_error *err)
 {
-    int rc = vd_nn_light_need_data(in[1], "depth", err);
+    int rc = vd_nn_kernel_need_data(in[1], "depth", err);
     if (rc < 0)
         return rc;
     if (vd_tensor_numel(in[1]) != 1 || vd_tensor_numel(in[2]) != 2)
         return vd_error_set(err, VD_EINVAL, "depth must hold 1 value and values 2");
-    int64_t depth = (int64_t)vd_nn_light_get_f64(in[1], 0);
-    if (depth < 1 || depth > VD_NN_LIGHT_MAX_NUMEL)
+    int64_t depth = (int64_t)vd_nn_kernel_get_f64(in[1], 0);
+    if (depth < 1 || depth > VD_NN_KERNEL_MAX_NUMEL)
         return vd_error_set(err, VD_EINVAL, "depth %lld must be in [1, 2^30]", (long long)depth);
     int r = in[0]->ndim + 1, axis;
     if (r > VD_TENSOR_MAX_DIMS)
@@ -137,16 +139,16 @@ static int onehot_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *co
     int64_t s[VD_TENSOR_MAX_DIMS];
     for (int d = 0, j = 0; d < r; d++)
         s[d] = d == axis ? depth : in[0]->shape[j++];
-    if ((rc = vd_nn_light_check_numel(r, s, err)) < 0)
+    if ((rc = vd_nn_kernel_check_numel(r, s, err)) < 0)
         return rc;
-    vd_nn_light_set_shape(out[0], in[2]->dtype, r, s);
+    vd_nn_kernel_set_shape(out[0], in[2]->dtype, r, s);
     return VD_OK;
 }
 
 static int onehot_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
                       vd_nn_ctx *ctx)
 {
-    int rc = vd_nn_light_ensure_out(n, in, out, ctx);
+    int rc = vd_nn_kernel_ensure_out(n, in, out, ctx);
     if (rc < 0)
         return rc;
     int axis;
@@ -159,7 +161,7 @@ static int onehot_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *cons
     for (int64_t o = 0; o < outer; o++)
         for (int64_t d = 0; d < depth; d++)
             for (int64_t i = 0; i < inner; i++) {
-                int64_t v = (int64_t)vd_nn_light_get_f64(in[0], o * inner + i);
+                int64_t v = (int64_t)vd_nn_kernel_get_f64(in[0], o * inner + i);
                 if (v < 0)
                     v += depth;
                 memcpy(y + (size_t)((o * depth + d) * inner + i) * es, v == d ? on : off, es);
@@ -198,10 +200,10 @@ static void scatter_put(vd_tensor *y, int64_t at, const vd_tensor *u, int64_t fr
         memcpy((char *)y->data + (size_t)at * es, (const char *)u->data + (size_t)from * es, es);
         return;
     }
-    double a = vd_nn_light_get_f64(y, at), b = vd_nn_light_get_f64(u, from);
+    double a = vd_nn_kernel_get_f64(y, at), b = vd_nn_kernel_get_f64(u, from);
     double r = mode == SC_ADD ? a + b : mode == SC_MUL ? a * b : mode == SC_MAX ? (a > b ? a : b)
                                                                              : (a < b ? a : b);
-    vd_nn_light_set_f64(y, at, r);
+    vd_nn_kernel_set_f64(y, at, r);
 }
 
 static int scatter_el_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
@@ -218,7 +220,7 @@ static int scatter_el_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor
         return vd_error_set(err, VD_EINVAL, "indices and updates differ in shape");
     if (in[2]->dtype != in[0]->dtype)
         return vd_error_set(err, VD_EINVAL, "updates must match data in dtype");
-    rc = vd_nn_light_check_elements_idx(in[0], in[1], axis, err);
+    rc = vd_nn_kernel_check_elements_idx(in[0], in[1], axis, err);
     if (rc < 0)
         return rc;
     return same_as_input(n, in, out, err);
@@ -228,7 +230,7 @@ static int scatter_el_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor
 static int scatter_begin(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
                          vd_nn_ctx *ctx)
 {
-    int rc = vd_nn_light_ensure_out(n, in, out, ctx);
+    int rc = vd_nn_kernel_ensure_out(n, in, out, ctx);
     if (rc < 0)
         return rc;
     if (out[0]->data != in[0]->data)
@@ -245,7 +247,7 @@ static int scatter_el_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *
     int axis, r = in[0]->ndim, mode = scatter_mode(n, NULL);
     vd_nn_axis(vd_nn_attr_int(n, "axis", 0), r, &axis, NULL);
     int64_t st[VD_TENSOR_MAX_DIMS], pos[VD_TENSOR_MAX_DIMS] = {0};
-    vd_nn_light_strides(in[0]->shape, r, st);
+    vd_nn_copy_strides(in[0]->shape, r, st);
     int64_t total = vd_tensor_numel(in[1]), dim = in[0]->shape[axis];
     for (int64_t i = 0; i < total; i++) {
         int64_t v = vd_nn_tensor_get_i64(in[1], i), w = v < 0 ? v + dim : v, at = 0;
@@ -288,7 +290,7 @@ static int scatter_nd_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *
     const vd_tensor *x = in[0], *idx = in[1];
     int k = (int)idx->shape[idx->ndim - 1], mode = scatter_mode(n, NULL);
     int64_t st[VD_TENSOR_MAX_DIMS];
-    vd_nn_light_strides(x->shape, x->ndim, st);
+    vd_nn_copy_strides(x->shape, x->ndim, st);
     int64_t tuples = prod(idx->shape, 0, idx->ndim - 1), blk = prod(x->shape, k, x->ndim);
     for (int64_t t = 0; t < tuples; t++) {
         int64_t at = 0;
@@ -319,7 +321,7 @@ static int compress_count(const vd_tensor *cond, int64_t limit)
 static int compress_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
                           vd_error *err)
 {
-    int rc = vd_nn_light_need_data(in[1], "condition", err);
+    int rc = vd_nn_kernel_need_data(in[1], "condition", err);
     if (rc < 0)
         return rc;
     if (in[1]->dtype != VD_DTYPE_BOOL || in[1]->ndim != 1)
@@ -327,13 +329,13 @@ static int compress_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *
     const vd_nn_attr *a = vd_nn_attr_find(n, "axis");
     if (!a) {
         int64_t c = compress_count(in[1], vd_tensor_numel(in[0]));
-        vd_nn_light_set_shape(out[0], in[0]->dtype, 1, &c);
+        vd_nn_kernel_set_shape(out[0], in[0]->dtype, 1, &c);
         return VD_OK;
     }
     int axis;
     if ((rc = vd_nn_axis(a->i, in[0]->ndim, &axis, err)) < 0)
         return rc;
-    vd_nn_light_set_shape(out[0], in[0]->dtype, in[0]->ndim, in[0]->shape);
+    vd_nn_kernel_set_shape(out[0], in[0]->dtype, in[0]->ndim, in[0]->shape);
     out[0]->shape[axis] = compress_count(in[1], in[0]->shape[axis]);
     return VD_OK;
 }
@@ -341,7 +343,7 @@ static int compress_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *
 static int compress_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
                         vd_nn_ctx *ctx)
 {
-    int rc = vd_nn_light_ensure_out(n, in, out, ctx);
+    int rc = vd_nn_kernel_ensure_out(n, in, out, ctx);
     if (rc < 0)
         return rc;
     const vd_nn_attr *a = vd_nn_attr_find(n, "axis");

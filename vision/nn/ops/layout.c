@@ -3,13 +3,15 @@
  * GatherElements, GatherND, Expand, Tile, Pad).
  *
  * Like shape.c, everything is dtype-agnostic (bytes by element size).
- * Slice, Expand and Tile are one strided copy each (light.h): Tile views
+ * Slice, Expand and Tile are one strided copy each (copy.h): Tile views
  * the output as [r0, d0, r1, d1, ...] with a 0 stride on the repeats, so
  * no op computes a source index per element. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "light.h"
+#include "kernel.h"
+#include "copy.h"
+#include "vectorize.h"
 
 static int64_t prod(const int64_t *s, int b, int e)
 {
@@ -20,7 +22,7 @@ static int64_t prod(const int64_t *s, int b, int e)
 }
 
 /* Load time: input/output counts; anything not listed is 2 in, 1 out. */
-static const vd_nn_light_arity arity[] = {
+static const vd_nn_kernel_arity arity[] = {
     {"Concat", 0, 1, -1, 1, 1}, {"Split", 2, 1, 1, 1, 64}, {"Split", 13, 1, 2, 1, 64},
     {"Split", 18, 1, 2, 1, 64}, {"Slice", 1, 1, 1, 1, 1}, {"Slice", 10, 3, 5, 1, 1},
     {"Pad", 2, 1, 1, 1, 1}, {"Pad", 11, 2, 3, 1, 1},
@@ -29,7 +31,7 @@ static const vd_nn_light_arity arity[] = {
 
 static int layout_init(vd_nn_node *n, vd_error *err)
 {
-    return vd_nn_light_check_arity(arity, n, 2, 1, err);
+    return vd_nn_kernel_check_arity(arity, n, 2, 1, err);
 }
 
 /* ---- Concat ---- */
@@ -51,7 +53,7 @@ static int concat_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *co
     int rc = vd_nn_axis(vd_nn_attr_int(n, "axis", 1), r, &axis, err);
     if (rc < 0)
         return rc;
-    vd_nn_light_set_shape(out[0], in[0]->dtype, r, in[0]->shape);
+    vd_nn_kernel_set_shape(out[0], in[0]->dtype, r, in[0]->shape);
     for (int i = 1; i < n->n_in; i++) {
         char a[96], b[96];
         int ok = in[i] && in[i]->ndim == r && in[i]->dtype == in[0]->dtype;
@@ -81,15 +83,15 @@ static void slab_copy(vd_nn_ctx *ctx, const vd_tensor *whole, int axis, int64_t 
     int64_t wst[2] = {whole->shape[axis] * inner, 1}, pst[2] = {len * inner, 1};
     char *w = (char *)whole->data + (size_t)(at * inner) * es;
     if (to_whole)
-        vd_nn_light_copy(ctx, w, wst, part, pst, shape, 2, es);
+        vd_nn_copy_strided(ctx, w, wst, part, pst, shape, 2, es);
     else
-        vd_nn_light_copy(ctx, part, pst, w, wst, shape, 2, es);
+        vd_nn_copy_strided(ctx, part, pst, w, wst, shape, 2, es);
 }
 
 static int concat_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
                       vd_nn_ctx *ctx)
 {
-    int rc = vd_nn_light_ensure_out(n, in, out, ctx);
+    int rc = vd_nn_kernel_ensure_out(n, in, out, ctx);
     if (rc < 0)
         return rc;
     int axis;
@@ -112,11 +114,11 @@ static int split_sizes(const vd_nn_node *n, vd_tensor *const *in, int axis, int6
         for (int i = 0; i < have && i < cnt; i++)
             sz[i] = v[i];
     } else if (n->n_in > 1 && in[1]) {
-        int rc = vd_nn_light_need_data(in[1], "split", err);
+        int rc = vd_nn_kernel_need_data(in[1], "split", err);
         if (rc < 0)
             return rc;
         int64_t tmp[64];
-        have = vd_nn_light_read_ints(in[1], tmp, 64, "split", err);
+        have = vd_nn_kernel_read_ints(in[1], tmp, 64, "split", err);
         if (have < 0)
             return have;
         for (int i = 0; i < have && i < cnt; i++)
@@ -170,7 +172,7 @@ static int split_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *con
     for (int i = 0; i < n->n_out; i++) {
         if (!out[i])
             continue;
-        vd_nn_light_set_shape(out[i], in[0]->dtype, in[0]->ndim, in[0]->shape);
+        vd_nn_kernel_set_shape(out[i], in[0]->dtype, in[0]->ndim, in[0]->shape);
         out[i]->shape[axis] = sz[i];
     }
     return VD_OK;
@@ -179,7 +181,7 @@ static int split_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *con
 static int split_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
                      vd_nn_ctx *ctx)
 {
-    int rc = vd_nn_light_ensure_out(n, in, out, ctx);
+    int rc = vd_nn_kernel_ensure_out(n, in, out, ctx);
     if (rc < 0)
         return rc;
     int axis;
@@ -216,10 +218,10 @@ static int slice_param(const vd_nn_node *n, vd_tensor *const *in, int which, int
     }
     if (which >= n->n_in || !in[which])
         return -100; /* absent: caller uses the default */
-    int rc = vd_nn_light_need_data(in[which], names[which], err);
+    int rc = vd_nn_kernel_need_data(in[which], names[which], err);
     if (rc < 0)
         return rc;
-    return vd_nn_light_read_ints(in[which], v, VD_TENSOR_MAX_DIMS, names[which], err);
+    return vd_nn_kernel_read_ints(in[which], v, VD_TENSOR_MAX_DIMS, names[which], err);
 }
 
 static int slice_make(const vd_nn_node *n, vd_tensor *const *in, slice_plan *p,
@@ -288,14 +290,14 @@ static int slice_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *con
     int rc = slice_make(n, in, &p, err);
     if (rc < 0)
         return rc;
-    vd_nn_light_set_shape(out[0], in[0]->dtype, in[0]->ndim, p.count);
+    vd_nn_kernel_set_shape(out[0], in[0]->dtype, in[0]->ndim, p.count);
     return VD_OK;
 }
 
 static int slice_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
                      vd_nn_ctx *ctx)
 {
-    int rc = vd_nn_light_ensure_out(n, in, out, ctx);
+    int rc = vd_nn_kernel_ensure_out(n, in, out, ctx);
     if (rc < 0)
         return rc;
     slice_plan p;
@@ -304,14 +306,14 @@ static int slice_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const
         return vd_nn_ctx_fail(ctx, rc, "bad slice parameters");
     int r = in[0]->ndim;
     int64_t ist[VD_TENSOR_MAX_DIMS], ost[VD_TENSOR_MAX_DIMS], sst[VD_TENSOR_MAX_DIMS], off = 0;
-    vd_nn_light_strides(in[0]->shape, r, ist);
-    vd_nn_light_strides(out[0]->shape, r, ost);
+    vd_nn_copy_strides(in[0]->shape, r, ist);
+    vd_nn_copy_strides(out[0]->shape, r, ost);
     for (int d = 0; d < r; d++) {
         off += p.start[d] * ist[d];
         sst[d] = p.step[d] * ist[d];
     }
     size_t es = vd_dtype_size(in[0]->dtype);
-    vd_nn_light_copy(ctx, out[0]->data, ost, (char *)in[0]->data + off * (int64_t)es, sst,
+    vd_nn_copy_strided(ctx, out[0]->data, ost, (char *)in[0]->data + off * (int64_t)es, sst,
                      out[0]->shape, r, es);
     return VD_OK;
 }
@@ -340,7 +342,7 @@ static int gather_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *co
         s[k++] = idx->shape[i];
     for (int i = axis + 1; i < x->ndim; i++)
         s[k++] = x->shape[i];
-    vd_nn_light_set_shape(out[0], x->dtype, nd, s);
+    vd_nn_kernel_set_shape(out[0], x->dtype, nd, s);
     return VD_OK;
 }
 
@@ -353,7 +355,7 @@ static int bad_index(vd_nn_ctx *ctx, int64_t v, int64_t dim, int axis)
 static int gather_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
                       vd_nn_ctx *ctx)
 {
-    int rc = vd_nn_light_ensure_out(n, in, out, ctx);
+    int rc = vd_nn_kernel_ensure_out(n, in, out, ctx);
     if (rc < 0)
         return rc;
     const vd_tensor *x = in[0], *idx = in[1];
@@ -381,17 +383,17 @@ static int gather_el_infer(const vd_nn_node *n, vd_tensor *const *in,
     int rc = vd_nn_axis(vd_nn_attr_int(n, "axis", 0), in[0]->ndim, &axis, err);
     if (rc < 0)
         return rc;
-    rc = vd_nn_light_check_elements_idx(in[0], in[1], axis, err);
+    rc = vd_nn_kernel_check_elements_idx(in[0], in[1], axis, err);
     if (rc < 0)
         return rc;
-    vd_nn_light_set_shape(out[0], in[0]->dtype, in[1]->ndim, in[1]->shape);
+    vd_nn_kernel_set_shape(out[0], in[0]->dtype, in[1]->ndim, in[1]->shape);
     return VD_OK;
 }
 
 static int gather_el_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
                          vd_nn_ctx *ctx)
 {
-    int rc = vd_nn_light_ensure_out(n, in, out, ctx);
+    int rc = vd_nn_kernel_ensure_out(n, in, out, ctx);
     if (rc < 0)
         return rc;
     const vd_tensor *x = in[0], *idx = in[1];
@@ -399,7 +401,7 @@ static int gather_el_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *c
     vd_nn_axis(vd_nn_attr_int(n, "axis", 0), r, &axis, NULL);
     size_t es = vd_dtype_size(x->dtype);
     int64_t xst[VD_TENSOR_MAX_DIMS], pos[VD_TENSOR_MAX_DIMS] = {0};
-    vd_nn_light_strides(x->shape, r, xst);
+    vd_nn_copy_strides(x->shape, r, xst);
     int64_t total = vd_tensor_numel(idx);
     for (int64_t i = 0; i < total; i++) {
         int64_t v = vd_nn_tensor_get_i64(idx, i), dim = x->shape[axis];
@@ -442,14 +444,14 @@ static int gather_nd_infer(const vd_nn_node *n, vd_tensor *const *in,
             return vd_error_set(err, VD_EINVAL, "result rank too large");
         s[nd++] = x->shape[i];
     }
-    vd_nn_light_set_shape(out[0], x->dtype, nd, s);
+    vd_nn_kernel_set_shape(out[0], x->dtype, nd, s);
     return VD_OK;
 }
 
 static int gather_nd_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
                          vd_nn_ctx *ctx)
 {
-    int rc = vd_nn_light_ensure_out(n, in, out, ctx);
+    int rc = vd_nn_kernel_ensure_out(n, in, out, ctx);
     if (rc < 0)
         return rc;
     const vd_tensor *x = in[0], *idx = in[1];
@@ -457,7 +459,7 @@ static int gather_nd_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *c
     int k = (int)idx->shape[idx->ndim - 1];
     size_t es = vd_dtype_size(x->dtype);
     int64_t xst[VD_TENSOR_MAX_DIMS];
-    vd_nn_light_strides(x->shape, x->ndim, xst);
+    vd_nn_copy_strides(x->shape, x->ndim, xst);
     int64_t batches = prod(x->shape, 0, b);
     int64_t per_batch = prod(idx->shape, b, idx->ndim - 1);
     size_t blk = (size_t)prod(x->shape, b + k, x->ndim) * es;
@@ -483,36 +485,36 @@ static int expand_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *co
                         vd_error *err)
 {
     (void)n;
-    int rc = vd_nn_light_need_data(in[1], "shape", err);
+    int rc = vd_nn_kernel_need_data(in[1], "shape", err);
     if (rc < 0)
         return rc;
     vd_tensor want = {.dtype = in[0]->dtype};
-    want.ndim = vd_nn_light_read_ints(in[1], want.shape, VD_TENSOR_MAX_DIMS, "shape", err);
+    want.ndim = vd_nn_kernel_read_ints(in[1], want.shape, VD_TENSOR_MAX_DIMS, "shape", err);
     if (want.ndim < 0)
         return want.ndim;
     int nd;
     int64_t s[VD_TENSOR_MAX_DIMS];
     rc = vd_nn_broadcast_shape(in[0], &want, &nd, s, err);
-    if (rc < 0 || (rc = vd_nn_light_check_numel(nd, s, err)) < 0)
+    if (rc < 0 || (rc = vd_nn_kernel_check_numel(nd, s, err)) < 0)
         return rc;
-    vd_nn_light_set_shape(out[0], in[0]->dtype, nd, s);
+    vd_nn_kernel_set_shape(out[0], in[0]->dtype, nd, s);
     return VD_OK;
 }
 
 static int expand_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
                       vd_nn_ctx *ctx)
 {
-    int rc = vd_nn_light_ensure_out(n, in, out, ctx);
+    int rc = vd_nn_kernel_ensure_out(n, in, out, ctx);
     if (rc < 0)
         return rc;
     const vd_tensor *x = in[0];
     int nd = out[0]->ndim, lead = nd - x->ndim;
     int64_t ist[VD_TENSOR_MAX_DIMS], ost[VD_TENSOR_MAX_DIMS], sst[VD_TENSOR_MAX_DIMS];
-    vd_nn_light_strides(x->shape, x->ndim, ist);
-    vd_nn_light_strides(out[0]->shape, nd, ost);
+    vd_nn_copy_strides(x->shape, x->ndim, ist);
+    vd_nn_copy_strides(out[0]->shape, nd, ost);
     for (int d = 0; d < nd; d++)
         sst[d] = d < lead || x->shape[d - lead] == 1 ? 0 : ist[d - lead];
-    vd_nn_light_copy(ctx, out[0]->data, ost, x->data, sst, out[0]->shape, nd,
+    vd_nn_copy_strided(ctx, out[0]->data, ost, x->data, sst, out[0]->shape, nd,
                      vd_dtype_size(x->dtype));
     return VD_OK;
 }
@@ -521,11 +523,11 @@ static int tile_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *cons
                       vd_error *err)
 {
     (void)n;
-    int rc = vd_nn_light_need_data(in[1], "repeats", err);
+    int rc = vd_nn_kernel_need_data(in[1], "repeats", err);
     if (rc < 0)
         return rc;
     int64_t rep[VD_TENSOR_MAX_DIMS], s[VD_TENSOR_MAX_DIMS];
-    int cnt = vd_nn_light_read_ints(in[1], rep, VD_TENSOR_MAX_DIMS, "repeats", err);
+    int cnt = vd_nn_kernel_read_ints(in[1], rep, VD_TENSOR_MAX_DIMS, "repeats", err);
     if (cnt < 0)
         return cnt;
     if (cnt != in[0]->ndim)
@@ -535,29 +537,29 @@ static int tile_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *cons
         if (rep[d] < 0)
             return vd_error_set(err, VD_EINVAL, "repeats[%d] = %lld is negative", d,
                                 (long long)rep[d]);
-        if (rep[d] > VD_NN_LIGHT_MAX_NUMEL)
+        if (rep[d] > VD_NN_KERNEL_MAX_NUMEL)
             return vd_error_set(err, VD_ELIMIT, "repeats[%d] = %lld is too large", d,
                                 (long long)rep[d]);
         s[d] = in[0]->shape[d] * rep[d];
     }
-    if ((rc = vd_nn_light_check_numel(cnt, s, err)) < 0)
+    if ((rc = vd_nn_kernel_check_numel(cnt, s, err)) < 0)
         return rc;
-    vd_nn_light_set_shape(out[0], in[0]->dtype, cnt, s);
+    vd_nn_kernel_set_shape(out[0], in[0]->dtype, cnt, s);
     return VD_OK;
 }
 
 static int tile_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
                     vd_nn_ctx *ctx)
 {
-    int rc = vd_nn_light_ensure_out(n, in, out, ctx);
+    int rc = vd_nn_kernel_ensure_out(n, in, out, ctx);
     if (rc < 0)
         return rc;
     const vd_tensor *x = in[0];
     int r = x->ndim;
     int64_t ist[VD_TENSOR_MAX_DIMS], ost[VD_TENSOR_MAX_DIMS];
     int64_t shp[2 * VD_TENSOR_MAX_DIMS], dst[2 * VD_TENSOR_MAX_DIMS], sst[2 * VD_TENSOR_MAX_DIMS];
-    vd_nn_light_strides(x->shape, r, ist);
-    vd_nn_light_strides(out[0]->shape, r, ost);
+    vd_nn_copy_strides(x->shape, r, ist);
+    vd_nn_copy_strides(out[0]->shape, r, ost);
     for (int d = 0; d < r; d++) {
         shp[2 * d] = x->shape[d] ? out[0]->shape[d] / x->shape[d] : 0;
         shp[2 * d + 1] = x->shape[d];
@@ -566,7 +568,7 @@ static int tile_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const 
         sst[2 * d] = 0;
         sst[2 * d + 1] = ist[d];
     }
-    vd_nn_light_copy(ctx, out[0]->data, dst, x->data, sst, shp, 2 * r,
+    vd_nn_copy_strided(ctx, out[0]->data, dst, x->data, sst, shp, 2 * r,
                      vd_dtype_size(x->dtype));
     return VD_OK;
 }
@@ -613,10 +615,10 @@ static int pad_amounts(const vd_nn_node *n, vd_tensor *const *in, int64_t *pads,
         else if (cnt)
             memcpy(raw, v, sizeof *v * (size_t)cnt);
     } else {
-        int rc = vd_nn_light_need_data(in[1], "pads", err);
+        int rc = vd_nn_kernel_need_data(in[1], "pads", err);
         if (rc < 0)
             return rc;
-        cnt = vd_nn_light_read_ints(in[1], raw, 2 * VD_TENSOR_MAX_DIMS, "pads", err);
+        cnt = vd_nn_kernel_read_ints(in[1], raw, 2 * VD_TENSOR_MAX_DIMS, "pads", err);
         if (cnt < 0)
             return cnt;
     }
@@ -624,10 +626,10 @@ static int pad_amounts(const vd_nn_node *n, vd_tensor *const *in, int64_t *pads,
     for (int i = 0; i < r; i++)
         axes[i] = i;
     if (n->n_in > 3 && in[3]) {
-        int rc = vd_nn_light_need_data(in[3], "axes", err);
+        int rc = vd_nn_kernel_need_data(in[3], "axes", err);
         if (rc < 0)
             return rc;
-        na = vd_nn_light_read_ints(in[3], axes, VD_TENSOR_MAX_DIMS, "axes", err);
+        na = vd_nn_kernel_read_ints(in[3], axes, VD_TENSOR_MAX_DIMS, "axes", err);
         if (na < 0)
             return na;
     }
@@ -655,8 +657,8 @@ static int pad_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const
         return rc;
     int mode = pad_mode(n, err);
     for (int d = 0; d < r; d++) {
-        if (pads[d] > VD_NN_LIGHT_MAX_NUMEL || pads[r + d] > VD_NN_LIGHT_MAX_NUMEL ||
-            pads[d] < -VD_NN_LIGHT_MAX_NUMEL || pads[r + d] < -VD_NN_LIGHT_MAX_NUMEL)
+        if (pads[d] > VD_NN_KERNEL_MAX_NUMEL || pads[r + d] > VD_NN_KERNEL_MAX_NUMEL ||
+            pads[d] < -VD_NN_KERNEL_MAX_NUMEL || pads[r + d] < -VD_NN_KERNEL_MAX_NUMEL)
             return vd_error_set(err, VD_ELIMIT, "pads on axis %d are too large", d);
         s[d] = in[0]->shape[d] + pads[d] + pads[r + d];
         if (s[d] < 0)
@@ -665,12 +667,12 @@ static int pad_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const
             return vd_error_set(err, VD_EINVAL, "cannot %s-pad the empty axis %d",
                                 vd_nn_attr_string(n, "mode", ""), d);
     }
-    if ((rc = vd_nn_light_check_numel(r, s, err)) < 0)
+    if ((rc = vd_nn_kernel_check_numel(r, s, err)) < 0)
         return rc;
     if (n->op->since_opset >= 11 && n->n_in > 2 && in[2] && in[2]->dtype != in[0]->dtype)
         return vd_error_set(err, VD_EINVAL, "constant_value is %s, the data %s",
                             vd_dtype_name(in[2]->dtype), vd_dtype_name(in[0]->dtype));
-    vd_nn_light_set_shape(out[0], in[0]->dtype, r, s);
+    vd_nn_kernel_set_shape(out[0], in[0]->dtype, r, s);
     return VD_OK;
 }
 
@@ -717,7 +719,7 @@ static void pad_row(char *o, const char *src, const int64_t *map, int64_t inner,
 static int pad_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
                    vd_nn_ctx *ctx)
 {
-    int rc = vd_nn_light_ensure_out(n, in, out, ctx);
+    int rc = vd_nn_kernel_ensure_out(n, in, out, ctx);
     if (rc < 0)
         return rc;
     const vd_tensor *x = in[0];
@@ -729,7 +731,7 @@ static int pad_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *
     uint64_t val_bytes = 0;
     vd_tensor val = {.dtype = x->dtype, .data = &val_bytes};
     if (n->op->since_opset < 11)
-        vd_nn_light_set_f64(&val, 0, vd_nn_attr_float(n, "value", 0));
+        vd_nn_kernel_set_f64(&val, 0, vd_nn_attr_float(n, "value", 0));
     else if (n->n_in > 2 && in[2] && vd_tensor_numel(in[2]) > 0)
         memcpy(&val_bytes, in[2]->data, es);
     int64_t total_map = 0;
@@ -739,7 +741,7 @@ static int pad_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *
     if (!map)
         return vd_nn_ctx_fail(ctx, VD_ENOMEM, "Pad: out of memory");
     int64_t *m[VD_TENSOR_MAX_DIMS], ist[VD_TENSOR_MAX_DIMS], pos[VD_TENSOR_MAX_DIMS] = {0};
-    vd_nn_light_strides(x->shape, r, ist);
+    vd_nn_copy_strides(x->shape, r, ist);
     for (int d = 0, k = 0; d < r; k += (int)out[0]->shape[d], d++) {
         m[d] = map + k;
         for (int64_t i = 0; i < out[0]->shape[d]; i++)

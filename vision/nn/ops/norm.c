@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "heavy.h"
+#include "kernel.h"
 
 static void affine(const float *x, float *y, int64_t n, float a, float b)
 {

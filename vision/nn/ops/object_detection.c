@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "heavy.h"
+#include "kernel.h"
 #include "vision/box/box.h"
 
 /* ---- NonMaxSuppression ---- */

@@ -2,7 +2,7 @@
  * GlobalAveragePool over 1 to 3 spatial dims.
  *
  * Geometry (pads, auto_pad, ceil_mode, dilations) is the conv window of
- * heavy.h resolved as VD_NN_WIN_POOL. Each window is visited only over
+ * window.h resolved as VD_NN_WIN_POOL. Each window is visited only over
  * its taps that fall inside the input (computed per dim, no per-tap
  * bounds test), which is also what makes padding neutral for max and
  * excluded from the average unless count_include_pad. */
@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "heavy.h"
+#include "kernel.h"
+#include "window.h"
 
 typedef struct pool_params {
     vd_nn_window w;

@@ -1,4 +1,4 @@
-/* reduce.c -- kernel family "reduce": ReduceX, ArgMax/ArgMin, TopK, CumSum.
+/* reduce.c -- kernel family "reduce": ReduceX, ArgMax/ArgMin, CumSum.
  *
  * Design choice: every reduction runs on one canonical layout, [outer, R,
  * inner], reducing the middle dim. Axes that are contiguous once unit dims
@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "light.h"
+#include "kernel.h"
+#include "copy.h"
+#include "vectorize.h"
 
 enum { R_SUM, R_MEAN, R_MAX, R_MIN, R_PROD, R_L1, R_L2, R_SUMSQ, R_LOGSUM, R_LSE };
 
@@ -51,10 +53,10 @@ static int reduce_mask(const vd_nn_node *n, vd_tensor *const *in, unsigned *mask
         if (cnt)
             memcpy(axes, v, sizeof *v * (size_t)cnt);
     } else if (n->n_in > 1 && in[1]) {
-        int rc = vd_nn_light_need_data(in[1], "axes", err);
+        int rc = vd_nn_kernel_need_data(in[1], "axes", err);
         if (rc < 0)
             return rc;
-        cnt = vd_nn_light_read_ints(in[1], axes, VD_TENSOR_MAX_DIMS, "axes", err);
+        cnt = vd_nn_kernel_read_ints(in[1], axes, VD_TENSOR_MAX_DIMS, "axes", err);
         if (cnt < 0)
             return cnt;
     } else {
@@ -86,7 +88,7 @@ static void reduced_shape(const vd_tensor *x, unsigned mask, int keep, vd_tensor
             s[nd++] = x->shape[d];
         else if (keep)
             s[nd++] = 1;
-    vd_nn_light_set_shape(out, dt, nd, s);
+    vd_nn_kernel_set_shape(out, dt, nd, s);
 }
 
 /* Opset 20 gives ReduceMax and ReduceMin bool inputs: any / all. */
@@ -195,7 +197,7 @@ static void combine(int kind, double *acc, double *mx, double a2, double m2)
  * lanes and the tail are merged after. */
 /* The common float case of red_line, sums only: lanes fixed at 8 so the
  * loop compiles to packed converts and adds. */
-VD_NN_LIGHT_SIMD static double sum_line_f32(const float *x, int64_t R, int squares)
+VD_NN_CLONES_AVX2 static double sum_line_f32(const float *x, int64_t R, int squares)
 {
     double l[8] = {0};
     int64_t r = 0;
@@ -269,7 +271,7 @@ static void red_tasks(void *arg, int64_t begin, int64_t end)
             }
             if (j->y->dtype == VD_DTYPE_BOOL) /* an empty max is false, min true */
                 v = v > 0;
-            vd_nn_light_set_f64(j->y, o * j->inner + i0 + i, v);
+            vd_nn_kernel_set_f64(j->y, o * j->inner + i0 + i, v);
         }
     }
 }
@@ -309,7 +311,7 @@ static int canonical(vd_nn_ctx *ctx, const vd_tensor *x, unsigned mask, vd_tenso
     /* Kept axes first, then reduced ones. */
     int64_t st[VD_TENSOR_MAX_DIMS], shp[VD_TENSOR_MAX_DIMS], sst[VD_TENSOR_MAX_DIMS],
         dst[VD_TENSOR_MAX_DIMS];
-    vd_nn_light_strides(x->shape, x->ndim, st);
+    vd_nn_copy_strides(x->shape, x->ndim, st);
     int k = 0;
     for (int pass = 0; pass < 2; pass++)
         for (int d = 0; d < x->ndim; d++)
@@ -317,12 +319,12 @@ static int canonical(vd_nn_ctx *ctx, const vd_tensor *x, unsigned mask, vd_tenso
                 shp[k] = x->shape[d];
                 sst[k++] = st[d];
             }
-    vd_nn_light_strides(shp, k, dst);
+    vd_nn_copy_strides(shp, k, dst);
     *owned = malloc(vd_tensor_nbytes(x) + 1);
     if (!*owned)
         return vd_nn_ctx_fail(ctx, VD_ENOMEM, "out of memory for a %zu-byte transpose",
                               vd_tensor_nbytes(x));
-    vd_nn_light_copy(ctx, *owned, dst, x->data, sst, shp, k, vd_dtype_size(x->dtype));
+    vd_nn_copy_strided(ctx, *owned, dst, x->data, sst, shp, k, vd_dtype_size(x->dtype));
     view->data = *owned;
     *inner = 1;
     return VD_OK;
@@ -331,7 +333,7 @@ static int canonical(vd_nn_ctx *ctx, const vd_tensor *x, unsigned mask, vd_tenso
 static int reduce_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
                       vd_nn_ctx *ctx)
 {
-    int rc = vd_nn_light_ensure_out(n, in, out, ctx);
+    int rc = vd_nn_kernel_ensure_out(n, in, out, ctx);
     if (rc < 0)
         return rc;
     unsigned mask;
@@ -350,7 +352,7 @@ static int reduce_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *cons
     j.strips = (j.inner + STRIP - 1) / STRIP;
     int64_t per_task = j.R * (j.inner < STRIP ? j.inner : STRIP);
     vd_nn_parallel_for(ctx, j.outer * j.strips,
-                       VD_NN_LIGHT_GRAIN / (per_task ? per_task : 1) + 1, red_tasks, &j);
+                       VD_NN_KERNEL_GRAIN / (per_task ? per_task : 1) + 1, red_tasks, &j);
     free(owned);
     return VD_OK;
 }
@@ -376,7 +378,7 @@ static int arg_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const
 static int arg_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
                    vd_nn_ctx *ctx)
 {
-    int rc = vd_nn_light_ensure_out(n, in, out, ctx);
+    int rc = vd_nn_kernel_ensure_out(n, in, out, ctx);
     if (rc < 0)
         return rc;
     int axis;
@@ -394,9 +396,9 @@ static int arg_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *
     for (int64_t o = 0; o < outer; o++)
         for (int64_t i = 0; i < inner; i++) {
             int64_t base = o * R * inner + i, best = 0;
-            double bv = vd_nn_light_get_f64(x, base);
+            double bv = vd_nn_kernel_get_f64(x, base);
             for (int64_t r = 1; r < R; r++) {
-                double v = vd_nn_light_get_f64(x, base + r * inner);
+                double v = vd_nn_kernel_get_f64(x, base + r * inner);
                 int better = is_max ? (last ? v >= bv : v > bv) : (last ? v <= bv : v < bv);
                 if (better) {
                     bv = v;
@@ -408,111 +410,13 @@ static int arg_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *
     return VD_OK;
 }
 
-/* ---- TopK ---- */
-
-static int topk_k(const vd_nn_node *n, vd_tensor *const *in, int64_t *k, vd_error *err)
-{
-    if (n->op->since_opset < 10) {
-        *k = vd_nn_attr_int(n, "k", -1);
-        return VD_OK;
-    }
-    int rc = vd_nn_light_need_data(in[1], "k", err);
-    if (rc < 0)
-        return rc;
-    if (vd_tensor_numel(in[1]) != 1)
-        return vd_error_set(err, VD_EINVAL, "k must hold one value");
-    *k = vd_nn_tensor_get_i64(in[1], 0);
-    return VD_OK;
-}
-
-static int topk_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
-                      vd_error *err)
-{
-    int axis;
-    int64_t k = 0;
-    int rc = vd_nn_axis(vd_nn_attr_int(n, "axis", -1), in[0]->ndim, &axis, err);
-    if (rc < 0 || (rc = topk_k(n, in, &k, err)) < 0)
-        return rc;
-    if (k < 0 || k > in[0]->shape[axis])
-        return vd_error_set(err, VD_EINVAL, "k = %lld is outside [0, %lld] (axis %d)",
-                            (long long)k, (long long)in[0]->shape[axis], axis);
-    if (in[0]->dtype == VD_DTYPE_BOOL)
-        return vd_error_set(err, VD_EUNSUPPORTED, "TopK on bool");
-    vd_nn_light_set_shape(out[0], in[0]->dtype, in[0]->ndim, in[0]->shape);
-    out[0]->shape[axis] = k;
-    if (n->n_out > 1 && out[1]) {
-        vd_nn_light_set_shape(out[1], VD_DTYPE_I64, in[0]->ndim, in[0]->shape);
-        out[1]->shape[axis] = k;
-    }
-    return VD_OK;
-}
-
-typedef struct topk_item {
-    int nan_rank; /* NaN counts as the largest value: first or last */
-    double key;   /* the value, negated when the largest come first */
-    int64_t idx;
-} topk_item;
-
-/* A total order (NaN included), ties broken by the lower index. */
-static int topk_cmp(const void *pa, const void *pb)
-{
-    const topk_item *a = pa, *b = pb;
-    if (a->nan_rank != b->nan_rank)
-        return a->nan_rank < b->nan_rank ? -1 : 1;
-    if (a->key != b->key && a->key == a->key)
-        return a->key < b->key ? -1 : 1;
-    return a->idx < b->idx ? -1 : a->idx > b->idx;
-}
-
-static int topk_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
-                    vd_nn_ctx *ctx)
-{
-    int rc = vd_nn_light_ensure_out(n, in, out, ctx);
-    if (rc < 0)
-        return rc;
-    int axis;
-    vd_nn_axis(vd_nn_attr_int(n, "axis", -1), in[0]->ndim, &axis, NULL);
-    int largest = (int)vd_nn_attr_int(n, "largest", 1);
-    const vd_tensor *x = in[0];
-    int64_t R = x->shape[axis], k = out[0]->shape[axis], outer = 1, inner = 1;
-    for (int d = 0; d < x->ndim; d++)
-        if (d < axis)
-            outer *= x->shape[d];
-        else if (d > axis)
-            inner *= x->shape[d];
-    topk_item *it = malloc(sizeof *it * (size_t)(R + 1));
-    if (!it)
-        return vd_nn_ctx_fail(ctx, VD_ENOMEM, "TopK: out of memory");
-    vd_tensor *idx = n->n_out > 1 ? out[1] : NULL;
-    for (int64_t o = 0; o < outer; o++)
-        for (int64_t i = 0; i < inner; i++) {
-            int64_t base = o * R * inner + i, obase = o * k * inner + i;
-            for (int64_t r = 0; r < R; r++) {
-                double v = vd_nn_light_get_f64(x, base + r * inner);
-                it[r].key = largest ? -v : v;
-                it[r].nan_rank = isnan(v) ? (largest ? 0 : 2) : 1;
-                it[r].idx = r;
-            }
-            qsort(it, (size_t)R, sizeof *it, topk_cmp);
-            for (int64_t r = 0; r < k; r++) {
-                size_t es = vd_dtype_size(x->dtype);
-                memcpy((char *)out[0]->data + (size_t)(obase + r * inner) * es,
-                       (const char *)x->data + (size_t)(base + it[r].idx * inner) * es, es);
-                if (idx)
-                    ((int64_t *)idx->data)[obase + r * inner] = it[r].idx;
-            }
-        }
-    free(it);
-    return VD_OK;
-}
-
 /* ---- CumSum ---- */
 
 static int cumsum_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
                         vd_error *err)
 {
     (void)n;
-    int rc = vd_nn_light_need_data(in[1], "axis", err);
+    int rc = vd_nn_kernel_need_data(in[1], "axis", err);
     if (rc < 0)
         return rc;
     int axis;
@@ -521,7 +425,7 @@ static int cumsum_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *co
     vd_dtype dt = in[0]->dtype;
     if (dt != VD_DTYPE_F32 && dt != VD_DTYPE_F64 && dt != VD_DTYPE_I32 && dt != VD_DTYPE_I64)
         return vd_error_set(err, VD_EUNSUPPORTED, "CumSum on %s", vd_dtype_name(dt));
-    vd_nn_light_set_shape(out[0], dt, in[0]->ndim, in[0]->shape);
+    vd_nn_kernel_set_shape(out[0], dt, in[0]->ndim, in[0]->shape);
     return VD_OK;
 }
 
@@ -555,7 +459,7 @@ CUMSUM(int64_t)
 static int cumsum_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
                       vd_nn_ctx *ctx)
 {
-    int rc = vd_nn_light_ensure_out(n, in, out, ctx);
+    int rc = vd_nn_kernel_ensure_out(n, in, out, ctx);
     if (rc < 0)
         return rc;
     int axis;
@@ -579,20 +483,19 @@ static int cumsum_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *cons
 }
 
 /* Load time: input/output counts; anything not listed is 1 in, 1 out. */
-static const vd_nn_light_arity arity[] = {
+static const vd_nn_kernel_arity arity[] = {
     {"ReduceSum", 13, 1, 2, 1, 1}, {"ReduceMean", 18, 1, 2, 1, 1},
     {"ReduceMax", 18, 1, 2, 1, 1}, {"ReduceMin", 18, 1, 2, 1, 1},
     {"ReduceProd", 18, 1, 2, 1, 1}, {"ReduceL1", 18, 1, 2, 1, 1},
     {"ReduceL2", 18, 1, 2, 1, 1}, {"ReduceSumSquare", 18, 1, 2, 1, 1},
     {"ReduceLogSum", 18, 1, 2, 1, 1}, {"ReduceLogSumExp", 18, 1, 2, 1, 1},
     {"ReduceMax", 20, 1, 2, 1, 1}, {"ReduceMin", 20, 1, 2, 1, 1},
-    {"TopK", 1, 1, 1, 1, 2}, {"TopK", 10, 2, 2, 1, 2}, {"TopK", 11, 2, 2, 1, 2},
     {"CumSum", 0, 2, 2, 1, 1}, {NULL, 0, 0, 0, 0, 0},
 };
 
 static int red_init(vd_nn_node *n, vd_error *err)
 {
-    return vd_nn_light_check_arity(arity, n, 1, 1, err);
+    return vd_nn_kernel_check_arity(arity, n, 1, 1, err);
 }
 
 #define A(...) (const char *const[]){__VA_ARGS__, NULL}
@@ -612,9 +515,6 @@ const vd_nn_op vd_nn_ops_reduce[] = {
      arg_run},
     {"ArgMin", 1, 0, A("axis", "keepdims", "select_last_index"), red_init, NULL, arg_infer, NULL,
      arg_run},
-    {"TopK", 1, 0, A("axis", "k"), red_init, NULL, topk_infer, NULL, topk_run},
-    {"TopK", 10, 0, A("axis"), red_init, NULL, topk_infer, NULL, topk_run},
-    {"TopK", 11, 0, A("axis", "largest", "sorted"), red_init, NULL, topk_infer, NULL, topk_run},
     {"CumSum", 11, 0, A("exclusive", "reverse"), red_init, NULL, cumsum_infer, NULL, cumsum_run},
     {0},
 };

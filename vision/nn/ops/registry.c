@@ -11,7 +11,7 @@
 
 #define VD_NN_FAMILIES(X) \
     X(conv) X(gemm) X(norm) X(pool) X(resize) X(detect) \
-    X(elementwise) X(unary) X(softmax) X(reduce) X(shape) X(layout) X(indexing)
+    X(elementwise) X(unary) X(softmax) X(reduce) X(topk) X(shape) X(layout) X(indexing)
 
 #define DECLARE(f) extern const vd_nn_op vd_nn_ops_##f[];
 VD_NN_FAMILIES(DECLARE)

@@ -3,11 +3,11 @@
  *
  * Every op here is dtype-agnostic: it copies elements by their byte size,
  * so int64 shape subgraphs and float tensors share one kernel. Copies with
- * a regular pattern go through vd_nn_light_copy (light.h). An op whose
+ * a regular pattern go through vd_nn_copy_strided (copy.h). An op whose
  * output shape depends on an input's data (Reshape's shape, Slice's
  * starts ...) computes it in infer() when that input is constant, returns
  * VD_EUNSUPPORTED otherwise, and recomputes it in run() when the runtime
- * hands it an output without storage (vd_nn_light_ensure_out). Ops that
+ * hands it an output without storage (vd_nn_kernel_ensure_out). Ops that
  * move data in a layout pattern (Concat, Split, Slice, Gather, Pad ...)
  * live in layout.c; this file holds the re-shaping and constant ones. */
 #include <math.h>
@@ -16,13 +16,15 @@
 #include <xmmintrin.h>
 #endif
 
-#include "light.h"
+#include "kernel.h"
+#include "copy.h"
+#include "vectorize.h"
 
 /* Reshape, Flatten, Squeeze, Unsqueeze, Identity: the bytes do not move. */
 static int run_same_bytes(const vd_nn_node *n, vd_tensor *const *in,
                                vd_tensor *const *out, vd_nn_ctx *ctx)
 {
-    int rc = vd_nn_light_ensure_out(n, in, out, ctx);
+    int rc = vd_nn_kernel_ensure_out(n, in, out, ctx);
     if (rc < 0)
         return rc;
     if (out[0]->data != in[0]->data)
@@ -35,19 +37,19 @@ static int identity_infer(const vd_nn_node *n, vd_tensor *const *in,
 {
     (void)n;
     (void)err;
-    vd_nn_light_set_shape(out[0], in[0]->dtype, in[0]->ndim, in[0]->shape);
+    vd_nn_kernel_set_shape(out[0], in[0]->dtype, in[0]->ndim, in[0]->shape);
     return VD_OK;
 }
 
 /* Load time: input/output counts; anything not listed is 1 in, 1 out. */
-static const vd_nn_light_arity arity[] = {
+static const vd_nn_kernel_arity arity[] = {
     {"Reshape", 0, 2, 2, 1, 1}, {"Squeeze", 13, 1, 2, 1, 1}, {"Unsqueeze", 13, 2, 2, 1, 1},
     {"Constant", 0, 0, 0, 1, 1}, {"Range", 0, 3, 3, 1, 1}, {NULL, 0, 0, 0, 0, 0},
 };
 
 static int shape_init(vd_nn_node *n, vd_error *err)
 {
-    return vd_nn_light_check_arity(arity, n, 1, 1, err);
+    return vd_nn_kernel_check_arity(arity, n, 1, 1, err);
 }
 
 /* ---- Reshape ---- */
@@ -55,16 +57,16 @@ static int shape_init(vd_nn_node *n, vd_error *err)
 static int reshape_infer(const vd_nn_node *n, vd_tensor *const *in,
                          vd_tensor *const *out, vd_error *err)
 {
-    int rc = vd_nn_light_need_data(in[1], "shape", err);
+    int rc = vd_nn_kernel_need_data(in[1], "shape", err);
     if (rc < 0)
         return rc;
     int64_t s[VD_TENSOR_MAX_DIMS];
-    int nd = vd_nn_light_read_ints(in[1], s, VD_TENSOR_MAX_DIMS, "shape", err);
+    int nd = vd_nn_kernel_read_ints(in[1], s, VD_TENSOR_MAX_DIMS, "shape", err);
     if (nd < 0)
         return nd;
     int allowzero = (int)vd_nn_attr_int(n, "allowzero", 0);
     for (int i = 0; i < nd; i++)
-        if (s[i] > VD_NN_LIGHT_MAX_NUMEL)
+        if (s[i] > VD_NN_KERNEL_MAX_NUMEL)
             return vd_error_set(err, VD_ELIMIT, "shape[%d] = %lld is too large", i,
                                 (long long)s[i]);
     int infer_at = -1;
@@ -87,9 +89,9 @@ static int reshape_infer(const vd_nn_node *n, vd_tensor *const *in,
             return vd_error_set(err, VD_EINVAL, "shape[%d] = %lld is negative", i,
                                 (long long)s[i]);
         known *= s[i]; /* both <= 2^30: no overflow */
-        if (known > VD_NN_LIGHT_MAX_NUMEL)
+        if (known > VD_NN_KERNEL_MAX_NUMEL)
             return vd_error_set(err, VD_ELIMIT, "shape asks for more than %lld elements",
-                                (long long)VD_NN_LIGHT_MAX_NUMEL);
+                                (long long)VD_NN_KERNEL_MAX_NUMEL);
     }
     if (infer_at >= 0) {
         if (known == 0 || numel % known)
@@ -105,7 +107,7 @@ static int reshape_infer(const vd_nn_node *n, vd_tensor *const *in,
                             vd_tensor_shape_str(in[0], b, sizeof b), (long long)numel,
                             (long long)known);
     }
-    vd_nn_light_set_shape(out[0], in[0]->dtype, nd, s);
+    vd_nn_kernel_set_shape(out[0], in[0]->dtype, nd, s);
     return VD_OK;
 }
 
@@ -123,7 +125,7 @@ static int flatten_infer(const vd_nn_node *n, vd_tensor *const *in,
     int64_t s[2] = {1, 1};
     for (int i = 0; i < r; i++)
         s[i >= axis] *= in[0]->shape[i];
-    vd_nn_light_set_shape(out[0], in[0]->dtype, 2, s);
+    vd_nn_kernel_set_shape(out[0], in[0]->dtype, 2, s);
     return VD_OK;
 }
 
@@ -143,10 +145,10 @@ static int get_axes(const vd_nn_node *n, vd_tensor *const *in, int64_t *axes,
     }
     if (n->n_in < 2 || !in[1])
         return 0;
-    int rc = vd_nn_light_need_data(in[1], "axes", err);
+    int rc = vd_nn_kernel_need_data(in[1], "axes", err);
     if (rc < 0)
         return rc;
-    return vd_nn_light_read_ints(in[1], axes, VD_TENSOR_MAX_DIMS, "axes", err);
+    return vd_nn_kernel_read_ints(in[1], axes, VD_TENSOR_MAX_DIMS, "axes", err);
 }
 
 /* Normalise axes against rank into a mask; rejects duplicates. */
@@ -188,7 +190,7 @@ static int squeeze_infer(const vd_nn_node *n, vd_tensor *const *in,
         }
         s[nd++] = d;
     }
-    vd_nn_light_set_shape(out[0], in[0]->dtype, nd, s);
+    vd_nn_kernel_set_shape(out[0], in[0]->dtype, nd, s);
     return VD_OK;
 }
 
@@ -209,7 +211,7 @@ static int unsqueeze_infer(const vd_nn_node *n, vd_tensor *const *in,
         return rc;
     for (int i = 0, j = 0; i < nd; i++)
         s[i] = (mask >> i) & 1 ? 1 : in[0]->shape[j++];
-    vd_nn_light_set_shape(out[0], in[0]->dtype, nd, s);
+    vd_nn_kernel_set_shape(out[0], in[0]->dtype, nd, s);
     return VD_OK;
 }
 
@@ -234,14 +236,14 @@ static int shape_infer(const vd_nn_node *n, vd_tensor *const *in,
     int64_t b, e;
     shape_range(n, in[0]->ndim, &b, &e);
     int64_t len = e - b;
-    vd_nn_light_set_shape(out[0], VD_DTYPE_I64, 1, &len);
+    vd_nn_kernel_set_shape(out[0], VD_DTYPE_I64, 1, &len);
     return VD_OK;
 }
 
 static int shape_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
                      vd_nn_ctx *ctx)
 {
-    int rc = vd_nn_light_ensure_out(n, in, out, ctx);
+    int rc = vd_nn_kernel_ensure_out(n, in, out, ctx);
     if (rc < 0)
         return rc;
     int64_t b, e;
@@ -255,14 +257,14 @@ static int size_infer(const vd_nn_node *n, vd_tensor *const *in,
                       vd_tensor *const *out, vd_error *err)
 {
     (void)n, (void)in, (void)err;
-    vd_nn_light_set_shape(out[0], VD_DTYPE_I64, 0, NULL);
+    vd_nn_kernel_set_shape(out[0], VD_DTYPE_I64, 0, NULL);
     return VD_OK;
 }
 
 static int size_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
                     vd_nn_ctx *ctx)
 {
-    int rc = vd_nn_light_ensure_out(n, in, out, ctx);
+    int rc = vd_nn_kernel_ensure_out(n, in, out, ctx);
     if (rc == 0)
         *(int64_t *)out[0]->data = vd_tensor_numel(in[0]);
     return rc;
@@ -302,7 +304,7 @@ static int transpose_infer(const vd_nn_node *n, vd_tensor *const *in,
     int64_t s[VD_TENSOR_MAX_DIMS];
     for (int i = 0; i < in[0]->ndim; i++)
         s[i] = in[0]->shape[perm[i]];
-    vd_nn_light_set_shape(out[0], in[0]->dtype, in[0]->ndim, s);
+    vd_nn_kernel_set_shape(out[0], in[0]->dtype, in[0]->ndim, s);
     return VD_OK;
 }
 
@@ -372,7 +374,7 @@ static inline __attribute__((always_inline)) void narrow_cols(const uint32_t *s,
             d[c * rows + r] = s[r * cols + c];
 }
 
-VD_NN_LIGHT_SIMD static void tile_narrow(const uint32_t *s, uint32_t *d, int64_t rows,
+VD_NN_CLONES_AVX2 static void tile_narrow(const uint32_t *s, uint32_t *d, int64_t rows,
                                          int64_t cols, int64_t r0, int64_t r1)
 {
     switch (cols) {
@@ -403,14 +405,14 @@ static void tr2_tiles(void *arg, int64_t begin, int64_t end)
 static int transpose_run(const vd_nn_node *n, vd_tensor *const *in,
                          vd_tensor *const *out, vd_nn_ctx *ctx)
 {
-    int rc = vd_nn_light_ensure_out(n, in, out, ctx);
+    int rc = vd_nn_kernel_ensure_out(n, in, out, ctx);
     if (rc < 0)
         return rc;
     int r = in[0]->ndim, perm[VD_TENSOR_MAX_DIMS];
     transpose_perm(n, r, perm, NULL);
     int64_t ist[VD_TENSOR_MAX_DIMS], ost[VD_TENSOR_MAX_DIMS], sst[VD_TENSOR_MAX_DIMS];
-    vd_nn_light_strides(in[0]->shape, r, ist);
-    vd_nn_light_strides(out[0]->shape, r, ost);
+    vd_nn_copy_strides(in[0]->shape, r, ist);
+    vd_nn_copy_strides(out[0]->shape, r, ost);
     /* Collapse input axes that stay neighbours in perm; if what is left
      * is a batched 2-D transpose, use the blocked kernel. */
     int64_t cs[VD_TENSOR_MAX_DIMS];
@@ -434,12 +436,12 @@ static int transpose_run(const vd_nn_node *n, vd_tensor *const *in,
         j.tiles_c = (j.cols + TR_TILE - 1) / TR_TILE;
         j.tiles_per_batch = (j.rows + j.th - 1) / j.th * j.tiles_c;
         vd_nn_parallel_for(ctx, batch * j.tiles_per_batch,
-                           VD_NN_LIGHT_GRAIN / (j.th * TR_TILE) + 1, tr2_tiles, &j);
+                           VD_NN_KERNEL_GRAIN / (j.th * TR_TILE) + 1, tr2_tiles, &j);
         return VD_OK;
     }
     for (int i = 0; i < r; i++)
         sst[i] = ist[perm[i]];
-    vd_nn_light_copy(ctx, out[0]->data, ost, in[0]->data, sst, out[0]->shape, r, es);
+    vd_nn_copy_strided(ctx, out[0]->data, ost, in[0]->data, sst, out[0]->shape, r, es);
     return VD_OK;
 }
 
@@ -464,12 +466,12 @@ static int constant_infer(const vd_nn_node *n, vd_tensor *const *in,
     int64_t len = a->n;
     switch (a->type) {
     case VD_NN_ATTR_TENSOR:
-        vd_nn_light_set_shape(out[0], a->t.dtype, a->t.ndim, a->t.shape);
+        vd_nn_kernel_set_shape(out[0], a->t.dtype, a->t.ndim, a->t.shape);
         return VD_OK;
-    case VD_NN_ATTR_FLOAT: vd_nn_light_set_shape(out[0], VD_DTYPE_F32, 0, NULL); return VD_OK;
-    case VD_NN_ATTR_INT: vd_nn_light_set_shape(out[0], VD_DTYPE_I64, 0, NULL); return VD_OK;
-    case VD_NN_ATTR_FLOATS: vd_nn_light_set_shape(out[0], VD_DTYPE_F32, 1, &len); return VD_OK;
-    case VD_NN_ATTR_INTS: vd_nn_light_set_shape(out[0], VD_DTYPE_I64, 1, &len); return VD_OK;
+    case VD_NN_ATTR_FLOAT: vd_nn_kernel_set_shape(out[0], VD_DTYPE_F32, 0, NULL); return VD_OK;
+    case VD_NN_ATTR_INT: vd_nn_kernel_set_shape(out[0], VD_DTYPE_I64, 0, NULL); return VD_OK;
+    case VD_NN_ATTR_FLOATS: vd_nn_kernel_set_shape(out[0], VD_DTYPE_F32, 1, &len); return VD_OK;
+    case VD_NN_ATTR_INTS: vd_nn_kernel_set_shape(out[0], VD_DTYPE_I64, 1, &len); return VD_OK;
     default:
         return vd_error_set(err, VD_EUNSUPPORTED, "attribute %s: unsupported type", a->name);
     }
@@ -478,7 +480,7 @@ static int constant_infer(const vd_nn_node *n, vd_tensor *const *in,
 static int constant_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
                         vd_nn_ctx *ctx)
 {
-    int rc = vd_nn_light_ensure_out(n, in, out, ctx);
+    int rc = vd_nn_kernel_ensure_out(n, in, out, ctx);
     if (rc < 0)
         return rc;
     const vd_nn_attr *a = &n->attrs[0];
@@ -507,28 +509,28 @@ static int cos_init(vd_nn_node *n, vd_error *err)
 static int cos_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
                      vd_error *err)
 {
-    int rc = vd_nn_light_need_data(in[0], "shape", err);
+    int rc = vd_nn_kernel_need_data(in[0], "shape", err);
     if (rc < 0)
         return rc;
     int64_t s[VD_TENSOR_MAX_DIMS];
-    int nd = vd_nn_light_read_ints(in[0], s, VD_TENSOR_MAX_DIMS, "shape", err);
+    int nd = vd_nn_kernel_read_ints(in[0], s, VD_TENSOR_MAX_DIMS, "shape", err);
     if (nd < 0)
         return nd;
     for (int i = 0; i < nd; i++)
         if (s[i] < 0)
             return vd_error_set(err, VD_EINVAL, "shape[%d] = %lld is negative", i,
                                 (long long)s[i]);
-    if ((rc = vd_nn_light_check_numel(nd, s, err)) < 0)
+    if ((rc = vd_nn_kernel_check_numel(nd, s, err)) < 0)
         return rc;
     const vd_nn_attr *a = vd_nn_attr_find(n, "value");
-    vd_nn_light_set_shape(out[0], a ? a->t.dtype : VD_DTYPE_F32, nd, s);
+    vd_nn_kernel_set_shape(out[0], a ? a->t.dtype : VD_DTYPE_F32, nd, s);
     return VD_OK;
 }
 
 static int cos_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
                    vd_nn_ctx *ctx)
 {
-    int rc = vd_nn_light_ensure_out(n, in, out, ctx);
+    int rc = vd_nn_kernel_ensure_out(n, in, out, ctx);
     if (rc < 0)
         return rc;
     const vd_nn_attr *a = vd_nn_attr_find(n, "value");
@@ -537,7 +539,7 @@ static int cos_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *
     size_t es = vd_dtype_size(out[0]->dtype);
     int64_t cnt = vd_tensor_numel(out[0]), one = 0;
     /* A 0-stride copy is a fill. */
-    vd_nn_light_copy(ctx, out[0]->data, (int64_t[]){1}, v, &one, &cnt, 1, es);
+    vd_nn_copy_strided(ctx, out[0]->data, (int64_t[]){1}, v, &one, &cnt, 1, es);
     return VD_OK;
 }
 
@@ -549,7 +551,7 @@ static int range_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *con
     (void)n;
     static const char *const names[] = {"start", "limit", "delta"};
     for (int i = 0; i < 3; i++) {
-        int rc = vd_nn_light_need_data(in[i], names[i], err);
+        int rc = vd_nn_kernel_need_data(in[i], names[i], err);
         if (rc < 0)
             return rc;
         if (vd_tensor_numel(in[i]) != 1 || in[i]->dtype != in[0]->dtype)
@@ -562,12 +564,12 @@ static int range_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *con
         return vd_error_set(err, VD_EUNSUPPORTED, "Range on %s", vd_dtype_name(dt));
     int64_t cnt;
     if (dt == VD_DTYPE_F32 || dt == VD_DTYPE_F64) {
-        double s = vd_nn_light_get_f64(in[0], 0), l = vd_nn_light_get_f64(in[1], 0),
-               d = vd_nn_light_get_f64(in[2], 0);
+        double s = vd_nn_kernel_get_f64(in[0], 0), l = vd_nn_kernel_get_f64(in[1], 0),
+               d = vd_nn_kernel_get_f64(in[2], 0);
         if (d == 0)
             return vd_error_set(err, VD_EINVAL, "delta is 0");
         double c = ceil((l - s) / d);
-        if (c > (double)VD_NN_LIGHT_MAX_NUMEL)
+        if (c > (double)VD_NN_KERNEL_MAX_NUMEL)
             return vd_error_set(err, VD_ELIMIT, "Range of %g elements", c);
         cnt = c > 0 ? (int64_t)c : 0;
     } else {
@@ -577,24 +579,24 @@ static int range_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *con
             return vd_error_set(err, VD_EINVAL, "delta is 0");
         /* in double: l - s may overflow int64 */
         double c = ceil(((double)l - (double)s) / (double)d);
-        if (c > (double)VD_NN_LIGHT_MAX_NUMEL)
+        if (c > (double)VD_NN_KERNEL_MAX_NUMEL)
             return vd_error_set(err, VD_ELIMIT, "Range of %g elements", c);
         __int128 span = (__int128)l - s; /* exact: l - s may overflow int64 */
         cnt = c > 0 ? (int64_t)(span / d + ((span % d) != 0 && ((span < 0) == (d < 0)))) : 0;
     }
-    vd_nn_light_set_shape(out[0], dt, 1, &cnt);
+    vd_nn_kernel_set_shape(out[0], dt, 1, &cnt);
     return VD_OK;
 }
 
 static int range_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
                      vd_nn_ctx *ctx)
 {
-    int rc = vd_nn_light_ensure_out(n, in, out, ctx);
+    int rc = vd_nn_kernel_ensure_out(n, in, out, ctx);
     if (rc < 0)
         return rc;
     int64_t cnt = out[0]->shape[0];
     if (in[0]->dtype == VD_DTYPE_F32 || in[0]->dtype == VD_DTYPE_F64) {
-        double s = vd_nn_light_get_f64(in[0], 0), d = vd_nn_light_get_f64(in[2], 0);
+        double s = vd_nn_kernel_get_f64(in[0], 0), d = vd_nn_kernel_get_f64(in[2], 0);
         if (in[0]->dtype == VD_DTYPE_F32) {
             /* float accumulation order of the reference: start + i*delta */
             float fs = (float)s, fd = (float)d;
@@ -625,7 +627,7 @@ static int nonzero_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *c
 {
     (void)n, (void)err;
     int64_t s[2] = {in[0]->ndim, -1};
-    vd_nn_light_set_shape(out[0], VD_DTYPE_I64, 2, s);
+    vd_nn_kernel_set_shape(out[0], VD_DTYPE_I64, 2, s);
     return VD_OK;
 }
 
@@ -636,14 +638,14 @@ static int nonzero_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *con
     const vd_tensor *x = in[0];
     int64_t total = vd_tensor_numel(x), nnz = 0;
     for (int64_t i = 0; i < total; i++)
-        nnz += vd_nn_light_get_f64(x, i) != 0;
+        nnz += vd_nn_kernel_get_f64(x, i) != 0;
     int64_t s[2] = {x->ndim, nnz};
     int rc = vd_nn_ctx_alloc_output(ctx, out[0], VD_DTYPE_I64, 2, s);
     if (rc < 0)
         return rc;
     int64_t *o = out[0]->data, k = 0;
     for (int64_t i = 0; i < total; i++) {
-        if (vd_nn_light_get_f64(x, i) == 0)
+        if (vd_nn_kernel_get_f64(x, i) == 0)
             continue;
         int64_t r = i;
         for (int d = x->ndim - 1; d >= 0; d--) {

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "heavy.h"
+#include "kernel.h"
 #include "vision/nn/vmath.h"
 
 typedef enum sm_kind { SM_SOFTMAX, SM_LOG, SM_HARD } sm_kind;
@@ -171,7 +171,7 @@ static int sm_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const 
 static int sm_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
                   vd_nn_ctx *ctx)
 {
-    int64_t outer, d, inner;
+    int64_t outer = 0, d = 0, inner = 0; /* set by sm_dims (gcc -O3 cannot tell) */
     vd_error e;
     if (sm_dims(n, in[0], &outer, &d, &inner, &e))
         return vd_nn_ctx_fail(ctx, e.code, "%s", e.msg);

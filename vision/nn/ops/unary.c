@@ -12,7 +12,8 @@
 #include <string.h>
 #include <tgmath.h>
 
-#include "light.h"
+#include "kernel.h"
+#include "vectorize.h"
 #include "vision/nn/pb.h"
 
 /* Attribute values of one node, parsed at load time. */
@@ -25,7 +26,7 @@ typedef struct un_prm {
 typedef void (*un_fn)(const void *x, void *y, int64_t n, const un_prm *p);
 
 #define UN_LOOP(name, T, EXPR)                                                  \
-    VD_NN_LIGHT_SIMD static void name(const void *x_, void *y_, int64_t n, const un_prm *p)     \
+    VD_NN_CLONES_AVX2 static void name(const void *x_, void *y_, int64_t n, const un_prm *p)     \
     {                                                                           \
         const T *in = x_;                                                       \
         T *out = y_;                                                            \
@@ -183,14 +184,14 @@ typedef struct un_params {
 } un_params;
 
 /* Every op here has one input and one output except these. */
-static const vd_nn_light_arity arity[] = {
+static const vd_nn_kernel_arity arity[] = {
     {"Clip", 11, 1, 3, 1, 1}, {"CastLike", 0, 2, 2, 1, 1}, {"Dropout", 7, 1, 1, 1, 2},
     {"Dropout", 10, 1, 1, 1, 2}, {"Dropout", 12, 1, 3, 1, 2}, {NULL, 0, 0, 0, 0, 0},
 };
 
 static int unary_arity(const vd_nn_node *n, vd_error *err)
 {
-    return vd_nn_light_check_arity(arity, n, 1, 1, err);
+    return vd_nn_kernel_check_arity(arity, n, 1, 1, err);
 }
 
 static int arity_init(vd_nn_node *n, vd_error *err)
@@ -233,7 +234,7 @@ static int un_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const 
     if (!q->def->fn[in[0]->dtype])
         return vd_error_set(err, VD_EUNSUPPORTED, "%s on %s is not supported", q->def->name,
                             vd_dtype_name(in[0]->dtype));
-    vd_nn_light_set_shape(out[0], in[0]->dtype, in[0]->ndim, in[0]->shape);
+    vd_nn_kernel_set_shape(out[0], in[0]->dtype, in[0]->ndim, in[0]->shape);
     return VD_OK;
 }
 
@@ -255,13 +256,13 @@ static void un_apply(vd_nn_ctx *ctx, un_fn fn, const vd_tensor *x, vd_tensor *y,
                      const un_prm *p)
 {
     un_job j = {fn, x->data, y->data, vd_dtype_size(x->dtype), p};
-    vd_nn_parallel_for(ctx, vd_tensor_numel(x), VD_NN_LIGHT_GRAIN / 4, un_range, &j);
+    vd_nn_parallel_for(ctx, vd_tensor_numel(x), VD_NN_KERNEL_GRAIN / 4, un_range, &j);
 }
 
 static int un_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
                   vd_nn_ctx *ctx)
 {
-    int rc = vd_nn_light_ensure_out(n, in, out, ctx);
+    int rc = vd_nn_kernel_ensure_out(n, in, out, ctx);
     if (rc < 0)
         return rc;
     const un_params *q = n->params;
@@ -284,7 +285,7 @@ static int clip_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *cons
 static int clip_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
                     vd_nn_ctx *ctx)
 {
-    int rc = vd_nn_light_ensure_out(n, in, out, ctx);
+    int rc = vd_nn_kernel_ensure_out(n, in, out, ctx);
     if (rc < 0)
         return rc;
     un_prm p = ((const un_params *)n->params)->p;
@@ -295,11 +296,11 @@ static int clip_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const 
         p.a = 0, p.b = 0;
     }
     if (n->n_in > 1 && in[1]) {
-        p.a = vd_nn_light_get_f64(in[1], 0);
+        p.a = vd_nn_kernel_get_f64(in[1], 0);
         p.ia = vd_nn_tensor_get_i64(in[1], 0);
     }
     if (n->n_in > 2 && in[2]) {
-        p.b = vd_nn_light_get_f64(in[2], 0);
+        p.b = vd_nn_kernel_get_f64(in[2], 0);
         p.ib = vd_nn_tensor_get_i64(in[2], 0);
     }
     if (fl && (!(n->n_in > 1 && in[1])))
@@ -343,7 +344,7 @@ static int cast_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *cons
     int dt = cast_to(n, in, err);
     if (dt < 0)
         return dt;
-    vd_nn_light_set_shape(out[0], (vd_dtype)dt, in[0]->ndim, in[0]->shape);
+    vd_nn_kernel_set_shape(out[0], (vd_dtype)dt, in[0]->ndim, in[0]->shape);
     return VD_OK;
 }
 
@@ -385,7 +386,7 @@ static void cast_copy(const vd_tensor *x, vd_tensor *y)
         /* float to integer: saturating (a plain C cast of -inf or 1e20 is
          * undefined behaviour; ONNX leaves the value unspecified) */
         for (int64_t i = 0; i < cnt; i++)
-            vd_nn_light_set_f64(y, i, vd_nn_light_get_f64(x, i));
+            vd_nn_kernel_set_f64(y, i, vd_nn_kernel_get_f64(x, i));
         return;
     }
     switch (x->dtype) {
@@ -405,7 +406,7 @@ static void cast_copy(const vd_tensor *x, vd_tensor *y)
 static int cast_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
                     vd_nn_ctx *ctx)
 {
-    int rc = vd_nn_light_ensure_out(n, in, out, ctx);
+    int rc = vd_nn_kernel_ensure_out(n, in, out, ctx);
     if (rc < 0)
         return rc;
     if (in[0]->dtype == out[0]->dtype) {
@@ -425,7 +426,7 @@ static int dropout_training(const vd_nn_node *n, vd_tensor *const *in, vd_error 
         return 0;
     if (!in[2]->data)
         return vd_error_set(err, VD_EUNSUPPORTED, "training_mode is not constant");
-    double ratio = n->n_in > 1 && in[1] && in[1]->data ? vd_nn_light_get_f64(in[1], 0) : 0.5;
+    double ratio = n->n_in > 1 && in[1] && in[1]->data ? vd_nn_kernel_get_f64(in[1], 0) : 0.5;
     if (vd_nn_tensor_get_i64(in[2], 0) && ratio != 0)
         return vd_error_set(err, VD_EUNSUPPORTED,
                             "training_mode with ratio %g (random dropout) is not supported",
@@ -439,9 +440,9 @@ static int dropout_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *c
     int rc = dropout_training(n, in, err);
     if (rc < 0)
         return rc;
-    vd_nn_light_set_shape(out[0], in[0]->dtype, in[0]->ndim, in[0]->shape);
+    vd_nn_kernel_set_shape(out[0], in[0]->dtype, in[0]->ndim, in[0]->shape);
     if (n->n_out > 1 && out[1])
-        vd_nn_light_set_shape(out[1], n->op->since_opset >= 10 ? VD_DTYPE_BOOL : in[0]->dtype,
+        vd_nn_kernel_set_shape(out[1], n->op->since_opset >= 10 ? VD_DTYPE_BOOL : in[0]->dtype,
                               in[0]->ndim, in[0]->shape);
     return VD_OK;
 }
@@ -449,7 +450,7 @@ static int dropout_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *c
 static int dropout_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
                        vd_nn_ctx *ctx)
 {
-    int rc = vd_nn_light_ensure_out(n, in, out, ctx);
+    int rc = vd_nn_kernel_ensure_out(n, in, out, ctx);
     if (rc < 0)
         return rc;
     if (in[0]->data != out[0]->data)
@@ -457,7 +458,7 @@ static int dropout_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *con
     if (n->n_out > 1 && out[1]) {
         int64_t cnt = vd_tensor_numel(out[1]);
         for (int64_t i = 0; i < cnt; i++)
-            vd_nn_light_set_f64(out[1], i, 1);
+            vd_nn_kernel_set_f64(out[1], i, 1);
     }
     return VD_OK;
 }
@@ -471,14 +472,14 @@ static int isx_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const
     if (in[0]->dtype != VD_DTYPE_F32 && in[0]->dtype != VD_DTYPE_F64)
         return vd_error_set(err, VD_EUNSUPPORTED, "%s on %s", n->op_type,
                             vd_dtype_name(in[0]->dtype));
-    vd_nn_light_set_shape(out[0], VD_DTYPE_BOOL, in[0]->ndim, in[0]->shape);
+    vd_nn_kernel_set_shape(out[0], VD_DTYPE_BOOL, in[0]->ndim, in[0]->shape);
     return VD_OK;
 }
 
 static int isx_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *out,
                    vd_nn_ctx *ctx)
 {
-    int rc = vd_nn_light_ensure_out(n, in, out, ctx);
+    int rc = vd_nn_kernel_ensure_out(n, in, out, ctx);
     if (rc < 0)
         return rc;
     int nan = !strcmp(n->op_type, "IsNaN");
@@ -487,7 +488,7 @@ static int isx_run(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const *
     uint8_t *o = out[0]->data;
     int64_t cnt = vd_tensor_numel(in[0]);
     for (int64_t i = 0; i < cnt; i++) {
-        double v = vd_nn_light_get_f64(in[0], i);
+        double v = vd_nn_kernel_get_f64(in[0], i);
         o[i] = nan ? isnan(v) : (isinf(v) && ((v > 0 && pos) || (v < 0 && neg)));
     }
     return VD_OK;

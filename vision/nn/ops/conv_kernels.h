@@ -1,0 +1,68 @@
+/* conv_kernels.h -- the specialised Conv kernels conv.c dispatches to:
+ * Winograd F(2x2, 3x3) (conv_winograd.c), depthwise (conv_dw.c) and direct
+ * for few input channels (conv_direct.c). Each one computes the whole
+ * conv with bias, residual and fused activation; conv.c decides which
+ * one fits. Internal to vision/nn/ops. */
+#ifndef VD_NN_OPS_CONV_KERNELS_H
+#define VD_NN_OPS_CONV_KERNELS_H
+
+#include "kernel.h"
+#include "window.h"
+
+/* ---- Winograd F(2x2, 3x3) conv (conv_winograd.c) ---- */
+
+/* One 2-D Conv with a 3x3 kernel, stride 1, dilation 1, group 1: X
+ * [batch, cin, h, w_in] with top/left pads pt, pl (bottom/right padding is
+ * implied by oh, ow), W [cout, cin, 3, 3], optional bias [cout] and
+ * residual add (laid out like Y), Y [batch, cout, oh, ow] =
+ * act(conv + bias + add). u is set by vd_nn_wino_run. */
+typedef struct vd_nn_wino {
+    int64_t batch, cin, cout, h, w_in, oh, ow, pt, pl;
+    const float *x, *w, *bias, *add;
+    float *y;
+    const vd_nn_act *act;
+    const float *u;       /* transformed weights: set by the caller (kept from
+                           * an earlier run), or NULL: computed into ws */
+} vd_nn_wino;
+
+/* Whether Winograd beats im2col for these channel counts and output size. */
+int vd_nn_wino_worth(int64_t cin, int64_t cout, int64_t oh, int64_t ow);
+/* Workspace bytes vd_nn_wino_run needs (any thread count). */
+size_t vd_nn_wino_workspace(const vd_nn_wino *a);
+/* Compute Y over ctx's workers; ws has vd_nn_wino_workspace bytes. */
+void vd_nn_wino_run(vd_nn_ctx *ctx, vd_nn_wino *a, float *ws);
+/* Bytes of the transformed weights, and computing them into u (which a
+ * caller with constant weights keeps and passes as a->u from then on). */
+size_t vd_nn_wino_weight_bytes(const vd_nn_wino *a);
+void vd_nn_wino_weights(vd_nn_ctx *ctx, const vd_nn_wino *a, float *u);
+
+/* ---- depthwise Conv (conv_dw.c) ---- */
+
+/* The operands of the direct conv kernels below: X [batch, cin, in...],
+ * W [cout, cin / group, k...], optional bias [cout] and residual add
+ * (laid out like Y); Y [batch, cout, out...] = act(conv + bias + add). */
+typedef struct vd_nn_conv_args {
+    const vd_nn_geom *g;
+    int64_t batch, cin, cout;
+    const float *x, *w, *bias, *add;
+    float *y;
+    const vd_nn_act *act;
+} vd_nn_conv_args;
+
+/* Depthwise Conv, group == cin, cout a multiple of cin (output channel co
+ * reads input channel co / (cout / cin)), any geometry g describes. */
+/* Compute Y over ctx's workers (needs no workspace). */
+void vd_nn_dw_run(vd_nn_ctx *ctx, const vd_nn_conv_args *a);
+/* ---- direct conv for few input channels (conv_direct.c) ---- */
+
+/* A 2-D Conv, group 1, dilation 1: stride 1 or 2 with cin <= 4 input
+ * channels (an image's first layer), or stride 1 with cin <= 16 and
+ * cout <= 32 over rows of 64 or more outputs. Whether the kernel takes
+ * this conv: */
+int vd_nn_cdir_fits(const vd_nn_geom *g, int64_t cin, int64_t cout, int64_t group);
+/* Workspace bytes vd_nn_cdir_run needs (any thread count). */
+size_t vd_nn_cdir_workspace(const vd_nn_conv_args *a);
+/* Compute Y over ctx's workers; ws has vd_nn_cdir_workspace bytes. */
+void vd_nn_cdir_run(vd_nn_ctx *ctx, const vd_nn_conv_args *a, float *ws);
+
+#endif
