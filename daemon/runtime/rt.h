@@ -23,7 +23,7 @@
 
 #include "daemon/runtime/runtime.h"
 #include "pipeline/analysis.h"
-#include "source.h"
+#include "input.h"
 
 /* Reconnect backoff: 1 s doubling to a 60 s cap, +-20 % jitter; the
  * sequence starts again once a connection delivered frames for 10 s. */
@@ -118,7 +118,7 @@ typedef struct rt_stream {
     double connected_at;     /* monotonic */
     double reconnect_times[RT_RECONNECT_RING];
     int n_reconnect_times;
-    rt_source *src;          /* for interrupt (mu) */
+    rt_input *src;          /* for interrupt (mu) */
     int inflight;
     /* counters (atomics, reader thread writes) */
     _Atomic int64_t frames_in, frames_analysed, frames_dropped, reconnects;

@@ -125,10 +125,27 @@ static void event_snapshots(rt_stream *st, const vd_analysis_result *res, rt_res
     }
 }
 
+/* motion: {detect: true} on a model stream: the regions are reported
+ * too, as "motion" detections (motion-only streams get them from post()). */
+static void add_motion(rt_stream *st, const vd_analysis_result *res, rt_result *r)
+{
+    int n = res->regions.count;
+    vd_detection *d = n ? realloc(r->dets, (size_t)(r->n_dets + n) * sizeof *d) : NULL;
+    if (!d)
+        return;
+    vd_det_list l = {d + r->n_dets, 0, n};
+    for (int i = 0; i < n; i++)
+        l.items[l.count++] = res->regions.items[i];
+    vd_zones_mark(st->cfg.zones, st->cfg.n_zones, st->width, st->height, &l);
+    r->dets = d;
+    r->n_dets += n;
+}
+
 static void post_result(rt_stream *st, const vd_analysis_frame *f,
                         const vd_analysis_result *res)
 {
-    if (!res->dets.count && !res->n_events)
+    int motion = st->model && st->cfg.motion_detect && res->regions.count;
+    if (!res->dets.count && !res->n_events && !motion)
         return;
     rt_result *r = calloc(1, sizeof *r);
     if (!r)
@@ -139,6 +156,8 @@ static void post_result(rt_stream *st, const vd_analysis_frame *f,
     r->width = st->width;
     r->height = st->height;
     copy_out((void **)&r->dets, &r->n_dets, res->dets.items, res->dets.count, sizeof *r->dets);
+    if (st->model && st->cfg.motion_detect)
+        add_motion(st, res, r);
     copy_out((void **)&r->events, &r->n_events, res->events, res->n_events, sizeof *r->events);
     if (f)
         event_snapshots(st, res, r);
@@ -178,11 +197,11 @@ static void frame_done(void *owner, vd_analysis *an, const vd_analysis_frame *f,
         atomic_fetch_add(&st->frames_analysed, 1);
 }
 
-static int blocks(const rt_stream *st, const rt_source *src)
+static int blocks(const rt_stream *st, const rt_input *src)
 {
     if (st->cfg.backpressure != VD_BP_DEFAULT)
         return st->cfg.backpressure == VD_BP_BLOCK;
-    return rt_source_is_file(src) && !st->cfg.realtime;
+    return rt_input_is_file(src) && !st->cfg.realtime;
 }
 
 /* Wait for (block) or give up (drop) the stream's one in-flight turn. */
@@ -196,7 +215,7 @@ static int take_turn(rt_stream *st, int block)
     return ok;
 }
 
-static int convert(rt_stream *st, rt_source *src, const rt_source_frame *sf, vd_error *err)
+static int convert(rt_stream *st, rt_input *src, const rt_input_frame *sf, vd_error *err)
 {
     size_t need = (size_t)sf->width * (size_t)sf->height * 3;
     if (need > st->work_size) {
@@ -209,7 +228,7 @@ static int convert(rt_stream *st, rt_source *src, const rt_source_frame *sf, vd_
     st->width = sf->width;
     st->height = sf->height;
     st->frame_ts = rt_now();
-    return rt_source_rgb(src, st->work, need, err);
+    return rt_input_rgb(src, st->work, need, err);
 }
 
 /* Into the model's batch (1: submitted, the worker finishes it), or 0:
@@ -234,7 +253,7 @@ static int to_worker(rt_stream *st, vd_analysis_frame *af, int block, vd_error *
     return 1;
 }
 
-static void analyse(rt_stream *st, rt_source *src, const rt_source_frame *sf)
+static void analyse(rt_stream *st, rt_input *src, const rt_input_frame *sf)
 {
     int block = blocks(st, src);
     if (!atomic_load(&st->detect_on) || !take_turn(st, block)) {
@@ -297,15 +316,15 @@ static void pace(rt_stream *st, double pts, double *t0, double *pts0)
 }
 
 /* One connection: frames until an error, the end of a file or stop. */
-static int run_connection(rt_stream *st, rt_source *src, int64_t *in_base, vd_error *err)
+static int run_connection(rt_stream *st, rt_input *src, int64_t *in_base, vd_error *err)
 {
     double t0 = -1, pts0 = 0;
     int running = 0, rc;
-    rt_source_frame sf;
+    rt_input_frame sf;
     if ((rc = analysis_create(st, err)))
         return rc;
-    while (!atomic_load(&st->stop) && !(rc = rt_source_next(src, &sf, err))) {
-        atomic_store(&st->frames_in, *in_base + rt_source_packets(src));
+    while (!atomic_load(&st->stop) && !(rc = rt_input_next(src, &sf, err))) {
+        atomic_store(&st->frames_in, *in_base + rt_input_packets(src));
         pthread_mutex_lock(&st->mu);
         st->last_frame_time = rt_now();
         if (!running) {
@@ -314,38 +333,38 @@ static int run_connection(rt_stream *st, rt_source *src, int64_t *in_base, vd_er
             running = 1;
         }
         pthread_mutex_unlock(&st->mu);
-        if (st->cfg.realtime && rt_source_is_file(src))
+        if (st->cfg.realtime && rt_input_is_file(src))
             pace(st, sf.pts, &t0, &pts0);
         if (!atomic_load(&st->stop))
             analyse(st, src, &sf);
     }
-    *in_base += rt_source_packets(src);
+    *in_base += rt_input_packets(src);
     analysis_end(st);
     return atomic_load(&st->stop) ? VD_ECLOSED : rc;
 }
 
-static int open_source(rt_stream *st, rt_source **src, vd_error *err)
+static int open_source(rt_stream *st, rt_input **src, vd_error *err)
 {
-    rt_source_opts o = {.url = st->cfg.url, .timeout = st->cfg.timeout > 0 ? st->cfg.timeout : 10,
+    rt_input_opts o = {.url = st->cfg.url, .timeout = st->cfg.timeout > 0 ? st->cfg.timeout : 10,
                         .rtsp_transport = st->cfg.rtsp_transport, .fps = st->cfg.fps,
                         .loop = st->cfg.loop};
-    int rc = rt_source_open(src, &o, err);
+    int rc = rt_input_open(src, &o, err);
     if (rc)
         return rc;
     pthread_mutex_lock(&st->mu);
     st->src = *src;
     if (atomic_load(&st->stop))
-        rt_source_interrupt(*src);
+        rt_input_interrupt(*src);
     pthread_mutex_unlock(&st->mu);
     return VD_OK;
 }
 
-static void close_source(rt_stream *st, rt_source **src)
+static void close_source(rt_stream *st, rt_input **src)
 {
     pthread_mutex_lock(&st->mu);
     st->src = NULL;
     pthread_mutex_unlock(&st->mu);
-    rt_source_close(src);
+    rt_input_close(src);
 }
 
 /* A local file that is missing or unreadable will not get better. */
@@ -374,7 +393,7 @@ static void *reader_main(void *arg)
     while (!atomic_load(&st->stop)) {
         vd_error e;
         vd_error_clear(&e);
-        rt_source *src = NULL;
+        rt_input *src = NULL;
         int rc = open_source(st, &src, &e);
         if (!rc) {
             rc = run_connection(st, src, &in_base, &e);
@@ -471,7 +490,7 @@ void rt_stream_close(rt_stream *st, void (*done)(rt_stream *st))
 {
     atomic_store(&st->stop, 1);
     pthread_mutex_lock(&st->mu);
-    rt_source_interrupt(st->src);
+    rt_input_interrupt(st->src);
     pthread_cond_broadcast(&st->cv);
     pthread_mutex_unlock(&st->mu);
     st->close_done = done;

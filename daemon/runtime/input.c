@@ -1,15 +1,15 @@
-/* source.c -- a stream's frames: pipeline/reader opened with the stream's
+/* input.c -- a stream's frames: pipeline/reader opened with the stream's
  * timeouts and RTSP transport, sampled to its analysis rate by the
  * reader's own selection (so the daemon analyses exactly the frames
  * `visiond detect --fps N` does), looped for files, converted to RGB24.
  *
- * Threads: one reader thread uses a source; rt_source_interrupt() is the
+ * Threads: one reader thread uses a source; rt_input_interrupt() is the
  * only call another thread may make (the reader's interrupt is sticky).
  *
  * Looping keeps media time growing: each pass adds the file's length to
  * the pts, because the tracker (and anyone reading `pts`) needs time to
  * go forward. */
-#include "source.h"
+#include "input.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -17,9 +17,9 @@
 
 #include "pipeline/reader.h"
 
-struct rt_source {
+struct rt_input {
     vd_reader *r;
-    rt_source_opts o;
+    rt_input_opts o;
     int is_file;
     vd_frame f;              /* the last frame next() gave */
     double first_pts, last_raw, offset;
@@ -36,7 +36,7 @@ int rt_url_is_file(const char *url)
     return strstr(url, "://") == NULL;
 }
 
-static int apply_selection(rt_source *s, vd_error *err)
+static int apply_selection(rt_input *s, vd_error *err)
 {
     vd_reader_select sel;
     vd_reader_select_init(&sel);
@@ -44,10 +44,10 @@ static int apply_selection(rt_source *s, vd_error *err)
     return vd_reader_select_set(s->r, &sel, err);
 }
 
-int rt_source_open(rt_source **out, const rt_source_opts *o, vd_error *err)
+int rt_input_open(rt_input **out, const rt_input_opts *o, vd_error *err)
 {
     *out = NULL;
-    rt_source *s = calloc(1, sizeof *s);
+    rt_input *s = calloc(1, sizeof *s);
     if (!s)
         return vd_error_set(err, VD_ENOMEM, "out of memory");
     s->o = *o;
@@ -64,7 +64,7 @@ int rt_source_open(rt_source **out, const rt_source_opts *o, vd_error *err)
     if (!rc)
         rc = apply_selection(s, err);
     if (rc) {
-        rt_source_close(&s);
+        rt_input_close(&s);
         return rc;
     }
     vd_format_info fi;
@@ -78,7 +78,7 @@ int rt_source_open(rt_source **out, const rt_source_opts *o, vd_error *err)
 }
 
 /* End of a file: back to its first frame, one file length later. */
-static int rewind_file(rt_source *s, vd_error *err)
+static int rewind_file(rt_input *s, vd_error *err)
 {
     int rc = vd_reader_seek(s->r, s->first_pts, VD_SEEK_ACCURATE, err);
     if (rc)
@@ -87,7 +87,7 @@ static int rewind_file(rt_source *s, vd_error *err)
     return VD_OK;
 }
 
-int rt_source_next(rt_source *s, rt_source_frame *out, vd_error *err)
+int rt_input_next(rt_input *s, rt_input_frame *out, vd_error *err)
 {
     int rc = vd_reader_next(s->r, &s->f, err);
     if (rc == VD_EOF && s->is_file && s->o.loop && s->have_first) {
@@ -108,30 +108,30 @@ int rt_source_next(rt_source *s, rt_source_frame *out, vd_error *err)
     return VD_OK;
 }
 
-int rt_source_rgb(rt_source *s, uint8_t *dst, size_t size, vd_error *err)
+int rt_input_rgb(rt_input *s, uint8_t *dst, size_t size, vd_error *err)
 {
     vd_convert c = {.fmt = VD_PIX_RGB24};
     return vd_reader_convert(s->r, &s->f, &c, dst, size, err);
 }
 
-int rt_source_is_file(const rt_source *s) { return s->is_file; }
+int rt_input_is_file(const rt_input *s) { return s->is_file; }
 
-int64_t rt_source_packets(const rt_source *s)
+int64_t rt_input_packets(const rt_input *s)
 {
     vd_reader_stats st;
     vd_reader_stats_get(s->r, &st);
     return st.packets;
 }
 
-void rt_source_interrupt(rt_source *s)
+void rt_input_interrupt(rt_input *s)
 {
     if (s && s->r)
         vd_reader_interrupt(s->r);
 }
 
-void rt_source_close(rt_source **ps)
+void rt_input_close(rt_input **ps)
 {
-    rt_source *s = *ps;
+    rt_input *s = *ps;
     if (!s)
         return;
     vd_reader_close(&s->r);
