@@ -31,7 +31,10 @@
  * A frame the gate skipped still goes through post() with outputs NULL, so
  * the tracker ages its tracks and motion-only streams report their regions.
  * post() needs only what pre() left in the vd_analysis_frame, never the
- * pixels, so the daemon may recycle the frame buffer once pre() returned.
+ * pixels, so the daemon may recycle the frame buffer once pre() returned,
+ * and may pre() several frames of one stream before their post() calls
+ * (each with its own vd_analysis_frame), as long as both run in frame
+ * order.
  *
  * Every int-returning call returns 0 (or the documented positive value) or
  * a negative VD_E* code, with *err naming the model or input and the
@@ -89,6 +92,10 @@ const vd_labels *vd_analyzer_labels(const vd_analyzer *a);
 vd_det_kind vd_analyzer_kind(const vd_analyzer *a);
 /* Network input size in pixels. */
 void vd_analyzer_input_size(const vd_analyzer *a, int *width, int *height);
+/* The outputs feeding the adapter (picked by name or by shape), in the
+ * adapter's order: how many, and the name of the i-th (NULL out of range). */
+int vd_analyzer_output_count(const vd_analyzer *a);
+const char *vd_analyzer_output_name(const vd_analyzer *a, int i);
 
 /* A session for this model at batch `max_batch` with `threads` threads, and
  * the batch input tensor to go with it ([max_batch,...], float32 or uint8 as
@@ -142,7 +149,13 @@ typedef struct vd_analysis_frame {
     /* filled by pre(), read by post(): */
     vd_tf_geom geom;       /* slot geometry, boxes map back through it */
     int infer;             /* 1: slot b holds this frame for inference */
+    int moved;             /* 1: the motion detector saw motion */
+    vd_det_list regions;   /* motion regions (source pixels); owned by the
+                            * frame struct: zero it once, reuse it, and
+                            * vd_analysis_frame_free it at the end */
 } vd_analysis_frame;
+
+void vd_analysis_frame_free(vd_analysis_frame *f); /* frees the regions */
 
 /* Motion update, then (when the frame needs inference) the chain into slot
  * `slot` of `input`. Returns 1 when the slot was filled, 0 when the motion
@@ -175,5 +188,9 @@ void vd_analysis_result_free(vd_analysis_result *res);
 /* Zone names of this analysis, for output (bit z of vd_detection.zones). */
 int vd_analysis_zone_count(const vd_analysis *an);
 const char *vd_analysis_zone_name(const vd_analysis *an, int z);
+
+/* The motion detector's counters (frames with motion, light/scene resets);
+ * returns 1, or 0 with *st zeroed when the analysis has no motion. */
+int vd_analysis_motion_stats(const vd_analysis *an, vd_motion_stats *st);
 
 #endif

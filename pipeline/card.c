@@ -125,24 +125,36 @@ static int k_top_k(ctx *x, const char *key, const json_t *v)
     return VD_OK;
 }
 
-static int k_classes(ctx *x, const char *key, const json_t *v)
+/* A non-empty array of non-empty strings into an owned char *[]. */
+static int string_list(ctx *x, const char *key, const json_t *v, const char *what, char ***out,
+                       int *n_out)
 {
     if (!json_is_array(v) || json_array_size(v) == 0)
-        return bad(x, key, "expected a non-empty array of label names");
+        return bad(x, key, "expected a non-empty array of %s", what);
     size_t n = json_array_size(v);
-    x->c->classes = calloc(n, sizeof *x->c->classes);
-    if (!x->c->classes)
+    *out = calloc(n, sizeof **out);
+    if (!*out)
         return vd_error_set(x->err, VD_ENOMEM, "%s: out of memory", x->name);
     for (size_t i = 0; i < n; i++) {
         const char *s = NULL;
         int rc = want_string(x, key, json_array_get(v, i), &s);
         if (rc)
             return rc;
-        if (!(x->c->classes[i] = strdup(s)))
+        if (!((*out)[i] = strdup(s)))
             return vd_error_set(x->err, VD_ENOMEM, "%s: out of memory", x->name);
-        x->c->n_classes = (int)i + 1;
+        *n_out = (int)i + 1;
     }
     return VD_OK;
+}
+
+static int k_classes(ctx *x, const char *key, const json_t *v)
+{
+    return string_list(x, key, v, "label names", &x->c->classes, &x->c->n_classes);
+}
+
+static int k_outputs(ctx *x, const char *key, const json_t *v)
+{
+    return string_list(x, key, v, "model output names", &x->c->outputs, &x->c->n_outputs);
 }
 
 static int k_description(ctx *x, const char *key, const json_t *v)
@@ -342,7 +354,8 @@ static const struct {
     {"path", k_path},       {"kind", k_kind},         {"labels", k_labels},
     {"input", k_input},     {"threshold", k_threshold}, {"iou", k_iou},
     {"max_detections", k_max_det}, {"top_k", k_top_k}, {"classes", k_classes},
-    {"filters", k_filters}, {"ssd", k_ssd},           {"description", k_description},
+    {"outputs", k_outputs}, {"filters", k_filters}, {"ssd", k_ssd},
+    {"description", k_description},
 };
 
 void vd_card_init(vd_card *c)
@@ -368,7 +381,7 @@ int vd_card_from_json(vd_card *c, const json_t *obj, const char *base_dir, const
         for (i = 0; i < n && strcmp(handlers[i].key, key); i++)
             ;
         rc = i == n ? bad(&x, key, "unknown key (expected path, kind, labels, input, threshold, "
-                                   "iou, max_detections, top_k, classes, filters, ssd, "
+                                   "iou, max_detections, top_k, classes, outputs, filters, ssd, "
                                    "description)")
                     : handlers[i].fn(&x, key, v);
         if (rc)
@@ -422,13 +435,20 @@ void vd_card_detector_opts(const vd_card *c, vd_detector_opts *o)
     o->ssd = c->ssd;
 }
 
+static void free_list(char ***list, int *n)
+{
+    for (int i = 0; i < *n; i++)
+        free((*list)[i]);
+    free(*list);
+    *list = NULL;
+    *n = 0;
+}
+
 void vd_card_free(vd_card *c)
 {
-    for (int i = 0; i < c->n_classes; i++)
-        free(c->classes[i]);
-    free(c->classes);
+    free_list(&c->classes, &c->n_classes);
+    free_list(&c->outputs, &c->n_outputs);
     free(c->filters);
-    c->classes = NULL;
     c->filters = NULL;
-    c->n_classes = c->n_filters = 0;
+    c->n_filters = 0;
 }

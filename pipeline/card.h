@@ -21,6 +21,8 @@
  *     },
  *     "threshold": 0.5, "iou": 0.3, "max_detections": 100, "top_k": 5,
  *     "classes": ["person", "car"],
+ *     "outputs": ["detections"], // model outputs the adapter reads, in its
+ *                               // order; absent: the one set that fits
  *     "filters": [{"label": "person", "min_area": 400, "max_area": 0,
  *                  "min_aspect": 0, "max_aspect": 0}],
  *     "ssd": {"strides": [8,16,16,16], "anchors_per_layer": 2,
@@ -58,6 +60,8 @@ typedef struct vd_card {
     int max_detections, top_k;     /* 0: unset */
     char **classes;                /* owned */
     int n_classes;
+    char **outputs;                /* owned; model outputs feeding the adapter */
+    int n_outputs;
     vd_det_filter *filters;        /* owned */
     int n_filters;
     vd_ssd_opts ssd;

@@ -13,7 +13,9 @@
 
 #include <libavcodec/avcodec.h>
 
+#include "args.h"
 #include "cli.h"
+#include "json_out.h"
 #include "select.h"
 
 typedef struct frames_args {
@@ -38,58 +40,56 @@ static void usage(FILE *f)
             vd_cli_select_usage(), vd_cli_source_usage());
 }
 
+/* One argument nobody else claimed; 0, or an exit status. */
+static int parse_own(frames_args *a, vd_cli_args *c)
+{
+    const char *v;
+    if (vd_cli_args_positional(c)) {
+        if (a->input)
+            return vd_cli_args_error(c, "more than one INPUT ('%s')", c->arg);
+        a->input = c->arg;
+    } else if (vd_cli_args_is(c, "--md5")) {
+        a->md5 = 1;
+        return vd_cli_args_switch(c);
+    } else if (vd_cli_args_is(c, "--stream")) {
+        if (!(v = vd_cli_args_value(c)))
+            return VD_EXIT_USAGE;
+        if (strcmp(v, "video") && strcmp(v, "audio"))
+            return vd_cli_args_error(c, "--stream: '%s' is not video or audio", v);
+        a->media = strcmp(v, "audio") ? VD_MEDIA_VIDEO : VD_MEDIA_AUDIO;
+    } else if (vd_cli_args_is(c, "--out")) {
+        return (a->out_dir = vd_cli_args_value(c)) ? 0 : VD_EXIT_USAGE;
+    } else if (vd_cli_args_is(c, "--threads")) {
+        return vd_cli_args_int(c, 0, 1024, &a->threads);
+    } else {
+        return vd_cli_args_unknown(c);
+    }
+    return 0;
+}
+
 /* Returns -1 to continue, else an exit status. */
 static int parse_args(frames_args *a, int argc, char **argv)
 {
     vd_error err = {0};
-    for (int i = 1; i < argc; i++) {
-        const char *s = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int k = vd_cli_select_parse(&a->cs, argc, argv, &i, &err);
-        if (k == 0)
-            k = vd_cli_source_parse(&a->src, argc, argv, &i, &err);
-        if (k < 0)
-            return fprintf(stderr, "visiond frames: %s\n", err.msg), VD_EXIT_USAGE;
-        if (k > 0)
-            continue;
-        if (!strcmp(s, "--help") || !strcmp(s, "-h"))
+    vd_cli_args c;
+    vd_cli_args_init(&c, "frames", argc, argv, 1);
+    while (vd_cli_args_next(&c)) {
+        if (vd_cli_args_help(&c))
             return usage(stdout), VD_EXIT_OK;
-        if (!strcmp(s, "--md5")) {
-            a->md5 = 1;
-            continue;
-        }
-        int valued = !strcmp(s, "--stream") || !strcmp(s, "--out") || !strcmp(s, "--threads");
-        if (valued && !v)
-            return fprintf(stderr, "visiond frames: %s needs a value\n", s), VD_EXIT_USAGE;
-        char *end = NULL;
-        if (!strcmp(s, "--stream")) {
-            if (strcmp(v, "video") && strcmp(v, "audio"))
-                return fprintf(stderr, "visiond frames: --stream: '%s' is not video or audio\n", v),
-                       VD_EXIT_USAGE;
-            a->media = strcmp(v, "audio") ? VD_MEDIA_VIDEO : VD_MEDIA_AUDIO;
-        } else if (!strcmp(s, "--out")) {
-            a->out_dir = v;
-        } else if (!strcmp(s, "--threads")) {
-            a->threads = (int)strtol(v, &end, 10);
-            if (*end || a->threads < 0)
-                return fprintf(stderr, "visiond frames: --threads: '%s' is not a count\n", v),
-                       VD_EXIT_USAGE;
-        } else if (s[0] == '-' && s[1]) {
-            return fprintf(stderr, "visiond frames: unknown option '%s'\n", s), VD_EXIT_USAGE;
-        } else if (!a->input) {
-            a->input = s;
-            continue;
-        } else {
-            return fprintf(stderr, "visiond frames: more than one INPUT ('%s')\n", s), VD_EXIT_USAGE;
-        }
-        i++;
+        int k = vd_cli_select_parse(&a->cs, argc, argv, &c.i, &err);
+        if (k == 0)
+            k = vd_cli_source_parse(&a->src, argc, argv, &c.i, &err);
+        if (k < 0)
+            return vd_cli_args_error(&c, "%s", err.msg);
+        if (k == 0 && (k = parse_own(a, &c)))
+            return k;
     }
     if (!a->input)
         return usage(stderr), VD_EXIT_USAGE;
     if (vd_cli_select_check(&a->cs, &err))
-        return fprintf(stderr, "visiond frames: %s\n", err.msg), VD_EXIT_USAGE;
+        return vd_cli_args_error(&c, "%s", err.msg);
     if (a->media == VD_MEDIA_AUDIO && (a->cs.conv.fmt != VD_PIX_NATIVE || a->out_dir))
-        return fprintf(stderr, "visiond frames: --size/--pix-fmt/--out need a video stream\n"),
-               VD_EXIT_USAGE;
+        return vd_cli_args_error(&c, "--size/--pix-fmt/--out need a video stream");
     return -1;
 }
 
@@ -186,23 +186,30 @@ static int print_frame(frames_run *run, const vd_frame *f, vd_error *err)
     }
     if (run->a->out_dir && (ret = save_image(run, f, path, sizeof path, err)))
         return ret;
-    printf("{\"pts\": %.6f, \"key\": %s", f->pts, f->key ? "true" : "false");
+    json_t *o = json_object();
+    json_object_set_new(o, "pts", vd_cli_json_real(f->pts, 6));
+    json_object_set_new(o, "key", json_boolean(f->key));
     if (f->index >= 0)
-        printf(", \"index\": %lld", (long long)f->index);
-    if (f->type == VD_MEDIA_AUDIO)
-        printf(", \"nb_samples\": %d, \"channels\": %d, \"sample_rate\": %d, \"sample_fmt\": \"flt\"",
-               f->nb_samples, f->channels, f->sample_rate);
-    else
-        printf(", \"width\": %d, \"height\": %d, \"pix_fmt\": \"%s\"",
-               cv->width ? cv->width : f->width, cv->height ? cv->height : f->height,
-               cv->fmt == VD_PIX_NATIVE ? f->pix_fmt : vd_pixfmt_name(cv->fmt));
+        json_object_set_new(o, "index", json_integer(f->index));
+    if (f->type == VD_MEDIA_AUDIO) {
+        json_object_set_new(o, "nb_samples", json_integer(f->nb_samples));
+        json_object_set_new(o, "channels", json_integer(f->channels));
+        json_object_set_new(o, "sample_rate", json_integer(f->sample_rate));
+        json_object_set_new(o, "sample_fmt", json_string("flt"));
+    } else {
+        json_object_set_new(o, "width", json_integer(cv->width ? cv->width : f->width));
+        json_object_set_new(o, "height", json_integer(cv->height ? cv->height : f->height));
+        json_object_set_new(o, "pix_fmt", vd_cli_json_string(cv->fmt == VD_PIX_NATIVE
+                                                                 ? f->pix_fmt
+                                                                 : vd_pixfmt_name(cv->fmt)));
+    }
     if (md5[0])
-        printf(", \"md5\": \"%s\"", md5);
+        json_object_set_new(o, "md5", json_string(md5));
     if (path[0])
-        printf(", \"file\": \"%s\"", path); /* path chars come from --out: user's own */
+        json_object_set_new(o, "file", vd_cli_json_string(path));
     if (f->corrupt)
-        printf(", \"corrupt\": true");
-    printf("}\n");
+        json_object_set_new(o, "corrupt", json_true());
+    vd_cli_json_line(o, 0);
     run->n++;
     return 0;
 }

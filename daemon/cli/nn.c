@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "args.h"
 #include "cli.h"
 #include "vision/nn/nn.h"
 #include "vision/nn/graph.h"
@@ -68,34 +69,14 @@ static void usage(FILE *f)
             "ops    list the supported ONNX ops and the opsets they start at\n");
 }
 
-static int usage_error(const char *fmt, const char *what)
-{
-    fprintf(stderr, "visiond nn: ");
-    fprintf(stderr, fmt, what);
-    fprintf(stderr, "\n'visiond nn --help' shows the usage.\n");
-    return VD_EXIT_USAGE;
-}
-
-static int parse_count(const char *flag, const char *s, int min, int *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || *end || end == s || v < min || v > 1000000) {
-        fprintf(stderr, "visiond nn: %s expects an integer >= %d, got '%s'\n", flag, min, s);
-        return VD_EXIT_USAGE;
-    }
-    *out = (int)v;
-    return 0;
-}
-
 static int apply_opt(nn_args *a, const char *flag, const char *val)
 {
+    vd_error e;
     if (!strcmp(flag, "--input") || !strcmp(flag, "--shape")) {
         if (a->n_inputs == MAX_INPUTS)
-            return usage_error("too many %s options", flag);
+            return vd_cli_args_usage("nn", "too many %s options", flag);
         if (!strchr(val, '=') || val[0] == '=')
-            return usage_error("%s expects NAME=VALUE", flag);
+            return vd_cli_args_usage("nn", "%s expects NAME=VALUE", flag);
         a->inputs[a->n_inputs++] = val;
         return 0;
     }
@@ -114,42 +95,39 @@ static int apply_opt(nn_args *a, const char *flag, const char *val)
                : !strcmp(flag, "--batch")   ? &a->batch
                : !strcmp(flag, "--warmup")  ? &a->warmup
                                             : &a->iterations;
-    return parse_count(flag, val, dst == &a->warmup ? 0 : 1, dst);
+    if (vd_cli_args_to_int(flag, val, dst == &a->warmup ? 0 : 1, 1000000, dst, &e))
+        return vd_cli_args_usage("nn", "%s", e.msg);
+    return 0;
 }
 
 /* Options as "--flag value" or "--flag=value", anywhere; one positional MODEL. */
 static int parse_args(int argc, char **argv, unsigned sub, nn_args *a)
 {
     *a = (nn_args){.threads = 1, .batch = 1, .iterations = 20, .warmup = 3};
-    for (int i = 0; i < argc; i++) {
-        const char *arg = argv[i];
-        if (arg[0] != '-' || arg[1] == '\0') {
+    vd_cli_args c;
+    vd_cli_args_init(&c, "nn", argc, argv, 0);
+    while (vd_cli_args_next(&c)) {
+        if (vd_cli_args_positional(&c)) {
             if (a->model)
-                return usage_error("unexpected argument '%s'", arg);
-            a->model = arg;
+                return vd_cli_args_error(&c, "unexpected argument '%s'", c.arg);
+            a->model = c.arg;
             continue;
         }
-        size_t flen = strcspn(arg, "=");
         const nn_opt *o = NULL;
         for (size_t k = 0; k < sizeof nn_opts / sizeof nn_opts[0]; k++)
-            if (strlen(nn_opts[k].name) == flen && !strncmp(arg, nn_opts[k].name, flen))
+            if (vd_cli_args_is(&c, nn_opts[k].name))
                 o = &nn_opts[k];
         if (!o || !(o->subs & sub))
-            return usage_error("unknown option '%s' for this subcommand", arg);
-        const char *val = arg[flen] == '=' ? arg + flen + 1 : NULL;
-        if (o->has_arg && !val) {
-            if (i + 1 >= argc)
-                return usage_error("%s needs a value", o->name);
-            val = argv[++i];
-        } else if (!o->has_arg && val) {
-            return usage_error("%s takes no value", o->name);
-        }
+            return vd_cli_args_error(&c, "unknown option '%s' for this subcommand", c.flag);
+        const char *val = NULL;
+        if (o->has_arg ? !(val = vd_cli_args_value(&c)) : vd_cli_args_switch(&c))
+            return VD_EXIT_USAGE;
         int rc = apply_opt(a, o->name, val);
         if (rc)
             return rc;
     }
     if (!a->model)
-        return usage_error("%s", "missing MODEL");
+        return vd_cli_args_error(&c, "missing MODEL");
     return 0;
 }
 
@@ -425,9 +403,9 @@ static int write_outputs(const vd_nn_model *m, const char *dir, vd_tensor *out, 
 static int cmd_run(const nn_args *a)
 {
     if (!a->output_dir)
-        return usage_error("%s", "run needs --output-dir DIR");
+        return vd_cli_args_usage("nn", "%s", "run needs --output-dir DIR");
     if (!a->n_inputs)
-        return usage_error("%s", "run needs at least one --input NAME=FILE.npy");
+        return vd_cli_args_usage("nn", "%s", "run needs at least one --input NAME=FILE.npy");
     vd_error err = {0};
     vd_nn_model *m = NULL;
     if (vd_nn_model_load(&m, a->model, &err))
@@ -499,7 +477,7 @@ static int apply_shapes(const nn_args *a, const vd_nn_model *m, vd_nn_session *s
             char *end;
             long long v = strtoll(p, &end, 10);
             if (end == p || v <= 0 || nd == VD_TENSOR_MAX_DIMS || (*end && *end != 'x'))
-                return usage_error("--shape expects NAME=DxDx..., got '%s'", a->inputs[k]);
+                return vd_cli_args_usage("nn", "--shape expects NAME=DxDx..., got '%s'", a->inputs[k]);
             shape[nd] = v;
             p = *end ? end + 1 : end;
         }
@@ -728,12 +706,12 @@ int vd_cli_nn(int argc, char **argv)
             return VD_EXIT_OK;
         }
     if (!strcmp(sub, "ops"))
-        return argc == 2 ? cmd_ops() : usage_error("%s", "ops takes no arguments");
+        return argc == 2 ? cmd_ops() : vd_cli_args_usage("nn", "%s", "ops takes no arguments");
     unsigned mask = !strcmp(sub, "info") ? SUB_INFO : !strcmp(sub, "run") ? SUB_RUN
                   : !strcmp(sub, "bench")                                ? SUB_BENCH
                                                                          : 0;
     if (!mask)
-        return usage_error("unknown subcommand '%s'", sub);
+        return vd_cli_args_usage("nn", "unknown subcommand '%s'", sub);
     nn_args a;
     int rc = parse_args(argc - 2, argv + 2, mask, &a);
     if (rc)

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "args.h"
 #include "cli.h"
 #include "select.h"
 #include "pipeline/reader.h"
@@ -83,21 +84,21 @@ static void usage(FILE *f)
 static int parse_args(int argc, char **argv, const char **input, vd_cli_source *src)
 {
     vd_error err = {0};
-    for (int i = 1; i < argc; i++) {
-        const char *s = argv[i];
-        if (!strcmp(s, "--help") || !strcmp(s, "-h"))
+    vd_cli_args c;
+    vd_cli_args_init(&c, "probe", argc, argv, 1);
+    while (vd_cli_args_next(&c)) {
+        if (vd_cli_args_help(&c))
             return usage(stdout), VD_EXIT_OK;
-        int k = vd_cli_source_parse(src, argc, argv, &i, &err);
+        int k = vd_cli_source_parse(src, argc, argv, &c.i, &err);
         if (k < 0)
-            return fprintf(stderr, "visiond probe: %s\n", err.msg), VD_EXIT_USAGE;
+            return vd_cli_args_error(&c, "%s", err.msg);
         if (k > 0)
             continue;
-        if (s[0] == '-' && s[1])
-            return fprintf(stderr, "visiond probe: unknown option '%s'\n", s), VD_EXIT_USAGE;
+        if (!vd_cli_args_positional(&c))
+            return vd_cli_args_unknown(&c);
         if (*input)
-            return fprintf(stderr, "visiond probe: more than one INPUT ('%s')\n", s),
-                   VD_EXIT_USAGE;
-        *input = s;
+            return vd_cli_args_error(&c, "more than one INPUT ('%s')", c.arg);
+        *input = c.arg;
     }
     return *input ? -1 : (usage(stderr), VD_EXIT_USAGE);
 }

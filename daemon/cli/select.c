@@ -3,8 +3,8 @@
  * number) so "--step 3x" is a usage error, not step 3. */
 #include "select.h"
 
-#include <errno.h>
-#include <math.h>
+#include "args.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,28 +23,6 @@ void vd_cli_select_free(vd_cli_select *c)
     c->nindices = 0;
 }
 
-static int parse_double(const char *flag, const char *v, double *out, vd_error *err)
-{
-    char *end;
-    errno = 0;
-    double x = strtod(v, &end);
-    if (!*v || *end || errno || !isfinite(x))
-        return vd_error_set(err, VD_EINVAL, "%s: '%s' is not a number", flag, v);
-    *out = x;
-    return 0;
-}
-
-static int parse_i64(const char *flag, const char *v, int64_t *out, vd_error *err)
-{
-    char *end;
-    errno = 0;
-    long long x = strtoll(v, &end, 10);
-    if (!*v || *end || errno)
-        return vd_error_set(err, VD_EINVAL, "%s: '%s' is not an integer", flag, v);
-    *out = x;
-    return 0;
-}
-
 static int parse_indices(vd_cli_select *c, const char *v, vd_error *err)
 {
     size_t n = 1;
@@ -60,7 +38,7 @@ static int parse_indices(vd_cli_select *c, const char *v, vd_error *err)
     int ret = 0;
     char *save = NULL;
     for (char *tok = strtok_r(copy, ",", &save); tok && !ret; tok = strtok_r(NULL, ",", &save)) {
-        ret = parse_i64("--indices", tok, &ix[k], err);
+        ret = vd_cli_args_to_i64("--indices", tok, &ix[k], err);
         if (!ret && ix[k] < 0)
             ret = vd_error_set(err, VD_EINVAL, "--indices: %lld is negative", (long long)ix[k]);
         k++;
@@ -90,25 +68,13 @@ static int parse_size(vd_cli_select *c, const char *v, vd_error *err)
     return 0;
 }
 
-/* "--flag=value" or "--flag value": the flag's name and its value. */
-static const char *split_flag(int argc, char **argv, int *i, char *name, size_t n, int *has_eq)
-{
-    const char *a = argv[*i], *eq = strchr(a, '=');
-    *has_eq = eq != NULL;
-    size_t len = eq ? (size_t)(eq - a) : strlen(a);
-    snprintf(name, n, "%.*s", (int)len, a);
-    if (eq)
-        return eq + 1;
-    return *i + 1 < argc ? argv[*i + 1] : NULL;
-}
-
 int vd_cli_select_parse(vd_cli_select *c, int argc, char **argv, int *i, vd_error *err)
 {
     static const char *const valued[] = {"--start", "--end", "--count", "--step", "--fps",
                                          "--indices", "--size", "--pix-fmt"};
     char name[32];
     int eq;
-    const char *v = split_flag(argc, argv, i, name, sizeof name, &eq);
+    const char *v = vd_cli_args_split(argc, argv, *i, name, sizeof name, &eq);
     if (!strcmp(name, "--keyframes")) {
         if (eq)
             return vd_error_set(err, VD_EINVAL, "--keyframes takes no value");
@@ -127,11 +93,11 @@ int vd_cli_select_parse(vd_cli_select *c, int argc, char **argv, int *i, vd_erro
         (*i)++;
     int ret;
     switch (k) {
-    case 0: ret = parse_double(name, v, &c->sel.start, err); break;
-    case 1: ret = parse_double(name, v, &c->sel.end, err); break;
-    case 2: ret = parse_i64(name, v, &c->sel.count, err); break;
-    case 3: ret = parse_i64(name, v, &c->sel.step, err); break;
-    case 4: ret = parse_double(name, v, &c->sel.fps, err); break;
+    case 0: ret = vd_cli_args_to_double(name, v, &c->sel.start, err); break;
+    case 1: ret = vd_cli_args_to_double(name, v, &c->sel.end, err); break;
+    case 2: ret = vd_cli_args_to_i64(name, v, &c->sel.count, err); break;
+    case 3: ret = vd_cli_args_to_i64(name, v, &c->sel.step, err); break;
+    case 4: ret = vd_cli_args_to_double(name, v, &c->sel.fps, err); break;
     case 5: return parse_indices(c, v, err) ? VD_EINVAL : 1;
     case 6: return parse_size(c, v, err) ? VD_EINVAL : 1;
     default:
@@ -183,7 +149,7 @@ int vd_cli_source_parse(vd_cli_source *s, int argc, char **argv, int *i, vd_erro
 {
     char name[32];
     int eq;
-    const char *v = split_flag(argc, argv, i, name, sizeof name, &eq);
+    const char *v = vd_cli_args_split(argc, argv, *i, name, sizeof name, &eq);
     int timeout = !strcmp(name, "--timeout");
     if (!timeout && strcmp(name, "--rtsp-transport"))
         return 0;
@@ -197,7 +163,7 @@ int vd_cli_source_parse(vd_cli_source *s, int argc, char **argv, int *i, vd_erro
         s->rtsp_transport = v;
         return 1;
     }
-    if (parse_double(name, v, &s->timeout, err))
+    if (vd_cli_args_to_double(name, v, &s->timeout, err))
         return VD_EINVAL;
     if (!(s->timeout > 0))
         return vd_error_set(err, VD_EINVAL, "--timeout: '%s' is not > 0", v);

@@ -15,6 +15,7 @@
 #ifndef VD_DAEMON_CONFIG_H
 #define VD_DAEMON_CONFIG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "vision/core/error.h"
@@ -22,6 +23,7 @@
 
 #define VD_CFG_MAX_SCHEMES 16
 #define VD_CFG_MAX_DIRS 16
+#define VD_CFG_ID_MAX 64 /* stream ids: [A-Za-z0-9_-]{1,64} */
 
 typedef enum vd_backpressure {
     VD_BP_DEFAULT = 0, /* drop for live sources and realtime files, block otherwise */
@@ -77,6 +79,7 @@ typedef struct vd_config {
     int n_schemes;          /* default rtsp rtsps http https file v4l2 */
     char *media_dirs[VD_CFG_MAX_DIRS];
     int n_media_dirs;       /* default: the directories of the file streams */
+    int media_dirs_given;   /* sources.media_dirs was in the file (else the default) */
     /* models and streams */
     vd_model_config *models;
     int n_models;
@@ -91,6 +94,8 @@ void vd_config_init(vd_config *c);
  * error *c is left empty and err says "file:line: key.path: reason". */
 int vd_config_load(vd_config *c, const char *file, const char *state_dir, vd_error *err);
 void vd_config_free(vd_config *c);
+/* The model called name, NULL when there is none. */
+const vd_model_config *vd_config_model(const vd_config *c, const char *name);
 
 /* One stream entry from a JSON object (the API's POST body), validated
  * against the models of cfg (an unknown model is an error naming it) and
@@ -98,9 +103,15 @@ void vd_config_free(vd_config *c);
 struct json_t;
 int vd_stream_config_from_json(vd_stream_config *s, const struct json_t *obj,
                                const vd_config *cfg, vd_error *err);
-/* Apply a JSON merge-patch style change (PATCH body) onto a copy of s. */
+/* Apply a JSON merge patch (RFC 7386, the PATCH body) to s: on success *s
+ * is the patched entry, on error it is unchanged. The patched entry goes
+ * through vd_stream_config_from_json (same rules, same sources policy); the
+ * id cannot change. */
 int vd_stream_config_patch(vd_stream_config *s, const struct json_t *patch,
                            const vd_config *cfg, vd_error *err);
+/* The entry as JSON (the POST body that would recreate it); redact != 0
+ * strips credentials from the URL. New reference, NULL on ENOMEM. */
+struct json_t *vd_stream_config_to_json(const vd_stream_config *s, int redact);
 int vd_stream_config_copy(vd_stream_config *dst, const vd_stream_config *src, vd_error *err);
 void vd_stream_config_free(vd_stream_config *s);
 /* 1 when the two entries would run the same way (reload: restart only the
@@ -111,5 +122,16 @@ void vd_url_redact(const char *url, char *out, size_t n);
 /* Check a URL against cfg->schemes and cfg->media_dirs (local files must
  * lie under one of them after realpath). VD_EINVAL naming the rule. */
 int vd_config_source_allowed(const vd_config *cfg, const char *url, vd_error *err);
+/* What kind of source a URL is: "file" (a path or file:), "v4l2" (a path
+ * under /dev/), else its scheme lower-cased ("rtsp", "http", ...). The
+ * runtime picks defaults from it (live: rtsp/rtsps/http/https/v4l2...).
+ * VD_EINVAL for an empty URL. */
+int vd_config_url_scheme(const char *url, char *out, size_t n);
+/* 1 for sources that deliver frames in real time on their own (anything
+ * but "file"). */
+int vd_config_url_is_live(const char *url);
+/* media_dirs := the directories (after realpath) of the config's file
+ * streams; what vd_config_load does when sources.media_dirs is absent. */
+int vd_config_default_media_dirs(vd_config *cfg, vd_error *err);
 
 #endif

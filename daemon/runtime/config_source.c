@@ -1,0 +1,224 @@
+/* config_source.c -- the `sources:` policy (which URLs a stream may read)
+ * and URL redaction, for the config file and the API alike.
+ *
+ * Design: a local path is judged by where it really lands: realpath() of
+ * its deepest existing ancestor plus the rest, with ".." refused in the
+ * part that does not exist yet. So neither "..", nor a symlink inside a
+ * media dir, nor /dev/../etc can reach outside the allowed directories,
+ * and a file that does not exist yet (a recording to come) is still judged. */
+#define _GNU_SOURCE
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char scheme_chars[] =
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-";
+
+/* The local path of a URL ("file:" stripped as FFmpeg's file protocol
+ * does), NULL when it is not local. */
+static const char *local_path(const char *url)
+{
+    size_t k = strspn(url, scheme_chars);
+    if (url[0] == '/')
+        return url;
+    if (k == 4 && !strncasecmp(url, "file", 4) && url[4] == ':')
+        return url + 5;
+    if (k > 0 && url[k] == ':')
+        return NULL;
+    return url; /* relative path */
+}
+
+int vd_config_url_scheme(const char *url, char *out, size_t n)
+{
+    if (!url || !*url)
+        return VD_EINVAL;
+    const char *path = local_path(url);
+    if (path) {
+        snprintf(out, n, "%s", !strncmp(path, "/dev/", 5) ? "v4l2" : "file");
+        return 0;
+    }
+    size_t k = strspn(url, scheme_chars);
+    snprintf(out, n, "%.*s", (int)k, url);
+    for (char *p = out; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    return 0;
+}
+
+int vd_config_url_is_live(const char *url)
+{
+    char s[32];
+    return !vd_config_url_scheme(url, s, sizeof s) && strcmp(s, "file") != 0;
+}
+
+/* realpath() of the deepest existing ancestor of an absolute path, plus the
+ * components that do not exist yet (".." among them is refused). */
+static int real_local(const char *path, char out[PATH_MAX], vd_error *err)
+{
+    char head[PATH_MAX];
+    size_t cut = strlen(path);
+    if (path[0] != '/')
+        return vd_error_set(err, VD_EINVAL, "'%s' is not an absolute path", path);
+    if (cut >= PATH_MAX)
+        return vd_error_set(err, VD_EINVAL, "path too long");
+    for (;;) {
+        memcpy(head, path, cut);
+        head[cut] = 0;
+        if (realpath(head, out))
+            break;
+        if (errno != ENOENT && errno != ENOTDIR)
+            return vd_error_set(err, VD_EINVAL, "'%s': %s", head, strerror(errno));
+        while (cut > 1 && path[cut - 1] != '/')
+            cut--;
+        while (cut > 1 && path[cut - 1] == '/')
+            cut--;
+    }
+    for (const char *p = path + cut; *p;) {
+        p += strspn(p, "/");
+        size_t len = strcspn(p, "/");
+        if (len == 2 && !strncmp(p, "..", 2))
+            return vd_error_set(err, VD_EINVAL, "'%s': '..' after a missing directory", path);
+        if (len && !(len == 1 && *p == '.')) {
+            size_t o = strlen(out);
+            if (o + len + 2 > PATH_MAX)
+                return vd_error_set(err, VD_EINVAL, "path too long");
+            snprintf(out + o, PATH_MAX - o, "%s%.*s", out[o - 1] == '/' ? "" : "/", (int)len, p);
+        }
+        p += len;
+    }
+    return 0;
+}
+
+static int under(const char *real, const char *dir)
+{
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    if (n == 1 && dir[0] == '/')
+        return 1;
+    return !strncmp(real, dir, n) && (real[n] == '/' || real[n] == 0);
+}
+
+static int scheme_listed(const vd_config *cfg, const char *scheme)
+{
+    for (int i = 0; i < cfg->n_schemes; i++)
+        if (!strcmp(cfg->schemes[i], scheme))
+            return 1;
+    return 0;
+}
+
+/* A local file must lie under one of media_dirs, both sides realpath'ed. */
+static int check_media_dirs(const vd_config *cfg, const char *real, vd_error *err)
+{
+    for (int i = 0; i < cfg->n_media_dirs; i++) {
+        char dir[PATH_MAX];
+        if (!real_local(cfg->media_dirs[i], dir, NULL) && under(real, dir))
+            return 0;
+    }
+    if (!cfg->n_media_dirs)
+        return vd_error_set(err, VD_EINVAL, "'%s' is a local file and sources.media_dirs is "
+                            "empty", real);
+    char list[512] = "";
+    for (int i = 0; i < cfg->n_media_dirs; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
+                 cfg->media_dirs[i]);
+    return vd_error_set(err, VD_EINVAL, "'%s' is outside sources.media_dirs (%s)", real, list);
+}
+
+int vd_config_source_allowed(const vd_config *cfg, const char *url, vd_error *err)
+{
+    char scheme[32], shown[1024], real[PATH_MAX];
+    if (!url || vd_config_url_scheme(url, scheme, sizeof scheme))
+        return vd_error_set(err, VD_EINVAL, "the URL is empty");
+    vd_url_redact(url, shown, sizeof shown);
+    const char *path = local_path(url);
+    if (path) {
+        int rc = real_local(path, real, err);
+        if (rc)
+            return rc;
+        /* judge where it lands: /dev/../etc/passwd is a file, not a camera */
+        snprintf(scheme, sizeof scheme, "%s", !strncmp(real, "/dev/", 5) ? "v4l2" : "file");
+    }
+    if (!scheme_listed(cfg, scheme))
+        return vd_error_set(err, VD_EINVAL, "'%s': scheme '%s' is not in sources.schemes", shown,
+                            scheme);
+    return path && !strcmp(scheme, "file") ? check_media_dirs(cfg, real, err) : 0;
+}
+
+int vd_config_default_media_dirs(vd_config *cfg, vd_error *err)
+{
+    for (int i = 0; i < cfg->n_streams; i++) {
+        const char *path = local_path(cfg->streams[i].url);
+        char real[PATH_MAX];
+        if (!path || real_local(path, real, NULL) || !strncmp(real, "/dev/", 5))
+            continue;
+        *strrchr(real, '/') = 0;
+        if (!*real)
+            strcpy(real, "/");
+        int seen = 0;
+        for (int k = 0; k < cfg->n_media_dirs; k++)
+            seen |= !strcmp(cfg->media_dirs[k], real);
+        if (seen)
+            continue;
+        if (cfg->n_media_dirs == VD_CFG_MAX_DIRS)
+            return vd_error_set(err, VD_ELIMIT, "file streams in more than %d directories: list "
+                                "sources.media_dirs", VD_CFG_MAX_DIRS);
+        if (!(cfg->media_dirs[cfg->n_media_dirs] = strdup(real)))
+            return vd_error_set(err, VD_ENOMEM, "out of memory");
+        cfg->n_media_dirs++;
+    }
+    return 0;
+}
+
+/* Query parameters whose values are secrets (?user=admin&password=x). */
+static int secret_param(const char *name, size_t len)
+{
+    static const char *const names[] = {"password", "passwd", "pass", "pwd", "token",
+        "access_token", "api_key", "apikey", "key", "auth", "secret", "signature", NULL};
+    for (int i = 0; names[i]; i++)
+        if (strlen(names[i]) == len && !strncasecmp(name, names[i], len))
+            return 1;
+    return 0;
+}
+
+void vd_url_redact(const char *url, char *out, size_t n)
+{
+    if (!n)
+        return;
+    const char *sep = url ? strstr(url, "://") : NULL;
+    size_t o = 0, q = url ? strcspn(url, "?#") : 0;
+    /* userinfo: up to the LAST '@' before the query, so an unescaped '@' or
+     * '/' in a password over-redacts rather than leaks */
+    const char *atsign = NULL;
+    for (const char *p = sep ? sep + 3 : NULL; p && p < url + q; p++)
+        if (*p == '@')
+            atsign = p;
+    const char *src = url ? url : "";
+    for (const char *p = src; *p && o + 1 < n;) {
+        if (atsign && p == sep + 3) {
+            o += (size_t)snprintf(out + o, n - o, "***@");
+            if (o >= n)
+                break;
+            p = atsign + 1;
+            continue;
+        }
+        out[o++] = *p;
+        if ((*p == '?' || *p == '&') && p >= src + q) {
+            const char *name = p + 1;
+            size_t len = strcspn(name, "=&#");
+            if (name[len] == '=' && secret_param(name, len)) {
+                o += (size_t)snprintf(out + o, n - o, "%.*s=***", (int)len, name);
+                if (o >= n)
+                    break;
+                p = name + len + 1 + strcspn(name + len + 1, "&#");
+                continue;
+            }
+        }
+        p++;
+    }
+    out[o < n ? o : n - 1] = 0;
+}
