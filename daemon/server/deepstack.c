@@ -29,7 +29,7 @@ static json_t *format_deepstack(vd_req *r, const vd_image_result *res, unsigned 
         const vd_image_detection *d = &res->dets[i];
         json_array_append_new(
             preds, json_pack("{s:s,s:f,s:I,s:I,s:I,s:I}", "label", d->label, "confidence",
-                             (double)d->score, "x_min", (json_int_t)lroundf(d->box[0]),
+                             round((double)d->score * 10000) / 10000, "x_min", (json_int_t)lroundf(d->box[0]),
                              "y_min", (json_int_t)lroundf(d->box[1]), "x_max",
                              (json_int_t)lroundf(d->box[2]), "y_max",
                              (json_int_t)lroundf(d->box[3])));
