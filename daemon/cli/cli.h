@@ -10,6 +10,7 @@ int vd_cli_probe(int argc, char **argv);  /* cli_probe.c */
 int vd_cli_frames(int argc, char **argv); /* cli_frames.c */
 int vd_cli_nn(int argc, char **argv);     /* cli_nn.c */
 int vd_cli_detect(int argc, char **argv); /* cli_detect.c */
+int vd_cli_serve(int argc, char **argv);        /* serve.c */
 int vd_cli_check_config(int argc, char **argv); /* check_config.c */
 
 #endif

@@ -114,6 +114,8 @@ json_t *vd_json_stream(const vd_stream_info *s)
     json_object_set_new(o, "last_frame_time", time_or_null(s->last_frame_time));
     json_object_set_new(o, "last_detection_time", time_or_null(s->last_detection_time));
     json_object_set_new(o, "detect_enabled", json_boolean(s->detect_enabled));
+    json_object_set_new(o, "backoff_s", json_real(round(s->backoff * 1000) / 1000));
+    json_object_set_new(o, "next_retry_time", time_or_null(s->next_retry_time));
     const vd_stream_config *c = s->config;
     if (c) {
         json_object_set_new(o, "model", c->model ? json_string(c->model) : json_null());

@@ -116,6 +116,7 @@ typedef struct rt_stream {
     char last_error[256];
     double last_frame_time;
     double connected_at;     /* monotonic */
+    double backoff, retry_at; /* while reconnecting: s, epoch s */
     double reconnect_times[RT_RECONNECT_RING];
     int n_reconnect_times;
     rt_input *src;          /* for interrupt (mu) */

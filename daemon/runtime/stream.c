@@ -99,18 +99,25 @@ static void copy_out(void **dst, int *n, const void *src, int count, size_t size
     }
 }
 
-/* JPEGs of this frame for the tracks whose best score it holds now. */
+/* A new event's first frame, and then each frame that holds the track's
+ * top score, becomes the event's snapshot. (The tracker's best box may be
+ * from a tentative frame before the event existed, whose pixels are gone:
+ * the snapshot box is always the box in the snapshot's own frame.) */
+static int wants_snapshot(const vd_track_event *ev)
+{
+    return ev->type == VD_TRACK_NEW || (ev->type == VD_TRACK_UPDATE && ev->score >= ev->top_score);
+}
+
 static void event_snapshots(rt_stream *st, const vd_analysis_result *res, rt_result *r)
 {
     int want = 0;
     for (int i = 0; i < res->n_events; i++)
-        want += res->events[i].type != VD_TRACK_END &&
-                res->events[i].score >= res->events[i].top_score;
+        want += wants_snapshot(&res->events[i]);
     if (!want || !(r->snaps = calloc((size_t)want, sizeof *r->snaps)))
         return;
     for (int i = 0; i < res->n_events; i++) {
         const vd_track_event *ev = &res->events[i];
-        if (ev->type == VD_TRACK_END || ev->score < ev->top_score)
+        if (!wants_snapshot(ev))
             continue;
         rt_snap *s = &r->snaps[r->n_snaps];
         vd_detection d = {.label = ev->label, .score = ev->score, .track_id = ev->id};
@@ -329,6 +336,7 @@ static int run_connection(rt_stream *st, rt_input *src, int64_t *in_base, vd_err
         st->last_frame_time = rt_now();
         if (!running) {
             st->state = VD_STREAM_RUNNING;
+            st->backoff = st->retry_at = 0;
             st->connected_at = rt_mono();
             running = 1;
         }
@@ -367,19 +375,24 @@ static void close_source(rt_stream *st, rt_input **src)
     rt_input_close(src);
 }
 
-/* A local file that is missing or unreadable will not get better. */
+/* A local file that is missing or unreadable, or a setting the reader or
+ * the analysis refuses, will not get better by retrying. */
 static int gives_up(const rt_stream *st, int rc)
 {
-    return rt_url_is_file(st->cfg.url) &&
-           (rc == VD_ENOTFOUND || rc == VD_EFORMAT || rc == VD_EUNSUPPORTED);
+    return rc == VD_EINVAL || (rt_url_is_file(st->cfg.url) && (rc == VD_ENOTFOUND ||
+                                                               rc == VD_EFORMAT ||
+                                                               rc == VD_EUNSUPPORTED));
 }
 
-static void note_reconnect(rt_stream *st, const char *error)
+static void note_reconnect(rt_stream *st, const char *error, double delay)
 {
+    double now = rt_now();
     pthread_mutex_lock(&st->mu);
     st->state = VD_STREAM_RECONNECTING;
     snprintf(st->last_error, sizeof st->last_error, "%s", error);
-    st->reconnect_times[st->n_reconnect_times++ % RT_RECONNECT_RING] = rt_now();
+    st->reconnect_times[st->n_reconnect_times++ % RT_RECONNECT_RING] = now;
+    st->backoff = delay;
+    st->retry_at = now + delay;
     pthread_mutex_unlock(&st->mu);
     atomic_fetch_add(&st->reconnects, 1);
 }
@@ -413,8 +426,9 @@ static void *reader_main(void *arg)
             set_status(st, VD_STREAM_FAILED, e.msg);
             return NULL;
         }
-        note_reconnect(st, e.msg);
-        nap(st, backoff(failures++, &seed));
+        double wait = backoff(failures++, &seed);
+        note_reconnect(st, e.msg, wait);
+        nap(st, wait);
     }
     set_status(st, VD_STREAM_STOPPED, NULL);
     return NULL;
@@ -549,6 +563,8 @@ void rt_stream_info(rt_stream *st, vd_stream_info *o)
     snprintf(o->last_error, sizeof o->last_error, "%s", st->last_error);
     o->last_frame_time = st->last_frame_time;
     o->reconnects_last_hour = reconnects_since(st, rt_now() - 3600);
+    o->backoff = st->state == VD_STREAM_RECONNECTING ? st->backoff : 0;
+    o->next_retry_time = st->state == VD_STREAM_RECONNECTING ? st->retry_at : 0;
     pthread_mutex_unlock(&st->mu);
 }
 
