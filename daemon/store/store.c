@@ -53,6 +53,7 @@ struct vd_store {
     /* stats (mu) */
     int64_t next_det, next_event;
     int64_t inserted, committed, dropped, write_errors;
+    uint64_t generation;    /* bumped by every commit and retention pass that changed rows */
     char last_error[256];
     double commit_ms[COMMIT_WINDOW];
     int n_commits;
@@ -140,6 +141,7 @@ static int commit(vd_store *s, taken *t)
         snprintf(s->last_error, sizeof s->last_error, "%s", err.msg);
     } else {
         s->committed += t->n_dets + t->n_events + t->n_snaps;
+        s->generation++;
         s->commit_ms[s->n_commits++ % COMMIT_WINDOW] = ms;
         s->last_error[0] = 0;
         s->inflight = 0;
@@ -158,6 +160,8 @@ static void retain_now(vd_store *s)
     pthread_mutex_unlock(&s->mu);
     int rc = s->m->retain(s->be, cutoff, s->o.retention_rows, &deleted, &err);
     pthread_mutex_lock(&s->mu);
+    if (deleted > 0)
+        s->generation++;
     s->retain_rc = rc;
     snprintf(s->retain_msg, sizeof s->retain_msg, "%s", err.msg);
 }
@@ -604,6 +608,14 @@ static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
+}
+
+uint64_t vd_store_generation(vd_store *s)
+{
+    pthread_mutex_lock(&s->mu);
+    uint64_t g = s->generation;
+    pthread_mutex_unlock(&s->mu);
+    return g;
 }
 
 void vd_store_stats_get(vd_store *s, vd_store_stats *out)

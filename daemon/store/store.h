@@ -130,5 +130,9 @@ int vd_store_get_snapshot(vd_store *s, int64_t event_id, void **jpeg, size_t *n,
 /* Delete by age and row count now (the writer also does it hourly). */
 int vd_store_retain(vd_store *s, vd_error *err);
 void vd_store_stats_get(vd_store *s, vd_store_stats *out);
+/* A number that changes whenever the committed rows change (a commit, a
+ * retention pass that deleted rows), so a reader may cache query results
+ * under it: equal generations mean equal answers. Cheap (one mutex). */
+uint64_t vd_store_generation(vd_store *s);
 
 #endif
