@@ -383,6 +383,8 @@ static int start_mhd(vd_server *s, int fd, vd_error *err)
 
 static void server_free(vd_server *s)
 {
+    for (int i = 0; i < VD_API_CACHE_N; i++)
+        vd_api_cache_free(&s->cache[i]);
     free(s->token_copy);
     free(s->route_stats);
     free(s);
