@@ -6,7 +6,8 @@ usage: api_http.py VISIOND SOURCE_DIR MODE
   errors      with a token configured: 401 (none, wrong, Bearer in the wrong
               place), 404, 405 + Allow, 409, 400 naming the parameter or the
               key, 413 (declared and chunked bodies), 415, 503 (one SSE client
-              over the limit); each body {"error": {"code", "message"}}
+              over the limit); each body {"error": {"code", "message"}}; the
+              idle-connection timeout and the header size limit (431)
   resources   health, streams (list, one, POST 201, PATCH 200, DELETE 204, the
               URL never echoed with its credentials), detections and events
               (filters, one, snapshot JPEG), stream snapshot (?annotate=1),
@@ -207,7 +208,7 @@ def wait_rows(d, path, key, n, timeout=20):
 # ---- modes -------------------------------------------------------------------
 
 def mode_errors():
-    d = Daemon(token=TOKEN, http_extra={"max_body": 1 << 20})
+    d = Daemon(token=TOKEN, http_extra={"max_body": 1 << 20, "connection_timeout": 2})
     try:
         # 401 on everything but health; the token only in the Authorization header
         d.json("GET", "/api/v1/health", 200, schema="Health", auth=False)
@@ -317,6 +318,16 @@ def mode_errors():
         error_is(d, "GET", "/api/v1/live", 503, ["live clients"])
         for s in socks:
             s.close()
+        # limits: a connection that says nothing is closed after connection_timeout
+        # (2 s), and headers over 32 KiB are refused by libmicrohttpd (431)
+        s = socket.create_connection(("127.0.0.1", d.port))
+        s.settimeout(10)
+        t0 = time.time()
+        expect(s.recv(100) == b"" and 1.5 < time.time() - t0 < 6,
+               "idle connection closed after %.1f s" % (time.time() - t0))
+        s.close()
+        st, _, _ = d.request("GET", "/api/v1/health", headers={"X-Big": "x" * 40000}, auth=False)
+        expect(st == 431, "oversized headers: %d" % st)
         # the server still answers after all that
         d.json("GET", "/api/v1/stats", 200, schema="Stats")
         d.stop()
