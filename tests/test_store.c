@@ -114,6 +114,31 @@ static vd_store_query query(int limit)
     return (vd_store_query){.in_progress = -1, .limit = limit};
 }
 
+/* Page through q with its cursors, calling each() on every row, pausing
+ * pause_us between pages; returns the number of pages. */
+static int walk(vd_store *s, vd_store_query q, void (*each)(const vd_store_detection *, void *),
+                void *ctx, int pause_us)
+{
+    char *cursor = NULL;
+    int pages = 0;
+    vd_error e = {0};
+    do {
+        vd_store_detection *rows;
+        int n;
+        char *next;
+        q.cursor = cursor;
+        cr_assert_eq(vd_store_query_detections(s, &q, &rows, &n, &next, &e), 0, "%s", e.msg);
+        for (int i = 0; i < n; i++)
+            each(&rows[i], ctx);
+        free(rows);
+        free(cursor);
+        cursor = next;
+        pages++;
+        usleep((useconds_t)pause_us);
+    } while (cursor);
+    return pages;
+}
+
 static int same_det(const vd_store_detection *a, const vd_store_detection *b)
 {
     if (a->id != b->id || strcmp(a->stream, b->stream) || strcmp(a->label, b->label) ||
@@ -332,6 +357,23 @@ static void *insert_while_paging(void *arg)
     return NULL;
 }
 
+/* Each row once, strictly after the previous one in (ts, id) desc. */
+struct seen {
+    unsigned char *ids;
+    double last_ts;
+    int64_t last_id;
+};
+
+static void check_order(const vd_store_detection *d, void *ctx)
+{
+    struct seen *s = ctx;
+    cr_assert_eq(s->ids[d->id], 0, "row %lld repeated", (long long)d->id);
+    s->ids[d->id] = 1;
+    cr_assert(d->ts < s->last_ts || (d->ts == s->last_ts && d->id < s->last_id));
+    s->last_ts = d->ts;
+    s->last_id = d->id;
+}
+
 Test(store, keyset_pages_never_repeat_or_skip_while_inserting)
 {
     vd_store *s = open_store(5, 64);
@@ -346,36 +388,13 @@ Test(store, keyset_pages_never_repeat_or_skip_while_inserting)
     inserter in = {s, BEFORE + 1, DURING, 0};
     pthread_t th;
     pthread_create(&th, NULL, insert_while_paging, &in);
-    unsigned char *seen = calloc(BEFORE + DURING + 1, 1);
-    vd_store_query q = query(37);
-    char *cursor = NULL;
-    double last_ts = 1e300;
-    int64_t last_id = INT64_MAX;
-    int pages = 0;
-    do {
-        vd_store_detection *rows;
-        int n;
-        char *next;
-        q.cursor = cursor;
-        cr_assert_eq(vd_store_query_detections(s, &q, &rows, &n, &next, &e), 0, "%s", e.msg);
-        for (int i = 0; i < n; i++) {
-            cr_assert_eq(seen[rows[i].id], 0, "row %lld repeated", (long long)rows[i].id);
-            seen[rows[i].id] = 1;
-            cr_assert(rows[i].ts < last_ts || (rows[i].ts == last_ts && rows[i].id < last_id));
-            last_ts = rows[i].ts;
-            last_id = rows[i].id;
-        }
-        free(rows);
-        free(cursor);
-        cursor = next;
-        pages++;
-        usleep(200);
-    } while (cursor);
+    struct seen seen = {calloc(BEFORE + DURING + 1, 1), 1e300, INT64_MAX};
+    int pages = walk(s, query(37), check_order, &seen, 200);
     pthread_join(th, NULL);
     for (int i = 1; i <= BEFORE; i++)
-        cr_assert(seen[i], "row %d, committed before the walk, was skipped", i);
+        cr_assert(seen.ids[i], "row %d, committed before the walk, was skipped", i);
     cr_assert_geq(pages, BEFORE / 37);
-    free(seen);
+    free(seen.ids);
     vd_store_close(&s);
 }
 
@@ -533,6 +552,21 @@ static void child_writer(int fd)
     }
 }
 
+struct found {
+    int64_t max_id;
+    unsigned char *ids;
+    vd_store_detection *rows;
+};
+
+static void record(const vd_store_detection *d, void *ctx)
+{
+    struct found *f = ctx;
+    if (d->id <= f->max_id) {
+        f->ids[d->id] = 1;
+        f->rows[d->id] = *d;
+    }
+}
+
 Test(store, kill_9_during_writes_loses_nothing_a_query_returned)
 {
     int fds[2];
@@ -576,29 +610,13 @@ Test(store, kill_9_during_writes_loses_nothing_a_query_returned)
         max_id = got[i].id > max_id ? got[i].id : max_id;
     vd_store_query q = query(1000);
     q.until = 1.7e9 + (double)(max_id + 1) * 0.01;
-    unsigned char *found = calloc((size_t)max_id + 1, 1);
-    vd_store_detection *byid = calloc((size_t)max_id + 1, sizeof *byid);
-    char *cursor = NULL;
-    vd_error e = {0};
-    do {
-        vd_store_detection *rows;
-        int k;
-        char *next;
-        q.cursor = cursor;
-        cr_assert_eq(vd_store_query_detections(s, &q, &rows, &k, &next, &e), 0, "%s", e.msg);
-        for (int i = 0; i < k; i++)
-            if (rows[i].id <= max_id) {
-                found[rows[i].id] = 1;
-                byid[rows[i].id] = rows[i];
-            }
-        free(rows);
-        free(cursor);
-        cursor = next;
-    } while (cursor);
+    struct found found = {max_id, calloc((size_t)max_id + 1, 1),
+                          calloc((size_t)max_id + 1, sizeof(vd_store_detection))};
+    walk(s, q, record, &found, 0);
     for (size_t i = 0; i < n; i++) {
-        cr_assert(found[got[i].id], "row %lld was returned before kill -9 and is gone",
+        cr_assert(found.ids[got[i].id], "row %lld was returned before kill -9 and is gone",
                   (long long)got[i].id);
-        cr_assert(same_det(&byid[got[i].id], &got[i]), "row %lld changed",
+        cr_assert(same_det(&found.rows[got[i].id], &got[i]), "row %lld changed",
                   (long long)got[i].id);
     }
     vd_store_close(&s);
@@ -610,7 +628,7 @@ Test(store, kill_9_during_writes_loses_nothing_a_query_returned)
     cr_assert_str_eq((const char *)sqlite3_column_text(st, 0), "ok");
     sqlite3_finalize(st);
     sqlite3_close(h);
-    free(found);
-    free(byid);
+    free(found.ids);
+    free(found.rows);
     free(got);
 }

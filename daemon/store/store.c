@@ -50,8 +50,10 @@ struct vd_store {
     int64_t retain_req, retain_done;
     int retain_rc;
     char retain_msg[VD_ERROR_MSG_MAX];
-    /* stats (mu) */
+    /* stats (mu); row counts are kept by the writer (ids only grow, so an
+     * event id above max_event is a new row) and recounted after retention */
     int64_t next_det, next_event;
+    int64_t rows_det, rows_event, max_event;
     int64_t inserted, committed, dropped, write_errors;
     char last_error[256];
     double commit_ms[COMMIT_WINDOW];
@@ -140,6 +142,12 @@ static int commit(vd_store *s, taken *t)
         snprintf(s->last_error, sizeof s->last_error, "%s", err.msg);
     } else {
         s->committed += t->n_dets + t->n_events + t->n_snaps;
+        s->rows_det += t->n_dets;
+        for (int i = 0; i < t->n_events; i++)
+            if (t->events[i].id > s->max_event) {
+                s->max_event = t->events[i].id;
+                s->rows_event++;
+            }
         s->commit_ms[s->n_commits++ % COMMIT_WINDOW] = ms;
         s->last_error[0] = 0;
         s->inflight = 0;
@@ -157,7 +165,14 @@ static void retain_now(vd_store *s)
                         ? (double)time(NULL) - s->o.retention_days * 86400.0 : 0;
     pthread_mutex_unlock(&s->mu);
     int rc = s->m->retain(s->be, cutoff, s->o.retention_rows, &deleted, &err);
+    int64_t dets = 0, events = 0;
+    if (!rc)
+        rc = s->m->count(s->be, &dets, &events, &err);
     pthread_mutex_lock(&s->mu);
+    if (!rc) { /* rows committed meanwhile are in the count already */
+        s->rows_det = dets;
+        s->rows_event = events;
+    }
     s->retain_rc = rc;
     snprintf(s->retain_msg, sizeof s->retain_msg, "%s", err.msg);
 }
@@ -301,6 +316,9 @@ int vd_store_open(vd_store **out, const vd_store_opts *o, vd_error *err)
         rc = s->m->open(&s->be, &s->o, err);
     if (!rc)
         rc = s->m->next_ids(s->be, &s->next_det, &s->next_event, err);
+    if (!rc)
+        rc = s->m->count(s->be, &s->rows_det, &s->rows_event, err);
+    s->max_event = s->next_event - 1;
     if (!rc && pthread_create(&s->writer, NULL, writer_main, s))
         rc = vd_error_set(err, VD_ENOMEM, "%s: cannot start the writer thread", s->path);
     if (rc) {
@@ -400,46 +418,40 @@ static void *push(void **arr, int *n, int *cap, size_t sz)
     return (char *)*arr + (size_t)(*n)++ * sz;
 }
 
-int vd_store_put_event(vd_store *s, const vd_store_event *e, vd_error *err)
+/* Append one event or snapshot (never dropped) to its list. */
+static int enqueue(vd_store *s, void **arr, int *n, int *cap, const void *elem, size_t sz,
+                   vd_error *err)
 {
     pthread_mutex_lock(&s->mu);
-    vd_store_event *slot = s->stop ? NULL
-                                   : push((void **)&s->events, &s->n_events, &s->cap_events,
-                                          sizeof *slot);
+    void *slot = s->stop ? NULL : push(arr, n, cap, sz);
     if (slot) {
-        *slot = *e;
-        queued_one(s);
-    }
-    int stop = s->stop;
-    pthread_mutex_unlock(&s->mu);
-    if (!slot)
-        return vd_error_set(err, stop ? VD_ECLOSED : VD_ENOMEM, "store %s: %s", s->path,
-                            stop ? "closing" : "out of memory");
-    return 0;
-}
-
-int vd_store_put_snapshot(vd_store *s, int64_t event_id, const void *jpeg, size_t n,
-                          vd_error *err)
-{
-    void *copy = malloc(n ? n : 1);
-    if (!copy)
-        return vd_error_set(err, VD_ENOMEM, "store %s: out of memory", s->path);
-    memcpy(copy, jpeg, n);
-    pthread_mutex_lock(&s->mu);
-    vd_store_snapshot *slot = s->stop ? NULL
-                                      : push((void **)&s->snaps, &s->n_snaps, &s->cap_snaps,
-                                             sizeof *slot);
-    if (slot) {
-        *slot = (vd_store_snapshot){event_id, copy, n};
+        memcpy(slot, elem, sz);
         queued_one(s);
     }
     int stop = s->stop;
     pthread_mutex_unlock(&s->mu);
     if (slot)
         return 0;
-    free(copy);
     return vd_error_set(err, stop ? VD_ECLOSED : VD_ENOMEM, "store %s: %s", s->path,
                         stop ? "closing" : "out of memory");
+}
+
+int vd_store_put_event(vd_store *s, const vd_store_event *e, vd_error *err)
+{
+    return enqueue(s, (void **)&s->events, &s->n_events, &s->cap_events, e, sizeof *e, err);
+}
+
+int vd_store_put_snapshot(vd_store *s, int64_t event_id, const void *jpeg, size_t n,
+                          vd_error *err)
+{
+    vd_store_snapshot snap = {event_id, malloc(n ? n : 1), n};
+    if (!snap.jpeg)
+        return vd_error_set(err, VD_ENOMEM, "store %s: out of memory", s->path);
+    memcpy(snap.jpeg, jpeg, n);
+    int rc = enqueue(s, (void **)&s->snaps, &s->n_snaps, &s->cap_snaps, &snap, sizeof snap, err);
+    if (rc)
+        free(snap.jpeg);
+    return rc;
 }
 
 int vd_store_flush(vd_store *s, vd_error *err)
@@ -513,26 +525,34 @@ static int page_start(const vd_store_query *q, char kind, vd_store_key *after, i
     return *has_after ? cursor_decode(q->cursor, kind, after, err) : 0;
 }
 
-int vd_store_query_detections(vd_store *s, const vd_store_query *q, vd_store_detection **rows,
-                              int *n, char **next_cursor, vd_error *err)
+/* One page of either listing: fetch limit + 1 rows through the backend
+ * (under the read lock) to learn whether a next page exists; the cursor is
+ * the last returned row's key. */
+typedef int (*fetch_fn)(vd_store *s, const vd_store_query *q, const vd_store_key *after,
+                        int limit, void *rows, int *n, vd_error *err);
+
+static int query_page(vd_store *s, const vd_store_query *q, char kind, size_t row_size,
+                      fetch_fn fetch, void (*key_of)(const void *row, vd_store_key *k),
+                      void **rows, int *n, char **next_cursor, vd_error *err)
 {
-    vd_store_key after;
+    vd_store_key after, last;
     int has_after = 0;
     *rows = NULL;
     *n = 0;
     *next_cursor = NULL;
-    int rc = page_start(q, 'd', &after, &has_after, err);
+    int rc = page_start(q, kind, &after, &has_after, err);
     if (rc)
         return rc;
-    vd_store_detection *r = malloc((size_t)(q->limit + 1) * sizeof *r);
+    char *r = malloc((size_t)(q->limit + 1) * row_size);
     if (!r)
         return vd_error_set(err, VD_ENOMEM, "store: out of memory");
     pthread_mutex_lock(&s->read_mu);
-    rc = s->m->query_detections(s->be, q, has_after ? &after : NULL, q->limit + 1, r, n, err);
+    rc = fetch(s, q, has_after ? &after : NULL, q->limit + 1, r, n, err);
     pthread_mutex_unlock(&s->read_mu);
     if (!rc && *n > q->limit) {
         *n = q->limit;
-        if (!(*next_cursor = cursor_encode('d', r[*n - 1].ts, r[*n - 1].id)))
+        key_of(r + (size_t)(*n - 1) * row_size, &last);
+        if (!(*next_cursor = cursor_encode(kind, last.ts, last.id)))
             rc = vd_error_set(err, VD_ENOMEM, "store: out of memory");
     }
     if (rc) {
@@ -544,35 +564,42 @@ int vd_store_query_detections(vd_store *s, const vd_store_query *q, vd_store_det
     return 0;
 }
 
+static int fetch_detections(vd_store *s, const vd_store_query *q, const vd_store_key *after,
+                            int limit, void *rows, int *n, vd_error *err)
+{
+    return s->m->query_detections(s->be, q, after, limit, rows, n, err);
+}
+
+static int fetch_events(vd_store *s, const vd_store_query *q, const vd_store_key *after,
+                        int limit, void *rows, int *n, vd_error *err)
+{
+    return s->m->query_events(s->be, q, after, limit, rows, n, err);
+}
+
+static void detection_key(const void *row, vd_store_key *k)
+{
+    const vd_store_detection *d = row;
+    *k = (vd_store_key){d->ts, d->id};
+}
+
+static void event_key(const void *row, vd_store_key *k)
+{
+    const vd_store_event *e = row;
+    *k = (vd_store_key){e->start, e->id};
+}
+
+int vd_store_query_detections(vd_store *s, const vd_store_query *q, vd_store_detection **rows,
+                              int *n, char **next_cursor, vd_error *err)
+{
+    return query_page(s, q, 'd', sizeof **rows, fetch_detections, detection_key,
+                      (void **)rows, n, next_cursor, err);
+}
+
 int vd_store_query_events(vd_store *s, const vd_store_query *q, vd_store_event **rows, int *n,
                           char **next_cursor, vd_error *err)
 {
-    vd_store_key after;
-    int has_after = 0;
-    *rows = NULL;
-    *n = 0;
-    *next_cursor = NULL;
-    int rc = page_start(q, 'e', &after, &has_after, err);
-    if (rc)
-        return rc;
-    vd_store_event *r = malloc((size_t)(q->limit + 1) * sizeof *r);
-    if (!r)
-        return vd_error_set(err, VD_ENOMEM, "store: out of memory");
-    pthread_mutex_lock(&s->read_mu);
-    rc = s->m->query_events(s->be, q, has_after ? &after : NULL, q->limit + 1, r, n, err);
-    pthread_mutex_unlock(&s->read_mu);
-    if (!rc && *n > q->limit) {
-        *n = q->limit;
-        if (!(*next_cursor = cursor_encode('e', r[*n - 1].start, r[*n - 1].id)))
-            rc = vd_error_set(err, VD_ENOMEM, "store: out of memory");
-    }
-    if (rc) {
-        free(r);
-        *n = 0;
-        return rc;
-    }
-    *rows = r;
-    return 0;
+    return query_page(s, q, 'e', sizeof **rows, fetch_events, event_key, (void **)rows, n,
+                      next_cursor, err);
 }
 
 int vd_store_get_event(vd_store *s, int64_t id, vd_store_event *e, vd_error *err)
@@ -601,11 +628,10 @@ void vd_store_stats_get(vd_store *s, vd_store_stats *out)
 {
     double ms[COMMIT_WINDOW];
     memset(out, 0, sizeof *out);
-    pthread_mutex_lock(&s->read_mu);
-    s->m->count(s->be, &out->detections, &out->events, NULL);
     out->file_bytes = s->m->file_bytes(s->be);
-    pthread_mutex_unlock(&s->read_mu);
     pthread_mutex_lock(&s->mu);
+    out->detections = s->rows_det;
+    out->events = s->rows_event;
     out->inserted = s->inserted;
     out->committed = s->committed;
     out->queued = queued(s) + s->inflight;

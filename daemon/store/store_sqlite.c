@@ -206,8 +206,8 @@ static int sq_next_ids(void *be, int64_t *det, int64_t *ev, vd_error *err)
 static int sq_count(void *be, int64_t *dets, int64_t *events, vd_error *err)
 {
     sq *s = be;
-    int rc = scalar(s->r, s->path, "SELECT count(*) FROM detections", dets, err);
-    return rc ? rc : scalar(s->r, s->path, "SELECT count(*) FROM events", events, err);
+    int rc = scalar(s->w, s->path, "SELECT count(*) FROM detections", dets, err);
+    return rc ? rc : scalar(s->w, s->path, "SELECT count(*) FROM events", events, err);
 }
 
 /* ---- writing ------------------------------------------------------------ */
@@ -435,8 +435,9 @@ static void col_box(sqlite3_stmt *st, int first, float b[4])
     "id, stream, label, start_ts, end_ts, in_progress, top_score, x1, y1, x2, y2, zones, " \
     "snapshot_ts, sx1, sy1, sx2, sy2, EXISTS(SELECT 1 FROM snapshots WHERE event_id = id)"
 
-static void row_detection(sqlite3_stmt *st, vd_store_detection *d)
+static void row_detection(sqlite3_stmt *st, void *row)
 {
+    vd_store_detection *d = row;
     memset(d, 0, sizeof *d);
     d->id = sqlite3_column_int64(st, 0);
     col_text(st, 1, d->stream, sizeof d->stream);
@@ -450,8 +451,9 @@ static void row_detection(sqlite3_stmt *st, vd_store_detection *d)
     d->n_zones = zones_split((const char *)sqlite3_column_text(st, 12), d->zones);
 }
 
-static void row_event(sqlite3_stmt *st, vd_store_event *e)
+static void row_event(sqlite3_stmt *st, void *row)
 {
+    vd_store_event *e = row;
     memset(e, 0, sizeof *e);
     e->id = sqlite3_column_int64(st, 0);
     col_text(st, 1, e->stream, sizeof e->stream);
@@ -483,36 +485,36 @@ static int select_page(sq *s, const char *cols, const char *table, int events,
     return 0;
 }
 
+/* Step a page's statement into rows of row_size bytes filled by fill. */
+static int run_page(sq *s, const char *cols, const char *table, int events,
+                    const vd_store_query *q, const vd_store_key *after, int limit, void *rows,
+                    size_t row_size, void (*fill)(sqlite3_stmt *st, void *row), int *n,
+                    vd_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = select_page(s, cols, table, events, q, after, limit, &st, err);
+    *n = 0;
+    while (!rc && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        fill(st, (char *)rows + (size_t)(*n)++ * row_size);
+        rc = 0;
+    }
+    rc = rc == SQLITE_DONE || rc == 0 ? 0 : fail(s->r, s->path, table, err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 static int sq_query_detections(void *be, const vd_store_query *q, const vd_store_key *after,
                                int limit, vd_store_detection *rows, int *n, vd_error *err)
 {
-    sq *s = be;
-    sqlite3_stmt *st = NULL;
-    int rc = select_page(s, DET_COLS, "detections", 0, q, after, limit, &st, err);
-    *n = 0;
-    while (!rc && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        row_detection(st, &rows[(*n)++]);
-        rc = 0;
-    }
-    rc = rc == SQLITE_DONE || rc == 0 ? 0 : fail(s->r, s->path, "query detections", err);
-    sqlite3_finalize(st);
-    return rc;
+    return run_page(be, DET_COLS, "detections", 0, q, after, limit, rows, sizeof *rows,
+                    row_detection, n, err);
 }
 
 static int sq_query_events(void *be, const vd_store_query *q, const vd_store_key *after,
                            int limit, vd_store_event *rows, int *n, vd_error *err)
 {
-    sq *s = be;
-    sqlite3_stmt *st = NULL;
-    int rc = select_page(s, EVENT_COLS, "events", 1, q, after, limit, &st, err);
-    *n = 0;
-    while (!rc && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        row_event(st, &rows[(*n)++]);
-        rc = 0;
-    }
-    rc = rc == SQLITE_DONE || rc == 0 ? 0 : fail(s->r, s->path, "query events", err);
-    sqlite3_finalize(st);
-    return rc;
+    return run_page(be, EVENT_COLS, "events", 1, q, after, limit, rows, sizeof *rows,
+                    row_event, n, err);
 }
 
 static int sq_get_event(void *be, int64_t id, vd_store_event *e, vd_error *err)
