@@ -27,11 +27,14 @@ PKGS_BUILD="build-essential cmake pkg-config git
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev libavdevice-dev
   libuv1-dev libmicrohttpd-dev libjansson-dev libopenblas-dev libcriterion-dev
   libprotobuf-c-dev protobuf-c-compiler libyaml-dev libsqlite3-dev libsystemd-dev"
-# Test and benchmark assets and reference implementations (none of them is linked);
+# Test and benchmark assets and reference implementations (none of them is linked;
+# the API tests talk HTTP with curl/requests and check docs/openapi.yaml with jsonschema;
+# bench/api_bench.sh compares with nginx under wrk);
 # clang + libclang-rt-14-dev (libFuzzer) build the fuzz targets (tests/fuzz.cmake).
 PKGS_TEST="ffmpeg opencv-doc opencv-data libonnx-testdata
   python3 python3-numpy python3-onnx python3-opencv python3-av python3-pil
   rtsp-server-perl
+  curl python3-requests python3-jsonschema python3-yaml wrk nginx-light
   clang libclang-rt-14-dev"
 # Node.js may come from elsewhere on the machine; only ask Debian when it is absent.
 command -v npm >/dev/null 2>&1 || PKGS_TEST="$PKGS_TEST nodejs npm"

@@ -29,14 +29,14 @@ static json_t *format_deepstack(vd_req *r, const vd_image_result *res, unsigned 
         const vd_image_detection *d = &res->dets[i];
         json_array_append_new(
             preds, json_pack("{s:s,s:f,s:I,s:I,s:I,s:I}", "label", d->label, "confidence",
-                             (double)d->score, "x_min", (json_int_t)lroundf(d->box[0]),
+                             round((double)d->score * 10000) / 10000, "x_min", (json_int_t)lroundf(d->box[0]),
                              "y_min", (json_int_t)lroundf(d->box[1]), "x_max",
                              (json_int_t)lroundf(d->box[2]), "y_max",
                              (json_int_t)lroundf(d->box[3])));
     }
     *status = 200;
     double ms = (double)(uv_hrtime() - r->t0_ns) / 1e6;
-    return json_pack("{s:b,s:o,s:i,s:f,s:f,s:i,s:i}", "success", 1, "predictions", preds,
+    return json_pack("{s:b,s:o,s:i,s:f,s:f,s:f,s:i}", "success", 1, "predictions", preds,
                      "count", res->n, "duration", ms / 1000.0, "inferenceMs", res->inference_ms,
                      "processMs", ms, "code", 200);
 }

@@ -7,6 +7,7 @@
  * thread, is formatted into the answer, and the connection is resumed to
  * send it. A job outlives its request when the client or the server goes
  * away first: the request detaches it, and the callback frees it. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,6 +88,17 @@ enum MHD_Result vd_api_detect_start(vd_req *r, const char *model, float min_scor
     return MHD_YES;
 }
 
+/* As the REST objects (runtime/json.c): scores to 1e-4, boxes to 0.1 px. */
+static double r4(float x)
+{
+    return round((double)x * 10000) / 10000;
+}
+
+static double r1(float x)
+{
+    return round((double)x * 10) / 10;
+}
+
 static json_t *format_native(vd_req *r, const vd_image_result *res, unsigned *status)
 {
     if (res->status) {
@@ -97,9 +109,8 @@ static json_t *format_native(vd_req *r, const vd_image_result *res, unsigned *st
     for (int i = 0; i < res->n; i++) {
         const vd_image_detection *d = &res->dets[i];
         json_array_append_new(
-            dets, json_pack("{s:s,s:f,s:[f,f,f,f]}", "label", d->label, "score",
-                            (double)d->score, "box", (double)d->box[0], (double)d->box[1],
-                            (double)d->box[2], (double)d->box[3]));
+            dets, json_pack("{s:s,s:f,s:[f,f,f,f]}", "label", d->label, "score", r4(d->score),
+                            "box", r1(d->box[0]), r1(d->box[1]), r1(d->box[2]), r1(d->box[3])));
     }
     *status = 200;
     const char *model = vd_api_arg(r, "model");

@@ -10,10 +10,13 @@
  * connection (no busy loop) and the next message resumes it. A client
  * that reads slower than messages arrive fills its buffer and is dropped:
  * the connection ends, and its inactivity timeout is cut to 1 s so a
- * client that stopped reading entirely is closed too. */
+ * client that stopped reading entirely is closed too. The socket's own
+ * send buffer is capped as well (SO_SNDBUF), so the kernel does not hide a
+ * stalled client behind megabytes of auto-tuned buffer. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "api.h"
 
@@ -142,6 +145,11 @@ enum MHD_Result vd_api_live(vd_req *r)
         free(c);
         return vd_api_error(r, 500, "%s", err.msg);
     }
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    int sndbuf = 32 * 1024;
+    if (ci)
+        setsockopt(ci->connect_fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
     c->next = s->live;
     s->live = c;
     s->n_live++;

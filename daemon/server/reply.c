@@ -87,7 +87,7 @@ static enum MHD_Result queue(vd_req *r, unsigned status, struct MHD_Response *re
 
 enum MHD_Result vd_api_reply_json(vd_req *r, unsigned status, json_t *body)
 {
-    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
+    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
     json_decref(body);
     if (!text)
         return MHD_NO;
