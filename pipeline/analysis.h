@@ -135,8 +135,10 @@ void vd_analysis_opts_init(vd_analysis_opts *o);
 typedef struct vd_analysis vd_analysis;
 
 /* az may be NULL for a motion-only analysis (motion must then be
- * VD_MOTION_DETECT). The analysis keeps a pointer to az, which must outlive
- * it. */
+ * VD_MOTION_DETECT; with a model it must not be: VD_EINVAL). The stream's
+ * detector is built here from the card's settings with opts on top; a
+ * class name the labels lack is VD_EINVAL naming it. The analysis keeps a
+ * pointer to az, which must outlive it. */
 int vd_analysis_create(vd_analysis **out, const vd_analyzer *az, const vd_analysis_opts *opts,
                        vd_error *err);
 void vd_analysis_free(vd_analysis **an); /* NULLs *an; NULL-safe */
@@ -159,7 +161,8 @@ void vd_analysis_frame_free(vd_analysis_frame *f); /* frees the regions */
 
 /* Motion update, then (when the frame needs inference) the chain into slot
  * `slot` of `input`. Returns 1 when the slot was filled, 0 when the motion
- * gate skipped the frame (or the analysis has no model). */
+ * gate skipped the frame (or the analysis has no model; input may then be
+ * NULL). Fills f->geom, f->infer, f->moved and f->regions. */
 int vd_analysis_pre(vd_analysis *an, vd_analysis_frame *f, vd_tensor *input, int slot,
                     vd_error *err);
 

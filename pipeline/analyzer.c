@@ -138,7 +138,7 @@ static int resolve_kind(vd_analyzer *a, const vd_analyzer_outs *all, const char 
     return vd_error_set(e, VD_EINVAL, "%s: the adapter cannot be told from the outputs (%s): %s%s; "
                         "set the card's kind", a->card.path,
                         vd_analyzer_describe_outputs(&sub, outs, sizeof outs),
-                        fits[0] ? "they fit " : "they fit no single adapter", fits);
+                        fits[0] ? "they fit " : "they fit no adapter", fits);
 }
 
 /* Without labels, the YOLO/CenterNet families default to COCO's 80 and

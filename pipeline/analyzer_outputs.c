@@ -149,8 +149,8 @@ int vd_analyzer_pick_outputs(const vd_analyzer_outs *mo, vd_det_kind kind,
                             vd_det_kind_name(kind), describe(mo, NULL, mo->n, buf, sizeof buf));
     int multi = kind == VD_DET_SSD || kind == VD_DET_TORCHVISION;
     return vd_error_set(err, VD_EINVAL,
-                        "%s: %s for the %s adapter: %s; name the ones to use in the card's "
-                        "outputs", path, multi ? "no single output set fits" : "several outputs fit",
+                        "%s: %s the %s adapter (candidates: %s); name the ones to use in the "
+                        "card's outputs", path, multi ? "no single output set fits" : "several outputs fit",
                         vd_det_kind_name(kind), describe(mo, idx, *n_idx, buf, sizeof buf));
 }
 

@@ -120,7 +120,7 @@ class Daemon:
         self.proc.send_signal(sig)
 
     def stop(self, limit=10):
-        """SIGTERM; returns (exit code, seconds it took)."""
+        """SIGTERM: exit 0 within `limit` s, or Failure; the seconds it took."""
         t0 = time.monotonic()
         self.proc.send_signal(signal.SIGTERM)
         try:
@@ -128,7 +128,10 @@ class Daemon:
         except subprocess.TimeoutExpired:
             raise Failure(f"daemon still running {limit + 5} s after SIGTERM")
         self.log.close()
-        return rc, time.monotonic() - t0
+        secs = time.monotonic() - t0
+        check(rc == 0 and secs < limit, f"SIGTERM: exit {rc} after {secs:.1f} s, "
+              f"want 0 within {limit} s")
+        return secs
 
     def kill(self):
         if self.proc and self.proc.poll() is None:

@@ -104,6 +104,24 @@ Test(card, relative_and_absolute_paths)
     vd_card_free(&c);
 }
 
+Test(card, outputs_in_the_adapters_order)
+{
+    vd_card c;
+    vd_error e;
+    cr_assert_eq(parse("{\"path\": \"m.onnx\", \"kind\": \"ssd\", "
+                       "\"outputs\": [\"regressors/1\", \"classificators:0\"]}", &c, &e), 0,
+                 "%s", e.msg);
+    cr_assert_eq(c.n_outputs, 2);
+    cr_assert_str_eq(c.outputs[0], "regressors/1");
+    cr_assert_str_eq(c.outputs[1], "classificators:0");
+    vd_card_free(&c);
+    cr_assert_null(c.outputs);
+    cr_assert_eq(c.n_outputs, 0);
+    cr_assert_eq(parse("{\"path\": \"m.onnx\"}", &c, &e), 0, "%s", e.msg);
+    cr_assert_null(c.outputs, "absent: the analyzer picks by shape");
+    vd_card_free(&c);
+}
+
 Test(card, errors_name_file_and_key)
 {
     static const struct {
@@ -122,6 +140,9 @@ Test(card, errors_name_file_and_key)
         {"{\"path\": \"m.onnx\", \"max_detections\": 0}", "max_detections", "integer"},
         {"{\"path\": \"m.onnx\", \"classes\": []}", "classes", "non-empty"},
         {"{\"path\": \"m.onnx\", \"classes\": [\"car\", 3]}", "classes", "string"},
+        {"{\"path\": \"m.onnx\", \"outputs\": []}", "cam.json: outputs", "non-empty"},
+        {"{\"path\": \"m.onnx\", \"outputs\": \"detections\"}", "outputs", "array"},
+        {"{\"path\": \"m.onnx\", \"outputs\": [\"a\", \"\"]}", "outputs", "non-empty string"},
         {"{\"path\": \"m.onnx\", \"filters\": [{\"label\": \"car\", \"min_aera\": 3}]}",
          "filters[0]", "min_aera"},
         {"{\"path\": \"m.onnx\", \"ssd\": {\"strides\": [8, 0]}}", "ssd.strides", "stride 1"},
@@ -137,6 +158,7 @@ Test(card, errors_name_file_and_key)
                   "%s -> '%s' (want '%s' and '%s')", cases[i].json, e.msg, cases[i].want1,
                   cases[i].want2);
         cr_assert_null(c.classes, "freed on error");
+        cr_assert_null(c.outputs, "freed on error");
     }
 }
 

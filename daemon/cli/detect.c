@@ -1,39 +1,24 @@
 /* detect.c -- `visiond detect`: run a detector (and/or the motion
  * detector, and the tracker) over a video or a still image and print JSON
- * Lines. This file parses the flags and glues the library calls:
+ * Lines. This file glues the library calls once the flags are parsed
+ * (detect_args.c):
  *   vd_source_next -> vd_analysis_pre -> vd_nn_session_run ->
  *   vd_analysis_post -> detect_out.c (JSON, annotation)
  * Everything about the model (card, layout, kind, outputs, labels) and the
  * frame (motion, crop, decode, zones, tracking) is pipeline/analysis's, the
  * very calls the daemon makes, so the CLI and the daemon cannot drift. */
 #include <errno.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 
-#include "args.h"
 #include "cli.h"
+#include "detect_args.h"
 #include "detect_out.h"
-#include "select.h"
 #include "pipeline/analysis.h"
 #include "pipeline/source.h"
-
-#define MAX_LIST 128
-
-typedef struct args {
-    const char *input, *annotate;
-    int threads, motion, motion_crop;
-    vd_analyzer_opts az;
-    vd_analysis_opts an;
-    char *classes_buf, *outputs_buf;
-    const char *classes[MAX_LIST], *outputs[MAX_LIST];
-    vd_zone zones[VD_DET_MAX_ZONES];
-    vd_cli_select cs;
-    vd_cli_source src;
-} args;
 
 typedef struct run {
     vd_analyzer *az;
@@ -48,242 +33,6 @@ typedef struct run {
     vd_detect_counts counts;
 } run;
 
-static const char usage_text[] =
-    "usage: visiond detect INPUT [--model MODEL.onnx|CARD.json] [options]\n"
-    "\n"
-    "Runs a detector, the motion detector (--motion) and the tracker (--track)\n"
-    "over a video or a JPEG/PNG image and prints one JSON line per frame:\n"
-    "  {\"pts\":S,\"detections\":[{\"label\":L,\"score\":P,\"box\":[x1,y1,x2,y2],...}]}\n"
-    "\n"
-    "model:\n"
-    "  --model FILE          .onnx, or a model card (.json, see docs/vision-detect.md)\n"
-    "  --kind K              yolov5|yolov8|yolo11|torchvision|ssd|centernet|classify|auto\n"
-    "  --outputs a,b,...     model outputs feeding the adapter (default: the ones that fit)\n"
-    "  --labels SPEC         coco80|coco91|FILE (one label per line)\n"
-    "  --threshold S --iou T --max-detections N --top-k N --classes a,b,...\n"
-    "  --zone NAME:x1,y1,x2,y2,x3,y3[,...]   normalised polygon (repeatable)\n"
-    "preprocessing (override the card):\n"
-    "  --input-size WxH --resize stretch|letterbox --pad-value V\n"
-    "  --interpolation bilinear|nearest --layout nchw|nhwc --channels rgb|bgr\n"
-    "  --range 0-1|0-255 --mean a,b,c --std a,b,c\n"
-    "motion and tracking:\n"
-    "  --motion              gate the detector on motion; without --model, report\n"
-    "                        motion regions as detections labelled \"motion\"\n"
-    "  --motion-crop         --motion, and the detector sees only the area that moved\n"
-    "                        (union of the regions plus a margin) at the model's resolution\n"
-    "  --motion-threshold N  luma difference 1..255 (default 20)\n"
-    "  --motion-min-area F   smallest region, fraction of the frame (default 0.001)\n"
-    "  --motion-alpha A      background learning rate per analysed frame (default 0.2)\n"
-    "  --motion-width N      analysis grid width in cells (default 160)\n"
-    "  --track               SORT tracking: track_id on detections, event lines\n"
-    "  --min-hits N --max-age N --track-iou T\n"
-    "output:\n"
-    "  --annotate DIR        write DIR/NNNNNN.jpg with the boxes drawn\n"
-    "  --threads T           inference threads (default 1)\n"
-    "frame selection (videos):\n";
-
-/* "a,b,c" into list (pointers into a copy kept in *buf). */
-static int parse_list(vd_cli_args *c, char **buf, const char **list, int *n)
-{
-    const char *v = vd_cli_args_value(c);
-    if (!v)
-        return VD_EXIT_USAGE;
-    free(*buf);
-    *buf = strdup(v);
-    *n = 0;
-    char *save = NULL;
-    for (char *t = strtok_r(*buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        if (*n == MAX_LIST)
-            return vd_cli_args_error(c, "%s: more than %d names", c->flag, MAX_LIST);
-        list[(*n)++] = t;
-    }
-    return *n ? 0 : vd_cli_args_error(c, "%s: '%s' names nothing", c->flag, v);
-}
-
-/* The preprocessing flag named f (a static string), or NULL. */
-static const char *tf_flag(const char *f)
-{
-    static const char *const names[] = {"--input-size", "--resize", "--pad-value",
-                                        "--interpolation", "--layout", "--channels",
-                                        "--range", "--mean", "--std", "--antialias"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (!strcmp(f, names[i]))
-            return names[i];
-    return NULL;
-}
-
-/* A preprocessing override, checked now so a bad value is a usage error. */
-static int parse_tf(vd_cli_args *c, args *a)
-{
-    const char *v = vd_cli_args_value(c);
-    if (!v)
-        return VD_EXIT_USAGE;
-    vd_tf_spec probe;
-    vd_error e;
-    vd_tf_spec_default(&probe, 1, 1);
-    if (vd_tf_spec_set(&probe, c->flag, v, &e))
-        return vd_cli_args_error(c, "%s", e.msg);
-    if (a->az.n_tf == VD_ANALYZER_MAX_OVERRIDES)
-        return vd_cli_args_error(c, "too many preprocessing flags");
-    a->az.tf_key[a->az.n_tf] = tf_flag(c->flag);
-    a->az.tf_val[a->az.n_tf++] = v;
-    return 0;
-}
-
-static int parse_model_flag(vd_cli_args *c, args *a)
-{
-    vd_error e;
-    const char *v;
-    if (vd_cli_args_is(c, "--model") || vd_cli_args_is(c, "--labels")) {
-        if (!(v = vd_cli_args_value(c)))
-            return VD_EXIT_USAGE;
-        *(vd_cli_args_is(c, "--model") ? &a->az.model : &a->az.labels) = v;
-    } else if (vd_cli_args_is(c, "--kind")) {
-        vd_det_kind k;
-        if (!(v = vd_cli_args_value(c)))
-            return VD_EXIT_USAGE;
-        if (vd_det_kind_parse(v, &k, &e))
-            return vd_cli_args_error(c, "--kind: %s", e.msg);
-        a->az.kind = v;
-    } else if (vd_cli_args_is(c, "--outputs")) {
-        return parse_list(c, &a->outputs_buf, a->outputs, &a->az.n_outputs);
-    } else if (vd_cli_args_is(c, "--classes")) {
-        return parse_list(c, &a->classes_buf, a->classes, &a->an.n_classes);
-    } else if (tf_flag(c->flag)) {
-        return parse_tf(c, a);
-    } else {
-        return -1;
-    }
-    return 0;
-}
-
-static int parse_zone(vd_cli_args *c, args *a)
-{
-    vd_error e;
-    const char *v = vd_cli_args_value(c);
-    if (!v)
-        return VD_EXIT_USAGE;
-    if (a->an.n_zones == VD_DET_MAX_ZONES)
-        return vd_cli_args_error(c, "--zone: at most %d zones", VD_DET_MAX_ZONES);
-    if (vd_zone_parse(&a->zones[a->an.n_zones++], v, &e))
-        return vd_cli_args_error(c, "--zone: %s", e.msg);
-    return 0;
-}
-
-/* Number-valued flags; -1 when not one of them. */
-static int parse_number(vd_cli_args *c, args *a)
-{
-    static const struct { const char *flag; size_t off; int is_float; } nums[] = {
-        {"--threshold", offsetof(args, an.threshold), 1},
-        {"--iou", offsetof(args, an.iou), 1},
-        {"--max-detections", offsetof(args, an.max_detections), 0},
-        {"--top-k", offsetof(args, an.top_k), 0},
-        {"--threads", offsetof(args, threads), 0},
-        {"--motion-threshold", offsetof(args, an.motion_opts.threshold), 0},
-        {"--motion-min-area", offsetof(args, an.motion_opts.min_area), 1},
-        {"--motion-alpha", offsetof(args, an.motion_opts.alpha), 1},
-        {"--motion-width", offsetof(args, an.motion_opts.width), 0},
-        {"--min-hits", offsetof(args, an.tracker_opts.min_hits), 0},
-        {"--max-age", offsetof(args, an.tracker_opts.max_age), 0},
-        {"--track-iou", offsetof(args, an.tracker_opts.iou), 1},
-    };
-    for (size_t k = 0; k < sizeof nums / sizeof nums[0]; k++) {
-        if (!vd_cli_args_is(c, nums[k].flag))
-            continue;
-        void *p = (char *)a + nums[k].off;
-        return nums[k].is_float ? vd_cli_args_float(c, p) : vd_cli_args_int(c, 0, 1000000, p);
-    }
-    return -1;
-}
-
-static int parse_switch(vd_cli_args *c, args *a)
-{
-    if (vd_cli_args_is(c, "--motion") || vd_cli_args_is(c, "--motion-crop")) {
-        a->motion = 1;
-        a->motion_crop |= vd_cli_args_is(c, "--motion-crop");
-    } else if (vd_cli_args_is(c, "--track")) {
-        a->an.track = 1;
-    } else {
-        return -1;
-    }
-    return vd_cli_args_switch(c);
-}
-
-/* One argument; 0, -1 when nobody claims it, else an exit status. */
-static int parse_one(vd_cli_args *c, args *a)
-{
-    vd_error e;
-    int k = vd_cli_select_parse(&a->cs, c->argc, c->argv, &c->i, &e);
-    if (!k)
-        k = vd_cli_source_parse(&a->src, c->argc, c->argv, &c->i, &e);
-    if (k)
-        return k < 0 ? vd_cli_args_error(c, "%s", e.msg) : 0;
-    if (vd_cli_args_positional(c)) {
-        if (a->input)
-            return vd_cli_args_error(c, "more than one input ('%s', '%s')", a->input, c->arg);
-        a->input = c->arg;
-        return 0;
-    }
-    if ((k = parse_switch(c, a)) >= 0 || (k = parse_number(c, a)) >= 0 ||
-        (k = parse_model_flag(c, a)) >= 0)
-        return k;
-    if (vd_cli_args_is(c, "--zone"))
-        return parse_zone(c, a);
-    if (vd_cli_args_is(c, "--annotate"))
-        return (a->annotate = vd_cli_args_value(c)) ? 0 : VD_EXIT_USAGE;
-    return -1;
-}
-
-static void args_init(args *a)
-{
-    memset(a, 0, sizeof *a);
-    vd_analysis_opts_init(&a->an);
-    a->threads = 1;
-    a->an.zones = a->zones;
-    a->an.classes = a->classes;
-    vd_cli_select_init(&a->cs);
-}
-
-static void args_free(args *a)
-{
-    vd_cli_select_free(&a->cs);
-    free(a->classes_buf);
-    free(a->outputs_buf);
-}
-
-/* The checks across flags, after parsing. */
-static int args_check(vd_cli_args *c, args *a)
-{
-    if (!a->input)
-        return vd_cli_args_error(c, "missing INPUT");
-    if (!a->az.model && !a->motion)
-        return vd_cli_args_error(c, "give --model MODEL and/or --motion");
-    if (!a->az.model && (a->az.kind || a->az.labels || a->az.n_tf || a->an.n_classes ||
-                         a->az.n_outputs || a->motion_crop))
-        return vd_cli_args_error(c, "model options need --model");
-    a->az.outputs = a->az.n_outputs ? a->outputs : NULL;
-    a->an.motion = !a->motion ? VD_MOTION_OFF : !a->az.model ? VD_MOTION_DETECT
-                   : a->motion_crop ? VD_MOTION_CROP : VD_MOTION_GATE;
-    return 0;
-}
-
-/* 0 to go on, -1 after --help, else an exit status. */
-static int parse_args(args *a, int argc, char **argv)
-{
-    vd_cli_args c;
-    vd_cli_args_init(&c, "detect", argc, argv, 1);
-    while (vd_cli_args_next(&c)) {
-        if (vd_cli_args_help(&c)) {
-            printf("%s%s%s", usage_text, vd_cli_select_usage(), vd_cli_source_usage());
-            return -1;
-        }
-        int rc = parse_one(&c, a);
-        if (rc)
-            return rc < 0 ? vd_cli_args_unknown(&c) : rc;
-    }
-    return args_check(&c, a);
-}
-
 /* ---- run ---- */
 
 static int fail(const vd_error *e)
@@ -292,7 +41,7 @@ static int fail(const vd_error *e)
     return VD_EXIT_INPUT;
 }
 
-static int open_source(run *r, const args *a, vd_error *e)
+static int open_source(run *r, const vd_detect_args *a, vd_error *e)
 {
     if (a->cs.pixfmt_set && a->cs.conv.fmt != VD_PIX_RGB24)
         return vd_error_set(e, VD_EINVAL, "--pix-fmt: detect analyses rgb24 frames only");
@@ -308,7 +57,7 @@ static int open_source(run *r, const args *a, vd_error *e)
     return vd_source_open(&r->src, a->input, &o, e);
 }
 
-static int open_all(run *r, args *a, vd_error *e)
+static int open_all(run *r, vd_detect_args *a, vd_error *e)
 {
     int rc;
     if ((rc = vd_cli_select_check(&a->cs, e)))
@@ -354,7 +103,7 @@ static int analyse(run *r, const vd_source_frame *f, vd_error *e)
                             &r->res, e);
 }
 
-static int loop(run *r, const args *a, vd_error *e)
+static int loop(run *r, const vd_detect_args *a, vd_error *e)
 {
     vd_source_frame f;
     double last_pts = 0; /* for the END events of the final flush */
@@ -398,11 +147,10 @@ static double seconds_since(const struct timespec *t0)
 
 int vd_cli_detect(int argc, char **argv)
 {
-    args a;
-    args_init(&a);
-    int status = parse_args(&a, argc, argv);
+    vd_detect_args a;
+    int status = vd_detect_args_parse(&a, argc, argv);
     if (status) {
-        args_free(&a);
+        vd_detect_args_free(&a);
         return status < 0 ? VD_EXIT_OK : status;
     }
     run r;
@@ -417,6 +165,6 @@ int vd_cli_detect(int argc, char **argv)
     if (!status)
         vd_detect_out_summary(r.an, &r.counts, seconds_since(&t0));
     close_all(&r);
-    args_free(&a);
+    vd_detect_args_free(&a);
     return status;
 }

@@ -10,8 +10,11 @@
  * For JSON bodies the "file" is "request" and there is no line.
  *
  * Relative paths (model cards, store path) are resolved when loading:
- * cards against the config file's directory, the store against the state
- * directory. All strings are owned by the config (vd_config_free). */
+ * cards, http.token_file, sources.media_dirs and relative stream paths
+ * against the config file's directory, the store against the state
+ * directory (NULL: kept relative). All strings are owned by the config
+ * (vd_config_free). Beyond the issue's schema: http.max_body,
+ * max_connections, connection_timeout, and a top-level deepstack_model. */
 #ifndef VD_DAEMON_CONFIG_H
 #define VD_DAEMON_CONFIG_H
 
@@ -99,7 +102,9 @@ const vd_model_config *vd_config_model(const vd_config *c, const char *name);
 
 /* One stream entry from a JSON object (the API's POST body), validated
  * against the models of cfg (an unknown model is an error naming it) and
- * its sources policy. */
+ * its sources policy. A relative local path is resolved against the
+ * directory of cfg->path (refused when cfg has no file). Errors read
+ * "request: key.path: reason". */
 struct json_t;
 int vd_stream_config_from_json(vd_stream_config *s, const struct json_t *obj,
                                const vd_config *cfg, vd_error *err);

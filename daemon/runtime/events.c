@@ -34,14 +34,8 @@ static rt_event_slot *find(rt_stream *st, int64_t track_id)
 
 static rt_event_slot *add(rt_stream *st, int64_t track_id)
 {
-    if (st->n_events == st->cap_events) {
-        int cap = st->cap_events ? 2 * st->cap_events : 8;
-        rt_event_slot *p = realloc(st->events, (size_t)cap * sizeof *p);
-        if (!p)
-            return NULL;
-        st->events = p;
-        st->cap_events = cap;
-    }
+    if (rt_grow((void **)&st->events, &st->cap_events, st->n_events, sizeof *st->events))
+        return NULL;
     rt_event_slot *s = &st->events[st->n_events++];
     memset(s, 0, sizeof *s);
     s->track_id = track_id;

@@ -50,14 +50,8 @@ void rt_hub_free(rt_hub **ph)
 
 int rt_hub_subscribe(rt_hub *h, const char *stream, vd_hub_fn fn, void *ud, uint64_t *handle)
 {
-    if (h->n == h->cap) {
-        int cap = h->cap ? 2 * h->cap : 8;
-        sub *p = realloc(h->subs, (size_t)cap * sizeof *p);
-        if (!p)
-            return VD_ENOMEM;
-        h->subs = p;
-        h->cap = cap;
-    }
+    if (rt_grow((void **)&h->subs, &h->cap, h->n, sizeof *h->subs))
+        return VD_ENOMEM;
     sub s = {h->next++, stream ? strdup(stream) : NULL, fn, ud};
     if (stream && !s.stream)
         return VD_ENOMEM;

@@ -35,6 +35,8 @@
 #define RT_WORKER_STACK (8u << 20)
 
 double rt_now(void);        /* CLOCK_REALTIME, s */
+/* Room for item n of a doubling array (*items, *cap): 0 or VD_ENOMEM. */
+int rt_grow(void **items, int *cap, int n, size_t size);
 double rt_mono(void);       /* CLOCK_MONOTONIC, s */
 
 /* ---- worker.c: one inference worker per model -------------------------- */

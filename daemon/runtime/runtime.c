@@ -36,6 +36,19 @@ double rt_mono(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+int rt_grow(void **items, int *cap, int n, size_t size)
+{
+    if (n < *cap)
+        return VD_OK;
+    int c = *cap ? 2 * *cap : 8;
+    void *p = realloc(*items, (size_t)c * size);
+    if (!p)
+        return VD_ENOMEM;
+    *items = p;
+    *cap = c;
+    return VD_OK;
+}
+
 const char *vd_stream_state_name(vd_stream_state s)
 {
     static const char *const names[] = {"starting", "running", "reconnecting", "stopped",

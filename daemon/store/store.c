@@ -50,8 +50,10 @@ struct vd_store {
     int64_t retain_req, retain_done;
     int retain_rc;
     char retain_msg[VD_ERROR_MSG_MAX];
-    /* stats (mu) */
+    /* stats (mu); row counts are kept by the writer (ids only grow, so an
+     * event id above max_event is a new row) and recounted after retention */
     int64_t next_det, next_event;
+    int64_t rows_det, rows_event, max_event;
     int64_t inserted, committed, dropped, write_errors;
     uint64_t generation;    /* bumped by every commit and retention pass that changed rows */
     char last_error[256];
@@ -142,6 +144,12 @@ static int commit(vd_store *s, taken *t)
     } else {
         s->committed += t->n_dets + t->n_events + t->n_snaps;
         s->generation++;
+        s->rows_det += t->n_dets;
+        for (int i = 0; i < t->n_events; i++)
+            if (t->events[i].id > s->max_event) {
+                s->max_event = t->events[i].id;
+                s->rows_event++;
+            }
         s->commit_ms[s->n_commits++ % COMMIT_WINDOW] = ms;
         s->last_error[0] = 0;
         s->inflight = 0;
@@ -159,9 +167,16 @@ static void retain_now(vd_store *s)
                         ? (double)time(NULL) - s->o.retention_days * 86400.0 : 0;
     pthread_mutex_unlock(&s->mu);
     int rc = s->m->retain(s->be, cutoff, s->o.retention_rows, &deleted, &err);
+    int64_t dets = 0, events = 0;
+    if (!rc)
+        rc = s->m->count(s->be, &dets, &events, &err);
     pthread_mutex_lock(&s->mu);
     if (deleted > 0)
         s->generation++;
+    if (!rc) { /* rows committed meanwhile are in the count already */
+        s->rows_det = dets;
+        s->rows_event = events;
+    }
     s->retain_rc = rc;
     snprintf(s->retain_msg, sizeof s->retain_msg, "%s", err.msg);
 }
@@ -305,6 +320,9 @@ int vd_store_open(vd_store **out, const vd_store_opts *o, vd_error *err)
         rc = s->m->open(&s->be, &s->o, err);
     if (!rc)
         rc = s->m->next_ids(s->be, &s->next_det, &s->next_event, err);
+    if (!rc)
+        rc = s->m->count(s->be, &s->rows_det, &s->rows_event, err);
+    s->max_event = s->next_event - 1;
     if (!rc && pthread_create(&s->writer, NULL, writer_main, s))
         rc = vd_error_set(err, VD_ENOMEM, "%s: cannot start the writer thread", s->path);
     if (rc) {
@@ -622,11 +640,10 @@ void vd_store_stats_get(vd_store *s, vd_store_stats *out)
 {
     double ms[COMMIT_WINDOW];
     memset(out, 0, sizeof *out);
-    pthread_mutex_lock(&s->read_mu);
-    s->m->count(s->be, &out->detections, &out->events, NULL);
     out->file_bytes = s->m->file_bytes(s->be);
-    pthread_mutex_unlock(&s->read_mu);
     pthread_mutex_lock(&s->mu);
+    out->detections = s->rows_det;
+    out->events = s->rows_event;
     out->inserted = s->inserted;
     out->committed = s->committed;
     out->queued = queued(s) + s->inflight;

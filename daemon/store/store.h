@@ -65,16 +65,18 @@ typedef struct vd_store_event {
 } vd_store_event;
 
 typedef struct vd_store_query {
-    const char *stream, *label, *zone; /* NULL: any */
+    const char *stream, *label, *zone; /* NULL: any; exact names */
     float min_score;         /* detections */
-    double since, until;     /* epoch s; 0: open */
+    double since, until;     /* epoch s, since <= ts < until (events: their
+                              * start); 0: open */
     int in_progress;         /* events: -1 any, 0 ended, 1 in progress */
     int limit;               /* 1..1000 */
     const char *cursor;      /* NULL: from the newest */
 } vd_store_query;
 
 typedef struct vd_store_stats {
-    int64_t detections, events;   /* rows now */
+    int64_t detections, events;   /* committed rows now (kept by the writer, no
+                                   * query: cheap enough for every scrape) */
     int64_t inserted, committed;  /* since open */
     int64_t queued;               /* waiting for the writer */
     int64_t dropped;              /* lost to a full queue (0 unless the disk stays full) */
@@ -107,7 +109,9 @@ void vd_store_close(vd_store **s);
 void vd_store_next_ids(const vd_store *s, int64_t *detection_id, int64_t *event_id);
 
 /* Queue rows (copied). An event is upserted by id (new, update, end). A
- * snapshot replaces the event's previous one. */
+ * snapshot replaces the event's previous one. A detection that finds the
+ * queue full still returns 0 (the oldest queued one is dropped and
+ * counted); VD_ECLOSED once vd_store_close has begun. */
 int vd_store_put_detection(vd_store *s, const vd_store_detection *d, vd_error *err);
 int vd_store_put_event(vd_store *s, const vd_store_event *e, vd_error *err);
 int vd_store_put_snapshot(vd_store *s, int64_t event_id, const void *jpeg, size_t n,
@@ -117,8 +121,9 @@ int vd_store_put_snapshot(vd_store *s, int64_t event_id, const void *jpeg, size_
 int vd_store_flush(vd_store *s, vd_error *err);
 
 /* Committed rows, newest first. *rows is malloc'ed (free()); *next_cursor
- * is a malloc'ed string or NULL on the last page. A malformed cursor is
- * VD_EINVAL. */
+ * is a malloc'ed string or NULL on the last page. A malformed cursor (or
+ * one from the other listing) and a limit outside 1..1000 are VD_EINVAL
+ * with the parameter named ("limit: ...", "cursor: ..."). */
 int vd_store_query_detections(vd_store *s, const vd_store_query *q, vd_store_detection **rows,
                               int *n, char **next_cursor, vd_error *err);
 int vd_store_query_events(vd_store *s, const vd_store_query *q, vd_store_event **rows, int *n,

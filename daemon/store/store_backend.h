@@ -3,11 +3,11 @@
  * queue, the writer thread, batching and cursors; a backend only turns a
  * batch into one transaction and a query into rows.
  *
- * Threads: write, retain and next_ids/count at open run on the store's
- * writer thread (or before it starts) over the backend's write connection;
- * query_*, get_* and count run on the callers' threads, serialised by
- * store.c's read lock, over a separate read connection that sees committed
- * rows only. */
+ * Threads: write, retain, next_ids and count run on the store's writer
+ * thread (or before it starts) over the backend's write connection;
+ * query_* and get_* run on the callers' threads, serialised by store.c's
+ * read lock, over a separate read connection that sees committed rows
+ * only. file_bytes may run anywhere (it only stats files). */
 #ifndef VD_STORE_BACKEND_H
 #define VD_STORE_BACKEND_H
 

@@ -206,8 +206,8 @@ static int sq_next_ids(void *be, int64_t *det, int64_t *ev, vd_error *err)
 static int sq_count(void *be, int64_t *dets, int64_t *events, vd_error *err)
 {
     sq *s = be;
-    int rc = scalar(s->r, s->path, "SELECT count(*) FROM detections", dets, err);
-    return rc ? rc : scalar(s->r, s->path, "SELECT count(*) FROM events", events, err);
+    int rc = scalar(s->w, s->path, "SELECT count(*) FROM detections", dets, err);
+    return rc ? rc : scalar(s->w, s->path, "SELECT count(*) FROM events", events, err);
 }
 
 /* ---- writing ------------------------------------------------------------ */
