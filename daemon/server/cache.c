@@ -14,6 +14,7 @@
 #include "api.h"
 
 #define KEY_MAX 1024
+#define BODY_MAX (512 * 1024) /* bigger pages (1000 events) are not kept: memory <= 16 MiB */
 
 struct vd_api_cache_entry {
     int route;
@@ -77,6 +78,8 @@ int vd_api_cache_reply(vd_req *r, uint64_t gen, enum MHD_Result *ret)
 
 void vd_api_cache_put(vd_req *r, uint64_t gen, const char *body, size_t n)
 {
+    if (n > BODY_MAX)
+        return;
     struct vd_api_cache_entry *e = malloc(sizeof *e);
     if (!e || !make_key(r, e->key) || !(e->body = malloc(n))) {
         free(e);

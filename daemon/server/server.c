@@ -307,13 +307,16 @@ static int open_listener(const char *listen_at, int *fd_out, int *port_out, vd_e
     size_t hn = colon ? (size_t)(colon - listen_at) : 0;
     if (hn && h[0] == '[' && h[hn - 1] == ']')
         h++, hn -= 2;
-    if (!colon || hn >= sizeof host || !colon[1])
-        return vd_error_set(err, VD_EINVAL, "listen '%s': expected HOST:PORT", listen_at);
+    const char *port = colon ? colon + 1 : "";
+    int port_ok = *port && strspn(port, "0123456789") == strlen(port) && atol(port) <= 65535;
+    if (!colon || hn >= sizeof host || !port_ok)
+        return vd_error_set(err, VD_EINVAL, "listen '%s': expected HOST:PORT with a port in "
+                                            "0..65535", listen_at);
     memcpy(host, h, hn);
     host[hn] = '\0';
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV}, *ai;
-    int rc = getaddrinfo(hn && strcmp(host, "*") ? host : NULL, colon + 1, &hints, &ai);
+    int rc = getaddrinfo(hn && strcmp(host, "*") ? host : NULL, port, &hints, &ai);
     if (rc)
         return vd_error_set(err, VD_EINVAL, "listen '%s': %s", listen_at, gai_strerror(rc));
     int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
