@@ -97,8 +97,9 @@ typedef struct vd_store_opts {
 
 typedef struct vd_store vd_store;
 
-/* Open (create, migrate to VD_STORE_SCHEMA_VERSION, check integrity
- * quickly) and start the writer thread. A newer schema than this build
+/* Open (create, migrate to VD_STORE_SCHEMA_VERSION, and after an unclean
+ * shutdown run SQLite's quick_check: VD_EFORMAT if the file is damaged)
+ * and start the writer thread. A newer schema than this build
  * knows is VD_EUNSUPPORTED naming both versions. */
 int vd_store_open(vd_store **out, const vd_store_opts *o, vd_error *err);
 /* Flush every queued row, stop the writer, close. NULL-safe; NULLs *s. */
