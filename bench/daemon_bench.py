@@ -6,7 +6,10 @@ overhead  CPU seconds (user + sys, from wait4) of `visiond serve` analysing
           ffmpeg CLI, analysis at 5 fps, BlazeFace back 256x256, one
           inference thread, max_batch 8), divided by N times the CPU seconds
           of `visiond detect CLIP --fps 5` doing the same decode and
-          inference offline. Goal <= 1.10.
+          inference offline. Goal <= 1.10. The streams use `backpressure:
+          block`, so that both sides do exactly the same frames even on a
+          loaded machine (with `drop`, dropped frames would make the daemon
+          look cheaper than it is).
 capacity  streams (the same clip, looping, realtime) analysed in real time
           without drops: after a warm-up, every stream must analyse >= 95 %
           of 5 fps and drop nothing; compared with the count predicted from
@@ -26,6 +29,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+import functools
+
+print = functools.partial(print, flush=True)  # progress shows while it runs
 
 p = argparse.ArgumentParser()
 p.add_argument("visiond")
@@ -69,9 +75,9 @@ def cpu_of(cmd, **kw):
     return ru.ru_utime + ru.ru_stime, time.monotonic() - t0
 
 
-def write_config(path, n, video, loop):
+def write_config(path, n, video, loop, bp):
     streams = [{"id": f"s{i}", "url": video, "realtime": True, "loop": loop, "fps": 5,
-                "backpressure": "drop", "detect": {"model": "face"}, "track": True}
+                "backpressure": bp, "detect": {"model": "face"}, "track": True}
                for i in range(n)]
     with open(path, "w") as f:
         f.write("models: " + json.dumps({"face": {"card": a.card, "threads": 1,
@@ -80,10 +86,10 @@ def write_config(path, n, video, loop):
 
 
 class Daemon:
-    def __init__(self, n, video, loop):
+    def __init__(self, n, video, loop, bp):
         cfg = os.path.join(a.work, f"bench_{n}.yaml")
         state = os.path.join(a.work, f"state_{n}_{time.monotonic_ns()}")
-        write_config(cfg, n, video, loop)
+        write_config(cfg, n, video, loop, bp)
         self.log = open(os.path.join(a.work, "daemon.log"), "w")
         self.proc = subprocess.Popen([a.visiond, "serve", "--config", cfg, "--listen",
                                       "127.0.0.1:0", "--state-dir", state],
@@ -114,7 +120,7 @@ def overhead(video):
     for n in map(int, a.streams.split(",")):
         ratios, cpus = [], []
         for _ in range(a.runs):
-            d = Daemon(n, video, False)
+            d = Daemon(n, video, False, "block")
             while not all(s["state"] == "stopped" for s in d.streams()):
                 time.sleep(0.25)
             dropped = sum(s["frames_dropped"] for s in d.streams())
@@ -129,7 +135,7 @@ def overhead(video):
 def capacity(video, offline):
     rows = []
     for n in map(int, a.capacity.split(",")):
-        d = Daemon(n, video, True)
+        d = Daemon(n, video, True, "drop")
         time.sleep(5)  # warm-up: model load, first batches
         s0 = {s["id"]: s for s in d.streams()}
         t0 = time.monotonic()

@@ -9,6 +9,10 @@ usage: daemon_runtime.py VISIOND FFMPEG SOURCE_DIR OPENCV_DATA MODE
            label, score, box, track id), its events match the CLI's tracks,
            and each event's snapshot is a JPEG whose snapshot_box is the box
            of the event's detection at snapshot_time
+  batch    three streams (different pans) on a model with a symbolic batch
+           dim (the YOLOv8-like graph of tests/nn_ref, max_batch 4): the
+           frames share inference runs, and each stream's detections equal
+           `visiond detect` on its own clip (batch 1)
   rtsp     a live RTSP stream (rtsp-server-perl on loopback, published with
            ffmpeg over UDP, read over UDP) next to a looping file stream:
            the publisher is killed -> `reconnecting` with the error, attempts
@@ -55,11 +59,11 @@ def ffmpeg(*args):
     subprocess.run([FFMPEG, "-nostdin", "-v", "error", "-y", *args], check=True)
 
 
-def face_clip(tmp, seconds=4):
+def face_clip(tmp, seconds=4, x0=100, name="faces.mp4"):
     """messi5.jpg at 2x, a 640x480 window panning right: one face that moves."""
-    path = os.path.join(tmp, "faces.mp4")
+    path = os.path.join(tmp, name)
     ffmpeg("-loop", "1", "-i", os.path.join(DATA, "messi5.jpg"), "-t", str(seconds), "-r", "25",
-           "-vf", "scale=1096:684,crop=640:480:'100+t*55':100", "-c:v", "libx264",
+           "-vf", f"scale=1096:684,crop=640:480:'{x0}+t*55':100", "-c:v", "libx264",
            "-preset", "veryfast", "-pix_fmt", "yuv420p", "-g", "25", path)
     return path
 
@@ -79,8 +83,8 @@ def near(a, b, tol):
 
 # ---- clip: CLI == daemon ----
 
-def cli_detect(clip):
-    p = subprocess.run([VISIOND, "detect", clip, "--model", CARD, "--fps", "5", "--track"],
+def cli_detect(clip, card=CARD, *flags):
+    p = subprocess.run([VISIOND, "detect", clip, "--model", card, "--fps", "5", "--track", *flags],
                        capture_output=True, text=True, timeout=120)
     check(p.returncode == 0, f"visiond detect: exit {p.returncode}: {p.stderr}")
     lines = [json.loads(x) for x in p.stdout.splitlines()]
@@ -110,6 +114,16 @@ def settled(d, kind, query=""):
     raise Failure(f"{kind}: the count never settled")
 
 
+def same_detections(cli_dets, dets):
+    check(len(dets) == len(cli_dets), f"daemon {len(dets)} detections, CLI {len(cli_dets)}")
+    key = lambda pts, d: (round(pts, 4), d["label"], -d["score"], d["box"])
+    cli = sorted(cli_dets, key=lambda x: key(*x))
+    for (pts, c), r in zip(cli, sorted(dets, key=lambda r: key(r["pts"], r))):
+        check(abs(pts - r["pts"]) < 1e-5 and c["label"] == r["label"] and
+              abs(c["score"] - r["score"]) < 2e-4 and near(c["box"], r["box"], 0.11) and
+              c.get("track_id") == r["track_id"], f"pts {pts}: CLI {c} vs daemon {r}")
+
+
 def test_clip(tmp):
     clip = face_clip(tmp)
     cli_dets, cli_events = cli_detect(clip)
@@ -121,13 +135,7 @@ def test_clip(tmp):
         info = d.stream("clip")
         check(info["frames_analysed"] == 20 and info["frames_dropped"] == 0,
               f"stream counters: {info}")
-        check(len(dets) == len(cli_dets), f"daemon {len(dets)} detections, CLI {len(cli_dets)}")
-        dets.sort(key=lambda r: (r["pts"], -r["score"]))
-        for (pts, c), r in zip(sorted(cli_dets, key=lambda x: (x[0], -x[1]["score"])), dets):
-            check(abs(pts - r["pts"]) < 1e-5 and c["label"] == r["label"] and
-                  abs(c["score"] - r["score"]) < 2e-4 and near(c["box"], r["box"], 0.11) and
-                  c.get("track_id") == r["track_id"],
-                  f"pts {pts}: CLI {c} vs daemon {r}")
+        same_detections(cli_dets, dets)
         check_events(d, dets, events, cli_events)
         check_live_snapshot(d)
         d.stop()
@@ -178,6 +186,50 @@ def check_events(d, dets, events, cli_events):
               at[0]["score"] <= ev["top_score"] + 1e-4,
               f"event {ev['id']}: snapshot_box {ev['snapshot_box']} at {ev['snapshot_time']} "
               f"is not the box of its frame's detection {at}")
+
+
+# ---- batch: frames of several streams in one run ----
+
+def yolo_card(tmp):
+    """The YOLOv8 example card on tests/nn_ref's YOLOv8-like graph (seeded
+    random weights, symbolic batch dim), 320x320."""
+    subprocess.run([sys.executable, os.path.join(SRC, "tests/nn_ref/make_models.py"), tmp,
+                    "--only", "yolov8n_like"], check=True, capture_output=True)
+    with open(os.path.join(SRC, "config/models/yolov8-example.json")) as f:
+        card = json.load(f)
+    card["path"] = os.path.join(tmp, "yolov8n_like.onnx")
+    card["input"]["size"] = [320, 320]
+    path = os.path.join(tmp, "yolo.json")
+    with open(path, "w") as f:
+        json.dump(card, f)
+    return path
+
+
+def test_batch(tmp):
+    card = yolo_card(tmp)
+    clips = [face_clip(tmp, 4, x0, f"pan{x0}.mp4") for x0 in (0, 150, 300)]
+    cli = [cli_detect(c, card, "--threshold", "0.5")[0] for c in clips]
+    cfg = os.path.join(tmp, "visiond.yaml")
+    streams = [{"id": f"s{i}", "url": c, "fps": 5, "track": True,
+                "detect": {"model": "yolo", "threshold": 0.5}} for i, c in enumerate(clips)]
+    write_config(cfg, streams, {"yolo": {"card": card, "threads": 1, "max_batch": 4,
+                                         "max_wait_ms": 500}})
+    d = Daemon(VISIOND, tmp, cfg).start()
+    try:
+        wait_for("streams stopped", lambda: all(s["state"] == "stopped"
+                                                for s in d.get("/api/v1/streams")["streams"]),
+                 120, 0.2)
+        m = d.get("/api/v1/models")["models"][0]
+        check(m["frames"] == 60 and m["runs"] <= 30,
+              f"60 frames of 3 streams should share runs (max_batch 4): {m}")
+        for i, c in enumerate(cli):
+            check(c, f"clip {i}: the CLI found nothing; the test needs detections")
+            same_detections(c, settled(d, "detections", f"&stream=s{i}"))
+        d.stop()
+    finally:
+        d.kill()
+    print(f"batch: 3 streams, {m['frames']} frames in {m['runs']} runs (fill "
+          f"{m['batch_fill']:.2f}), each stream's {[len(c) for c in cli]} detections = the CLI's")
 
 
 # ---- rtsp: reconnects ----
@@ -494,7 +546,7 @@ def test_notify(tmp):
 
 if __name__ == "__main__":
     tests = {"clip": test_clip, "rtsp": test_rtsp, "restart": test_restart, "kill9": test_kill9,
-             "reload": test_reload, "notify": test_notify, "pressure": test_pressure}
+             "reload": test_reload, "notify": test_notify, "pressure": test_pressure, "batch": test_batch}
     if MODE not in tests:
         sys.exit(f"unknown mode {MODE}; one of {', '.join(tests)}")
     if MODE == "rtsp":

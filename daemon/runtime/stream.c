@@ -200,7 +200,7 @@ static void frame_done(void *owner, vd_analysis *an, const vd_analysis_frame *f,
     st->inflight = 0;
     pthread_cond_broadcast(&st->cv);
     pthread_mutex_unlock(&st->mu);
-    if (an)
+    if (an && !status)
         atomic_fetch_add(&st->frames_analysed, 1);
 }
 

@@ -40,6 +40,10 @@ static int alloc_batches(rt_model *m, vd_error *err)
                                         &m->batch[0].input, err);
     if (rc)
         return rc;
+    /* A model with a fixed batch dimension (BlazeFace's ONNX: 1) gets an
+     * input of that batch: such a model runs its frames one batch at a time. */
+    if (m->batch[0].input.ndim > 0 && m->batch[0].input.shape[0] < m->max_batch)
+        m->max_batch = (int)m->batch[0].input.shape[0];
     m->sess_batch = m->max_batch;
     m->n_outputs = vd_nn_model_output_count(vd_analyzer_model(m->az));
     const vd_tensor *a = &m->batch[0].input;
