@@ -428,6 +428,14 @@ def check_metrics(d):
         elif line and not line.startswith("#"):
             expect(re.match(r'^\w+(\{.*\})? -?[0-9.e+-]+$', line), "metrics line: " + line)
     expect(series, "no histogram")
+    # and the Prometheus project's own parser reads it, types and all
+    from prometheus_client.parser import text_string_to_metric_families
+    fams = {f.name: f for f in text_string_to_metric_families(text)}
+    expect(fams["visiond_inference_seconds"].type == "histogram" and
+           fams["visiond_http_request_duration_seconds"].type == "histogram" and
+           fams["visiond_stream_frames_in"].type == "counter", "prometheus_client: %s" % sorted(fams))
+    expect(any(s.labels.get("stream") == "cam" and s.value > 0
+               for s in fams["visiond_stream_frames_in"].samples), "frames_in of cam")
     for (name, labels), buckets in series.items():
         counts = [c for _, c in buckets]
         expect(counts == sorted(counts) and buckets[-1][0] == "+Inf", "histogram " + name)
