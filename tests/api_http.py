@@ -17,6 +17,8 @@ usage: api_http.py VISIOND SOURCE_DIR MODE
   sse         /api/v1/live: detection and event messages (schemas), ?stream=
               filter, keep-alive comments, and a client that stops reading is
               dropped while a reading client keeps receiving
+  spec        daemon/server/routes.c, docs/openapi.yaml and docs/api.md list the
+              same endpoints
   deepstack   POST /v1/vision/detection and /custom/{model}: curl -F with a real
               JPEG, the requests Home Assistant's deepstack client and Frigate's
               deepstack detector send (python3-requests, as they build them),
@@ -678,10 +680,29 @@ def mode_deepstack():
         d.kill()
 
 
+def mode_spec():
+    """routes.c, openapi.yaml and api.md name the same endpoints."""
+    src = open(os.path.join(SRC, "daemon/server/routes.c")).read()
+    routes = set(re.findall(r'\{"(GET|POST|PATCH|DELETE)", "([^"]+)", vd_api_', src))
+    expect(len(routes) >= 18, "routes.c: %d routes found" % len(routes))
+    spec = set()
+    for path, ops in SPEC["paths"].items():
+        for method in ops:
+            if method in ("get", "post", "patch", "delete"):
+                spec.add((method.upper(), re.sub(r"\{[^}]+\}", "{}", path)))
+    expect(routes == spec, "routes.c vs openapi.yaml: only in the code %s, only in the spec %s"
+           % (sorted(routes - spec), sorted(spec - routes)))
+    doc = open(os.path.join(SRC, "docs/api.md")).read()
+    for method, path in sorted(routes):
+        shown = re.sub(r"\{\}", "{", path).split("{")[0]
+        expect(shown in doc, "docs/api.md does not mention %s" % path)
+
+
 if __name__ == "__main__":
     if not os.path.exists(os.path.join(os.path.dirname(CARD), json.load(open(CARD))["path"])):
         print("BlazeFace assets missing (./setup.sh test installs them)")
         sys.exit(77)
     {"errors": mode_errors, "resources": mode_resources, "pagination": mode_pagination,
-     "sse": mode_sse, "keepalive": mode_keepalive, "deepstack": mode_deepstack}[MODE]()
+     "sse": mode_sse, "keepalive": mode_keepalive, "deepstack": mode_deepstack,
+     "spec": mode_spec}[MODE]()
     print(MODE + ": ok")
