@@ -82,6 +82,7 @@ struct vd_req {
     struct vd_req *job_next;   /* in srv->jobs while the job is in flight */
     int in_handler;
     int dispatched;            /* the handler ran (a resume must not run it again) */
+    int deferred;              /* bodiless: begin() runs at the final call */
     json_t *late_json;         /* the answer that arrived while suspended */
     unsigned late_status;
 };
