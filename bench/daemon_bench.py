@@ -43,6 +43,7 @@ p.add_argument("--runs", type=int, default=3)
 p.add_argument("--streams", default="1,2,4")
 p.add_argument("--capacity", default="2,4,6,8,10,12")
 p.add_argument("--seconds", type=int, default=20)
+p.add_argument("--only", choices=["overhead", "capacity"], help="run one of the two figures")
 a = p.parse_args()
 a.work, a.visiond, a.card = map(os.path.abspath, (a.work, a.visiond, a.card))
 os.makedirs(a.work, exist_ok=True)
@@ -113,9 +114,7 @@ class Daemon:
         return ru.ru_utime + ru.ru_stime
 
 
-def overhead(video):
-    offline = statistics.median(cpu_of([a.visiond, "detect", video, "--model", a.card,
-                                        "--fps", "5", "--track"])[0] for _ in range(a.runs))
+def overhead(video, offline):
     rows = []
     for n in map(int, a.streams.split(",")):
         ratios, cpus = [], []
@@ -129,11 +128,11 @@ def overhead(video):
             ratios.append(cpu / (n * offline))
         rows.append((n, statistics.median(cpus), n * offline, statistics.median(ratios),
                      min(ratios), max(ratios), dropped))
-    return offline, rows
+    return rows
 
 
-def capacity(video, offline):
-    rows = []
+def capacity(video):
+    """Rows as they come (a generator: each prints while the next runs)."""
     for n in map(int, a.capacity.split(",")):
         d = Daemon(n, video, True, "drop")
         time.sleep(5)  # warm-up: model load, first batches
@@ -146,32 +145,37 @@ def capacity(video, offline):
         fps = [(s1[k]["frames_analysed"] - s0[k]["frames_analysed"]) / dt for k in s0]
         drops = sum(s1[k]["frames_dropped"] - s0[k]["frames_dropped"] for k in s0)
         ok = drops == 0 and min(fps) >= 0.95 * 5
-        rows.append((n, min(fps), statistics.mean(fps), drops, ok))
+        yield n, min(fps), statistics.mean(fps), drops, ok
         if not ok:
-            break
-    return rows
+            return
 
 
 def main():
     video = clip()
-    offline, rows = overhead(video)
+    offline = statistics.median(cpu_of([a.visiond, "detect", video, "--model", a.card,
+                                        "--fps", "5", "--track"])[0] for _ in range(a.runs))
     per_video_s = offline / a.seconds
     print(f"clip: {os.path.basename(video)} ({a.seconds} s, 720p25 H.264); analysis at 5 fps, "
           f"BlazeFace back 256x256, 1 inference thread; {a.runs} runs each, medians\n")
     print(f"`visiond detect --fps 5 --track` offline: {offline:.2f} CPU s "
           f"({per_video_s:.3f} CPU s per second of video)\n")
-    print("| streams | daemon CPU s | N x detect CPU s | ratio (median) | min-max | drops |")
-    print("|---|---|---|---|---|---|")
-    for n, cpu, ref, r, lo, hi, dropped in rows:
-        print(f"| {n} | {cpu:.2f} | {ref:.2f} | **{r:.3f}** | {lo:.3f}-{hi:.3f} | {dropped} |")
+    if a.only != "capacity":
+        print("| streams | daemon CPU s | N x detect CPU s | ratio (median) | min-max | drops |")
+        print("|---|---|---|---|---|---|")
+        for n, cpu, ref, r, lo, hi, dropped in overhead(video, offline):
+            print(f"| {n} | {cpu:.2f} | {ref:.2f} | **{r:.3f}** | {lo:.3f}-{hi:.3f} | {dropped} |")
+    if a.only == "overhead":
+        return
     predicted = int(CORES / per_video_s)
-    cap = capacity(video, offline)
     print(f"\ncapacity ({CORES} cores): predicted from the offline cost "
           f"{CORES} / {per_video_s:.3f} = **{predicted}** streams\n")
     print("| streams | min fps analysed | mean fps | drops (15 s) | real time |")
     print("|---|---|---|---|---|")
-    for n, lo, mean, drops, ok in cap:
+    cap = []
+    for row in capacity(video):
+        n, lo, mean, drops, ok = row
         print(f"| {n} | {lo:.2f} | {mean:.2f} | {drops} | {'yes' if ok else 'no'} |")
+        cap.append(row)
     best = max([n for n, *_, ok in cap if ok], default=0)
     print(f"\nmeasured: **{best}** streams in real time without drops "
           f"(first failing count: {cap[-1][0] if not cap[-1][4] else 'none tried'})")

@@ -28,7 +28,8 @@ usage: daemon_runtime.py VISIOND FFMPEG SOURCE_DIR OPENCV_DATA MODE
            never reset); an invalid file keeps the running config; PATCH
            detect.enabled off and on without restarting the reader; DELETE
            one stream while the others run
-  pressure a model that answers at most once a second (max_wait_ms 1000):
+  pressure a model that answers about once a second (the YOLOv8-like graph,
+           max_batch 8, max_wait_ms 1000, so a partial batch waits 1 s):
            a realtime `drop` stream analyses ~1 frame/s and counts the
            rest as dropped, with flat memory; an unpaced `block` file
            stream on the same model drops nothing and analyses every
@@ -479,9 +480,12 @@ def rss_kib(pid):
 def test_pressure(tmp):
     clip = face_clip(tmp)
     cfg = os.path.join(tmp, "visiond.yaml")
-    slow = {"face": {"card": CARD, "threads": 1, "max_batch": 8, "max_wait_ms": 1000}}
-    write_config(cfg, [face_stream("live", clip, realtime=True, loop=True, backpressure="drop"),
-                       face_stream("offline", clip, backpressure="block")], slow)
+    # a partial batch waits a second: the model answers about once a second
+    slow = {"slow": {"card": yolo_card(tmp), "threads": 1, "max_batch": 8, "max_wait_ms": 1000}}
+    det = {"model": "slow", "threshold": 0.9}
+    write_config(cfg, [face_stream("live", clip, realtime=True, loop=True, backpressure="drop",
+                                   detect=det),
+                       face_stream("offline", clip, backpressure="block", detect=det)], slow)
     d = Daemon(VISIOND, tmp, cfg).start()
     try:
         wait_for("offline done", lambda: d.stream("offline")["state"] == "stopped", 60, 0.2)

@@ -82,7 +82,7 @@ static void job_work(uv_work_t *req)
     int slot = 0;
     atomic_int never = 0;
     if (!rc)
-        rc = rt_model_claim(job->model, 1, &never, &input, &slot);
+        rc = rt_model_claim(job->model, &never, &input, &slot);
     if (!rc) {
         job->res.height = (int)job->img.shape[0];
         job->res.width = (int)job->img.shape[1];

@@ -24,6 +24,8 @@ struct rt_input {
     vd_frame f;              /* the last frame next() gave */
     double first_pts, last_raw, offset;
     double frame_dur;        /* 1 / the native rate: the gap a loop leaves */
+    double duration;         /* of the stream, s; 0 unknown */
+    double min_pts;          /* after a loop: the next sampling tick */
     int have_first;
 };
 
@@ -71,30 +73,43 @@ int rt_input_open(rt_input **out, const rt_input_opts *o, vd_error *err)
     vd_stream_info si;
     vd_reader_format_info(s->r, &fi);
     s->frame_dur = 0.04;
-    if (!vd_reader_stream_info(s->r, fi.selected_stream, &si, NULL) && si.avg_fps > 0)
-        s->frame_dur = 1.0 / si.avg_fps;
+    if (!vd_reader_stream_info(s->r, fi.selected_stream, &si, NULL)) {
+        if (si.avg_fps > 0)
+            s->frame_dur = 1.0 / si.avg_fps;
+        if (si.duration > 0)
+            s->duration = si.duration;
+    }
     *out = s;
     return VD_OK;
 }
 
-/* End of a file: back to its first frame, one file length later. */
+/* End of a file: back to its first frame, one file length later. The
+ * reader's sampling starts afresh there, so frames before the next tick of
+ * the previous pass are skipped: a looping file samples as steadily as a
+ * camera (one sample may be skipped at the seam, never two come close). */
 static int rewind_file(rt_input *s, vd_error *err)
 {
     int rc = vd_reader_seek(s->r, s->first_pts, VD_SEEK_ACCURATE, err);
     if (rc)
         return rc;
-    s->offset += s->last_raw - s->first_pts + s->frame_dur;
+    double last_out = s->last_raw + s->offset;
+    double len = s->last_raw - s->first_pts + s->frame_dur;
+    s->offset += s->duration > len ? s->duration : len;
+    s->min_pts = s->o.fps > 0 ? last_out + 1.0 / s->o.fps - s->frame_dur / 2 : 0;
     return VD_OK;
 }
 
 int rt_input_next(rt_input *s, rt_input_frame *out, vd_error *err)
 {
-    int rc = vd_reader_next(s->r, &s->f, err);
-    if (rc == VD_EOF && s->is_file && s->o.loop && s->have_first) {
-        if ((rc = rewind_file(s, err)))
-            return rc;
+    int rc;
+    do {
         rc = vd_reader_next(s->r, &s->f, err);
-    }
+        if (rc == VD_EOF && s->is_file && s->o.loop && s->have_first) {
+            if ((rc = rewind_file(s, err)))
+                return rc;
+            rc = vd_reader_next(s->r, &s->f, err);
+        }
+    } while (!rc && s->f.pts + s->offset < s->min_pts);
     if (rc)
         return rc;
     if (!s->have_first) {

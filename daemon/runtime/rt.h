@@ -35,6 +35,8 @@
 #define RT_WORKER_STACK (8u << 20)
 
 double rt_now(void);        /* CLOCK_REALTIME, s */
+/* pthread_cond_timedwait until a CLOCK_MONOTONIC time (s). */
+void rt_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, double mono_deadline);
 /* Room for item n of a doubling array (*items, *cap): 0 or VD_ENOMEM. */
 int rt_grow(void **items, int *cap, int n, size_t size);
 double rt_mono(void);       /* CLOCK_MONOTONIC, s */
@@ -90,10 +92,10 @@ typedef struct rt_model {
 int rt_model_create(rt_model **out, const vd_model_config *c, vd_error *err);
 /* Run the batches still queued, stop the worker, free. NULL-safe. */
 void rt_model_free(rt_model **m);
-/* A slot of the filling batch: 0 and *input, *slot; or VD_ELIMIT when the
- * batch is full and wait is 0 (the caller drops the frame). */
-int rt_model_claim(rt_model *m, int wait, const atomic_int *cancel, vd_tensor **input,
-                   int *slot);
+/* A slot of the filling batch: waits while it is full (a stream has one
+ * frame in flight, so the wait is bounded by the streams ahead). 0 and
+ * *input, *slot; VD_ECLOSED when the model or the caller stops. */
+int rt_model_claim(rt_model *m, const atomic_int *cancel, vd_tensor **input, int *slot);
 void rt_model_submit(rt_model *m, int slot, const rt_item *it);
 void rt_model_release(rt_model *m, int slot); /* pre() did not fill it */
 void rt_model_stats(rt_model *m, vd_model_stats *out);

@@ -16,6 +16,7 @@
  * removed is retired and freed when its last stream is gone. Stopping the
  * daemon is the same for every stream, then the workers drain their
  * batches, then the store commits what is queued. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -34,6 +35,14 @@ double rt_mono(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void rt_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, double mono_deadline)
+{
+    /* the condvar's clock is REALTIME: convert the monotonic deadline */
+    double t = rt_now() + (mono_deadline - rt_mono());
+    struct timespec ts = {(time_t)t, (long)((t - floor(t)) * 1e9)};
+    pthread_cond_timedwait(cv, mu, &ts);
 }
 
 int rt_grow(void **items, int *cap, int n, size_t size)

@@ -48,14 +48,8 @@ static void nap(rt_stream *st, double secs)
 {
     double end = rt_mono() + secs;
     pthread_mutex_lock(&st->mu);
-    while (!atomic_load(&st->stop)) {
-        double left = end - rt_mono();
-        if (left <= 0)
-            break;
-        double t = rt_now() + left;
-        struct timespec ts = {(time_t)t, (long)((t - floor(t)) * 1e9)};
-        pthread_cond_timedwait(&st->cv, &st->mu, &ts);
-    }
+    while (!atomic_load(&st->stop) && rt_mono() < end)
+        rt_cond_wait_until(&st->cv, &st->mu, end);
     pthread_mutex_unlock(&st->mu);
 }
 
@@ -211,12 +205,23 @@ static int blocks(const rt_stream *st, const rt_input *src)
     return rt_input_is_file(src) && !st->cfg.realtime;
 }
 
-/* Wait for (block) or give up (drop) the stream's one in-flight turn. */
+/* The stream's one in-flight turn: `block` waits for it; `drop` waits at
+ * most one sampling interval (the next frame is due then anyway), so a
+ * frame is dropped only when the analysis lags by more than that, and a
+ * late frame is still analysed rather than a fresher one being lost. */
 static int take_turn(rt_stream *st, int block)
 {
+    double end = rt_mono() + (st->cfg.fps > 0 ? 1.0 / st->cfg.fps : 0.04);
     pthread_mutex_lock(&st->mu);
-    while (st->inflight && block && !atomic_load(&st->stop))
-        pthread_cond_wait(&st->cv, &st->mu);
+    while (st->inflight && !atomic_load(&st->stop)) {
+        if (block) {
+            pthread_cond_wait(&st->cv, &st->mu);
+            continue;
+        }
+        if (rt_mono() >= end)
+            break;
+        rt_cond_wait_until(&st->cv, &st->mu, end);
+    }
     int ok = !st->inflight && !atomic_load(&st->stop);
     pthread_mutex_unlock(&st->mu);
     return ok;
@@ -240,12 +245,10 @@ static int convert(rt_stream *st, rt_input *src, const rt_input_frame *sf, vd_er
 
 /* Into the model's batch (1: submitted, the worker finishes it), or 0:
  * the gate skipped it / no model, the caller post()s it. */
-static int to_worker(rt_stream *st, vd_analysis_frame *af, int block, vd_error *err)
+static int to_worker(rt_stream *st, vd_analysis_frame *af, vd_error *err)
 {
     vd_tensor *input;
-    int slot, rc = rt_model_claim(st->model, block, &st->stop, &input, &slot);
-    if (rc == VD_ELIMIT)
-        atomic_fetch_add(&st->frames_dropped, 1);
+    int slot, rc = rt_model_claim(st->model, &st->stop, &input, &slot);
     if (rc)
         return rc;
     if ((rc = vd_analysis_pre(st->an, af, input, slot, err)) <= 0) {
@@ -278,9 +281,9 @@ static void analyse(rt_stream *st, rt_input *src, const rt_input_frame *sf)
     af->linesize = sf->width * 3;
     af->pts = sf->pts;
     if (!rc && st->an)
-        rc = st->model ? to_worker(st, af, block, &e) : vd_analysis_pre(st->an, af, NULL, 0, &e);
-    if (rc > 0 || rc == VD_ELIMIT || rc == VD_ECLOSED)
-        return; /* with the worker, or dropped */
+        rc = st->model ? to_worker(st, af, &e) : vd_analysis_pre(st->an, af, NULL, 0, &e);
+    if (rc > 0 || rc == VD_ECLOSED)
+        return; /* with the worker, or stopping */
     /* gated, motion only, or no analysis at all (the frame is still kept) */
     vd_analysis_result res = {0};
     if (!rc && st->an)

@@ -129,21 +129,19 @@ void rt_model_free(rt_model **pm)
 
 /* ---- the readers' side ---- */
 
-int rt_model_claim(rt_model *m, int wait, const atomic_int *cancel, vd_tensor **input, int *slot)
+int rt_model_claim(rt_model *m, const atomic_int *cancel, vd_tensor **input, int *slot)
 {
     pthread_mutex_lock(&m->mu);
     rt_batch *b = &m->batch[m->fill];
-    while (b->claimed == m->max_batch && wait && !m->stop && !atomic_load(cancel)) {
+    while (b->claimed == m->max_batch && !m->stop && !atomic_load(cancel)) {
         pthread_cond_wait(&m->cv_space, &m->mu);
         b = &m->batch[m->fill];
     }
-    int rc = VD_ELIMIT;
-    if (b->claimed < m->max_batch && !m->stop) {
+    int rc = VD_ECLOSED;
+    if (!m->stop && !atomic_load(cancel)) {
         *slot = b->claimed++;
         *input = &b->input;
         rc = VD_OK;
-    } else if (m->stop || atomic_load(cancel)) {
-        rc = VD_ECLOSED;
     }
     pthread_mutex_unlock(&m->mu);
     return rc;
@@ -178,13 +176,6 @@ static int batch_due(const rt_model *m, const rt_batch *b, double now)
     return b->ready == m->max_batch || m->stop || now - b->first_ready >= m->max_wait_ms / 1e3;
 }
 
-static void wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, double mono_deadline)
-{
-    /* the condvar's clock is REALTIME: convert the monotonic deadline */
-    double t = rt_now() + (mono_deadline - rt_mono());
-    struct timespec ts = {(time_t)t, (long)((t - floor(t)) * 1e9)};
-    pthread_cond_timedwait(cv, mu, &ts);
-}
 
 static void record_run(rt_model *m, int n, double ms)
 {
@@ -257,7 +248,7 @@ static void *worker_main(void *arg)
         if (m->stop && !b->claimed)
             break;
         if (b->ready && b->ready == b->claimed)
-            wait_until(&m->cv_work, &m->mu, b->first_ready + m->max_wait_ms / 1e3);
+            rt_cond_wait_until(&m->cv_work, &m->mu, b->first_ready + m->max_wait_ms / 1e3);
         else
             pthread_cond_wait(&m->cv_work, &m->mu);
     }
