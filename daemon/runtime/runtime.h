@@ -52,6 +52,8 @@ typedef struct vd_stream_info {
     double fps_in, fps_analysed, fps_skipped; /* over the last ~10 s */
     int64_t frames_in, frames_analysed, frames_dropped;
     int64_t reconnects, reconnects_last_hour;
+    double backoff;            /* reconnecting: the wait before the next attempt, s; else 0 */
+    double next_retry_time;    /* reconnecting: epoch s of the next attempt; else 0 */
     char last_error[256];      /* "" none */
     double last_frame_time;    /* epoch s; 0 never */
     double last_detection_time;
@@ -109,7 +111,8 @@ int vd_runtime_stream_get(vd_runtime *rt, const char *id, vd_stream_info *out, v
  * returns 1 for "exists". */
 int vd_runtime_stream_add(vd_runtime *rt, vd_stream_config *s, vd_error *err);
 /* Replace a stream's entry; only what changed restarts (detect.enabled
- * toggles without touching the reader). VD_ENOTFOUND. */
+ * toggles without touching the reader). Takes ownership of *s on success,
+ * as add does (the caller frees it on failure). VD_ENOTFOUND. */
 int vd_runtime_stream_update(vd_runtime *rt, const char *id, vd_stream_config *s, vd_error *err);
 int vd_runtime_stream_remove(vd_runtime *rt, const char *id, vd_error *err);
 
