@@ -134,7 +134,7 @@ static void add_motion(rt_stream *st, const vd_analysis_result *res, rt_result *
     vd_detection *d = n ? realloc(r->dets, (size_t)(r->n_dets + n) * sizeof *d) : NULL;
     if (!d)
         return;
-    vd_det_list l = {d + r->n_dets, 0, n};
+    vd_det_list l = {.items = d + r->n_dets, .cap = n};
     for (int i = 0; i < n; i++)
         l.items[l.count++] = res->regions.items[i];
     vd_zones_mark(st->cfg.zones, st->cfg.n_zones, st->width, st->height, &l);
