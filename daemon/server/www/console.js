@@ -379,12 +379,20 @@ async function live() {
 
 // ---- start --------------------------------------------------------------------------
 
+// Ask for the token before the first request when the daemon wants one
+// (health is public and says so), rather than after a 401.
+async function start() {
+  const health = await fetch(`${API}/health`).then((r) => r.json()).catch(() => ({}));
+  if (health.auth && !sessionStorage.getItem(TOKEN_KEY)) await askToken('');
+  route();
+  live();
+}
+
 $('#event-filter').addEventListener('submit', (e) => { e.preventDefault(); loadEvents(false).catch(report); });
 $('#events-more').addEventListener('click', () => loadEvents(true).catch(report));
 window.addEventListener('hashchange', route);
 setupDrop();
-route();
-live();
+start();
 setInterval(() => {
   if (document.hidden) return;
   if (current === 'streams') showStreams().catch(report);
