@@ -19,8 +19,10 @@
  *     allows (the queue is bounded; beyond it the oldest detections are
  *     dropped and counted, never events).
  *
- * Pagination is keyset: rows come newest first ordered by (ts, id) desc;
- * a cursor is the last row's (ts, id) encoded as an opaque string, so no
+ * Pagination is keyset: rows come newest first, by id desc (ids are given
+ * in queue order and committed in that order, so a late commit never lands
+ * behind a page already read); a cursor is the last row's key encoded as
+ * an opaque string, so no
  * row is repeated or skipped while rows are being inserted. */
 #ifndef VD_STORE_H
 #define VD_STORE_H

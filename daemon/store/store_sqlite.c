@@ -31,8 +31,8 @@ static const char *const migrations[VD_STORE_SCHEMA_VERSION] = {
     "  x1 REAL NOT NULL, y1 REAL NOT NULL, x2 REAL NOT NULL, y2 REAL NOT NULL,"
     "  track_id INTEGER NOT NULL, event_id INTEGER NOT NULL, zones TEXT NOT NULL);"
     "CREATE INDEX detections_ts ON detections(ts);"
-    "CREATE INDEX detections_stream ON detections(stream, ts);"
-    "CREATE INDEX detections_label ON detections(label, ts);"
+    "CREATE INDEX detections_stream ON detections(stream);" /* rowid-ordered within */
+    "CREATE INDEX detections_label ON detections(label);"
     "CREATE TABLE events("
     "  id INTEGER PRIMARY KEY, stream TEXT NOT NULL, label TEXT NOT NULL,"
     "  start_ts REAL NOT NULL, end_ts REAL NOT NULL, in_progress INTEGER NOT NULL,"
@@ -40,8 +40,8 @@ static const char *const migrations[VD_STORE_SCHEMA_VERSION] = {
     "  y2 REAL NOT NULL, zones TEXT NOT NULL, snapshot_ts REAL NOT NULL,"
     "  sx1 REAL NOT NULL, sy1 REAL NOT NULL, sx2 REAL NOT NULL, sy2 REAL NOT NULL);"
     "CREATE INDEX events_start ON events(start_ts);"
-    "CREATE INDEX events_stream ON events(stream, start_ts);"
-    "CREATE INDEX events_label ON events(label, start_ts);"
+    "CREATE INDEX events_stream ON events(stream);"
+    "CREATE INDEX events_label ON events(label);"
     "CREATE TABLE snapshots(event_id INTEGER PRIMARY KEY, jpeg BLOB NOT NULL);",
 };
 
@@ -392,9 +392,7 @@ static void where(const vd_store_query *q, const vd_store_key *after, int events
              q->since > 0 ? (events ? " AND start_ts >= :since" : " AND ts >= :since") : "",
              q->until > 0 ? (events ? " AND start_ts < :until" : " AND ts < :until") : "",
              events && q->in_progress >= 0 ? " AND in_progress = :in_progress" : "",
-             after ? (events ? " AND (start_ts, id) < (:after_ts, :after_id)"
-                             : " AND (ts, id) < (:after_ts, :after_id)")
-                   : "");
+             after ? " AND id < :after_id" : "");
 }
 
 static void bind_name_text(sqlite3_stmt *st, const char *name, const char *v)
@@ -424,7 +422,6 @@ static void bind_filters(sqlite3_stmt *st, const vd_store_query *q, const vd_sto
     bind_name_double(st, ":until", q->until);
     bind_name_double(st, ":in_progress", q->in_progress);
     if (after) {
-        bind_name_double(st, ":after_ts", after->ts);
         sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":after_id"), after->id);
     }
     sqlite3_bind_int(st, sqlite3_bind_parameter_index(st, ":limit"), limit);
@@ -481,16 +478,21 @@ static void row_event(sqlite3_stmt *st, void *row)
     e->has_snapshot = sqlite3_column_int(st, 17);
 }
 
-/* Prepare "SELECT cols FROM table WHERE ... ORDER BY key DESC, id DESC
- * LIMIT :limit", bound; the caller steps and finalizes. */
+/* Prepare "SELECT cols FROM table WHERE ... ORDER BY id DESC LIMIT :limit",
+ * bound; the caller steps and finalizes. Pages go by id, not by time: ids
+ * are given in the order rows are queued and the writer commits in that
+ * order, so a row committed after a page was read always sorts before that
+ * page's cursor and is never skipped. (Time order across streams is not
+ * commit order: a frame of one stream can be stamped before a frame of
+ * another and reach the store after it.) */
 static int select_page(sq *s, const char *cols, const char *table, int events,
                        const vd_store_query *q, const vd_store_key *after, int limit,
                        sqlite3_stmt **st, vd_error *err)
 {
     char w[512], sql[1024];
     where(q, after, events, w, sizeof w);
-    snprintf(sql, sizeof sql, "SELECT %s FROM %s %s ORDER BY %s DESC, id DESC LIMIT :limit",
-             cols, table, w, events ? "start_ts" : "ts");
+    snprintf(sql, sizeof sql, "SELECT %s FROM %s %s ORDER BY id DESC LIMIT :limit", cols, table,
+             w);
     if (sqlite3_prepare_v2(s->r, sql, -1, st, NULL) != SQLITE_OK)
         return fail(s->r, s->path, sql, err);
     bind_filters(*st, q, after, limit);
