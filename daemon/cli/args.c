@@ -127,7 +127,7 @@ int vd_cli_args_to_i64(const char *flag, const char *v, int64_t *out, vd_error *
 
 int vd_cli_args_to_int(const char *flag, const char *v, int lo, int hi, int *out, vd_error *err)
 {
-    int64_t x;
+    int64_t x = 0;
     int rc = vd_cli_args_to_i64(flag, v, &x, err);
     if (rc)
         return rc;
@@ -150,7 +150,7 @@ int vd_cli_args_int(vd_cli_args *a, int lo, int hi, int *out)
 int vd_cli_args_float(vd_cli_args *a, float *out)
 {
     vd_error e;
-    double x;
+    double x = 0;
     const char *v = vd_cli_args_value(a);
     if (!v)
         return VD_EXIT_USAGE;

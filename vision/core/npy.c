@@ -214,7 +214,7 @@ static int parse_preamble(const uint8_t *buf, size_t n, size_t *dict_at, size_t 
 
 static int parse_header(const uint8_t *buf, size_t n, npy_header *h, vd_error *err)
 {
-    size_t dict_at;
+    size_t dict_at = 0;
     int rc = parse_preamble(buf, n, &dict_at, &h->data_offset, err);
     if (rc)
         return rc;
@@ -290,7 +290,7 @@ static size_t file_avail(FILE *f)
 static int read_header_bytes(FILE *f, uint8_t **buf, size_t *n, vd_error *err)
 {
     uint8_t pre[12];
-    size_t got = fread(pre, 1, sizeof pre, f), dict_at, data_at;
+    size_t got = fread(pre, 1, sizeof pre, f), dict_at = 0, data_at = 0;
     int rc = parse_preamble(pre, got, &dict_at, &data_at, err);
     if (rc)
         return rc;

@@ -427,7 +427,7 @@ static int tensor_pixels(const vd_tensor *img, int *w, int *h, int *ch, vd_error
 int vd_img_encode(const vd_tensor *img, vd_img_codec codec, int quality,
                   uint8_t **out, size_t *out_size, vd_error *err)
 {
-    int w, h, ch;
+    int w = 0, h = 0, ch = 0;
     int rc = tensor_pixels(img, &w, &h, &ch, err);
     if (rc < 0)
         return rc;
@@ -482,7 +482,7 @@ int vd_img_save_pixels(const uint8_t *data, int width, int height, int linesize,
 int vd_img_save(const vd_tensor *img, const char *path, vd_img_codec codec,
                 int quality, vd_error *err)
 {
-    int w, h, ch;
+    int w = 0, h = 0, ch = 0;
     int rc = tensor_pixels(img, &w, &h, &ch, err);
     if (rc < 0)
         return vd_error_prefix(err, "%s: ", path);

@@ -166,7 +166,7 @@ int vd_tf_crop(const vd_tensor *src, int left, int top, int width, int height,
 int vd_tf_center_crop(const vd_tensor *src, int width, int height,
                       vd_tensor *dst, vd_error *err)
 {
-    planes p;
+    planes p = {0};
     int rc = get_planes(src, "center_crop", &p, err);
     if (rc < 0)
         return rc;

@@ -118,7 +118,7 @@ int vd_tf_spec_set(vd_tf_spec *spec, const char *key, const char *value,
     k[n] = '\0';
     if (!value)
         return vd_error_set(err, VD_EINVAL, "%s: missing value", key ? key : "(null)");
-    int e;
+    int e = 0;
     if (!strcmp(k, "input-size") || !strcmp(k, "size"))
         return parse_size(key, value, &spec->width, &spec->height, err);
     if (!strcmp(k, "resize")) {
