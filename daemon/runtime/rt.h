@@ -65,7 +65,8 @@ typedef struct rt_batch {
 
 typedef struct rt_model {
     char *name, *card;
-    int threads, max_batch, max_wait_ms;
+    int threads, max_batch, max_wait_ms; /* max_batch: what the model takes */
+    int max_batch_config;    /* as configured (reload compares this) */
     vd_analyzer *az;         /* NULL: failed to load (error) */
     int users;               /* streams on it (loop) */
     int retired;             /* replaced or removed: freed with its last user */
