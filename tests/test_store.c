@@ -167,7 +167,12 @@ Test(store, round_trip)
     for (size_t i = 0; i < sizeof jpeg; i++)
         jpeg[i] = (unsigned char)(i * 7);
     cr_assert_eq(vd_store_put_snapshot(s, 1, jpeg, sizeof jpeg, &e), 0);
+    uint64_t gen = vd_store_generation(s);
     flush(s);
+    cr_assert_neq(vd_store_generation(s), gen, "a commit changes the generation");
+    gen = vd_store_generation(s);
+    flush(s);
+    cr_assert_eq(vd_store_generation(s), gen, "nothing committed, same generation");
     vd_store_query q = query(100);
     vd_store_detection *rows;
     int n;
@@ -482,6 +487,23 @@ Test(store, a_newer_schema_is_refused)
              VD_STORE_SCHEMA_VERSION);
     cr_assert(strstr(e.msg, want), "%s", e.msg);
     cr_assert(strstr(e.msg, db), "%s", e.msg);
+}
+
+Test(store, a_file_that_is_not_a_database_is_refused)
+{
+    char dir[PATH_MAX + 16];
+    snprintf(dir, sizeof dir, "mkdir -p %s/sub/dir", tmp);
+    cr_assert_eq(system(dir), 0);
+    FILE *f = fopen(db, "w");
+    for (int i = 0; i < 1000; i++)
+        fputs("not a database ", f);
+    fclose(f);
+    vd_store *s = NULL;
+    vd_error e = {0};
+    vd_store_opts o = {.path = db};
+    cr_assert_eq(vd_store_open(&s, &o, &e), VD_EFORMAT, "%s", e.msg);
+    cr_assert_null(s);
+    cr_assert(strstr(e.msg, db) && strstr(e.msg, "not a database"), "%s", e.msg);
 }
 
 Test(store, a_full_disk_is_retried_and_counted)

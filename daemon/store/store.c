@@ -55,6 +55,7 @@ struct vd_store {
     int64_t next_det, next_event;
     int64_t rows_det, rows_event, max_event;
     int64_t inserted, committed, dropped, write_errors;
+    uint64_t generation;    /* bumped by every commit and retention pass that changed rows */
     char last_error[256];
     double commit_ms[COMMIT_WINDOW];
     int n_commits;
@@ -142,6 +143,7 @@ static int commit(vd_store *s, taken *t)
         snprintf(s->last_error, sizeof s->last_error, "%s", err.msg);
     } else {
         s->committed += t->n_dets + t->n_events + t->n_snaps;
+        s->generation++;
         s->rows_det += t->n_dets;
         for (int i = 0; i < t->n_events; i++)
             if (t->events[i].id > s->max_event) {
@@ -169,6 +171,8 @@ static void retain_now(vd_store *s)
     if (!rc)
         rc = s->m->count(s->be, &dets, &events, &err);
     pthread_mutex_lock(&s->mu);
+    if (deleted > 0)
+        s->generation++;
     if (!rc) { /* rows committed meanwhile are in the count already */
         s->rows_det = dets;
         s->rows_event = events;
@@ -622,6 +626,14 @@ static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
+}
+
+uint64_t vd_store_generation(vd_store *s)
+{
+    pthread_mutex_lock(&s->mu);
+    uint64_t g = s->generation;
+    pthread_mutex_unlock(&s->mu);
+    return g;
 }
 
 void vd_store_stats_get(vd_store *s, vd_store_stats *out)

@@ -97,8 +97,9 @@ typedef struct vd_store_opts {
 
 typedef struct vd_store vd_store;
 
-/* Open (create, migrate to VD_STORE_SCHEMA_VERSION, check integrity
- * quickly) and start the writer thread. A newer schema than this build
+/* Open (create, migrate to VD_STORE_SCHEMA_VERSION, and after an unclean
+ * shutdown run SQLite's quick_check: VD_EFORMAT if the file is damaged)
+ * and start the writer thread. A newer schema than this build
  * knows is VD_EUNSUPPORTED naming both versions. */
 int vd_store_open(vd_store **out, const vd_store_opts *o, vd_error *err);
 /* Flush every queued row, stop the writer, close. NULL-safe; NULLs *s. */
@@ -135,5 +136,9 @@ int vd_store_get_snapshot(vd_store *s, int64_t event_id, void **jpeg, size_t *n,
 /* Delete by age and row count now (the writer also does it hourly). */
 int vd_store_retain(vd_store *s, vd_error *err);
 void vd_store_stats_get(vd_store *s, vd_store_stats *out);
+/* A number that changes whenever the committed rows change (a commit, a
+ * retention pass that deleted rows), so a reader may cache query results
+ * under it: equal generations mean equal answers. Cheap (one mutex). */
+uint64_t vd_store_generation(vd_store *s);
 
 #endif
