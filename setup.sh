@@ -34,7 +34,8 @@ PKGS_BUILD="build-essential cmake pkg-config git
 PKGS_TEST="ffmpeg opencv-doc opencv-data libonnx-testdata
   python3 python3-numpy python3-onnx python3-opencv python3-av python3-pil
   rtsp-server-perl sqlite3
-  curl python3-requests python3-jsonschema python3-yaml wrk nginx-light
+  curl python3-requests python3-jsonschema python3-yaml python3-prometheus-client
+  wrk nginx-light
   clang libclang-rt-14-dev"
 # Node.js may come from elsewhere on the machine; only ask Debian when it is absent.
 command -v npm >/dev/null 2>&1 || PKGS_TEST="$PKGS_TEST nodejs npm"

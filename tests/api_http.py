@@ -6,7 +6,8 @@ usage: api_http.py VISIOND SOURCE_DIR MODE
   errors      with a token configured: 401 (none, wrong, Bearer in the wrong
               place), 404, 405 + Allow, 409, 400 naming the parameter or the
               key, 413 (declared and chunked bodies), 415, 503 (one SSE client
-              over the limit); each body {"error": {"code", "message"}}
+              over the limit); each body {"error": {"code", "message"}}; the
+              idle-connection timeout and the header size limit (431)
   resources   health, streams (list, one, POST 201, PATCH 200, DELETE 204, the
               URL never echoed with its credentials), detections and events
               (filters, one, snapshot JPEG), stream snapshot (?annotate=1),
@@ -16,6 +17,8 @@ usage: api_http.py VISIOND SOURCE_DIR MODE
   sse         /api/v1/live: detection and event messages (schemas), ?stream=
               filter, keep-alive comments, and a client that stops reading is
               dropped while a reading client keeps receiving
+  spec        daemon/server/routes.c, docs/openapi.yaml and docs/api.md list the
+              same endpoints
   deepstack   POST /v1/vision/detection and /custom/{model}: curl -F with a real
               JPEG, the requests Home Assistant's deepstack client and Frigate's
               deepstack detector send (python3-requests, as they build them),
@@ -31,6 +34,7 @@ import io
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -167,6 +171,7 @@ class Daemon:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def stream(sid, **over):
@@ -207,7 +212,7 @@ def wait_rows(d, path, key, n, timeout=20):
 # ---- modes -------------------------------------------------------------------
 
 def mode_errors():
-    d = Daemon(token=TOKEN, http_extra={"max_body": 1 << 20})
+    d = Daemon(token=TOKEN, http_extra={"max_body": 1 << 20, "connection_timeout": 2})
     try:
         # 401 on everything but health; the token only in the Authorization header
         d.json("GET", "/api/v1/health", 200, schema="Health", auth=False)
@@ -317,6 +322,16 @@ def mode_errors():
         error_is(d, "GET", "/api/v1/live", 503, ["live clients"])
         for s in socks:
             s.close()
+        # limits: a connection that says nothing is closed after connection_timeout
+        # (2 s), and headers over 32 KiB are refused by libmicrohttpd (431)
+        s = socket.create_connection(("127.0.0.1", d.port))
+        s.settimeout(10)
+        t0 = time.time()
+        expect(s.recv(100) == b"" and 1.5 < time.time() - t0 < 6,
+               "idle connection closed after %.1f s" % (time.time() - t0))
+        s.close()
+        st, _, _ = d.request("GET", "/api/v1/health", headers={"X-Big": "x" * 40000}, auth=False)
+        expect(st == 431, "oversized headers: %d" % st)
         # the server still answers after all that
         d.json("GET", "/api/v1/stats", 200, schema="Stats")
         d.stop()
@@ -417,6 +432,14 @@ def check_metrics(d):
         elif line and not line.startswith("#"):
             expect(re.match(r'^\w+(\{.*\})? -?[0-9.e+-]+$', line), "metrics line: " + line)
     expect(series, "no histogram")
+    # and the Prometheus project's own parser reads it, types and all
+    from prometheus_client.parser import text_string_to_metric_families
+    fams = {f.name: f for f in text_string_to_metric_families(text)}
+    expect(fams["visiond_inference_seconds"].type == "histogram" and
+           fams["visiond_http_request_duration_seconds"].type == "histogram" and
+           fams["visiond_stream_frames_in"].type == "counter", "prometheus_client: %s" % sorted(fams))
+    expect(any(s.labels.get("stream") == "cam" and s.value > 0
+               for s in fams["visiond_stream_frames_in"].samples), "frames_in of cam")
     for (name, labels), buckets in series.items():
         counts = [c for _, c in buckets]
         expect(counts == sorted(counts) and buckets[-1][0] == "+Inf", "histogram " + name)
@@ -659,10 +682,29 @@ def mode_deepstack():
         d.kill()
 
 
+def mode_spec():
+    """routes.c, openapi.yaml and api.md name the same endpoints."""
+    src = open(os.path.join(SRC, "daemon/server/routes.c")).read()
+    routes = set(re.findall(r'\{"(GET|POST|PATCH|DELETE)", "([^"]+)", vd_api_', src))
+    expect(len(routes) >= 18, "routes.c: %d routes found" % len(routes))
+    spec = set()
+    for path, ops in SPEC["paths"].items():
+        for method in ops:
+            if method in ("get", "post", "patch", "delete"):
+                spec.add((method.upper(), re.sub(r"\{[^}]+\}", "{}", path)))
+    expect(routes == spec, "routes.c vs openapi.yaml: only in the code %s, only in the spec %s"
+           % (sorted(routes - spec), sorted(spec - routes)))
+    doc = open(os.path.join(SRC, "docs/api.md")).read()
+    for method, path in sorted(routes):
+        shown = re.sub(r"\{\}", "{", path).split("{")[0]
+        expect(shown in doc, "docs/api.md does not mention %s" % path)
+
+
 if __name__ == "__main__":
     if not os.path.exists(os.path.join(os.path.dirname(CARD), json.load(open(CARD))["path"])):
         print("BlazeFace assets missing (./setup.sh test installs them)")
         sys.exit(77)
     {"errors": mode_errors, "resources": mode_resources, "pagination": mode_pagination,
-     "sse": mode_sse, "keepalive": mode_keepalive, "deepstack": mode_deepstack}[MODE]()
+     "sse": mode_sse, "keepalive": mode_keepalive, "deepstack": mode_deepstack,
+     "spec": mode_spec}[MODE]()
     print(MODE + ": ok")

@@ -111,7 +111,8 @@ int vd_runtime_stream_get(vd_runtime *rt, const char *id, vd_stream_info *out, v
  * returns 1 for "exists". */
 int vd_runtime_stream_add(vd_runtime *rt, vd_stream_config *s, vd_error *err);
 /* Replace a stream's entry; only what changed restarts (detect.enabled
- * toggles without touching the reader). VD_ENOTFOUND. */
+ * toggles without touching the reader). Takes ownership of *s on success,
+ * as add does (the caller frees it on failure). VD_ENOTFOUND. */
 int vd_runtime_stream_update(vd_runtime *rt, const char *id, vd_stream_config *s, vd_error *err);
 int vd_runtime_stream_remove(vd_runtime *rt, const char *id, vd_error *err);
 

@@ -82,6 +82,7 @@ struct vd_req {
     struct vd_req *job_next;   /* in srv->jobs while the job is in flight */
     int in_handler;
     int dispatched;            /* the handler ran (a resume must not run it again) */
+    int deferred;              /* bodiless: begin() runs at the final call */
     json_t *late_json;         /* the answer that arrived while suspended */
     unsigned late_status;
 };
@@ -97,6 +98,8 @@ typedef struct vd_api_route_stats {
 } vd_api_route_stats;
 
 struct vd_live;
+struct vd_api_cache_entry;
+#define VD_API_CACHE_N 32
 
 struct vd_server {
     uv_loop_t *loop;
@@ -117,6 +120,9 @@ struct vd_server {
     int n_live;
     int64_t live_dropped, live_sent;
     struct vd_req *jobs;       /* requests with a detection in flight */
+    struct vd_api_cache_entry *cache[VD_API_CACHE_N]; /* cache.c */
+    unsigned cache_next;
+    int64_t cache_hits;
 };
 
 double vd_api_uptime(const vd_server *s);
@@ -127,6 +133,11 @@ void vd_api_kick(vd_server *s);
 int vd_api_token_ok(const vd_server *s, const char *presented, size_t n);
 
 /* reply.c */
+/* Queue resp (consumed) with its content type; the common tail of replies. */
+enum MHD_Result vd_api_queue(vd_req *r, unsigned status, struct MHD_Response *resp,
+                             const char *content_type);
+/* Compact JSON text (malloc'ed) of body (consumed); NULL on failure. */
+char *vd_api_dump(json_t *body, size_t *n);
 enum MHD_Result vd_api_reply_json(vd_req *r, unsigned status, json_t *body); /* steals body */
 enum MHD_Result vd_api_reply_bytes(vd_req *r, unsigned status, const char *content_type,
                                    void *data, size_t n); /* takes malloc'ed data */
@@ -159,6 +170,15 @@ int vd_api_store_query(vd_req *r, vd_store_query *q, vd_error *err);
 enum MHD_Result vd_api_store_error(vd_req *r, int rc, const vd_error *err);
 /* {key: rows, "next_cursor": next or null}; frees next. */
 json_t *vd_api_page(json_t *rows, const char *key, char *next);
+/* A list answer: from the cache when the store has not changed, else
+ * build() runs the query (*rc: its store error). */
+typedef json_t *(*vd_api_list_fn)(vd_req *r, const vd_store_query *q, int *rc, vd_error *err);
+enum MHD_Result vd_api_list_reply(vd_req *r, const vd_store_query *q, vd_api_list_fn build);
+
+/* cache.c: list answers by (route, query string, store generation). */
+int vd_api_cache_reply(vd_req *r, uint64_t gen, enum MHD_Result *ret); /* 1: answered */
+void vd_api_cache_put(vd_req *r, uint64_t gen, const char *body, size_t n);
+void vd_api_cache_free(struct vd_api_cache_entry **e);
 
 /* detect.c: on-demand detection through the runtime, shared by
  * /api/v1/detect and the DeepStack routes. The answer is built by

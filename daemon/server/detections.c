@@ -5,7 +5,7 @@
  * is the store's keyset query, ordered by (ts, id) with an opaque cursor,
  * so a client paging while rows arrive never sees a row twice or misses
  * one. Only committed rows are returned: whatever a client was given
- * survives a crash. */
+ * survives a crash; answers are cached by the store's generation (cache.c). */
 #include <stdlib.h>
 
 #include "api.h"
@@ -41,6 +41,39 @@ json_t *vd_api_page(json_t *rows, const char *key, char *next)
     return o;
 }
 
+enum MHD_Result vd_api_list_reply(vd_req *r, const vd_store_query *q, vd_api_list_fn build)
+{
+    uint64_t gen = vd_store_generation(vd_runtime_store(r->rt)); /* before the query */
+    enum MHD_Result ret;
+    if (vd_api_cache_reply(r, gen, &ret))
+        return ret;
+    vd_error err = {0};
+    int rc = 0;
+    json_t *page = build(r, q, &rc, &err);
+    if (rc)
+        return vd_api_store_error(r, rc, &err);
+    size_t n;
+    char *text = vd_api_dump(page, &n);
+    if (!text)
+        return vd_api_error(r, 500, "out of memory");
+    vd_api_cache_put(r, gen, text, n);
+    return vd_api_reply_bytes(r, 200, "application/json", text, n);
+}
+
+static json_t *detections_page(vd_req *r, const vd_store_query *q, int *rc, vd_error *err)
+{
+    vd_store_detection *rows = NULL;
+    int n = 0;
+    char *next = NULL;
+    if ((*rc = vd_store_query_detections(vd_runtime_store(r->rt), q, &rows, &n, &next, err)))
+        return NULL;
+    json_t *list = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(list, vd_json_detection(&rows[i]));
+    free(rows);
+    return vd_api_page(list, "detections", next);
+}
+
 enum MHD_Result vd_api_detections_list(vd_req *r)
 {
     vd_store_query q = {0};
@@ -50,15 +83,5 @@ enum MHD_Result vd_api_detections_list(vd_req *r)
         vd_api_arg_double(r, "min_score", 0, 1, &min_score, &err))
         return vd_api_error(r, 400, "%s", err.msg);
     q.min_score = (float)min_score;
-    vd_store_detection *rows = NULL;
-    int n = 0;
-    char *next = NULL;
-    int rc = vd_store_query_detections(vd_runtime_store(r->rt), &q, &rows, &n, &next, &err);
-    if (rc)
-        return vd_api_store_error(r, rc, &err);
-    json_t *list = json_array();
-    for (int i = 0; i < n; i++)
-        json_array_append_new(list, vd_json_detection(&rows[i]));
-    free(rows);
-    return vd_api_reply_json(r, 200, vd_api_page(list, "detections", next));
+    return vd_api_list_reply(r, &q, detections_page);
 }

@@ -8,6 +8,20 @@
 
 #include "api.h"
 
+static json_t *events_page(vd_req *r, const vd_store_query *q, int *rc, vd_error *err)
+{
+    vd_store_event *rows = NULL;
+    int n = 0;
+    char *next = NULL;
+    if ((*rc = vd_store_query_events(vd_runtime_store(r->rt), q, &rows, &n, &next, err)))
+        return NULL;
+    json_t *list = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(list, vd_json_event(&rows[i]));
+    free(rows);
+    return vd_api_page(list, "events", next);
+}
+
 enum MHD_Result vd_api_events_list(vd_req *r)
 {
     vd_store_query q = {0};
@@ -16,17 +30,7 @@ enum MHD_Result vd_api_events_list(vd_req *r)
     if (vd_api_store_query(r, &q, &err) || vd_api_arg_bool(r, "in_progress", &in_progress, &err))
         return vd_api_error(r, 400, "%s", err.msg);
     q.in_progress = in_progress;
-    vd_store_event *rows = NULL;
-    int n = 0;
-    char *next = NULL;
-    int rc = vd_store_query_events(vd_runtime_store(r->rt), &q, &rows, &n, &next, &err);
-    if (rc)
-        return vd_api_store_error(r, rc, &err);
-    json_t *list = json_array();
-    for (int i = 0; i < n; i++)
-        json_array_append_new(list, vd_json_event(&rows[i]));
-    free(rows);
-    return vd_api_reply_json(r, 200, vd_api_page(list, "events", next));
+    return vd_api_list_reply(r, &q, events_page);
 }
 
 /* The {id} segment of /events/{id}, or 0 after answering 400. */

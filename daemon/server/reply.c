@@ -68,7 +68,7 @@ json_t *vd_api_error_body(unsigned status, const char *message)
                      message);
 }
 
-static enum MHD_Result queue(vd_req *r, unsigned status, struct MHD_Response *resp,
+enum MHD_Result vd_api_queue(vd_req *r, unsigned status, struct MHD_Response *resp,
                              const char *content_type)
 {
     if (!resp)
@@ -85,16 +85,21 @@ static enum MHD_Result queue(vd_req *r, unsigned status, struct MHD_Response *re
     return ret;
 }
 
-enum MHD_Result vd_api_reply_json(vd_req *r, unsigned status, json_t *body)
+char *vd_api_dump(json_t *body, size_t *n)
 {
     char *text = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
     json_decref(body);
+    *n = text ? strlen(text) : 0;
+    return text;
+}
+
+enum MHD_Result vd_api_reply_json(vd_req *r, unsigned status, json_t *body)
+{
+    size_t n;
+    char *text = vd_api_dump(body, &n);
     if (!text)
         return MHD_NO;
-    size_t n = strlen(text);
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(n, text, MHD_RESPMEM_MUST_FREE);
-    return queue(r, status, resp, "application/json");
+    return vd_api_reply_bytes(r, status, "application/json", text, n);
 }
 
 enum MHD_Result vd_api_reply_bytes(vd_req *r, unsigned status, const char *content_type,
@@ -102,13 +107,13 @@ enum MHD_Result vd_api_reply_bytes(vd_req *r, unsigned status, const char *conte
 {
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(n, data, MHD_RESPMEM_MUST_FREE);
-    return queue(r, status, resp, content_type);
+    return vd_api_queue(r, status, resp, content_type);
 }
 
 enum MHD_Result vd_api_reply_empty(vd_req *r, unsigned status)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
-    return queue(r, status, resp, NULL);
+    return vd_api_queue(r, status, resp, NULL);
 }
 
 enum MHD_Result vd_api_error(vd_req *r, unsigned status, const char *fmt, ...)

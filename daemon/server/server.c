@@ -10,8 +10,10 @@
  *
  * A request goes: route (404/405) -> starting? (503) -> token (401) ->
  * declared size (413) -> content type (415) -> body collected up to the
- * limit -> the handler, called once. Anything refused before the body is
- * answered at once, so a 16 MiB upload to a wrong URL is never read. */
+ * limit -> the handler, called once. A request with a body is checked as
+ * soon as its headers are in, and anything refused is answered at once, so
+ * a 16 MiB upload to a wrong URL is never read; a bodiless one is checked
+ * when complete, so a refusal keeps the connection alive. */
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -211,6 +213,15 @@ static void feed(vd_req *r, const char *data, size_t n)
     r->body_cap = f.cap;
 }
 
+static int has_body(struct MHD_Connection *c)
+{
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    return te || (cl && strtoll(cl, NULL, 10) > 0);
+}
+
 static enum MHD_Result dispatch(vd_req *r)
 {
     if (r->dispatched) /* resumed without an answer: the server is stopping */
@@ -244,7 +255,12 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
         r->t0_ns = uv_hrtime();
         r->route_index = vd_api_n_routes;
         *con_cls = r;
-        return begin(r, url, method);
+        /* A refusal queued before the request is complete closes the
+         * connection: worth it to skip a body, not for a bodiless GET. */
+        if (has_body(c))
+            return begin(r, url, method);
+        r->deferred = 1;
+        return MHD_YES;
     }
     if (*upload_size) {
         if (!r->status)
@@ -254,6 +270,12 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
     }
     if (r->status)
         return MHD_YES;
+    if (r->deferred) {
+        r->deferred = 0;
+        enum MHD_Result ret = begin(r, url, method);
+        if (r->status || ret != MHD_YES)
+            return ret;
+    }
     if (r->late_json) {
         json_t *j = r->late_json;
         r->late_json = NULL;
@@ -307,13 +329,16 @@ static int open_listener(const char *listen_at, int *fd_out, int *port_out, vd_e
     size_t hn = colon ? (size_t)(colon - listen_at) : 0;
     if (hn && h[0] == '[' && h[hn - 1] == ']')
         h++, hn -= 2;
-    if (!colon || hn >= sizeof host || !colon[1])
-        return vd_error_set(err, VD_EINVAL, "listen '%s': expected HOST:PORT", listen_at);
+    const char *port = colon ? colon + 1 : "";
+    int port_ok = *port && strspn(port, "0123456789") == strlen(port) && atol(port) <= 65535;
+    if (!colon || hn >= sizeof host || !port_ok)
+        return vd_error_set(err, VD_EINVAL, "listen '%s': expected HOST:PORT with a port in "
+                                            "0..65535", listen_at);
     memcpy(host, h, hn);
     host[hn] = '\0';
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV}, *ai;
-    int rc = getaddrinfo(hn && strcmp(host, "*") ? host : NULL, colon + 1, &hints, &ai);
+    int rc = getaddrinfo(hn && strcmp(host, "*") ? host : NULL, port, &hints, &ai);
     if (rc)
         return vd_error_set(err, VD_EINVAL, "listen '%s': %s", listen_at, gai_strerror(rc));
     int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
@@ -383,6 +408,8 @@ static int start_mhd(vd_server *s, int fd, vd_error *err)
 
 static void server_free(vd_server *s)
 {
+    for (int i = 0; i < VD_API_CACHE_N; i++)
+        vd_api_cache_free(&s->cache[i]);
     free(s->token_copy);
     free(s->route_stats);
     free(s);

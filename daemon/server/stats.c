@@ -17,9 +17,9 @@ static json_t *http_json(const vd_server *s)
     int64_t requests = 0;
     for (int i = 0; i <= vd_api_n_routes; i++)
         requests += s->route_stats[i].count;
-    return json_pack("{s:I,s:i,s:I,s:I}", "requests", (json_int_t)requests, "sse_clients",
+    return json_pack("{s:I,s:i,s:I,s:I,s:I}", "requests", (json_int_t)requests, "sse_clients",
                      s->n_live, "sse_dropped", (json_int_t)s->live_dropped, "sse_messages",
-                     (json_int_t)s->live_sent);
+                     (json_int_t)s->live_sent, "cache_hits", (json_int_t)s->cache_hits);
 }
 
 static json_t *store_json(vd_runtime *rt)
@@ -154,6 +154,9 @@ static void server_metrics(FILE *f, const vd_server *s, vd_runtime *rt)
     fprintf(f, "visiond_sse_clients %d\n", s->n_live);
     family(f, "visiond_sse_dropped_total", "counter", "Live clients dropped as too slow.");
     fprintf(f, "visiond_sse_dropped_total %lld\n", (long long)s->live_dropped);
+    family(f, "visiond_http_cache_hits_total", "counter",
+           "List answers served from the page cache (store unchanged).");
+    fprintf(f, "visiond_http_cache_hits_total %lld\n", (long long)s->cache_hits);
     family(f, "visiond_uptime_seconds", "gauge", "Seconds since the server started.");
     fprintf(f, "visiond_uptime_seconds %.3f\n", vd_api_uptime(s));
 }
