@@ -254,7 +254,7 @@ static int convert(rt_stream *st, rt_input *src, const rt_input_frame *sf, vd_er
     }
     st->width = sf->width;
     st->height = sf->height;
-    st->frame_ts = rt_now();
+    st->frame_ts = rt_ms(rt_now()); /* what the store keeps: rows sort as the API shows them */
     return rt_input_rgb(src, st->work, need, err);
 }
 
