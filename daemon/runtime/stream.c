@@ -7,8 +7,9 @@
  *     `work` frame. Per sampled frame: back-pressure check, convert to
  *     RGB24 into `work`, vd_analysis_pre() into a slot of the model's
  *     batch (worker.c), submit. A stream has at most ONE frame in flight:
- *     the next sampled frame waits (`block`) or is dropped and counted
- *     (`drop`: the newest frame wins the next free turn). That bound is
+ *     the next sampled frame waits (`block`), or waits one sampling
+ *     interval and is then dropped and counted (`drop`: the next fresh
+ *     frame takes the next free turn). That bound is
  *     what keeps memory flat and keeps pre() and post() of a stream in
  *     frame order without another lock. Frames the motion gate skips are
  *     post()ed right here on the reader thread.
