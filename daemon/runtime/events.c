@@ -87,7 +87,7 @@ static int track_seen(vd_runtime *rt, rt_stream *st, const rt_result *r,
         e->id = rt->next_event_id++;
         snprintf(e->stream, sizeof e->stream, "%s", st->cfg.id);
         snprintf(e->label, sizeof e->label, "%s", te->name);
-        e->start = r->ts - (r->pts - te->first_pts);
+        e->start = rt_ms(r->ts - (r->pts - te->first_pts));
         e->in_progress = 1;
         changed = 1;
     }
@@ -110,7 +110,7 @@ static void track_end(vd_runtime *rt, rt_stream *st, const rt_result *r, const v
     rt_event_slot *s = find(st, te->id);
     if (!s)
         return;
-    s->ev.end = r->ts - (r->pts - te->last_pts);
+    s->ev.end = rt_ms(r->ts - (r->pts - te->last_pts));
     s->ev.in_progress = 0;
     publish_event(rt, st, &s->ev);
     *s = st->events[--st->n_events];
@@ -159,7 +159,7 @@ void rt_events_frame(vd_runtime *rt, rt_stream *st, const rt_result *r)
 
 void rt_events_close_stream(vd_runtime *rt, rt_stream *st)
 {
-    double now = rt_now();
+    double now = rt_ms(rt_now());
     for (int i = 0; i < st->n_events; i++) {
         vd_store_event *e = &st->events[i].ev;
         e->end = now;

@@ -35,6 +35,7 @@
 #define RT_WORKER_STACK (8u << 20)
 
 double rt_now(void);        /* CLOCK_REALTIME, s */
+double rt_ms(double t);     /* t rounded to the millisecond (the API's precision) */
 /* pthread_cond_timedwait until a CLOCK_MONOTONIC time (s). */
 void rt_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, double mono_deadline);
 /* Room for item n of a doubling array (*items, *cap): 0 or VD_ENOMEM. */
@@ -65,7 +66,8 @@ typedef struct rt_batch {
 
 typedef struct rt_model {
     char *name, *card;
-    int threads, max_batch, max_wait_ms;
+    int threads, max_batch, max_wait_ms; /* max_batch: what the model takes */
+    int max_batch_config;    /* as configured (reload compares this) */
     vd_analyzer *az;         /* NULL: failed to load (error) */
     int users;               /* streams on it (loop) */
     int retired;             /* replaced or removed: freed with its last user */

@@ -30,6 +30,8 @@ double rt_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+double rt_ms(double t) { return round(t * 1000) / 1000; }
+
 double rt_mono(void)
 {
     struct timespec ts;

@@ -7,8 +7,9 @@
  *     `work` frame. Per sampled frame: back-pressure check, convert to
  *     RGB24 into `work`, vd_analysis_pre() into a slot of the model's
  *     batch (worker.c), submit. A stream has at most ONE frame in flight:
- *     the next sampled frame waits (`block`) or is dropped and counted
- *     (`drop`: the newest frame wins the next free turn). That bound is
+ *     the next sampled frame waits (`block`), or waits one sampling
+ *     interval and is then dropped and counted (`drop`: the next fresh
+ *     frame takes the next free turn). That bound is
  *     what keeps memory flat and keeps pre() and post() of a stream in
  *     frame order without another lock. Frames the motion gate skips are
  *     post()ed right here on the reader thread.
@@ -34,12 +35,27 @@
 #include "rt.h"
 #include "snapshot.h"
 
+/* last_error = msg with the stream's URL shown without its credentials
+ * (the reader names its input, user:password included). Under mu. */
+static void put_error(rt_stream *st, const char *msg)
+{
+    char safe[1024];
+    const char *url = st->cfg.url, *at = url && *url ? strstr(msg, url) : NULL;
+    if (!at) {
+        snprintf(st->last_error, sizeof st->last_error, "%s", msg);
+        return;
+    }
+    vd_url_redact(url, safe, sizeof safe);
+    snprintf(st->last_error, sizeof st->last_error, "%.*s%s%s", (int)(at - msg), msg, safe,
+             at + strlen(url));
+}
+
 static void set_status(rt_stream *st, vd_stream_state s, const char *error)
 {
     pthread_mutex_lock(&st->mu);
     st->state = s;
     if (error)
-        snprintf(st->last_error, sizeof st->last_error, "%s", error);
+        put_error(st, error);
     pthread_mutex_unlock(&st->mu);
 }
 
@@ -175,7 +191,7 @@ static void frame_done(void *owner, vd_analysis *an, const vd_analysis_frame *f,
         post_result(st, f, res);
     pthread_mutex_lock(&st->mu);
     if (status) {
-        snprintf(st->last_error, sizeof st->last_error, "%s", err ? err->msg : "analysis failed");
+        put_error(st, err ? err->msg : "analysis failed");
     } else {
         uint8_t *t = st->last;
         size_t ts = st->last_size;
@@ -239,7 +255,7 @@ static int convert(rt_stream *st, rt_input *src, const rt_input_frame *sf, vd_er
     }
     st->width = sf->width;
     st->height = sf->height;
-    st->frame_ts = rt_now();
+    st->frame_ts = rt_ms(rt_now()); /* what the store keeps: rows sort as the API shows them */
     return rt_input_rgb(src, st->work, need, err);
 }
 
@@ -392,7 +408,7 @@ static void note_reconnect(rt_stream *st, const char *error, double delay)
     double now = rt_now();
     pthread_mutex_lock(&st->mu);
     st->state = VD_STREAM_RECONNECTING;
-    snprintf(st->last_error, sizeof st->last_error, "%s", error);
+    put_error(st, error);
     st->reconnect_times[st->n_reconnect_times++ % RT_RECONNECT_RING] = now;
     st->backoff = delay;
     st->retry_at = now + delay;

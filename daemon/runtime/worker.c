@@ -31,7 +31,7 @@ static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
 int rt_model_equal(const rt_model *m, const vd_model_config *c)
 {
     return !strcmp(m->name, c->name) && !strcmp(m->card, c->card) && m->threads == c->threads &&
-           m->max_batch == c->max_batch && m->max_wait_ms == c->max_wait_ms;
+           m->max_batch_config == c->max_batch && m->max_wait_ms == c->max_wait_ms;
 }
 
 static int alloc_batches(rt_model *m, vd_error *err)
@@ -67,6 +67,7 @@ int rt_model_create(rt_model **out, const vd_model_config *c, vd_error *err)
         return vd_error_set(err, VD_ENOMEM, "out of memory");
     }
     m->threads = c->threads > 0 ? c->threads : 1;
+    m->max_batch_config = c->max_batch;
     m->max_batch = c->max_batch > 0 ? c->max_batch : 8;
     m->max_wait_ms = c->max_wait_ms >= 0 ? c->max_wait_ms : 20;
     pthread_mutex_init(&m->mu, NULL);
