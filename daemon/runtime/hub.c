@@ -100,7 +100,7 @@ void rt_hub_publish(rt_hub *h, vd_hub_kind kind, const char *stream, json_t *obj
 {
     if (!obj)
         return;
-    char *text = json_dumps(obj, JSON_COMPACT);
+    char *text = json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(15));
     json_decref(obj);
     if (!text)
         return;
