@@ -4,7 +4,8 @@
 # 1.3 M values, one node) and a YOLOv8n-structured graph at its real width
 # (3.2 M parameters, 640x640, channels 16-256), batch 1 and 8, 1 and 2
 # threads. Both models come from tests/nn_ref/make_models.py (topk_single,
-# yolov8n_full; seeded random weights).
+# yolov8n_full; seeded random weights). "centernet" adds the real CenterNet
+# COCO that setup.sh converts from TF.js (.deps/models/centernet-coco.onnx).
 #
 #   bench/nn_fullsize_bench.sh [BUILD_DIR]     (default: build)
 #
@@ -17,7 +18,8 @@ set -euo pipefail
 bench_work nn_fullsize
 RUNS=${RUNS:-5}
 OUT=${OUT:-$HERE/results/nn-fullsize.md}
-MODELS=${MODELS:-topk yolo}
+MODELS=${MODELS:-topk yolo centernet}
+CENTERNET=${CENTERNET:-$ROOT/.deps/models/centernet-coco.onnx}
 
 "$PY" "$ROOT/tests/nn_ref/make_models.py" "$WORK" --only topk_single >/dev/null
 "$PY" "$ROOT/tests/nn_ref/make_models.py" "$WORK" --only yolov8n_full --size 640 >/dev/null
@@ -29,6 +31,9 @@ for T in 1 2; do
     if [[ " $MODELS " == *" topk "* ]]; then
         vs_ort "$RES" "TopK k=100 of 1.3 M" "$WORK/topk_single.onnx" 1 "$T" 200
         vs_ort "$RES" "TopK k=100 of 1.3 M" "$WORK/topk_single.onnx" 8 "$T" 50
+    fi
+    if [[ " $MODELS " == *" centernet "* && -f "$CENTERNET" ]]; then
+        vs_ort "$RES" "CenterNet COCO 512 (TF.js, converted)" "$CENTERNET" 1 "$T" 10
     fi
     if [[ " $MODELS " == *" yolo "* ]]; then
         vs_ort "$RES" "YOLOv8n full width 640" "$WORK/yolov8n_full_640.onnx" 1 "$T" 10

@@ -73,6 +73,8 @@ Test(config, example_loads_as_documented)
     cr_assert_eq(s->backpressure, VD_BP_DROP);
     cr_assert_float_eq(s->fps, 5, 0);
     cr_assert_float_eq(s->timeout, 10, 0);
+    cr_assert_float_eq(s->reconnect_min, 1, 0);
+    cr_assert_float_eq(s->reconnect_max, 60, 0);
     cr_assert_str_eq(s->model, "coco");
     cr_assert_float_eq(s->threshold, 0.4f, 0);
     cr_assert_eq(s->n_classes, 2);
@@ -178,6 +180,12 @@ static const struct {
     {"streams:\n  - id: a\n    url: rtsp://c/1\n    realtime: 5\n",
      ":4: streams[0].realtime: expected true or false"},
     {"http:\n  listen: localhost\n", ":2: http.listen: 'localhost' is not HOST:PORT"},
+    {"streams:\n  - id: a\n    url: rtsp://c/1\n    reconnect: {min: 5, max: 2}\n",
+     ":4: streams[0].reconnect: max (2 s) is below min (5 s)"},
+    {"streams:\n  - id: a\n    url: rtsp://c/1\n    reconnect: {min: 0}\n",
+     ":4: streams[0].reconnect.min: 0 is not in [0.1, 3600]"},
+    {"streams:\n  - id: a\n    url: rtsp://c/1\n    reconnect: {start: 1}\n",
+     ":4: streams[0].reconnect.start: unknown key"},
     {"store:\n  retention: {days: -1}\n", ":2: store.retention.days: -1 is not in [0, 36500]"},
     {"models:\n  m: {threads: 2}\n", ":2: models.m.card: is required"},
     {"models:\n  m: {card: m.json}\ndeepstack_model: x\n", ":3: deepstack_model: no model called 'x'"},

@@ -276,6 +276,23 @@ static int parse_motion(vd_cfg_ctx *c, const vd_cfg_node *n, const char *path,
     return rc;
 }
 
+/* reconnect: {min: S, max: S}, the backoff of a source that fails. */
+static int parse_reconnect(vd_cfg_ctx *c, const vd_cfg_node *n, const char *path,
+                           vd_stream_config *s)
+{
+    static const char *const keys[] = {"min", "max", NULL};
+    char p[PATHN];
+    int rc = check_keys(c, n, path, keys);
+    if (!rc)
+        rc = as_num(c, vd_cfg_get(n, "min"), join(p, path, "min"), 0.1, 3600, &s->reconnect_min);
+    if (!rc)
+        rc = as_num(c, vd_cfg_get(n, "max"), join(p, path, "max"), 0.1, 86400, &s->reconnect_max);
+    if (!rc && s->reconnect_max < s->reconnect_min)
+        rc = fail(c, n, path, "max (%g s) is below min (%g s)", s->reconnect_max,
+                  s->reconnect_min);
+    return rc;
+}
+
 /* A polygon of normalised points: [[x, y], ...], 3 to VD_ZONE_MAX_POINTS. */
 static int parse_zone(vd_cfg_ctx *c, const vd_cfg_node *n, const char *path, vd_zone *z)
 {
@@ -347,8 +364,8 @@ static int resolve_url(vd_cfg_ctx *c, const vd_cfg_node *n, const char *path,
 static int parse_stream_fields(vd_cfg_ctx *c, const vd_cfg_node *n, const char *path,
                                const vd_config *cfg, const char *base_dir, vd_stream_config *s)
 {
-    static const char *const keys[] = {"id", "url", "rtsp_transport", "timeout", "realtime",
-        "backpressure", "loop", "fps", "detect", "motion", "track", "zones", NULL};
+    static const char *const keys[] = {"id", "url", "rtsp_transport", "timeout", "reconnect",
+        "realtime", "backpressure", "loop", "fps", "detect", "motion", "track", "zones", NULL};
     static const char *const transports[] = {"tcp", "udp", NULL};
     static const char *const bp[] = {"drop", "block", NULL};
     char p[PATHN];
@@ -370,6 +387,8 @@ static int parse_stream_fields(vd_cfg_ctx *c, const vd_cfg_node *n, const char *
         rc = VD_ENOMEM;
     if (!rc)
         rc = as_num(c, vd_cfg_get(n, "timeout"), join(p, path, "timeout"), 0.1, 3600, &s->timeout);
+    if (!rc)
+        rc = parse_reconnect(c, vd_cfg_get(n, "reconnect"), join(p, path, "reconnect"), s);
     if (!rc)
         rc = as_bool(c, vd_cfg_get(n, "realtime"), join(p, path, "realtime"), &s->realtime);
     if (!rc)
@@ -396,6 +415,8 @@ static void stream_defaults(vd_stream_config *s)
 {
     memset(s, 0, sizeof *s);
     s->timeout = 10;
+    s->reconnect_min = 1;
+    s->reconnect_max = 60;
     s->fps = 5;
     s->threshold = -1;
     s->detect_enabled = 1;

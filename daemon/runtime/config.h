@@ -47,6 +47,8 @@ typedef struct vd_stream_config {
     char *url;              /* as given (may hold credentials: never echo it) */
     char *rtsp_transport;   /* "tcp" | "udp" | NULL (FFmpeg's default) */
     double timeout;         /* s, watchdog and open timeout; default 10 */
+    double reconnect_min;   /* reconnect: {min, max}: the backoff starts at min s and */
+    double reconnect_max;   /* doubles to max s (defaults 1 and 60), +-20 % jitter */
     int realtime;           /* pace files at their native rate; default 0 */
     vd_backpressure backpressure;
     int loop;               /* files: start again at the end; default 0 */

@@ -69,6 +69,8 @@ json_t *vd_stream_config_to_json(const vd_stream_config *s, int redact)
         return NULL;
     if (s->rtsp_transport)
         json_object_set_new(o, "rtsp_transport", json_string(s->rtsp_transport));
+    json_object_set_new(o, "reconnect", json_pack("{s:f, s:f}", "min", s->reconnect_min, "max",
+                                                  s->reconnect_max));
     if (s->backpressure != VD_BP_DEFAULT)
         json_object_set_new(o, "backpressure", json_string(bp[s->backpressure]));
     if (s->model) {
@@ -191,7 +193,8 @@ int vd_stream_config_equal(const vd_stream_config *a, const vd_stream_config *b)
 {
     if (!same_str(a->id, b->id) || !same_str(a->url, b->url) ||
         !same_str(a->rtsp_transport, b->rtsp_transport) || !same_str(a->model, b->model) ||
-        a->timeout != b->timeout || a->realtime != b->realtime ||
+        a->timeout != b->timeout || a->reconnect_min != b->reconnect_min ||
+        a->reconnect_max != b->reconnect_max || a->realtime != b->realtime ||
         a->backpressure != b->backpressure || a->loop != b->loop || a->fps != b->fps ||
         a->threshold != b->threshold || a->detect_enabled != b->detect_enabled ||
         a->motion_gate != b->motion_gate || a->motion_detect != b->motion_detect ||

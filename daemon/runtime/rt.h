@@ -25,10 +25,9 @@
 #include "pipeline/analysis.h"
 #include "input.h"
 
-/* Reconnect backoff: 1 s doubling to a 60 s cap, +-20 % jitter; the
- * sequence starts again once a connection delivered frames for 10 s. */
-#define RT_BACKOFF_MIN_S 1.0
-#define RT_BACKOFF_MAX_S 60.0
+/* Reconnect backoff: the stream's reconnect.min (1 s) doubling to
+ * reconnect.max (60 s), +-20 % jitter; the sequence starts again once a
+ * connection delivered frames for 10 s. */
 #define RT_BACKOFF_STABLE_S 10.0
 #define RT_RECONNECT_RING 256  /* reconnect times kept for reconnects_last_hour */
 #define RT_RATE_WINDOW 11      /* 1 s samples: fps over the last 10 s */

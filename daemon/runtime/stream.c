@@ -69,11 +69,11 @@ static void nap(rt_stream *st, double secs)
     pthread_mutex_unlock(&st->mu);
 }
 
-static double backoff(int failures, unsigned *seed)
+static double backoff(const vd_stream_config *cfg, int failures, unsigned *seed)
 {
-    double d = RT_BACKOFF_MIN_S * pow(2, failures < 30 ? failures : 30);
-    if (d > RT_BACKOFF_MAX_S)
-        d = RT_BACKOFF_MAX_S;
+    double d = cfg->reconnect_min * pow(2, failures < 30 ? failures : 30);
+    if (d > cfg->reconnect_max)
+        d = cfg->reconnect_max;
     return d * (0.8 + 0.4 * (double)rand_r(seed) / RAND_MAX);
 }
 
@@ -445,7 +445,7 @@ static void *reader_main(void *arg)
             set_status(st, VD_STREAM_FAILED, e.msg);
             return NULL;
         }
-        double wait = backoff(failures++, &seed);
+        double wait = backoff(&st->cfg, failures++, &seed);
         note_reconnect(st, e.msg, wait);
         nap(st, wait);
     }
