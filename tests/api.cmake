@@ -3,7 +3,7 @@
 # to it with http.client, python3-requests and curl, checks every response
 # against docs/openapi.yaml (python3-jsonschema), and stops it with SIGTERM.
 # They skip (exit 77) only without setup.sh's BlazeFace assets.
-foreach(mode errors resources pagination sse keepalive deepstack spec)
+foreach(mode errors starting resources pagination sse keepalive deepstack spec)
   add_test(NAME api_${mode}
     COMMAND ${VD_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/api_http.py
             $<TARGET_FILE:visiond> ${CMAKE_SOURCE_DIR} ${mode})

@@ -99,14 +99,14 @@ def free_port():
 
 
 class Daemon:
-    def __init__(self, token=None, streams=None, http_extra=None):
+    def __init__(self, token=None, streams=None, http_extra=None, models=None, wait_ready=True):
         self.dir = tempfile.mkdtemp(prefix="vd-api-")
         self.port = free_port()
         self.base = "http://127.0.0.1:%d" % self.port
         self.token = token
         cfg = {"http": {"listen": "127.0.0.1:%d" % self.port},
                "sources": {"media_dirs": [DATA]},
-               "models": {"face": {"card": CARD, "max_batch": 4}},
+               "models": models or {"face": {"card": CARD, "max_batch": 4}},
                "streams": streams if streams is not None else [stream("cam")]}
         cfg["http"].update(http_extra or {})
         if token:
@@ -124,7 +124,8 @@ class Daemon:
         deadline = time.time() + 20
         while True:
             try:
-                if self.request("GET", "/api/v1/health", auth=False)[0] == 200:
+                st = self.request("GET", "/api/v1/health", auth=False)[0]
+                if st == 200 or (st == 503 and not wait_ready):
                     break
             except OSError:
                 pass
@@ -334,6 +335,39 @@ def mode_errors():
         expect(st == 431, "oversized headers: %d" % st)
         # the server still answers after all that
         d.json("GET", "/api/v1/stats", 200, schema="Stats")
+        d.stop()
+    finally:
+        d.kill()
+
+
+def mode_starting():
+    """503 while the models load. The model card is a FIFO, so loading it
+    blocks until the test writes it: the daemon is 'starting' for as long as
+    the test wants, with no timing guess."""
+    fifo = os.path.join(tempfile.mkdtemp(prefix="vd-fifo-"), "slow.json")
+    os.mkfifo(fifo)
+    with open(CARD) as f:
+        card = json.load(f)
+    for k in ("path", "labels"):
+        card[k] = os.path.normpath(os.path.join(os.path.dirname(CARD), card[k]))
+    d = Daemon(models={"slow": {"card": fifo}},
+               streams=[stream("cam", detect={"model": "slow"})], wait_ready=False)
+    try:
+        h = d.json("GET", "/api/v1/health", 503, schema="Health")
+        expect(h["status"] == "starting", "health while loading: %s" % h)
+        for path in ("/api/v1/streams", "/api/v1/models", "/api/v1/detections", "/metrics"):
+            body = d.json("GET", path, 503, schema="Error")
+            expect(body["error"]["code"] == "unavailable" and "starting" in body["error"]["message"],
+                   "503 body of %s: %s" % (path, body))
+        with open(fifo, "w") as f:  # the model arrives: loading goes on
+            json.dump(card, f)
+        deadline = time.time() + 20
+        while d.request("GET", "/api/v1/health", auth=False)[0] != 200:
+            expect(time.time() < deadline, "ready within 20 s of the card arriving")
+            time.sleep(0.05)
+        s = d.json("GET", "/api/v1/streams/cam", 200, schema="Stream")
+        expect(s["state"] in ("starting", "running"), "the stream started once ready: %s" % s)
+        print("starting: 503 while loading, then ready and the stream started")
         d.stop()
     finally:
         d.kill()
@@ -703,7 +737,7 @@ if __name__ == "__main__":
     if not os.path.exists(os.path.join(os.path.dirname(CARD), json.load(open(CARD))["path"])):
         print("BlazeFace assets missing (./setup.sh test installs them)")
         sys.exit(77)
-    {"errors": mode_errors, "resources": mode_resources, "pagination": mode_pagination,
+    {"errors": mode_errors, "starting": mode_starting, "resources": mode_resources, "pagination": mode_pagination,
      "sse": mode_sse, "keepalive": mode_keepalive, "deepstack": mode_deepstack,
      "spec": mode_spec}[MODE]()
     print(MODE + ": ok")

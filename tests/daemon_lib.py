@@ -71,6 +71,8 @@ class Daemon:
                                      stderr=self.log, env=env, start_new_session=True)
         m = wait_for("daemon listening", lambda: self._listening(), limit)
         self.port = int(m.group(1))
+        # the API listens while the models load (503); tests start once ready
+        wait_for("daemon ready", lambda: self.request("GET", "/api/v1/health")[0] == 200, limit)
         return self
 
     def _listening(self):

@@ -6,6 +6,10 @@
  * Threads: only the loop thread runs here. Signals arrive as uv_signal
  * callbacks on the loop, so a reload or a stop never races the API.
  *
+ *   start           the API listens at once; the models load on libuv's
+ *                   threadpool meanwhile (the API answers 503, health
+ *                   "starting"), then the streams start and READY=1 goes
+ *                   to systemd (vd_runtime_on_ready).
  *   SIGTERM/SIGINT  STOPPING=1, close the API, stop the streams (readers
  *                   end their tracks), drain the batches in flight, flush
  *                   the store, exit 0; a 9.5 s guard exits 1 if that hangs
@@ -252,7 +256,8 @@ static void reload(serve *s)
     else
         say("SIGHUP: reloaded %s", s->config ? s->config : "(no config file)");
     vd_config_free(&c);
-    notify_status(s, "READY=1\n");
+    if (vd_runtime_ready(s->rt)) /* else on_ready says it once the start is done */
+        notify_status(s, "READY=1\n");
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -276,6 +281,21 @@ static void start_signals(serve *s)
 }
 
 /* ---- main ---- */
+
+/* The runtime finished starting (models loaded on the threadpool, streams
+ * started): READY=1 for systemd, or the error that stopped it. */
+static void on_ready(vd_runtime *rt, int rc, const vd_error *err, void *ud)
+{
+    serve *s = ud;
+    if (rc) {
+        say("%s", err->msg);
+        s->exit_code = VD_EXIT_INPUT;
+        stop(s, "start failed");
+        return;
+    }
+    say("ready: %d streams, %d models", vd_runtime_stream_count(rt), vd_runtime_model_count(rt));
+    notify_status(s, "READY=1\n");
+}
 
 static int start(serve *s, vd_error *e)
 {
@@ -302,11 +322,12 @@ static int start(serve *s, vd_error *e)
                          .connection_timeout = cfg->connection_timeout};
     if ((rc = vd_server_start(&s->srv, &s->loop, s->rt, &so, e)))
         return rc;
+    vd_runtime_on_ready(s->rt, on_ready, s);
     const char *host = cfg->listen ? cfg->listen : "127.0.0.1:8080";
     const char *colon = strrchr(host, ':');
-    fprintf(stderr, "visiond: listening on http://%.*s:%d/ (%d streams, %d models, state in %s)\n",
-            colon ? (int)(colon - host) : (int)strlen(host), host, vd_server_port(s->srv),
-            vd_runtime_stream_count(s->rt), vd_runtime_model_count(s->rt), s->state_dir);
+    fprintf(stderr, "visiond: listening on http://%.*s:%d/ (%d streams, %d models loading, "
+            "state in %s)\n", colon ? (int)(colon - host) : (int)strlen(host), host,
+            vd_server_port(s->srv), cfg->n_streams, cfg->n_models, s->state_dir);
     return VD_OK;
 }
 
@@ -330,8 +351,6 @@ int vd_cli_serve(int argc, char **argv)
             stop(&s, "start failed");
         else
             close_all(&s);
-    } else {
-        notify_status(&s, "READY=1\n");
     }
     uv_run(&s.loop, UV_RUN_DEFAULT);
     vd_runtime_free(&s.rt);

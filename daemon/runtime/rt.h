@@ -244,6 +244,12 @@ struct vd_runtime {
     uv_timer_t tick;
     int closing;             /* streams being closed */
     int jobs;                /* on-demand detections in flight */
+    /* models load on libuv's threadpool (the API answers 503 meanwhile) */
+    uv_work_t load;
+    int loading, load_rc;
+    vd_error load_err;
+    void (*ready_cb)(vd_runtime *rt, int rc, const vd_error *err, void *ud);
+    void *ready_ud;
     void (*stop_cb)(vd_runtime *rt, void *ud);
     void *stop_ud;
     int handles_open;

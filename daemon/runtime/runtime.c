@@ -266,6 +266,38 @@ static int load_models(vd_runtime *rt, vd_error *err)
     return VD_OK;
 }
 
+/* The threadpool side of the start: only rt->models is touched, and the
+ * loop reads it again only once load_done ran (the API answers 503 until
+ * then, and the streams start there). */
+static void load_work(uv_work_t *w)
+{
+    vd_runtime *rt = w->data;
+    rt->load_rc = load_models(rt, &rt->load_err);
+}
+
+static void load_done(uv_work_t *w, int status)
+{
+    (void)status;
+    vd_runtime *rt = w->data;
+    rt->loading = 0;
+    int rc = rt->load_rc;
+    for (int i = 0; !rc && !rt->stopping && i < rt->cfg.n_streams; i++)
+        rc = stream_start_copy(rt, &rt->cfg.streams[i], &rt->load_err);
+    if (rt->stopping)
+        return; /* on_stop_poll goes on now that nothing is loading */
+    rt->ready = !rc;
+    if (rt->ready_cb)
+        rt->ready_cb(rt, rc, &rt->load_err, rt->ready_ud);
+}
+
+void vd_runtime_on_ready(vd_runtime *rt, void (*cb)(vd_runtime *rt, int rc, const vd_error *err,
+                                                    void *ud),
+                         void *ud)
+{
+    rt->ready_cb = cb;
+    rt->ready_ud = ud;
+}
+
 int vd_runtime_create(vd_runtime **out, uv_loop_t *loop, vd_config *cfg, const char *state_dir,
                       vd_error *err)
 {
@@ -280,9 +312,8 @@ int vd_runtime_create(vd_runtime **out, uv_loop_t *loop, vd_config *cfg, const c
     vd_config_init(cfg);
     pthread_mutex_init(&rt->q_mu, NULL);
     int rc = rt_hub_create(&rt->hub) ? vd_error_set(err, VD_ENOMEM, "out of memory") : 0;
-    if (!rc && !(rc = open_store(rt, err)) && !(rc = load_models(rt, err)))
-        for (int i = 0; !rc && i < rt->cfg.n_streams; i++)
-            rc = stream_start_copy(rt, &rt->cfg.streams[i], err);
+    if (!rc)
+        rc = open_store(rt, err);
     uv_async_init(loop, &rt->async, on_async);
     rt->async.data = rt;
     uv_timer_init(loop, &rt->tick);
@@ -292,7 +323,12 @@ int vd_runtime_create(vd_runtime **out, uv_loop_t *loop, vd_config *cfg, const c
     *out = rt;
     if (rc)
         return rc; /* the caller stops and frees it */
-    rt->ready = 1;
+    rt->load.data = rt;
+    rt->loading = 1;
+    if (uv_queue_work(loop, &rt->load, load_work, load_done)) {
+        rt->loading = 0;
+        return vd_error_set(err, VD_ENOMEM, "cannot queue the model loading");
+    }
     return VD_OK;
 }
 
@@ -307,7 +343,8 @@ static void on_handle_closed(uv_handle_t *h)
  * handles, in that order. */
 static void stop_step(vd_runtime *rt)
 {
-    if (rt->closing || rt->jobs || rt->handles_open < 2 || uv_is_closing((uv_handle_t *)&rt->tick))
+    if (rt->closing || rt->jobs || rt->loading || rt->handles_open < 2 ||
+        uv_is_closing((uv_handle_t *)&rt->tick))
         return;
     for (int i = 0; i < rt->n_models; i++)
         model_retire(rt->models[i]); /* joins: the worker runs what is queued */
@@ -322,7 +359,7 @@ static void on_stop_poll(uv_timer_t *t)
 {
     vd_runtime *rt = t->data;
     rt_drain(rt);
-    if (!rt->closing && !rt->jobs) {
+    if (!rt->closing && !rt->jobs && !rt->loading) {
         uv_timer_stop(t);
         stop_step(rt);
     }
@@ -407,6 +444,8 @@ static int reload_models(vd_runtime *rt, const vd_config *nc, vd_error *err)
 
 int vd_runtime_reload(vd_runtime *rt, vd_config *cfg, vd_error *err)
 {
+    if (!rt->ready)
+        return vd_error_set(err, VD_EINVAL, "still starting (loading models): reload later");
     vd_config nc = *cfg;
     vd_config_init(cfg);
     int rc = reload_models(rt, &nc, err);

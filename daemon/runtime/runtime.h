@@ -80,12 +80,19 @@ typedef struct vd_model_stats {
 
 /* ---- life cycle (serve) ---------------------------------------------- */
 
-/* Take ownership of cfg (moved: *cfg is left empty), open the store, load
- * the models, start the streams. Models that fail to load are reported in
- * their stats and by the streams that use them; they do not stop the
- * daemon. */
+/* Take ownership of cfg (moved: *cfg is left empty) and open the store;
+ * then load the models on libuv's threadpool and start the streams on the
+ * loop once they are loaded. Until then vd_runtime_ready() is 0 (the API
+ * answers 503, health says "starting"). Models that fail to load are
+ * reported in their stats and by the streams that use them; they do not
+ * stop the daemon. */
 int vd_runtime_create(vd_runtime **out, uv_loop_t *loop, vd_config *cfg, const char *state_dir,
                       vd_error *err);
+/* cb runs on the loop once the start finished: rc 0 (ready), or the error
+ * that stopped it (the caller then stops the runtime). */
+void vd_runtime_on_ready(vd_runtime *rt,
+                         void (*cb)(vd_runtime *rt, int rc, const vd_error *err, void *ud),
+                         void *ud);
 /* SIGTERM path: stop intake, drain the batches in flight, flush the store.
  * cb runs on the loop when everything is closed. */
 void vd_runtime_stop(vd_runtime *rt, void (*cb)(vd_runtime *rt, void *ud), void *ud);
