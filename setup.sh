@@ -130,7 +130,7 @@ listen="${VISIOND_LISTEN:-127.0.0.1:8080}"
 url="http://$listen"
 cat <<EOF
 == visiond serve --config config/visiond.yaml --listen $listen --state-dir $state
-   API: $url/api/v1/health   (docs/api.md)
+   console: $url/   API: $url/api/v1/health   (docs/api.md)
    try:
      curl -s $url/api/v1/streams
      curl -s '$url/api/v1/events?limit=5'
