@@ -132,6 +132,13 @@ int vd_nms_batched(const vd_box *boxes, const float *scores, const int *classes,
  * Sample points outside [-1, H] x [-1, W] contribute 0; inside they are
  * clamped and bilinearly interpolated, as in torchvision's CPU kernel.
  * Errors: VD_EINVAL (shapes, batch index out of range, out sizes <= 0). */
+/* The bilinear corners of sample point (y, x) in an h x w plane, as
+ * torchvision's and onnxruntime's RoiAlign take them: offsets into the
+ * plane and weights; all weights 0 outside [-1, h] x [-1, w] or for NaN.
+ * Shared by vd_roi_align and the ONNX RoiAlign kernel (whose "max" mode
+ * needs the separate terms). */
+void vd_roi_corners(float y, float x, int64_t h, int64_t w, int64_t pos[4], float wt[4]);
+
 int vd_roi_align(const vd_tensor *input, const float *rois, int k, int out_h,
                  int out_w, float spatial_scale, int sampling_ratio,
                  int aligned, vd_tensor *out, vd_error *err);

@@ -7,16 +7,17 @@
 #include "box.h"
 
 #include <math.h>
+#include <string.h>
 
-static float bilinear_at(const float *plane, int h, int w, float y, float x)
+void vd_roi_corners(float y, float x, int64_t h, int64_t w, int64_t pos[4], float wt[4])
 {
-    if (y < -1.0f || y > h || x < -1.0f || x > w)
-        return 0.0f;
-    if (y <= 0)
-        y = 0;
-    if (x <= 0)
-        x = 0;
-    int y0 = (int)y, x0 = (int)x, y1, x1;
+    memset(wt, 0, 4 * sizeof(float));
+    memset(pos, 0, 4 * sizeof(int64_t));
+    if (!(y >= -1.0f && y <= (float)h && x >= -1.0f && x <= (float)w))
+        return; /* outside, or NaN */
+    y = y <= 0 ? 0 : y;
+    x = x <= 0 ? 0 : x;
+    int64_t y0 = (int64_t)y, x0 = (int64_t)x, y1, x1;
     if (y0 >= h - 1) {
         y0 = y1 = h - 1;
         y = (float)y0;
@@ -29,9 +30,24 @@ static float bilinear_at(const float *plane, int h, int w, float y, float x)
     } else {
         x1 = x0 + 1;
     }
-    float ly = y - y0, lx = x - x0, hy = 1.0f - ly, hx = 1.0f - lx;
-    return hy * hx * plane[y0 * w + x0] + hy * lx * plane[y0 * w + x1] +
-           ly * hx * plane[y1 * w + x0] + ly * lx * plane[y1 * w + x1];
+    float ly = y - (float)y0, lx = x - (float)x0, hy = 1 - ly, hx = 1 - lx;
+    pos[0] = y0 * w + x0;
+    pos[1] = y0 * w + x1;
+    pos[2] = y1 * w + x0;
+    pos[3] = y1 * w + x1;
+    wt[0] = hy * hx;
+    wt[1] = hy * lx;
+    wt[2] = ly * hx;
+    wt[3] = ly * lx;
+}
+
+static float bilinear_at(const float *plane, int h, int w, float y, float x)
+{
+    int64_t pos[4];
+    float wt[4];
+    vd_roi_corners(y, x, h, w, pos, wt);
+    return wt[0] * plane[pos[0]] + wt[1] * plane[pos[1]] + wt[2] * plane[pos[2]] +
+           wt[3] * plane[pos[3]];
 }
 
 static void roi_align_one(const float *img, int c_n, int h, int w, const float *roi,

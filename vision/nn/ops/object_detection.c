@@ -264,39 +264,6 @@ static int roi_infer(const vd_nn_node *n, vd_tensor *const *in, vd_tensor *const
     return VD_OK;
 }
 
-/* Bilinear corner offsets and weights at (y, x); all weights 0 outside. */
-static void roi_corners(float y, float x, int64_t h, int64_t w, int64_t *pos, float *wt)
-{
-    memset(wt, 0, 4 * sizeof(float));
-    memset(pos, 0, 4 * sizeof(int64_t));
-    if (!(y >= -1.0f && y <= (float)h && x >= -1.0f && x <= (float)w))
-        return; /* outside, or NaN */
-    y = y <= 0 ? 0 : y;
-    x = x <= 0 ? 0 : x;
-    int64_t y0 = (int64_t)y, x0 = (int64_t)x, y1, x1;
-    if (y0 >= h - 1) {
-        y0 = y1 = h - 1;
-        y = (float)y0;
-    } else {
-        y1 = y0 + 1;
-    }
-    if (x0 >= w - 1) {
-        x0 = x1 = w - 1;
-        x = (float)x0;
-    } else {
-        x1 = x0 + 1;
-    }
-    float ly = y - (float)y0, lx = x - (float)x0, hy = 1 - ly, hx = 1 - lx;
-    pos[0] = y0 * w + x0;
-    pos[1] = y0 * w + x1;
-    pos[2] = y1 * w + x0;
-    pos[3] = y1 * w + x1;
-    wt[0] = hy * hx;
-    wt[1] = hy * lx;
-    wt[2] = ly * hx;
-    wt[3] = ly * lx;
-}
-
 typedef struct roi_job {
     const roi_params *p;
     const vd_tensor *x, *rois, *bi;
@@ -314,7 +281,7 @@ static float roi_bin(const roi_params *p, const float *plane, int64_t h, int64_t
             float xx = x0 + ((float)ix + 0.5f) * bw / (float)gw;
             int64_t pos[4];
             float wt[4];
-            roi_corners(yy, xx, h, w, pos, wt);
+            vd_roi_corners(yy, xx, h, w, pos, wt);
             if (!p->max) {
                 for (int k = 0; k < 4; k++)
                     acc += wt[k] * plane[pos[k]];
