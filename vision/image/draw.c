@@ -44,29 +44,26 @@ static void fill(vd_canvas *c, int x1, int y1, int x2, int y2, vd_color col)
     }
 }
 
+/* Corners given either way round. */
+static void order(int *lo, int *hi)
+{
+    if (*lo > *hi) {
+        int t = *lo;
+        *lo = *hi, *hi = t;
+    }
+}
+
 void vd_draw_fill(vd_canvas *c, int x1, int y1, int x2, int y2, vd_color col)
 {
-    if (x1 > x2) {
-        int t = x1;
-        x1 = x2, x2 = t;
-    }
-    if (y1 > y2) {
-        int t = y1;
-        y1 = y2, y2 = t;
-    }
+    order(&x1, &x2);
+    order(&y1, &y2);
     fill(c, x1, y1, x2, y2, col);
 }
 
 void vd_draw_rect(vd_canvas *c, int x1, int y1, int x2, int y2, vd_color col, int thickness)
 {
-    if (x1 > x2) {
-        int t = x1;
-        x1 = x2, x2 = t;
-    }
-    if (y1 > y2) {
-        int t = y1;
-        y1 = y2, y2 = t;
-    }
+    order(&x1, &x2);
+    order(&y1, &y2);
     int t = thickness < 1 ? 1 : thickness;
     int xe = x2 + 1, ye = y2 + 1; /* corners are inclusive */
     fill(c, x1, y1, xe, y1 + t < ye ? y1 + t : ye, col);     /* top */
