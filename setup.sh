@@ -31,12 +31,12 @@ PKGS_BUILD="build-essential cmake pkg-config git
 # the API tests talk HTTP with curl/requests and check docs/openapi.yaml with jsonschema;
 # bench/api_bench.sh compares with nginx under wrk);
 # clang + libclang-rt-14-dev (libFuzzer) build the fuzz targets (tests/fuzz.cmake);
-# chromium, driven by npm's puppeteer-core, runs the web console's browser test.
+# chromium and firefox-esr, driven by npm's puppeteer-core, run the web console's browser test.
 PKGS_TEST="ffmpeg opencv-doc opencv-data libonnx-testdata
   python3 python3-numpy python3-onnx python3-opencv python3-av python3-pil
   rtsp-server-perl sqlite3
   curl python3-requests python3-jsonschema python3-yaml python3-prometheus-client
-  wrk nginx-light chromium
+  wrk nginx-light chromium firefox-esr
   clang libclang-rt-14-dev"
 # The COCO detector comes from npm as a TF.js graph model and is converted to ONNX by
 # vision/nn/tfjs2onnx.py (Debian's python3-onnx), in run and test modes alike.

@@ -20,10 +20,13 @@ async function apiGet(path) {
   return res.json();
 }
 
-const browser = await puppeteer.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--headless=new', '--disable-gpu'],
-});
+// VD_BROWSER=firefox runs Debian's Firefox ESR (WebDriver BiDi) instead of Chromium.
+const firefox = process.env.VD_BROWSER === 'firefox';
+const browser = await puppeteer.launch(firefox
+  ? { browser: 'firefox', executablePath: process.env.FIREFOX || '/usr/bin/firefox-esr', headless: true }
+  : { executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+      args: ['--no-sandbox', '--headless=new', '--disable-gpu'] });
+console.log(`browser: ${await browser.version()}`);
 const errors = [];
 const tokenInUrl = [];
 try {

@@ -96,10 +96,13 @@ try:
         except urllib.error.HTTPError as e:
             check(e.code == 304, f"If-None-Match gives 304 (got {e.code})")
 
-    env = dict(os.environ, VD_NPM_DIR=npm_dir)
-    rc = subprocess.run(["node", f"{src}/tests/console/console_test.mjs", base, TOKEN, f"{data}/messi5.jpg", shots],
-                        env=env, timeout=240).returncode
-    check(rc == 0, "browser test")
+    # Chromium (screenshots from it), then Firefox ESR against the same daemon.
+    for browser in ("chromium", "firefox"):
+        env = dict(os.environ, VD_NPM_DIR=npm_dir, VD_BROWSER=browser)
+        rc = subprocess.run(["node", f"{src}/tests/console/console_test.mjs", base, TOKEN,
+                             f"{data}/messi5.jpg", shots if browser == "chromium" else ""],
+                            env=env, timeout=240).returncode
+        check(rc == 0, f"browser test in {browser}")
 finally:
     proc.send_signal(signal.SIGTERM)
     try:
