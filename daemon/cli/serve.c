@@ -160,7 +160,7 @@ static void on_states(uv_timer_t *t)
     serve *s = t->data;
     int n = vd_runtime_stream_count(s->rt);
     for (int i = 0; i < n; i++) {
-        vd_stream_info info;
+        vd_stream_status info;
         if (vd_runtime_stream_at(s->rt, i, &info))
             continue;
         int k = 0;

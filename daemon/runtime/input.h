@@ -1,8 +1,8 @@
 /* input.h -- the reader as a stream sees it (input.c): open with the
  * stream's timeouts and transport, sample to its fps, loop files, convert
- * to RGB24. Apart from runtime.h on purpose: pipeline/reader.h and
- * runtime.h both define a vd_stream_info, so only input.c includes the
- * reader. Used by one reader thread, except rt_input_interrupt(). */
+ * to RGB24. The one file of the runtime that talks to pipeline/reader.h,
+ * so the rest sees a stream's input as these few calls. Used by one reader
+ * thread, except rt_input_interrupt(). */
 #ifndef VD_RT_INPUT_H
 #define VD_RT_INPUT_H
 

@@ -96,7 +96,7 @@ json_t *vd_json_event(const vd_store_event *e)
 
 static json_t *rate(double fps) { return json_real(round(fps * 100) / 100); }
 
-json_t *vd_json_stream(const vd_stream_info *s)
+json_t *vd_json_stream(const vd_stream_status *s)
 {
     json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I}",
                           "id", s->id, "url", s->url, "state", vd_stream_state_name(s->state),

@@ -159,7 +159,7 @@ int rt_stream_start(vd_runtime *rt, vd_stream_config *cfg, rt_model *model, rt_s
 /* Ask the reader to stop (it flushes its tracks); the join and the free
  * happen off the loop, then done(st) runs on the loop. */
 void rt_stream_close(rt_stream *st, void (*done)(rt_stream *st));
-void rt_stream_info(rt_stream *st, vd_stream_info *out);
+void rt_stream_info(rt_stream *st, vd_stream_status *out);
 void rt_stream_rate_tick(rt_stream *st, double now);
 int rt_stream_snapshot(rt_stream *st, int annotate, void **jpeg, size_t *n, vd_error *err);
 

@@ -490,7 +490,7 @@ void vd_runtime_status_line(vd_runtime *rt, char *buf, size_t n)
     int running = 0, reconnecting = 0;
     double fps = 0;
     for (int i = 0; i < rt->n_streams; i++) {
-        vd_stream_info s;
+        vd_stream_status s;
         rt_stream_info(rt->streams[i], &s);
         running += s.state == VD_STREAM_RUNNING;
         reconnecting += s.state == VD_STREAM_RECONNECTING;
@@ -507,7 +507,7 @@ const vd_config *vd_runtime_config(const vd_runtime *rt) { return &rt->cfg; }
 vd_store *vd_runtime_store(vd_runtime *rt) { return rt->store; }
 int vd_runtime_stream_count(const vd_runtime *rt) { return rt->n_streams; }
 
-int vd_runtime_stream_at(vd_runtime *rt, int i, vd_stream_info *out)
+int vd_runtime_stream_at(vd_runtime *rt, int i, vd_stream_status *out)
 {
     if (i < 0 || i >= rt->n_streams)
         return VD_ENOTFOUND;
@@ -521,7 +521,7 @@ static int find_stream(vd_runtime *rt, const char *id, vd_error *err)
     return i >= 0 ? i : vd_error_set(err, VD_ENOTFOUND, "no stream '%s'", id);
 }
 
-int vd_runtime_stream_get(vd_runtime *rt, const char *id, vd_stream_info *out, vd_error *err)
+int vd_runtime_stream_get(vd_runtime *rt, const char *id, vd_stream_status *out, vd_error *err)
 {
     int i = find_stream(rt, id, err);
     if (i < 0)

@@ -45,7 +45,7 @@ typedef enum vd_stream_state {
 const char *vd_stream_state_name(vd_stream_state s); /* "starting", ... */
 
 /* A consistent copy of one stream's status, for the API. */
-typedef struct vd_stream_info {
+typedef struct vd_stream_status {
     char id[VD_STORE_ID_MAX];
     char url[1024];            /* redacted: no credentials */
     vd_stream_state state;
@@ -59,7 +59,7 @@ typedef struct vd_stream_info {
     double last_detection_time;
     int detect_enabled;
     const vd_stream_config *config; /* valid until the next call that changes streams */
-} vd_stream_info;
+} vd_stream_status;
 
 typedef struct vd_model_stats {
     char name[64];
@@ -110,8 +110,8 @@ vd_store *vd_runtime_store(vd_runtime *rt);
 
 int vd_runtime_stream_count(const vd_runtime *rt);
 /* i-th stream in id order, or by id: VD_ENOTFOUND. */
-int vd_runtime_stream_at(vd_runtime *rt, int i, vd_stream_info *out);
-int vd_runtime_stream_get(vd_runtime *rt, const char *id, vd_stream_info *out, vd_error *err);
+int vd_runtime_stream_at(vd_runtime *rt, int i, vd_stream_status *out);
+int vd_runtime_stream_get(vd_runtime *rt, const char *id, vd_stream_status *out, vd_error *err);
 /* Add (takes ownership of *s on success): VD_EINVAL for a source the
  * config's sources: policy refuses, and a distinct code for an existing id
  * (the server maps it to 409): VD_EEXIST is not a vd code, so the runtime
@@ -176,6 +176,6 @@ void vd_runtime_unsubscribe(vd_runtime *rt, uint64_t handle);
 struct json_t;
 struct json_t *vd_json_detection(const vd_store_detection *d);
 struct json_t *vd_json_event(const vd_store_event *e);
-struct json_t *vd_json_stream(const vd_stream_info *s);
+struct json_t *vd_json_stream(const vd_stream_status *s);
 
 #endif

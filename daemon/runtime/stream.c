@@ -563,7 +563,7 @@ static void rates(const rt_stream *st, double *in, double *an)
     *an = (double)(st->rate_an[newest] - st->rate_an[oldest]) / dt;
 }
 
-void rt_stream_info(rt_stream *st, vd_stream_info *o)
+void rt_stream_info(rt_stream *st, vd_stream_status *o)
 {
     memset(o, 0, sizeof *o);
     snprintf(o->id, sizeof o->id, "%s", st->cfg.id);

@@ -124,7 +124,7 @@ enum MHD_Result vd_api_live(vd_req *r)
     vd_server *s = r->srv;
     const char *stream = vd_api_arg(r, "stream");
     vd_error err = {0};
-    vd_stream_info info;
+    vd_stream_status info;
     if (stream && vd_runtime_stream_get(r->rt, stream, &info, &err))
         return vd_api_error(r, 404, "stream: %s", err.msg);
     if (s->n_live >= s->o.max_sse_clients)

@@ -41,7 +41,7 @@ enum MHD_Result vd_api_stats_get(vd_req *r)
     json_t *streams = json_array(), *models = json_array();
     int n = vd_runtime_stream_count(r->rt);
     for (int i = 0; i < n; i++) {
-        vd_stream_info info;
+        vd_stream_status info;
         if (vd_runtime_stream_at(r->rt, i, &info) == 0)
             json_array_append_new(streams, vd_json_stream(&info));
     }
@@ -79,7 +79,7 @@ static void stream_metrics(FILE *f, vd_runtime *rt)
     for (size_t k = 0; k < sizeof fam / sizeof fam[0]; k++) {
         family(f, fam[k].name, fam[k].type, fam[k].help);
         for (int i = 0; i < n; i++) {
-            vd_stream_info s;
+            vd_stream_status s;
             if (vd_runtime_stream_at(rt, i, &s))
                 continue;
             double v[] = {(double)s.frames_in, (double)s.frames_analysed,

@@ -14,7 +14,7 @@
 
 static enum MHD_Result reply_stream(vd_req *r, unsigned status, const char *id)
 {
-    vd_stream_info info;
+    vd_stream_status info;
     vd_error err = {0};
     int rc = vd_runtime_stream_get(r->rt, id, &info, &err);
     if (rc)
@@ -45,7 +45,7 @@ enum MHD_Result vd_api_streams_list(vd_req *r)
     json_t *list = json_array();
     int n = vd_runtime_stream_count(r->rt);
     for (int i = 0; i < n; i++) {
-        vd_stream_info info;
+        vd_stream_status info;
         if (vd_runtime_stream_at(r->rt, i, &info) == 0)
             json_array_append_new(list, vd_json_stream(&info));
     }
@@ -85,7 +85,7 @@ enum MHD_Result vd_api_streams_create(vd_req *r)
 enum MHD_Result vd_api_streams_patch(vd_req *r)
 {
     const char *id = r->params[0];
-    vd_stream_info info;
+    vd_stream_status info;
     vd_error err = {0};
     int rc = vd_runtime_stream_get(r->rt, id, &info, &err);
     if (rc)
