@@ -109,6 +109,7 @@ int vd_reader_open(vd_reader **out, const char *url, const vd_reader_opts *opts,
         return vd_error_set(err, VD_ENOMEM, "%s: out of memory", url);
     }
     atomic_init(&r->abort, 0);
+    r->ext_abort = opts->abort;
     r->open_timeout = opts->open_timeout;
     r->read_timeout = opts->read_timeout;
     r->media = opts->media;

@@ -23,6 +23,7 @@
 #ifndef VD_READER_H
 #define VD_READER_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,6 +55,11 @@ typedef struct vd_reader_opts {
     const char *rtsp_transport; /* "tcp" or "udp"; NULL: FFmpeg's default */
     const char *format;  /* force the input format ("v4l2", "mjpeg", "mpegts");
                           * NULL: probe */
+    const atomic_int *abort; /* optional: a flag another thread sets (non-zero) to
+                              * interrupt this reader, watched from the first
+                              * byte of the open on (vd_reader_interrupt() needs
+                              * the handle, which a blocked open has not
+                              * returned yet); NULL: none */
     const char *av_options; /* extra demuxer/protocol options,
                              * "key=value:key=value" (e.g.
                              * "analyzeduration=500000:probesize=65536"); NULL none */

@@ -90,7 +90,7 @@ static int feed(vd_reader *r, vd_error *err)
 {
     int ret = av_read_frame(r->fmt, r->pkt);
     if (ret < 0) {
-        if (atomic_load(&r->abort) || r->timed_out)
+        if (rd_aborted(r) || r->timed_out)
             return rd_averr(r, ret, err, "read");
         if (ret != AVERROR_EOF)
             note_error(r, ret, "read failed", AV_NOPTS_VALUE);
@@ -144,7 +144,7 @@ static int64_t frame_ts(vd_reader *r, const AVFrame *fr)
 
 int rd_decode(vd_reader *r, vd_error *err)
 {
-    if (atomic_load(&r->abort))
+    if (rd_aborted(r))
         return vd_error_set(err, VD_ECLOSED, "%s: read: interrupted", r->url);
     for (;;) {
         int ret = avcodec_receive_frame(r->dec, r->frame);

@@ -58,8 +58,9 @@ struct vd_reader {
     int seekable;
     int pts_unreliable;  /* packet pts may not be its frame's: never NONREF-skip */
 
-    /* interrupt callback: abort flag + deadline (monotonic us, 0 = none) */
+    /* interrupt callback: abort flags + deadline (monotonic us, 0 = none) */
     atomic_int abort;
+    const atomic_int *ext_abort; /* vd_reader_opts.abort, may be NULL */
     int64_t deadline;
     double open_timeout, read_timeout;
     int timed_out;
@@ -143,5 +144,11 @@ int rd_want_build(vd_reader *r, int64_t from, vd_error *err);
 
 /* reader_convert.c */
 void rd_convert_free(vd_reader *r);
+
+/* vd_reader_interrupt() was called, or the caller's own abort flag is set. */
+static inline int rd_aborted(const vd_reader *r)
+{
+    return atomic_load(&r->abort) || (r->ext_abort && atomic_load(r->ext_abort));
+}
 
 #endif

@@ -34,7 +34,7 @@ void rd_arm_deadline(vd_reader *r, double seconds)
 static int interrupt_cb(void *opaque)
 {
     vd_reader *r = opaque;
-    if (atomic_load(&r->abort))
+    if (rd_aborted(r))
         return 1;
     if (r->deadline && rd_now_us() > r->deadline) {
         r->timed_out = 1;
@@ -46,7 +46,7 @@ static int interrupt_cb(void *opaque)
 /* Turn an AVERROR into a VD_E* code with "url: what: reason". */
 int rd_averr(vd_reader *r, int averr, vd_error *err, const char *what)
 {
-    if (atomic_load(&r->abort))
+    if (rd_aborted(r))
         return vd_error_set(err, VD_ECLOSED, "%s: %s: interrupted", r->url, what);
     if (r->timed_out || averr == AVERROR(ETIMEDOUT)) {
         /* Before a decoder exists we were still connecting: say so, rather

@@ -5,7 +5,7 @@
 # kill -9 persistence, SIGHUP reload, detect on/off, sd_notify,
 # back-pressure. Each test starts its own
 # daemon on a free port with a temp state dir, so they may run in parallel.
-foreach(mode clip batch rtsp restart kill9 reload notify pressure)
+foreach(mode clip batch rtsp restart kill9 reload notify pressure silent)
   add_test(NAME daemon_runtime_${mode}
     COMMAND ${VD_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/daemon_runtime.py
             $<TARGET_FILE:visiond> ${VD_FFMPEG} ${CMAKE_SOURCE_DIR} ${VD_OPENCV_DATA} ${mode})

@@ -548,8 +548,33 @@ def test_notify(tmp):
           f"{len(dogs)} WATCHDOG (gaps {min(gaps):.2f}-{max(gaps):.2f} s), STOPPING")
 
 
+def test_silent(tmp):
+    """A camera that accepts the connection and never answers, with a long
+    open timeout: the stream stays 'starting', and SIGTERM still ends the
+    daemon at once (the stream's stop flag interrupts the blocked open)."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(4)
+    port = srv.getsockname()[1]
+    cfg = os.path.join(tmp, "visiond.yaml")
+    write_config(cfg, [{"id": "mute", "url": f"rtsp://127.0.0.1:{port}/cam", "timeout": 60}])
+    d = Daemon(VISIOND, tmp, cfg)
+    try:
+        d.start()
+        conn = wait_for("the daemon connects", lambda: srv.accept()[0], 10)
+        time.sleep(1.0)
+        s = d.stream("mute")
+        check(s["state"] == "starting", f"a silent camera is still starting: {s['state']}")
+        secs = d.stop(limit=3)
+        conn.close()
+    finally:
+        d.kill()
+        srv.close()
+    print(f"silent: a blocked open stopped in {secs:.2f} s (open timeout 60 s)")
+
+
 if __name__ == "__main__":
-    tests = {"clip": test_clip, "rtsp": test_rtsp, "restart": test_restart, "kill9": test_kill9,
+    tests = {"silent": test_silent, "clip": test_clip, "rtsp": test_rtsp, "restart": test_restart, "kill9": test_kill9,
              "reload": test_reload, "notify": test_notify, "pressure": test_pressure, "batch": test_batch}
     if MODE not in tests:
         sys.exit(f"unknown mode {MODE}; one of {', '.join(tests)}")

@@ -6,6 +6,7 @@
 #ifndef VD_RT_INPUT_H
 #define VD_RT_INPUT_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,7 @@ typedef struct rt_input_opts {
     const char *rtsp_transport;
     double fps;              /* sampling (the reader's selection); 0: every frame */
     int loop;                /* files: seek back to the start at the end */
+    const atomic_int *abort; /* the stream's stop flag: interrupts even a blocked open */
 } rt_input_opts;
 
 typedef struct rt_input_frame {

@@ -374,7 +374,7 @@ static int open_source(rt_stream *st, rt_input **src, vd_error *err)
 {
     rt_input_opts o = {.url = st->cfg.url, .timeout = st->cfg.timeout > 0 ? st->cfg.timeout : 10,
                         .rtsp_transport = st->cfg.rtsp_transport, .fps = st->cfg.fps,
-                        .loop = st->cfg.loop};
+                        .loop = st->cfg.loop, .abort = &st->stop};
     int rc = rt_input_open(src, &o, err);
     if (rc)
         return rc;
