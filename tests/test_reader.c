@@ -21,13 +21,6 @@ typedef struct got {
     int64_t index;
 } got;
 
-static char *clip(const char *name, void (*tweak)(vd_clip_spec *))
-{
-    char eb[256] = "", *p = vd_clip_tweaked(name, tweak, eb, sizeof eb);
-    cr_assert(p, "cannot make clip %s: %s", name, eb);
-    return p;
-}
-
 static void with_audio(vd_clip_spec *s)
 {
     s->container = "matroska";
@@ -105,14 +98,14 @@ static void all_frames_match(const char *path)
 
 Test(reader, h264_bframes_every_frame_equals_framemd5)
 {
-    char *p = clip("h264_b.mp4", vd_clip_bframes3);
+    char *p = vd_clip_must("h264_b.mp4", vd_clip_bframes3);
     all_frames_match(p);
     free(p);
 }
 
 Test(reader, mpegts_nonzero_start_is_kept)
 {
-    char *p = clip("start10.ts", vd_clip_ts_start10);
+    char *p = vd_clip_must("start10.ts", vd_clip_ts_start10);
     all_frames_match(p);
     vd_reader *r = open_ok(p, VD_MEDIA_VIDEO);
     vd_stream_info si;
@@ -133,7 +126,7 @@ Test(reader, mpegts_nonzero_start_is_kept)
 
 Test(reader, variable_frame_rate_timestamps_and_fps_selection)
 {
-    char *p = clip("vfr.mkv", vd_clip_vfr);
+    char *p = vd_clip_must("vfr.mkv", vd_clip_vfr);
     all_frames_match(p);
     long nref;
     vd_ref_frame *w = ref(p, "v:0", "", &nref);
@@ -182,7 +175,7 @@ static void check_seek(vd_reader *r, const vd_ref_frame *w, long nref, double t)
 
 Test(reader, accurate_seeks_at_between_and_after_keyframes)
 {
-    char *p = clip("h264_b.mp4", vd_clip_bframes3);
+    char *p = vd_clip_must("h264_b.mp4", vd_clip_bframes3);
     long nref;
     vd_ref_frame *w = ref(p, "v:0", "", &nref);
     vd_reader *r = open_ok(p, VD_MEDIA_VIDEO);
@@ -205,7 +198,7 @@ Test(reader, accurate_seeks_at_between_and_after_keyframes)
 
 Test(reader, keyframe_seek_lands_on_keyframe_at_or_before)
 {
-    char *p = clip("h264_b.mp4", vd_clip_bframes3);
+    char *p = vd_clip_must("h264_b.mp4", vd_clip_bframes3);
     vd_reader *r = open_ok(p, VD_MEDIA_VIDEO);
     vd_frame f;
     const double t[] = {1.5, 2.0, 0.7, 2.99};
@@ -238,7 +231,7 @@ static void check_select(const char *p, const vd_reader_select *s, const vd_ref_
 
 Test(reader, selection_range_step_count_keyframes)
 {
-    char *p = clip("h264_b.mp4", vd_clip_bframes3);
+    char *p = vd_clip_must("h264_b.mp4", vd_clip_bframes3);
     long nref, idx[128] = {0}, n;
     vd_ref_frame *w = ref(p, "v:0", "", &nref);
     vd_reader_select s;
@@ -285,7 +278,7 @@ Test(reader, selection_range_step_count_keyframes)
 
 Test(reader, seek_restarts_an_active_sparse_selection)
 {
-    char *p = clip("h264_b.mp4", vd_clip_bframes3);
+    char *p = vd_clip_must("h264_b.mp4", vd_clip_bframes3);
     long nref;
     vd_ref_frame *w = ref(p, "v:0", "", &nref);
     vd_reader *r = open_ok(p, VD_MEDIA_VIDEO);
@@ -308,7 +301,7 @@ Test(reader, seek_restarts_an_active_sparse_selection)
 
 Test(reader, bad_selection_is_einval_with_the_field_named)
 {
-    char *p = clip("h264_b.mp4", vd_clip_bframes3);
+    char *p = vd_clip_must("h264_b.mp4", vd_clip_bframes3);
     vd_reader *r = open_ok(p, VD_MEDIA_VIDEO);
     vd_reader_select s;
     vd_error err = {0};
@@ -329,7 +322,7 @@ Test(reader, bad_selection_is_einval_with_the_field_named)
 
 Test(reader, get_indices_repeats_unsorted_decodes_each_once)
 {
-    char *p = clip("h264_b.mp4", vd_clip_bframes3);
+    char *p = vd_clip_must("h264_b.mp4", vd_clip_bframes3);
     long nref;
     vd_ref_frame *w = ref(p, "v:0", "", &nref);
     vd_reader *r = open_ok(p, VD_MEDIA_VIDEO);
@@ -367,7 +360,7 @@ static void mjpeg_avi(vd_clip_spec *s)
 
 Test(reader, frame_count_is_exact_where_the_container_lies)
 {
-    char *p = clip("mjpeg.avi", mjpeg_avi);
+    char *p = vd_clip_must("mjpeg.avi", mjpeg_avi);
     /* Patch the AVI stream header's dwLength (frame count) to claim 999. */
     FILE *f = fopen(p, "rb");
     unsigned char buf[4096];
@@ -408,7 +401,7 @@ Test(reader, frame_count_is_exact_where_the_container_lies)
 
 Test(reader, accurate_seek_between_ticks_of_a_coarse_time_base)
 {
-    char *p = clip("mjpeg.avi", mjpeg_avi); /* time base 1/25 */
+    char *p = vd_clip_must("mjpeg.avi", mjpeg_avi); /* time base 1/25 */
     long nref;
     vd_ref_frame *w = ref(p, "v:0", "", &nref);
     vd_reader *r = open_ok(p, VD_MEDIA_VIDEO);
@@ -421,7 +414,7 @@ Test(reader, accurate_seek_between_ticks_of_a_coarse_time_base)
 
 Test(reader, audio_frames_are_float_and_equal_framemd5_f32)
 {
-    char *p = clip("audio.mkv", with_audio);
+    char *p = vd_clip_must("audio.mkv", with_audio);
     long nref;
     vd_ref_frame *w = ref(p, "a:0", "-c:a pcm_f32le", &nref);
     vd_reader *r = open_ok(p, VD_MEDIA_AUDIO);
@@ -456,7 +449,7 @@ Test(reader, audio_frames_are_float_and_equal_framemd5_f32)
 
 Test(reader, convert_into_batch_slot_equals_ffmpeg_rgb24)
 {
-    char *p = clip("h264_b.mp4", vd_clip_bframes3);
+    char *p = vd_clip_must("h264_b.mp4", vd_clip_bframes3);
     long nref, nsmall;
     vd_ref_frame *w = ref(p, "v:0", "-pix_fmt rgb24", &nref);
     vd_ref_frame *ws = ref(p, "v:0", "-vf scale=160:120:flags=bicubic -pix_fmt rgb24", &nsmall);

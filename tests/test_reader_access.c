@@ -12,13 +12,6 @@
 #include "pipeline/reader.h"
 #include "tests/support/clips.h"
 
-static char *clip(const char *name, void (*tweak)(vd_clip_spec *))
-{
-    char eb[256] = "", *p = vd_clip_tweaked(name, tweak, eb, sizeof eb);
-    cr_assert(p, "cannot make clip %s: %s", name, eb);
-    return p;
-}
-
 /* Open GOPs: I-frames every 30 frames that B-frames before them reference
  * across, keyframes at other distances than the IDR period. */
 static void open_gop_h264(vd_clip_spec *s)
@@ -106,17 +99,17 @@ static void check_keyframes(const char *p)
 
 Test(reader_access, keyframes_of_open_gop_h264_mkv_and_mp4)
 {
-    char *p = clip("open_gop_h264.mkv", open_gop_h264);
+    char *p = vd_clip_must("open_gop_h264.mkv", open_gop_h264);
     check_keyframes(p);
     free(p);
-    p = clip("open_gop_h264.mp4", open_gop_h264_mp4);
+    p = vd_clip_must("open_gop_h264.mp4", open_gop_h264_mp4);
     check_keyframes(p);
     free(p);
 }
 
 Test(reader_access, keyframes_of_open_gop_hevc_cra)
 {
-    char *p = clip("open_gop_hevc.mkv", open_gop_hevc);
+    char *p = vd_clip_must("open_gop_hevc.mkv", open_gop_hevc);
     check_keyframes(p);
     free(p);
 }
@@ -221,8 +214,8 @@ static void check_played_at(const char *p)
 
 Test(reader_access, played_at_on_bframes_vfr_open_gop_and_nonzero_start)
 {
-    char *p[4] = {clip("h264_b.mp4", vd_clip_bframes3), clip("vfr.mkv", vd_clip_vfr),
-                  clip("open_gop_h264.mkv", open_gop_h264), clip("start10.ts", vd_clip_ts_start10)};
+    char *p[4] = {vd_clip_must("h264_b.mp4", vd_clip_bframes3), vd_clip_must("vfr.mkv", vd_clip_vfr),
+                  vd_clip_must("open_gop_h264.mkv", open_gop_h264), vd_clip_must("start10.ts", vd_clip_ts_start10)};
     for (int i = 0; i < 4; i++) {
         check_played_at(p[i]);
         free(p[i]);
@@ -240,7 +233,7 @@ static void long_gop25(vd_clip_spec *s)
  * the reader jumps over each stretch nobody needs instead of decoding it. */
 Test(reader_access, sparse_selection_skips_to_the_key_frame_before_the_next_sample)
 {
-    char *p = clip("gop25_300.mp4", long_gop25);
+    char *p = vd_clip_must("gop25_300.mp4", long_gop25);
     long n;
     vd_ref_frame *w = ref(p, &n);
     for (int fps = 0; fps < 2; fps++) {

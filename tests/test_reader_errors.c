@@ -12,13 +12,6 @@
 #include "pipeline/reader.h"
 #include "tests/support/clips.h"
 
-static char *clip(const char *name, void (*tweak)(vd_clip_spec *))
-{
-    char eb[256] = "", *p = vd_clip_tweaked(name, tweak, eb, sizeof eb);
-    cr_assert(p, "cannot make clip %s: %s", name, eb);
-    return p;
-}
-
 static void ts_clip(vd_clip_spec *s)
 {
     s->container = "mpegts";
@@ -68,7 +61,7 @@ Test(reader_errors, junk_is_eformat_naming_it)
 
 Test(reader_errors, no_stream_of_that_type_is_enotfound)
 {
-    char *p = clip("plain.mp4", NULL);
+    char *p = vd_clip_must("plain.mp4", NULL);
     vd_error err = {0};
     cr_assert_eq(open_err(p, VD_MEDIA_AUDIO, &err), VD_ENOTFOUND);
     cr_assert(strstr(err.msg, "no audio stream") && strstr(err.msg, p), "%s", err.msg);
@@ -77,7 +70,7 @@ Test(reader_errors, no_stream_of_that_type_is_enotfound)
 
 Test(reader_errors, truncated_mp4_without_index_fails_clearly)
 {
-    char *p = clip("plain.mp4", NULL);
+    char *p = vd_clip_must("plain.mp4", NULL);
     char *t = vd_clip_damage(p, "cut.mp4", 0.5, -1); /* moov is at the end */
     cr_assert(t);
     vd_error err = {0};
@@ -110,7 +103,7 @@ static long drain(const char *path, vd_reader_stats *st, double *last_pts)
 
 Test(reader_errors, truncated_stream_delivers_the_frames_before_the_cut)
 {
-    char *p = clip("plain.ts", ts_clip);
+    char *p = vd_clip_must("plain.ts", ts_clip);
     char *t = vd_clip_damage(p, "cut.ts", 0.6, -1);
     vd_reader_stats st;
     double last = 0;
@@ -121,7 +114,7 @@ Test(reader_errors, truncated_stream_delivers_the_frames_before_the_cut)
 
 Test(reader_errors, damage_mid_file_keeps_later_frames_and_reports)
 {
-    char *p = clip("mpeg4.mkv", mpeg4_mkv);
+    char *p = vd_clip_must("mpeg4.mkv", mpeg4_mkv);
     vd_ref_frame *w = NULL;
     long nref = vd_ref_framemd5(p, "v:0", "", &w);
     cr_assert_eq(nref, 60);

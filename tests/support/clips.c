@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <criterion/criterion.h>
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/opt.h>
@@ -360,4 +361,11 @@ long vd_ref_keys(const char *path, vd_ref_frame *v, long n)
         i++;
     }
     return pclose(p) != 0 || bad || i != n ? -1 : keys;
+}
+
+char *vd_clip_must(const char *name, void (*tweak)(vd_clip_spec *))
+{
+    char eb[256] = "", *p = vd_clip_tweaked(name, tweak, eb, sizeof eb);
+    cr_assert(p, "cannot make clip %s: %s", name, eb);
+    return p;
 }

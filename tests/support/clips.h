@@ -37,6 +37,10 @@ char *vd_clip_get(const char *name, const vd_clip_spec *s, char *errbuf, size_t 
 /* vd_clip_get() of vd_clip_spec_init()'s spec changed by tweak (may be NULL). */
 char *vd_clip_tweaked(const char *name, void (*tweak)(vd_clip_spec *), char *errbuf, size_t n);
 
+/* vd_clip_tweaked() inside a Criterion test: the path, or the test fails
+ * naming the clip and the reason. */
+char *vd_clip_must(const char *name, void (*tweak)(vd_clip_spec *));
+
 /* Tweaks several test files share: 3 B-frames; MPEG-TS starting at 10 s
  * with 2 B-frames; variable frame rate in Matroska with 2 B-frames. */
 void vd_clip_bframes3(vd_clip_spec *s);
