@@ -28,7 +28,8 @@ usage: daemon_faults.py VISIOND FFMPEG SOURCE_DIR OPENCV_DATA MODE [ARG]
             nothing dropped, and PRAGMA integrity_check is ok
   kill9     ARG rounds (20 in CI) of kill -9 at a random moment (seed
             printed) while three unpaced streams write: after each restart
-            every detection the API had returned is there, identical, and
+            every detection the API had returned is there, identical (and
+            every event, by id), and
             PRAGMA integrity_check is ok after every kill
 """
 import json
@@ -359,7 +360,7 @@ def test_kill9(tmp):
     write_config(cfg, streams, FACE_MODEL)
     d = Daemon(VISIOND, tmp, cfg)
     db = os.path.join(d.state, "visiond.db")
-    seen, total, rates = {}, 0, []
+    seen, seen_events, total, rates = {}, set(), 0, []
     try:
         for k, moment in enumerate(moments):
             d.start()
@@ -368,11 +369,16 @@ def test_kill9(tmp):
             check(not lost, f"round {k}: {len(lost)} rows the API had returned are gone or "
                   f"changed: {lost[:5]}")
             seen.update(rows)
+            events = {e["id"] for e in d.all_rows("events")}
+            check(seen_events <= events, f"round {k}: events the API had returned are gone: "
+                  f"{sorted(seen_events - events)[:5]}")
+            seen_events |= events
             c0 = wait_for("committing", lambda: store_stats(d)["committed"], 30, 0.05)
             t0 = time.monotonic()
             while time.monotonic() - t0 < moment:  # read while it writes
                 for r in d.get("/api/v1/detections?limit=200")["detections"]:
                     seen[r["id"]] = r
+                seen_events |= {e["id"] for e in d.get("/api/v1/events?limit=50")["events"]}
             rates.append(store_stats(d)["committed"] - c0)
             d.proc.kill()
             d.proc.wait()
@@ -383,6 +389,8 @@ def test_kill9(tmp):
         rows = {r["id"]: r for r in d.all_rows("detections")}
         lost = [i for i in seen if rows.get(i) != seen[i]]
         check(not lost, f"after the last round: {len(lost)} returned rows gone: {lost[:5]}")
+        check(seen_events <= {e["id"] for e in d.all_rows("events")},
+              "after the last round: returned events gone")
         total = len(rows)
         d.stop()
         check(integrity(db) == "ok", "integrity_check after the clean stop")
@@ -390,7 +398,8 @@ def test_kill9(tmp):
         d.kill()
     check(sum(1 for r in rates if r > 0) >= rounds * 3 // 4,
           f"rows committed while the kill came, per round: {rates}")
-    print(f"kill9: {rounds} rounds, {len(seen)} rows returned by the API all intact, "
+    print(f"kill9: {rounds} rounds, {len(seen)} detections and {len(seen_events)} events "
+          f"returned by the API all intact, "
           f"integrity ok after every kill, {total} rows in the end; rows committed in the "
           f"last moment per round {rates}")
     print(f"FIGURES kill9 rounds={rounds} seed={seed} returned={len(seen)} lost=0 "
