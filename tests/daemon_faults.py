@@ -282,10 +282,41 @@ class Fsize:
         return f"RLIMIT_FSIZE {limit} bytes"
 
     def free(self, d):
+        if d.proc.poll() is not None:
+            return  # the limit went with the process
         subprocess.run(["prlimit", "--pid", str(d.proc.pid), "--fsize=unlimited:unlimited"], check=True)
 
     def close(self):
         pass
+
+
+def while_full(d, disk):
+    """Fill the disk while rows are written: the error is counted, named
+    and logged, analysis goes on, reads still work. The rows the API
+    returned and the count queued meanwhile."""
+    how = disk.fill(d)
+    seen = {r["id"]: r for r in d.all_rows("detections")}
+    wait_for("a write error", lambda: store_stats(d)["write_errors"] > 0, 60, 0.2)
+    wait_for("logged", lambda: "store: cannot write" in d.text(), 3)
+    a0 = sum(d.stream(f"s{i}")["frames_analysed"] for i in range(2))
+    seen.update((r["id"], r) for r in d.all_rows("detections"))
+    time.sleep(4)
+    a1 = sum(d.stream(f"s{i}")["frames_analysed"] for i in range(2))
+    st = store_stats(d)
+    check(st["last_error"] and ("full" in st["last_error"] or "large" in st["last_error"]),
+          f"/stats store.last_error: {st}")
+    check(a1 - a0 >= 40, f"analysis stalled while the disk was full: {a0} -> {a1} frames")
+    check(st["queued"] > 0 and st["write_errors"] >= 3, f"store while full: {st}")
+    check(d.request("GET", "/api/v1/detections?limit=5")[0] == 200, "reads fail while full")
+    return how, seen, st
+
+
+def intact(d, seen):
+    after = {r["id"]: r for r in d.all_rows("detections")}
+    lost = [i for i in seen if after.get(i) != seen[i]]
+    check(not lost, f"{len(lost)} rows returned before are gone or changed: {lost[:5]}")
+    check(integrity(os.path.join(d.state, "visiond.db")) == "ok", "integrity_check")
+    return after
 
 
 def test_diskfull(tmp):
@@ -298,48 +329,34 @@ def test_diskfull(tmp):
     try:
         d.start()
         wait_for("rows", lambda: len(d.all_rows("detections")) >= 30, 60, 0.2)
-        how = disk.fill(d)
-        t_full = time.monotonic()
-        seen = {r["id"]: r for r in d.all_rows("detections")}
-        st = wait_for("a write error", lambda: (lambda s: s["write_errors"] > 0 and s)(
-            store_stats(d)), 60, 0.2)
-        full_after = time.monotonic() - t_full
-        check(st["last_error"] and ("full" in st["last_error"] or "large" in st["last_error"]),
-              f"/stats store.last_error: {st}")
-        wait_for("logged", lambda: "store: cannot write" in d.text(), 3)
-        a0 = sum(d.stream(f"s{i}")["frames_analysed"] for i in range(2))
-        for r in d.all_rows("detections"):
-            seen[r["id"]] = r
-        time.sleep(4)
-        a1 = sum(d.stream(f"s{i}")["frames_analysed"] for i in range(2))
-        st = store_stats(d)
-        check(a1 - a0 >= 40, f"analysis stalled while the disk was full: {a0} -> {a1} frames")
-        check(st["queued"] > 0 and st["write_errors"] >= 3, f"store while full: {st}")
-        queued = st["queued"]
-        check(d.request("GET", "/api/v1/detections?limit=5")[0] == 200, "reads fail while full")
+        how, seen, full = while_full(d, disk)
         disk.free(d)
         wait_for("writing again", lambda: (lambda s: not s["last_error"] and s["queued"] < 50)(
             store_stats(d)), 10, 0.2)
         wait_for("logged", lambda: "store: writing again" in d.text(), 3)
-        after = {r["id"]: r for r in d.all_rows("detections")}
-        lost = [i for i in seen if after.get(i) != seen[i]]
-        check(not lost, f"{len(lost)} rows returned before are gone or changed: {lost[:5]}")
-        check(len(after) >= len(seen) + queued // 2,
+        after = intact(d, seen)
+        check(len(after) >= len(seen) + full["queued"] // 2,
               f"the rows queued while full were not written: {len(seen)} -> {len(after)}")
-        st = store_stats(d)
-        check(st["dropped"] == 0, f"rows dropped: {st}")
-        check(integrity(os.path.join(d.state, "visiond.db")) == "ok", "integrity while running")
+        check(store_stats(d)["dropped"] == 0, f"rows dropped: {store_stats(d)}")
+        # full again, and stopped so: a clean exit in time, the loss counted
+        _, seen, _ = while_full(d, disk)
+        secs = d.stop()
+        disk.free(d)
+        said = [x for x in d.text().splitlines() if x.startswith("visiond: stopped")]
+        check(said and re.search(r"stopped; store .*: \d+ rows could not be written", said[0]),
+              f"the rows lost at the stop are not logged: {said}")
+        write_config(cfg, [], FACE_MODEL)
+        d.start()
+        intact(d, seen)
         d.stop()
-        ok = integrity(os.path.join(d.state, "visiond.db"))
-        check(ok == "ok", f"integrity_check: {ok}")
     finally:
         d.kill()
         disk.close()
-    print(f"{MODE}: {how}; first write error {full_after:.1f} s later, {st['write_errors']} "
-          f"failed commits, {queued} rows queued meanwhile and written after; {len(seen)} "
-          f"returned rows intact, {len(after)} rows, integrity ok")
-    print(f"FIGURES {MODE} write_errors={st['write_errors']} queued={queued} "
-          f"returned={len(seen)} lost=0 dropped={st['dropped']}")
+    print(f"{MODE}: {how}; {full['write_errors']} failed commits in ~4 s, {full['queued']} "
+          f"rows queued meanwhile and written after; {len(seen)} returned rows intact, "
+          f"integrity ok; full at SIGTERM: stopped in {secs:.1f} s, committed rows intact")
+    print(f"FIGURES {MODE} write_errors={full['write_errors']} queued={full['queued']} "
+          f"returned={len(seen)} lost=0")
 
 
 # ---- kill -9 in a loop ----

@@ -542,6 +542,37 @@ Test(store, a_full_disk_is_retried_and_counted)
     vd_store_close(&s);
 }
 
+Test(store, a_full_disk_at_shutdown_names_the_rows_lost)
+{
+    vd_store *s = NULL;
+    vd_error e = {0};
+    vd_store_opts o = {.path = db, .batch_ms = 10, .batch_rows = 200};
+    cr_assert_eq(vd_store_open(&s, &o, &e), 0, "%s", e.msg);
+    put_dets(s, 1, 10, 1.7e9, 1);
+    flush(s);
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit old, lim;
+    getrlimit(RLIMIT_FSIZE, &old);
+    lim = old;
+    lim.rlim_cur = 64 * 1024;
+    cr_assert_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    put_dets(s, 11, 3000, 1.7e9 + 10, 1);
+    int rc = vd_store_shutdown(s, &e);
+    cr_assert_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+    cr_assert_eq(rc, VD_EIO);
+    cr_assert(strstr(e.msg, db) && strstr(e.msg, "rows could not be written before stopping"),
+              "%s", e.msg);
+    vd_store_stats st;
+    vd_store_stats_get(s, &st);
+    cr_assert_gt(st.dropped, 0);
+    cr_assert_eq(vd_store_shutdown(s, &e), VD_EIO, "the same answer again");
+    vd_store_close(&s);
+    cr_assert_eq(vd_store_open(&s, &o, &e), 0, "%s", e.msg);
+    vd_store_stats_get(s, &st);
+    cr_assert_geq(st.detections, 10, "what was committed before is there");
+    vd_store_close(&s);
+}
+
 /* ---- kill -9 during heavy writes -------------------------------------------- */
 
 /* The child writes as fast as it can and, between batches, reads back the

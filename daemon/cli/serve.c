@@ -259,9 +259,12 @@ static void close_all(serve *s)
 
 static void on_stopped(vd_runtime *rt, void *ud)
 {
-    (void)rt;
     serve *s = ud;
-    say("stopped");
+    const char *lost = vd_runtime_stop_error(rt);
+    if (*lost)
+        say("stopped; %s", lost);
+    else
+        say("stopped");
     close_all(s);
 }
 

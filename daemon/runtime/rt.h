@@ -253,6 +253,7 @@ struct vd_runtime {
     void *ready_ud;
     void (*stop_cb)(vd_runtime *rt, void *ud);
     void *stop_ud;
+    char stop_error[VD_ERROR_MSG_MAX]; /* what the stop lost ("" nothing) */
     int handles_open;
 };
 

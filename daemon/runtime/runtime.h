@@ -107,6 +107,9 @@ void vd_runtime_status_line(vd_runtime *rt, char *buf, size_t n);
 int vd_runtime_ready(const vd_runtime *rt); /* 0 while starting (API: 503) */
 const vd_config *vd_runtime_config(const vd_runtime *rt);
 vd_store *vd_runtime_store(vd_runtime *rt);
+/* After vd_runtime_stop's callback: what the stop could not save (rows the
+ * store could not write), "" when nothing was lost. */
+const char *vd_runtime_stop_error(const vd_runtime *rt);
 
 /* ---- streams ----------------------------------------------------------- */
 
