@@ -337,6 +337,8 @@ int vd_store_open(vd_store **out, const vd_store_opts *o, vd_error *err)
 
 int vd_store_shutdown(vd_store *s, vd_error *err)
 {
+    if (!s)
+        return VD_OK;
     if (!s->joined) {
         pthread_mutex_lock(&s->mu);
         s->stop = 1;
