@@ -17,7 +17,9 @@ usage: daemon_faults.py VISIOND FFMPEG SOURCE_DIR OPENCV_DATA MODE [ARG]
             (frames_damaged in the stream and /stats) and named
             (last_damage, and one log line), the daemon stays healthy, and
             the detections are those `visiond detect` finds in the same
-            damaged file: the same pts before and after the damage
+            damaged file: the same pts before and after the damage; the
+            same file looping (unpaced) runs on, counts each pass's damage
+            and logs it once (then at most once a minute)
   diskfull-tmpfs  the state dir on a 16 MiB tmpfs, filled by a file while
             rows are written (skips, exit 77, where mounting is not allowed)
   diskfull-fsize  RLIMIT_FSIZE set on the running daemon (prlimit --pid) at
@@ -195,8 +197,9 @@ def test_damaged(tmp):
     clean = cli_pts(clip)
     check(len(clean) >= 35, f"the clean clip has {len(clean)} faces in 40 frames")
     cfg = os.path.join(tmp, "visiond.yaml")
-    write_config(cfg, [{"id": "cam", "url": bad, "fps": 5, "detect": {"model": "face"}}],
-                 FACE_MODEL)
+    # "loop" reads the damaged file again and again, unpaced
+    write_config(cfg, [{"id": "cam", "url": bad, "fps": 5, "detect": {"model": "face"}},
+                       {"id": "loop", "url": bad, "fps": 5, "loop": True}], FACE_MODEL)
     d = Daemon(VISIOND, tmp, cfg).start()
     try:
         wait_for("stream ended", lambda: d.stream("cam")["state"] in ("stopped", "failed"), 60,
@@ -205,14 +208,19 @@ def test_damaged(tmp):
         check(s["state"] == "stopped", f"a damaged file ends like a file: {s}")
         check(s["frames_damaged"] >= 1 and s["last_damage"] and
               os.path.basename(bad) in s["last_damage"], f"damage not reported: {s}")
-        stats = d.get("/api/v1/stats")["streams"][0]
+        stats = [x for x in d.get("/api/v1/stats")["streams"] if x["id"] == "cam"][0]
         check(stats["frames_damaged"] == s["frames_damaged"], f"/stats: {stats}")
-        wait_for("damage logged", lambda: "damaged frames" in d.text(), 3)
-        line = [x for x in d.text().splitlines() if "damaged frames" in x][0]
+        wait_for("damage logged", lambda: "stream cam: 1 damaged frames" in d.text(), 3)
+        line = [x for x in d.text().splitlines() if "stream cam: 1 damaged" in x][0]
         check(s["last_damage"] in line, f"log line: {line}")
+        passes = wait_for("3 damaged passes", lambda: (lambda x: x["frames_damaged"] >= 3 and x)(
+            d.stream("loop")), 30, 0.2)
+        check(passes["state"] == "running", f"a looping damaged file: {passes}")
+        loop_lines = [x for x in d.text().splitlines() if "stream loop: " in x and "damaged" in x]
+        check(len(loop_lines) == 1, f"damage log lines of a looping file: {loop_lines}")
         check(d.request("GET", "/api/v1/health")[0] == 200, "unhealthy after the damage")
         time.sleep(0.5)  # the store commits every 100 ms
-        got = sorted(round(r["pts"], 3) for r in d.all_rows("detections"))
+        got = sorted(round(r["pts"], 3) for r in d.all_rows("detections", "&stream=cam"))
         check(got == want, f"daemon pts {got} vs visiond detect on the same file {want}")
         m = re.search(r"at (\d+\.\d+) s", s["last_damage"])
         cut = float(m.group(1)) if m else max(clean) * 0.6
