@@ -34,6 +34,10 @@ usage: daemon_runtime.py VISIOND FFMPEG SOURCE_DIR OPENCV_DATA MODE
            rest as dropped, with flat memory; an unpaced `block` file
            stream on the same model drops nothing and analyses every
            sampled frame
+  silent   cameras that accept and never answer: with a 60 s open timeout
+           `starting`, and SIGTERM ends the blocked open at once; with 2 s
+           `reconnecting` with the error, 1 s/2 s backoff, each abandoned
+           connection closed
   notify   a test-owned NOTIFY_SOCKET receives READY=1, STATUS=, WATCHDOG=1
            (WATCHDOG_USEC=1000000: every ~0.5 s, never a gap of 1 s) and
            STOPPING=1
