@@ -35,19 +35,24 @@
 #include "rt.h"
 #include "snapshot.h"
 
-/* last_error = msg with the stream's URL shown without its credentials
- * (the reader names its input, user:password included). Under mu. */
-static void put_error(rt_stream *st, const char *msg)
+/* dst = msg with the stream's URL shown without its credentials (the
+ * reader names its input, user:password included). */
+static void redact(const rt_stream *st, char *dst, size_t size, const char *msg)
 {
     char safe[1024];
     const char *url = st->cfg.url, *at = url && *url ? strstr(msg, url) : NULL;
     if (!at) {
-        snprintf(st->last_error, sizeof st->last_error, "%s", msg);
+        snprintf(dst, size, "%s", msg);
         return;
     }
     vd_url_redact(url, safe, sizeof safe);
-    snprintf(st->last_error, sizeof st->last_error, "%.*s%s%s", (int)(at - msg), msg, safe,
-             at + strlen(url));
+    snprintf(dst, size, "%.*s%s%s", (int)(at - msg), msg, safe, at + strlen(url));
+}
+
+/* Under mu. */
+static void put_error(rt_stream *st, const char *msg)
+{
+    redact(st, st->last_error, sizeof st->last_error, msg);
 }
 
 static void set_status(rt_stream *st, vd_stream_state s, const char *error)
@@ -345,14 +350,14 @@ static void pace(rt_stream *st, double pts, double *t0, double *pts0)
  * counted across connections, the latest error kept for the status. */
 static void note_damage(rt_stream *st, rt_input *src, int64_t base, int64_t *seen)
 {
-    char msg[256];
+    char msg[VD_ERROR_MSG_MAX]; /* whole: the URL inside must match to be redacted */
     int64_t n = rt_input_damaged(src, msg, sizeof msg);
     if (n == *seen)
         return;
     *seen = n;
     atomic_store(&st->frames_damaged, base + n);
     pthread_mutex_lock(&st->mu);
-    snprintf(st->last_damage, sizeof st->last_damage, "%s", msg);
+    redact(st, st->last_damage, sizeof st->last_damage, msg);
     pthread_mutex_unlock(&st->mu);
 }
 
