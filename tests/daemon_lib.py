@@ -98,6 +98,10 @@ class Daemon:
                 return r.status, r.headers, r.read()
         except urllib.error.HTTPError as e:
             return e.code, e.headers, e.read()
+        except urllib.error.URLError as e:  # no answer: say whether it died
+            dead = self.proc.poll()
+            raise Failure(f"{method} {path}: {e.reason}" + (
+                f"; the daemon exited with {dead}" if dead is not None else ""))
 
     def get(self, path):
         status, _, body = self.request("GET", path)

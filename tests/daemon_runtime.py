@@ -34,6 +34,10 @@ usage: daemon_runtime.py VISIOND FFMPEG SOURCE_DIR OPENCV_DATA MODE
            rest as dropped, with flat memory; an unpaced `block` file
            stream on the same model drops nothing and analyses every
            sampled frame
+  silent   cameras that accept and never answer: with a 60 s open timeout
+           `starting`, and SIGTERM ends the blocked open at once; with 2 s
+           `reconnecting` with the error, 1 s/2 s backoff, each abandoned
+           connection closed
   notify   a test-owned NOTIFY_SOCKET receives READY=1, STATUS=, WATCHDOG=1
            (WATCHDOG_USEC=1000000: every ~0.5 s, never a gap of 1 s) and
            STOPPING=1
@@ -548,29 +552,64 @@ def test_notify(tmp):
           f"{len(dogs)} WATCHDOG (gaps {min(gaps):.2f}-{max(gaps):.2f} s), STOPPING")
 
 
-def test_silent(tmp):
-    """A camera that accepts the connection and never answers, with a long
-    open timeout: the stream stays 'starting', and SIGTERM still ends the
-    daemon at once (the stream's stop flag interrupts the blocked open)."""
+def silent_server():
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
-    srv.listen(4)
-    port = srv.getsockname()[1]
+    srv.listen(16)
+    return srv, srv.getsockname()[1]
+
+
+def closed_by_peer(c, limit=1.0):
+    """Read what the client sent until it closes (True) or `limit` s pass."""
+    c.settimeout(limit)
+    try:
+        while c.recv(1 << 16):
+            pass
+        return True
+    except socket.timeout:
+        return False
+
+
+def test_silent(tmp):
+    """A camera that accepts the connection and never answers. With a long
+    open timeout the stream stays 'starting', and SIGTERM still ends the
+    daemon at once (the stream's stop flag interrupts the blocked open).
+    With timeout 2 s (a second camera): `reconnecting` after ~2 s with the
+    error named, attempts 1 s, 2 s apart, and each abandoned connection is
+    closed by the daemon (no socket piles up on the camera)."""
+    srv, port = silent_server()
+    srv2, port2 = silent_server()
+    srv2.settimeout(15)
     cfg = os.path.join(tmp, "visiond.yaml")
-    write_config(cfg, [{"id": "mute", "url": f"rtsp://127.0.0.1:{port}/cam", "timeout": 60}])
+    write_config(cfg, [{"id": "mute", "url": f"rtsp://127.0.0.1:{port}/cam", "timeout": 60},
+                       {"id": "short", "url": f"rtsp://127.0.0.1:{port2}/cam", "timeout": 2}])
     d = Daemon(VISIOND, tmp, cfg)
+    conns = []
     try:
         d.start()
         conn = wait_for("the daemon connects", lambda: srv.accept()[0], 10)
-        time.sleep(1.0)
-        s = d.stream("mute")
+        t0 = time.monotonic()
+        for _ in range(3):  # the first attempt and two reconnects
+            conns.append(srv2.accept()[0])
+        took = time.monotonic() - t0
+        s, short = d.stream("mute"), d.stream("short")
         check(s["state"] == "starting", f"a silent camera is still starting: {s['state']}")
+        check(short["state"] == "reconnecting" and short["reconnects"] >= 2 and
+              str(port2) in (short["last_error"] or ""), f"timeout 2 s: {short}")
+        # ~2 s open timeout, 1 s, 2 s timeout, 2 s (+-20 %)
+        check(5.5 < took < 11, f"3 connections in {took:.1f} s, want ~2 + 1 + 2 + 2 s")
+        for c in conns[:2]:
+            check(closed_by_peer(c), "the daemon left an abandoned connection open")
         secs = d.stop(limit=3)
         conn.close()
     finally:
         d.kill()
         srv.close()
-    print(f"silent: a blocked open stopped in {secs:.2f} s (open timeout 60 s)")
+        srv2.close()
+        for c in conns:
+            c.close()
+    print(f"silent: a blocked open stopped in {secs:.2f} s (open timeout 60 s); timeout 2 s: "
+          f"3 connections in {took:.1f} s, each closed by the daemon ({short['last_error']})")
 
 
 if __name__ == "__main__":

@@ -504,22 +504,32 @@ Test(store, a_file_that_is_not_a_database_is_refused)
     cr_assert(strstr(e.msg, db) && strstr(e.msg, "not a database"), "%s", e.msg);
 }
 
-Test(store, a_full_disk_is_retried_and_counted)
+/* A store with 10 committed rows, then a 64 KiB file size limit standing
+ * in for a full disk (writes fail with EFBIG) and 3000 rows more queued.
+ * The old limit in *old, for the caller to restore. */
+static vd_store *store_on_full_disk(const vd_store_opts *o, struct rlimit *old)
 {
     vd_store *s = NULL;
     vd_error e = {0};
-    vd_store_opts o = {.path = db, .batch_ms = 10, .batch_rows = 200, .max_queue = 1000};
-    cr_assert_eq(vd_store_open(&s, &o, &e), 0, "%s", e.msg);
+    cr_assert_eq(vd_store_open(&s, o, &e), 0, "%s", e.msg);
     put_dets(s, 1, 10, 1.7e9, 1);
     flush(s);
-    /* the file size limit stands in for a full disk: writes fail with EFBIG */
     signal(SIGXFSZ, SIG_IGN);
-    struct rlimit old, lim;
-    getrlimit(RLIMIT_FSIZE, &old);
-    lim = old;
+    struct rlimit lim;
+    getrlimit(RLIMIT_FSIZE, old);
+    lim = *old;
     lim.rlim_cur = 64 * 1024;
     cr_assert_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
     put_dets(s, 11, 3000, 1.7e9 + 10, 1);
+    return s;
+}
+
+Test(store, a_full_disk_is_retried_and_counted)
+{
+    vd_error e = {0};
+    vd_store_opts o = {.path = db, .batch_ms = 10, .batch_rows = 200, .max_queue = 1000};
+    struct rlimit old;
+    vd_store *s = store_on_full_disk(&o, &old);
     vd_store_event ev = event(1, 1.7e9, 1);
     cr_assert_eq(vd_store_put_event(s, &ev, &e), 0);
     cr_assert_eq(vd_store_flush(s, &e), VD_EIO);
@@ -539,6 +549,28 @@ Test(store, a_full_disk_is_retried_and_counted)
     cr_assert_eq(st.detections, 3010 - st.dropped);
     cr_assert_eq(st.events, 1, "events are never dropped");
     cr_assert_eq(st.last_error[0], 0);
+    vd_store_close(&s);
+}
+
+Test(store, a_full_disk_at_shutdown_names_the_rows_lost)
+{
+    vd_error e = {0};
+    vd_store_opts o = {.path = db, .batch_ms = 10, .batch_rows = 200};
+    struct rlimit old;
+    vd_store *s = store_on_full_disk(&o, &old);
+    int rc = vd_store_shutdown(s, &e);
+    cr_assert_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+    cr_assert_eq(rc, VD_EIO);
+    cr_assert(strstr(e.msg, db) && strstr(e.msg, "rows could not be written before stopping"),
+              "%s", e.msg);
+    vd_store_stats st;
+    vd_store_stats_get(s, &st);
+    cr_assert_gt(st.dropped, 0);
+    cr_assert_eq(vd_store_shutdown(s, &e), VD_EIO, "the same answer again");
+    vd_store_close(&s);
+    cr_assert_eq(vd_store_open(&s, &o, &e), 0, "%s", e.msg);
+    vd_store_stats_get(s, &st);
+    cr_assert_geq(st.detections, 10, "what was committed before is there");
     vd_store_close(&s);
 }
 

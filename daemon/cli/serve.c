@@ -46,8 +46,14 @@ typedef struct serve {
     uv_signal_t sig_term, sig_int, sig_hup;
     uv_timer_t status, watchdog, states, guard;
     int stopping, exit_code;
-    struct { char id[VD_STORE_ID_MAX]; vd_stream_state state; } seen[MAX_WATCHED];
+    struct {
+        char id[VD_STORE_ID_MAX];
+        vd_stream_state state;
+        int64_t damaged;      /* frames_damaged when last logged */
+        double damage_logged; /* uv_now of that line, ms */
+    } seen[MAX_WATCHED];
     int n_seen;
+    int store_failing;        /* a write error was logged, no success since */
 } serve;
 
 static const char usage_text[] =
@@ -154,10 +160,45 @@ static void on_watchdog(uv_timer_t *t)
     sd_notify(0, "WATCHDOG=1");
 }
 
+/* Damaged frames: the first at once, then at most one line a minute per
+ * stream, so a camera that sends garbage all day does not flood the log. */
+static void log_damage(serve *s, int k, const vd_stream_status *info)
+{
+    double now = (double)uv_now(&s->loop);
+    if (info->frames_damaged <= s->seen[k].damaged ||
+        (s->seen[k].damaged && now - s->seen[k].damage_logged < 60000))
+        return;
+    fprintf(stderr, "visiond: stream %s: %lld damaged frames (%lld new): %s\n", info->id,
+            (long long)info->frames_damaged, (long long)(info->frames_damaged -
+                                                        s->seen[k].damaged), info->last_damage);
+    s->seen[k].damaged = info->frames_damaged;
+    s->seen[k].damage_logged = now;
+}
+
+/* The store's write errors (disk full): one line when writing fails, one
+ * when it works again; the retries in between are counted in /stats. */
+static void log_store(serve *s)
+{
+    vd_store *store = vd_runtime_store(s->rt);
+    if (!store)
+        return; /* closed while stopping */
+    vd_store_stats st;
+    vd_store_stats_get(store, &st);
+    if (!s->store_failing && st.last_error[0]) {
+        say("store: cannot write: %s (rows are kept and retried every second)", st.last_error);
+        s->store_failing = 1;
+    } else if (s->store_failing && !st.last_error[0]) {
+        say("store: writing again after %lld failed attempts", (long long)st.write_errors);
+        s->store_failing = 0;
+    }
+}
+
 /* Log each stream's state changes (the journal's view of reconnects). */
 static void on_states(uv_timer_t *t)
 {
     serve *s = t->data;
+    if (s->rt)
+        log_store(s);
     int n = vd_runtime_stream_count(s->rt);
     for (int i = 0; i < n; i++) {
         vd_stream_status info;
@@ -171,8 +212,10 @@ static void on_states(uv_timer_t *t)
                 continue;
             snprintf(s->seen[k].id, sizeof s->seen[k].id, "%s", info.id);
             s->seen[k].state = VD_STREAM_STARTING;
+            s->seen[k].damaged = 0;
             s->n_seen++;
         }
+        log_damage(s, k, &info);
         if (s->seen[k].state == info.state)
             continue;
         fprintf(stderr, "visiond: stream %s: %s -> %s%s%s\n", info.id,
@@ -216,9 +259,12 @@ static void close_all(serve *s)
 
 static void on_stopped(vd_runtime *rt, void *ud)
 {
-    (void)rt;
     serve *s = ud;
-    say("stopped");
+    const char *lost = vd_runtime_stop_error(rt);
+    if (*lost)
+        say("stopped; %s", lost);
+    else
+        say("stopped");
     close_all(s);
 }
 
@@ -339,6 +385,9 @@ int vd_cli_serve(int argc, char **argv)
     if (rc)
         return rc < 0 ? VD_EXIT_OK : rc;
     signal(SIGPIPE, SIG_IGN);
+    /* a file size limit (LimitFSIZE=) makes a write fail (EFBIG), which the
+     * store retries like a full disk, instead of killing the daemon */
+    signal(SIGXFSZ, SIG_IGN);
     uv_loop_init(&s.loop);
     start_signals(&s);
     start_timers(&s);

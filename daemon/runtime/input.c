@@ -12,6 +12,7 @@
 #include "input.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,6 +138,14 @@ int64_t rt_input_packets(const rt_input *s)
     vd_reader_stats st;
     vd_reader_stats_get(s->r, &st);
     return st.packets;
+}
+
+int64_t rt_input_damaged(const rt_input *s, char *msg, size_t size)
+{
+    vd_reader_stats st;
+    vd_reader_stats_get(s->r, &st);
+    snprintf(msg, size, "%s", st.last_error);
+    return st.decode_errors;
 }
 
 void rt_input_interrupt(rt_input *s)

@@ -36,6 +36,9 @@ int rt_input_next(rt_input *s, rt_input_frame *f, vd_error *err);
 int rt_input_rgb(rt_input *s, uint8_t *dst, size_t size, vd_error *err);
 int rt_input_is_file(const rt_input *s);
 int64_t rt_input_packets(const rt_input *s); /* frames read from the source */
+/* Frames the decoder rejected or concealed damage in, on this connection;
+ * the latest such error into msg ("" none). */
+int64_t rt_input_damaged(const rt_input *s, char *msg, size_t size);
 void rt_input_interrupt(rt_input *s);        /* any thread */
 void rt_input_close(rt_input **s);
 /* 1 when url names a local file (no scheme, or file:). */

@@ -111,6 +111,9 @@ json_t *vd_json_stream(const vd_stream_status *s)
         return NULL;
     json_object_set_new(o, "last_error", s->last_error[0] ? json_string(s->last_error)
                                                           : json_null());
+    json_object_set_new(o, "frames_damaged", json_integer((json_int_t)s->frames_damaged));
+    json_object_set_new(o, "last_damage", s->last_damage[0] ? json_string(s->last_damage)
+                                                            : json_null());
     json_object_set_new(o, "last_frame_time", time_or_null(s->last_frame_time));
     json_object_set_new(o, "last_detection_time", time_or_null(s->last_detection_time));
     json_object_set_new(o, "detect_enabled", json_boolean(s->detect_enabled));

@@ -119,6 +119,7 @@ typedef struct rt_stream {
     pthread_cond_t cv;       /* in-flight done, stop */
     vd_stream_state state;
     char last_error[256];
+    char last_damage[256];   /* the latest decode error (damaged data) */
     double last_frame_time;
     double connected_at;     /* monotonic */
     double backoff, retry_at; /* while reconnecting: s, epoch s */
@@ -127,7 +128,7 @@ typedef struct rt_stream {
     rt_input *src;          /* for interrupt (mu) */
     int inflight;
     /* counters (atomics, reader thread writes) */
-    _Atomic int64_t frames_in, frames_analysed, frames_dropped, reconnects;
+    _Atomic int64_t frames_in, frames_analysed, frames_dropped, frames_damaged, reconnects;
     /* reader-thread state */
     vd_analysis *an;
     vd_analysis_frame af;    /* the frame in flight (one per stream) */
@@ -252,6 +253,7 @@ struct vd_runtime {
     void *ready_ud;
     void (*stop_cb)(vd_runtime *rt, void *ud);
     void *stop_ud;
+    char stop_error[VD_ERROR_MSG_MAX]; /* what the stop lost ("" nothing) */
     int handles_open;
 };
 

@@ -350,7 +350,11 @@ static void stop_step(vd_runtime *rt)
         model_retire(rt->models[i]); /* joins: the worker runs what is queued */
     rt->n_models = 0;
     rt_drain(rt);
-    vd_store_close(&rt->store); /* flushes */
+    vd_error e;
+    vd_error_clear(&e);
+    if (vd_store_shutdown(rt->store, &e)) /* flushes; a full disk loses rows: say so */
+        snprintf(rt->stop_error, sizeof rt->stop_error, "%s", e.msg);
+    vd_store_close(&rt->store);
     uv_close((uv_handle_t *)&rt->tick, on_handle_closed);
     uv_close((uv_handle_t *)&rt->async, on_handle_closed);
 }
@@ -505,6 +509,7 @@ void vd_runtime_status_line(vd_runtime *rt, char *buf, size_t n)
 int vd_runtime_ready(const vd_runtime *rt) { return rt->ready; }
 const vd_config *vd_runtime_config(const vd_runtime *rt) { return &rt->cfg; }
 vd_store *vd_runtime_store(vd_runtime *rt) { return rt->store; }
+const char *vd_runtime_stop_error(const vd_runtime *rt) { return rt->stop_error; }
 int vd_runtime_stream_count(const vd_runtime *rt) { return rt->n_streams; }
 
 int vd_runtime_stream_at(vd_runtime *rt, int i, vd_stream_status *out)

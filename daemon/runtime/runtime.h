@@ -51,10 +51,12 @@ typedef struct vd_stream_status {
     vd_stream_state state;
     double fps_in, fps_analysed, fps_skipped; /* over the last ~10 s */
     int64_t frames_in, frames_analysed, frames_dropped;
+    int64_t frames_damaged;    /* decode errors: frames rejected or concealed */
     int64_t reconnects, reconnects_last_hour;
     double backoff;            /* reconnecting: the wait before the next attempt, s; else 0 */
     double next_retry_time;    /* reconnecting: epoch s of the next attempt; else 0 */
     char last_error[256];      /* "" none */
+    char last_damage[256];     /* the latest decode error, "" none */
     double last_frame_time;    /* epoch s; 0 never */
     double last_detection_time;
     int detect_enabled;
@@ -105,6 +107,9 @@ void vd_runtime_status_line(vd_runtime *rt, char *buf, size_t n);
 int vd_runtime_ready(const vd_runtime *rt); /* 0 while starting (API: 503) */
 const vd_config *vd_runtime_config(const vd_runtime *rt);
 vd_store *vd_runtime_store(vd_runtime *rt);
+/* After vd_runtime_stop's callback: what the stop could not save (rows the
+ * store could not write), "" when nothing was lost. */
+const char *vd_runtime_stop_error(const vd_runtime *rt);
 
 /* ---- streams ----------------------------------------------------------- */
 

@@ -35,19 +35,24 @@
 #include "rt.h"
 #include "snapshot.h"
 
-/* last_error = msg with the stream's URL shown without its credentials
- * (the reader names its input, user:password included). Under mu. */
-static void put_error(rt_stream *st, const char *msg)
+/* dst = msg with the stream's URL shown without its credentials (the
+ * reader names its input, user:password included). */
+static void redact(const rt_stream *st, char *dst, size_t size, const char *msg)
 {
     char safe[1024];
     const char *url = st->cfg.url, *at = url && *url ? strstr(msg, url) : NULL;
     if (!at) {
-        snprintf(st->last_error, sizeof st->last_error, "%s", msg);
+        snprintf(dst, size, "%s", msg);
         return;
     }
     vd_url_redact(url, safe, sizeof safe);
-    snprintf(st->last_error, sizeof st->last_error, "%.*s%s%s", (int)(at - msg), msg, safe,
-             at + strlen(url));
+    snprintf(dst, size, "%.*s%s%s", (int)(at - msg), msg, safe, at + strlen(url));
+}
+
+/* Under mu. */
+static void put_error(rt_stream *st, const char *msg)
+{
+    redact(st, st->last_error, sizeof st->last_error, msg);
 }
 
 static void set_status(rt_stream *st, vd_stream_state s, const char *error)
@@ -341,16 +346,33 @@ static void pace(rt_stream *st, double pts, double *t0, double *pts0)
         nap(st, wait);
 }
 
+/* Damaged data the reader met (it decodes on, concealing what it can):
+ * counted across connections, the latest error kept for the status. */
+static void note_damage(rt_stream *st, rt_input *src, int64_t base, int64_t *seen)
+{
+    char msg[VD_ERROR_MSG_MAX]; /* whole: the URL inside must match to be redacted */
+    int64_t n = rt_input_damaged(src, msg, sizeof msg);
+    if (n == *seen)
+        return;
+    *seen = n;
+    atomic_store(&st->frames_damaged, base + n);
+    pthread_mutex_lock(&st->mu);
+    redact(st, st->last_damage, sizeof st->last_damage, msg);
+    pthread_mutex_unlock(&st->mu);
+}
+
 /* One connection: frames until an error, the end of a file or stop. */
 static int run_connection(rt_stream *st, rt_input *src, int64_t *in_base, vd_error *err)
 {
     double t0 = -1, pts0 = 0;
     int running = 0, rc;
+    int64_t dmg_base = atomic_load(&st->frames_damaged), dmg = 0;
     rt_input_frame sf;
     if ((rc = analysis_create(st, err)))
         return rc;
     while (!atomic_load(&st->stop) && !(rc = rt_input_next(src, &sf, err))) {
         atomic_store(&st->frames_in, *in_base + rt_input_packets(src));
+        note_damage(st, src, dmg_base, &dmg);
         pthread_mutex_lock(&st->mu);
         st->last_frame_time = rt_now();
         if (!running) {
@@ -366,6 +388,7 @@ static int run_connection(rt_stream *st, rt_input *src, int64_t *in_base, vd_err
             analyse(st, src, &sf);
     }
     *in_base += rt_input_packets(src);
+    note_damage(st, src, dmg_base, &dmg);
     analysis_end(st);
     return atomic_load(&st->stop) ? VD_ECLOSED : rc;
 }
@@ -573,6 +596,7 @@ void rt_stream_info(rt_stream *st, vd_stream_status *o)
     o->frames_in = atomic_load(&st->frames_in);
     o->frames_analysed = atomic_load(&st->frames_analysed);
     o->frames_dropped = atomic_load(&st->frames_dropped);
+    o->frames_damaged = atomic_load(&st->frames_damaged);
     o->reconnects = atomic_load(&st->reconnects);
     o->last_detection_time = st->last_detection_time;
     o->detect_enabled = atomic_load(&st->detect_on);
@@ -580,6 +604,7 @@ void rt_stream_info(rt_stream *st, vd_stream_status *o)
     pthread_mutex_lock(&st->mu);
     o->state = st->state;
     snprintf(o->last_error, sizeof o->last_error, "%s", st->last_error);
+    snprintf(o->last_damage, sizeof o->last_damage, "%s", st->last_damage);
     o->last_frame_time = st->last_frame_time;
     o->reconnects_last_hour = reconnects_since(st, rt_now() - 3600);
     o->backoff = st->state == VD_STREAM_RECONNECTING ? st->backoff : 0;

@@ -46,7 +46,8 @@ struct vd_store {
     int n_events, cap_events, n_snaps, cap_snaps;
     int64_t inflight;       /* rows the writer holds (retried on failure) */
     double first_put;       /* monotonic time the oldest queued row arrived */
-    int stop, flushing;
+    int stop, flushing, joined;
+    int64_t lost_at_stop;   /* rows the writer gave up on while stopping */
     int64_t retain_req, retain_done;
     int retain_rc;
     char retain_msg[VD_ERROR_MSG_MAX];
@@ -224,6 +225,7 @@ static void *writer_main(void *arg)
          * stopping, give up after 3 attempts and count the rows as lost */
         if (s->stop && ++failures >= 3) {
             s->dropped += s->inflight;
+            s->lost_at_stop += s->inflight;
             s->inflight = 0;
             taken_release(&t);
             continue;
@@ -333,16 +335,30 @@ int vd_store_open(vd_store **out, const vd_store_opts *o, vd_error *err)
     return 0;
 }
 
+int vd_store_shutdown(vd_store *s, vd_error *err)
+{
+    if (!s)
+        return VD_OK;
+    if (!s->joined) {
+        pthread_mutex_lock(&s->mu);
+        s->stop = 1;
+        pthread_cond_signal(&s->wake);
+        pthread_mutex_unlock(&s->mu);
+        pthread_join(s->writer, NULL);
+        s->joined = 1;
+    }
+    if (!s->lost_at_stop)
+        return VD_OK;
+    return vd_error_set(err, VD_EIO, "store %s: %lld rows could not be written before "
+                        "stopping: %s", s->path, (long long)s->lost_at_stop, s->last_error);
+}
+
 void vd_store_close(vd_store **sp)
 {
     vd_store *s = sp ? *sp : NULL;
     if (!s)
         return;
-    pthread_mutex_lock(&s->mu);
-    s->stop = 1;
-    pthread_cond_signal(&s->wake);
-    pthread_mutex_unlock(&s->mu);
-    pthread_join(s->writer, NULL);
+    vd_store_shutdown(s, NULL);
     store_free(s);
     *sp = NULL;
 }

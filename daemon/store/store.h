@@ -104,7 +104,12 @@ typedef struct vd_store vd_store;
  * and start the writer thread. A newer schema than this build
  * knows is VD_EUNSUPPORTED naming both versions. */
 int vd_store_open(vd_store **out, const vd_store_opts *o, vd_error *err);
-/* Flush every queued row, stop the writer, close. NULL-safe; NULLs *s. */
+/* Flush every queued row and stop the writer; the store still answers
+ * queries and stats. VD_EIO when rows could not be written (the disk
+ * refused three retries while stopping): err says how many and why. Again
+ * after the first call: the same answer. NULL: 0. */
+int vd_store_shutdown(vd_store *s, vd_error *err);
+/* vd_store_shutdown() if not done, then close. NULL-safe; NULLs *s. */
 void vd_store_close(vd_store **s);
 
 /* The next free ids (max in the file + 1) at open; the caller counts on

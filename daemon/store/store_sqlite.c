@@ -70,6 +70,12 @@ static int fail(sqlite3 *db, const char *path, const char *what, vd_error *err)
              : code == SQLITE_CORRUPT || code == SQLITE_NOTADB                       ? VD_EFORMAT
              : code == SQLITE_NOMEM                                                  ? VD_ENOMEM
                                                                                      : VD_EIO;
+    /* "disk I/O error" alone hides the cause (a full disk, EFBIG, EIO):
+     * the OS error of the failed call says it */
+    int os = sqlite3_system_errno(db);
+    if (os && (code == SQLITE_FULL || code == SQLITE_IOERR || code == SQLITE_CANTOPEN))
+        return vd_error_set(err, vd, "%s: %s: %s (%s)", path, what, sqlite3_errmsg(db),
+                            strerror(os));
     return vd_error_set(err, vd, "%s: %s: %s", path, what, sqlite3_errmsg(db));
 }
 
