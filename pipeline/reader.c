@@ -113,7 +113,7 @@ int vd_reader_open(vd_reader **out, const char *url, const vd_reader_opts *opts,
     r->open_timeout = opts->open_timeout;
     r->read_timeout = opts->read_timeout;
     r->media = opts->media;
-    r->last_ts = AV_NOPTS_VALUE;
+    r->last_ts = r->last_dts = AV_NOPTS_VALUE;
     r->ord = 0;
     int ret = open_input(r, opts, err);
     if (!ret)

@@ -62,6 +62,25 @@ static void note_error(vd_reader *r, int averr, const char *what, int64_t ts)
                  r->url, what, rd_ticks_to_s(r, ts), buf);
 }
 
+/* Lost bytes leave a trace only in the packets: the decoder then drops
+ * the frames that lost their references without an error or a flagged
+ * frame. The demuxer marks a packet it knows is incomplete; an MPEG-TS
+ * whose timestamps leap (they run on without gaps by construction) has
+ * lost whole packets, which no flag marks (zeroed stretches do that). */
+static void check_packet(vd_reader *r, const AVPacket *p)
+{
+    if (p->flags & AV_PKT_FLAG_CORRUPT)
+        note_error(r, AVERROR_INVALIDDATA, "corrupt packet", p->pts);
+    int64_t gap = rd_s_to_ticks(r, 1.0);
+    if (gap < 10 * r->frame_ticks)
+        gap = 10 * r->frame_ticks;
+    if ((r->fmt->iformat->flags & AVFMT_TS_DISCONT) && p->dts != AV_NOPTS_VALUE &&
+        r->last_dts != AV_NOPTS_VALUE && p->dts - r->last_dts > gap)
+        note_error(r, AVERROR_INVALIDDATA, "packets lost", p->pts);
+    if (p->dts != AV_NOPTS_VALUE)
+        r->last_dts = p->dts;
+}
+
 /* Keyframes mode: is this packet a key frame the selection may deliver?
  * A key packet's pts is its frame's (nothing reorders before a key frame),
  * so those before the pre-roll target are dropped unsent -- and prove the
@@ -104,6 +123,7 @@ static int feed(vd_reader *r, vd_error *err)
     }
     r->stats.packets++;
     r->pts_unreliable |= r->pkt->pts == AV_NOPTS_VALUE;
+    check_packet(r, r->pkt);
     enum AVDiscard lvl = rd_skip_level(r, r->pkt);
     if (lvl == AVDISCARD_NONKEY && !key_wanted(r, r->pkt)) { /* not even sent */
         r->stats.packets_skipped++;
@@ -190,7 +210,7 @@ int rd_seek_raw(vd_reader *r, int64_t ts, vd_error *err)
         return rd_averr(r, ret, err, "seek failed");
     avcodec_flush_buffers(r->dec);
     r->demux_eof = r->dec_eof = r->drain_one = 0;
-    r->last_ts = AV_NOPTS_VALUE;
+    r->last_ts = r->last_dts = AV_NOPTS_VALUE;
     r->ord = -1;
     r->stats.seeks++;
     return 0;
@@ -208,7 +228,7 @@ static int seek_to_beginning(vd_reader *r, vd_error *err)
         av_seek_frame(r->fmt, r->sidx, 0, AVSEEK_FLAG_BYTE) >= 0) {
         avcodec_flush_buffers(r->dec);
         r->demux_eof = r->dec_eof = r->drain_one = 0;
-        r->last_ts = AV_NOPTS_VALUE;
+        r->last_ts = r->last_dts = AV_NOPTS_VALUE;
         r->ord = 0;
         r->stats.seeks++;
         return 0;

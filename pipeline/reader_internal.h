@@ -68,6 +68,7 @@ struct vd_reader {
     int demux_eof, dec_eof;
     int drain_one;          /* keyframes mode: the decoder drains one packet */
     int64_t last_ts;        /* last synthesised/decoded pts in ticks */
+    int64_t last_dts;       /* dts of the last packet read (gap check) */
     int64_t frame_ticks;    /* one frame duration in ticks (no-pts fallback) */
     int64_t ord;            /* ordinal of the next decoded frame, -1 unknown */
 

@@ -128,3 +128,38 @@ Test(reader_errors, damage_mid_file_keeps_later_frames_and_reports)
     cr_assert(strstr(st.last_error, d), "last_error must name the input: %s", st.last_error);
     free(w), free(p), free(d);
 }
+
+/* A copy of src with len zero bytes at fraction at of it: what a lost
+ * stretch of a recording looks like (garbage instead makes the decoder
+ * complain by itself). */
+static char *zeroed_copy(const char *src, const char *name, double at, long len)
+{
+    char *d = vd_clip_damage(src, name, at, 0);
+    cr_assert_not_null(d, "cannot copy %s", src);
+    FILE *f = fopen(d, "r+b");
+    cr_assert_not_null(f, "cannot open %s", d);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, (long)(at * size), SEEK_SET);
+    for (long i = 0; i < len; i++)
+        fputc(0, f);
+    cr_assert_eq(fclose(f), 0);
+    return d;
+}
+
+/* Zeros over H.264 in MPEG-TS: the demuxer loses sync and the decoder
+ * drops the frames that lost their references without an error of its
+ * own, so the corrupt packet the demuxer marks is what must report the
+ * damage (50 kB of zeros used to lose 35 of 200 frames, nothing counted). */
+Test(reader_errors, zeroed_mpegts_is_reported_not_silently_short)
+{
+    char *p = vd_clip_must("plain.ts", ts_clip);
+    char *d = zeroed_copy(p, "ts_zeroed.ts", 0.5, 20000);
+    vd_reader_stats st;
+    double last = 0;
+    long n = drain(d, &st, &last);
+    cr_assert(n > 0 && n < 100, "%ld of 100 frames after 20 kB of zeros", n);
+    cr_assert_gt(st.decode_errors, 0, "%ld of 100 frames came and no damage was reported", n);
+    cr_assert(strstr(st.last_error, d), "last_error must name the input: %s", st.last_error);
+    free(p), free(d);
+}
