@@ -137,6 +137,26 @@ int vd_config_url_scheme(const char *url, char *out, size_t n);
 /* 1 for sources that deliver frames in real time on their own (anything
  * but "file"). */
 int vd_config_url_is_live(const char *url);
+/* What one stream's reader may open, decided by its kind of source
+ * (vd_config_url_scheme): FFmpeg's protocol and format whitelists, and the
+ * check of each resource its demuxer opens (HLS segments and variant
+ * playlists): a file source's stay under media_dirs (realpath'ed), a
+ * network source's on its own host and port. Owns copies, so the reader
+ * thread uses it while the loop reloads the config. */
+typedef struct vd_source_rules {
+    const char *protocols;  /* static strings */
+    const char *formats;
+    int local;              /* nested resources must be local files under dirs */
+    char origin[300];       /* else "host:port" they must name */
+    char *dirs[VD_CFG_MAX_DIRS];
+    int n_dirs;
+} vd_source_rules;
+int vd_source_rules_init(vd_source_rules *r, const vd_config *cfg, const char *url,
+                         vd_error *err);
+/* The vd_reader_guard's `allow` (ud: the rules): VD_EINVAL naming the URL
+ * (redacted) and the rule it breaks. */
+int vd_source_rules_allow(void *rules, const char *url, vd_error *err);
+void vd_source_rules_free(vd_source_rules *r);
 /* media_dirs := the directories (after realpath) of the config's file
  * streams; what vd_config_load does when sources.media_dirs is absent. */
 int vd_config_default_media_dirs(vd_config *cfg, vd_error *err);

@@ -111,21 +111,20 @@ static int scheme_listed(const vd_config *cfg, const char *scheme)
     return 0;
 }
 
-/* A local file must lie under one of media_dirs, both sides realpath'ed. */
-static int check_media_dirs(const vd_config *cfg, const char *real, vd_error *err)
+/* A local file must lie under one of dirs (each realpath'ed when judged). */
+static int check_dirs(char *const *dirs, int n, const char *real, vd_error *err)
 {
-    for (int i = 0; i < cfg->n_media_dirs; i++) {
+    for (int i = 0; i < n; i++) {
         char dir[PATH_MAX];
-        if (!real_local(cfg->media_dirs[i], dir, NULL) && under(real, dir))
+        if (!real_local(dirs[i], dir, NULL) && under(real, dir))
             return 0;
     }
-    if (!cfg->n_media_dirs)
+    if (!n)
         return vd_error_set(err, VD_EINVAL, "'%s' is a local file and sources.media_dirs is "
                             "empty", real);
     char list[512] = "";
-    for (int i = 0; i < cfg->n_media_dirs; i++)
-        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
-                 cfg->media_dirs[i]);
+    for (int i = 0; i < n; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", dirs[i]);
     return vd_error_set(err, VD_EINVAL, "'%s' is outside sources.media_dirs (%s)", real, list);
 }
 
@@ -146,7 +145,9 @@ int vd_config_source_allowed(const vd_config *cfg, const char *url, vd_error *er
     if (!scheme_listed(cfg, scheme))
         return vd_error_set(err, VD_EINVAL, "'%s': scheme '%s' is not in sources.schemes", shown,
                             scheme);
-    return path && !strcmp(scheme, "file") ? check_media_dirs(cfg, real, err) : 0;
+    return path && !strcmp(scheme, "file") ? check_dirs(cfg->media_dirs, cfg->n_media_dirs,
+                                                          real, err)
+                                              : 0;
 }
 
 int vd_config_default_media_dirs(vd_config *cfg, vd_error *err)
@@ -172,6 +173,112 @@ int vd_config_default_media_dirs(vd_config *cfg, vd_error *err)
         cfg->n_media_dirs++;
     }
     return 0;
+}
+
+/* ---- what a stream's reader may open ---- */
+
+/* The demuxers a file may need; concat is not among them, since FFmpeg
+ * opens a concat list's entries without asking the guard. hls is, since
+ * each segment it opens is checked against media_dirs. */
+#define FILE_FORMATS                                                                          \
+    "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpegts,mpeg,mpegvideo,m4v,flv,live_flv,asf,"   \
+    "h264,hevc,mjpeg,mpjpeg,ogg,nut,mxf,ivf,yuv4mpegpipe,gif,image2,jpeg_pipe,png_pipe,aac,"  \
+    "mp3,ac3,eac3,wav,webvtt,hls"
+
+static const struct {
+    const char *kind, *protocols, *formats;
+} source_kinds[] = {
+    {"file", "file", FILE_FORMATS},
+    {"v4l2", "file", "video4linux2,v4l2"},
+    {"rtsp", "rtsp,rtsps,rtp,srtp,udp,tcp,tls", "rtsp,asf"},
+    {"rtsps", "rtsp,rtsps,rtp,srtp,udp,tcp,tls", "rtsp,asf"},
+    {"http", "http,https,tcp,tls", FILE_FORMATS},
+    {"https", "http,https,tcp,tls", FILE_FORMATS},
+    {"rtmp", "rtmp,rtmps,tcp,tls", "flv,live_flv"},
+    {"rtmps", "rtmp,rtmps,tcp,tls", "flv,live_flv"},
+    {"udp", "udp,rtp", "mpegts,rtp,h264,hevc"},
+    {"srt", "srt", "mpegts,h264,hevc"},
+};
+
+/* "host:port" of scheme://[user@]host[:port]/..., lower-cased, the port
+ * defaulted by scheme; 0 when url has none. */
+static int url_origin(const char *url, char *out, size_t n)
+{
+    static const struct { const char *scheme, *port; } ports[] = {
+        {"http", "80"}, {"https", "443"}, {"rtsp", "554"}, {"rtsps", "322"}, {"rtmp", "1935"}};
+    const char *sep = strstr(url, "://");
+    if (!sep || (size_t)(sep - url) != strspn(url, scheme_chars))
+        return 0;
+    const char *host = sep + 3, *end = host + strcspn(host, "/?#");
+    for (const char *p = host; p < end; p++)
+        if (*p == '@')
+            host = p + 1;
+    const char *bracket = host[0] == '[' ? memchr(host, ']', (size_t)(end - host)) : NULL;
+    const char *from = bracket ? bracket : host;
+    const char *colon = memchr(from, ':', (size_t)(end - from));
+    const char *port = NULL;
+    for (size_t i = 0; !colon && i < sizeof ports / sizeof ports[0]; i++)
+        if (strlen(ports[i].scheme) == (size_t)(sep - url) &&
+            !strncasecmp(url, ports[i].scheme, (size_t)(sep - url)))
+            port = ports[i].port;
+    int k = colon ? snprintf(out, n, "%.*s", (int)(end - host), host)
+                  : snprintf(out, n, "%.*s:%s", (int)(end - host), host, port ? port : "");
+    for (char *p = out; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    return k > 0 && (size_t)k < n && end > host;
+}
+
+int vd_source_rules_init(vd_source_rules *r, const vd_config *cfg, const char *url,
+                         vd_error *err)
+{
+    char kind[32];
+    memset(r, 0, sizeof *r);
+    if (vd_config_url_scheme(url, kind, sizeof kind))
+        return vd_error_set(err, VD_EINVAL, "the URL is empty");
+    for (size_t i = 0; i < sizeof source_kinds / sizeof source_kinds[0]; i++)
+        if (!strcmp(source_kinds[i].kind, kind)) {
+            r->protocols = source_kinds[i].protocols;
+            r->formats = source_kinds[i].formats;
+        }
+    if (!r->protocols)
+        return vd_error_set(err, VD_EINVAL, "no reading rules for sources of kind '%s'", kind);
+    r->local = !strcmp(kind, "file") || !strcmp(kind, "v4l2");
+    if (!r->local && !url_origin(url, r->origin, sizeof r->origin))
+        return vd_error_set(err, VD_EINVAL, "'%s': no host in the URL", kind);
+    for (int i = 0; i < cfg->n_media_dirs; i++) {
+        if (!(r->dirs[i] = strdup(cfg->media_dirs[i]))) {
+            vd_source_rules_free(r);
+            return vd_error_set(err, VD_ENOMEM, "out of memory");
+        }
+        r->n_dirs++;
+    }
+    return 0;
+}
+
+int vd_source_rules_allow(void *rules, const char *url, vd_error *err)
+{
+    const vd_source_rules *r = rules;
+    char shown[1024], real[PATH_MAX], origin[300];
+    vd_url_redact(url, shown, sizeof shown);
+    const char *path = local_path(url);
+    if (r->local) {
+        if (!path)
+            return vd_error_set(err, VD_EINVAL, "'%s': a local source may refer to local files "
+                                "only", shown);
+        int rc = real_local(path, real, err);
+        return rc ? rc : check_dirs(r->dirs, r->n_dirs, real, err);
+    }
+    if (!url_origin(url, origin, sizeof origin) || strcmp(origin, r->origin))
+        return vd_error_set(err, VD_EINVAL, "'%s' is not on the source's own host (%s)", shown,
+                            r->origin);
+    return 0;
+}
+
+void vd_source_rules_free(vd_source_rules *r)
+{
+    for (int i = 0; i < r->n_dirs; i++)
+        free(r->dirs[i]);
+    r->n_dirs = 0;
 }
 
 /* Query parameters whose values are secrets (?user=admin&password=x). */
