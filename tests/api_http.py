@@ -99,7 +99,8 @@ def free_port():
 
 
 class Daemon:
-    def __init__(self, token=None, streams=None, http_extra=None, models=None, wait_ready=True):
+    def __init__(self, token=None, streams=None, http_extra=None, models=None, wait_ready=True,
+                 extra=None):
         self.dir = tempfile.mkdtemp(prefix="vd-api-")
         self.port = free_port()
         self.base = "http://127.0.0.1:%d" % self.port
@@ -109,6 +110,7 @@ class Daemon:
                "models": models or {"face": {"card": CARD, "max_batch": 4}},
                "streams": streams if streams is not None else [stream("cam")]}
         cfg["http"].update(http_extra or {})
+        cfg.update(extra or {})
         if token:
             tf = os.path.join(self.dir, "token")
             with open(tf, "w") as f:
@@ -193,7 +195,7 @@ def error_is(d, method, path, status, words=(), **kw):
     body = d.json(method, path, status, schema="Error", **kw)
     code = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed",
             409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type",
-            503: "unavailable"}[status]
+            429: "too_many_requests", 503: "unavailable"}[status]
     expect(body["error"]["code"] == code, "%s %s: code %s" % (method, path, body))
     for w in words:
         expect(w in body["error"]["message"], "%s %s: '%s' not in %s" % (method, path, w, body))
@@ -213,7 +215,8 @@ def wait_rows(d, path, key, n, timeout=20):
 # ---- modes -------------------------------------------------------------------
 
 def mode_errors():
-    d = Daemon(token=TOKEN, http_extra={"max_body": 1 << 20, "connection_timeout": 2})
+    d = Daemon(token=TOKEN, http_extra={"max_body": 1 << 20, "connection_timeout": 2,
+                                        "max_auth_failures": 1000})
     try:
         # 401 on everything but health; the token only in the Authorization header
         d.json("GET", "/api/v1/health", 200, schema="Health", auth=False)

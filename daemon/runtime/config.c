@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -448,7 +449,21 @@ static int check_listen(vd_cfg_ctx *c, const vd_cfg_node *n, const char *path, c
 static int parse_http(vd_cfg_ctx *c, const vd_cfg_node *n, const char *dir, vd_config *cfg)
 {
     static const char *const keys[] = {"listen", "token_file", "max_body", "max_connections",
-                                       "connection_timeout", NULL};
+        "connection_timeout", "max_connections_per_address", "max_sse_clients",
+        "max_auth_failures", "auth_window", NULL};
+    static const struct {
+        const char *key;
+        int lo, hi;
+        size_t off;
+    } ints[] = {
+        {"max_connections", 1, 65536, offsetof(vd_config, max_connections)},
+        {"connection_timeout", 1, 3600, offsetof(vd_config, connection_timeout)},
+        {"max_connections_per_address", 1, 65536, offsetof(vd_config, max_connections_per_address)},
+        {"max_sse_clients", 1, 4096, offsetof(vd_config, max_sse_clients)},
+        {"max_auth_failures", 1, 1000000, offsetof(vd_config, max_auth_failures)},
+        {"auth_window", 1, 86400, offsetof(vd_config, auth_window)},
+    };
+    char p[PATHN];
     const vd_cfg_node *l = vd_cfg_get(n, "listen");
     int rc = check_keys(c, n, "http", keys);
     if (!rc)
@@ -462,12 +477,9 @@ static int parse_http(vd_cfg_ctx *c, const vd_cfg_node *n, const char *dir, vd_c
     if (!rc)
         rc = as_int(c, vd_cfg_get(n, "max_body"), "http.max_body", 1024, INT64_C(1) << 32,
                     &cfg->max_body);
-    if (!rc)
-        rc = as_int32(c, vd_cfg_get(n, "max_connections"), "http.max_connections", 1, 65536,
-                      &cfg->max_connections);
-    if (!rc)
-        rc = as_int32(c, vd_cfg_get(n, "connection_timeout"), "http.connection_timeout", 1,
-                      3600, &cfg->connection_timeout);
+    for (size_t i = 0; !rc && i < sizeof ints / sizeof ints[0]; i++)
+        rc = as_int32(c, vd_cfg_get(n, ints[i].key), join(p, "http", ints[i].key), ints[i].lo,
+                      ints[i].hi, (int *)((char *)cfg + ints[i].off));
     return rc;
 }
 
@@ -648,6 +660,10 @@ void vd_config_init(vd_config *c)
     c->max_body = INT64_C(16) << 20;
     c->max_connections = 256;
     c->connection_timeout = 30;
+    c->max_connections_per_address = 128;
+    c->max_sse_clients = 32;
+    c->max_auth_failures = 10;
+    c->auth_window = 60;
     c->store_path = strdup("visiond.db");
     c->retention_days = 7;
     c->retention_rows = 1000000;

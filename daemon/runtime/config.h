@@ -75,6 +75,10 @@ typedef struct vd_config {
     int64_t max_body;       /* bytes, default 16 MiB */
     int max_connections;    /* default 256 */
     int connection_timeout; /* s, default 30 */
+    int max_connections_per_address; /* default 128 */
+    int max_sse_clients;    /* default 32 */
+    int max_auth_failures;  /* 401s per address within auth_window (then 429); default 10 */
+    int auth_window;        /* s, default 60 */
     /* store */
     char *store_path;       /* resolved against the state dir */
     int retention_days;     /* default 7 */
