@@ -509,12 +509,13 @@ static int parse_store(vd_cfg_ctx *c, const vd_cfg_node *n, const char *state_di
 
 static int parse_sources(vd_cfg_ctx *c, const vd_cfg_node *n, const char *dir, vd_config *cfg)
 {
-    static const char *const keys[] = {"schemes", "media_dirs", NULL};
+    static const char *const keys[] = {"schemes", "media_dirs", "hosts", NULL};
     static const char *const known[] = {"rtsp", "rtsps", "http", "https", "file", "v4l2",
                                         "rtmp", "rtmps", "udp", "srt", NULL};
     char p[PATHN];
     int rc = check_keys(c, n, "sources", keys);
     const vd_cfg_node *s = vd_cfg_get(n, "schemes"), *m = vd_cfg_get(n, "media_dirs");
+    const vd_cfg_node *h = vd_cfg_get(n, "hosts");
     if (!rc && !absent(s) && !(rc = expect_list(c, s, "sources.schemes"))) {
         if (s->n > VD_CFG_MAX_SCHEMES)
             return fail(c, s, "sources.schemes", "at most %d schemes", VD_CFG_MAX_SCHEMES);
@@ -539,6 +540,18 @@ static int parse_sources(vd_cfg_ctx *c, const vd_cfg_node *n, const char *dir, v
                 rc = fail(c, &m->kids[i], p, "expected a directory");
             if (!rc)
                 rc = resolve_in_place(c, dir, d);
+        }
+    }
+    if (!rc && !absent(h) && !(rc = expect_list(c, h, "sources.hosts"))) {
+        if (h->n > VD_CFG_MAX_HOSTS)
+            return fail(c, h, "sources.hosts", "at most %d hosts", VD_CFG_MAX_HOSTS);
+        for (int i = 0; !rc && i < h->n; i++) {
+            char **d = &cfg->hosts[cfg->n_hosts++];
+            rc = as_str(c, &h->kids[i], at(p, "sources.hosts", i), d);
+            if (!rc && (!*d || !**d || strpbrk(*d, "/@?# ")))
+                rc = fail(c, &h->kids[i], p, "expected a host name or address");
+            for (char *q = rc ? NULL : *d; q && *q; q++)
+                *q = (char)tolower((unsigned char)*q);
         }
     }
     return rc == VD_ENOMEM ? vd_error_set(c->err, rc, "%s: out of memory", c->file) : rc;
@@ -712,6 +725,8 @@ void vd_config_free(vd_config *c)
         free(c->schemes[i]);
     for (int i = 0; i < c->n_media_dirs; i++)
         free(c->media_dirs[i]);
+    for (int i = 0; i < c->n_hosts; i++)
+        free(c->hosts[i]);
     for (int i = 0; i < c->n_models; i++) {
         free(c->models[i].name);
         free(c->models[i].card);

@@ -26,6 +26,7 @@
 
 #define VD_CFG_MAX_SCHEMES 16
 #define VD_CFG_MAX_DIRS 16
+#define VD_CFG_MAX_HOSTS 64
 #define VD_CFG_ID_MAX 64 /* stream ids: [A-Za-z0-9_-]{1,64} */
 
 typedef enum vd_backpressure {
@@ -89,6 +90,8 @@ typedef struct vd_config {
     char *media_dirs[VD_CFG_MAX_DIRS];
     int n_media_dirs;       /* default: the directories of the file streams */
     int media_dirs_given;   /* sources.media_dirs was in the file (else the default) */
+    char *hosts[VD_CFG_MAX_HOSTS];
+    int n_hosts;            /* network sources' hosts; none listed: any host */
     /* models and streams */
     vd_model_config *models;
     int n_models;
@@ -130,8 +133,9 @@ void vd_stream_config_free(vd_stream_config *s);
 int vd_stream_config_equal(const vd_stream_config *a, const vd_stream_config *b);
 /* The URL without user:password, for display. */
 void vd_url_redact(const char *url, char *out, size_t n);
-/* Check a URL against cfg->schemes and cfg->media_dirs (local files must
- * lie under one of them after realpath). VD_EINVAL naming the rule. */
+/* Check a URL against cfg->schemes, cfg->hosts (when listed) and
+ * cfg->media_dirs (local files must lie under one of them after realpath).
+ * VD_EINVAL naming the rule. */
 int vd_config_source_allowed(const vd_config *cfg, const char *url, vd_error *err);
 /* What kind of source a URL is: "file" (a path or file:), "v4l2" (a path
  * under /dev/), else its scheme lower-cased ("rtsp", "http", ...). The

@@ -128,6 +128,60 @@ static int check_dirs(char *const *dirs, int n, const char *real, vd_error *err)
     return vd_error_set(err, VD_EINVAL, "'%s' is outside sources.media_dirs (%s)", real, list);
 }
 
+/* The host (lower-cased, IPv6 without brackets) and port (defaulted by
+ * scheme, "" when unknown) of scheme://[user@]host[:port]/...; 0 when url
+ * names no host. */
+static int url_authority(const char *url, char *host, size_t hn, char *port, size_t pn)
+{
+    static const struct { const char *scheme, *port; } ports[] = {
+        {"http", "80"}, {"https", "443"}, {"rtsp", "554"}, {"rtsps", "322"}, {"rtmp", "1935"}};
+    const char *sep = strstr(url, "://");
+    if (!sep || (size_t)(sep - url) != strspn(url, scheme_chars))
+        return 0;
+    const char *h = sep + 3, *end = h + strcspn(h, "/?#");
+    for (const char *p = h; p < end; p++)
+        if (*p == '@')
+            h = p + 1;
+    const char *bracket = h[0] == '[' ? memchr(h, ']', (size_t)(end - h)) : NULL;
+    const char *colon = memchr(bracket ? bracket : h, ':', (size_t)(end - (bracket ? bracket : h)));
+    const char *hs = bracket ? h + 1 : h, *he = bracket ? bracket : colon ? colon : end;
+    if (he <= hs || (size_t)(he - hs) >= hn)
+        return 0;
+    snprintf(host, hn, "%.*s", (int)(he - hs), hs);
+    for (char *p = host; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    snprintf(port, pn, "%.*s", colon ? (int)(end - colon - 1) : 0, colon ? colon + 1 : "");
+    for (size_t i = 0; !colon && i < sizeof ports / sizeof ports[0]; i++)
+        if (strlen(ports[i].scheme) == (size_t)(sep - url) &&
+            !strncasecmp(url, ports[i].scheme, (size_t)(sep - url)))
+            snprintf(port, pn, "%s", ports[i].port);
+    return 1;
+}
+
+/* "host:port", what nested URLs of a network source must name. */
+static int url_origin(const char *url, char *out, size_t n)
+{
+    char host[256], port[16];
+    if (!url_authority(url, host, sizeof host, port, sizeof port))
+        return 0;
+    return snprintf(out, n, "%s:%s", host, port) < (int)n;
+}
+
+/* A network URL's host must be in sources.hosts when any is listed. */
+static int check_host(const vd_config *cfg, const char *url, const char *shown, vd_error *err)
+{
+    char host[256], port[16];
+    if (!cfg->n_hosts)
+        return 0;
+    if (!url_authority(url, host, sizeof host, port, sizeof port))
+        return vd_error_set(err, VD_EINVAL, "'%s': no host in the URL, and sources.hosts is set",
+                            shown);
+    for (int i = 0; i < cfg->n_hosts; i++)
+        if (!strcmp(cfg->hosts[i], host))
+            return 0;
+    return vd_error_set(err, VD_EINVAL, "'%s': host '%s' is not in sources.hosts", shown, host);
+}
+
 int vd_config_source_allowed(const vd_config *cfg, const char *url, vd_error *err)
 {
     char scheme[32], shown[1024], real[PATH_MAX];
@@ -145,9 +199,10 @@ int vd_config_source_allowed(const vd_config *cfg, const char *url, vd_error *er
     if (!scheme_listed(cfg, scheme))
         return vd_error_set(err, VD_EINVAL, "'%s': scheme '%s' is not in sources.schemes", shown,
                             scheme);
-    return path && !strcmp(scheme, "file") ? check_dirs(cfg->media_dirs, cfg->n_media_dirs,
-                                                          real, err)
-                                              : 0;
+    if (!path)
+        return check_host(cfg, url, shown, err);
+    return !strcmp(scheme, "file") ? check_dirs(cfg->media_dirs, cfg->n_media_dirs, real, err)
+                                   : 0;
 }
 
 int vd_config_default_media_dirs(vd_config *cfg, vd_error *err)
@@ -199,34 +254,6 @@ static const struct {
     {"udp", "udp,rtp", "mpegts,rtp,h264,hevc"},
     {"srt", "srt", "mpegts,h264,hevc"},
 };
-
-/* "host:port" of scheme://[user@]host[:port]/..., lower-cased, the port
- * defaulted by scheme; 0 when url has none. */
-static int url_origin(const char *url, char *out, size_t n)
-{
-    static const struct { const char *scheme, *port; } ports[] = {
-        {"http", "80"}, {"https", "443"}, {"rtsp", "554"}, {"rtsps", "322"}, {"rtmp", "1935"}};
-    const char *sep = strstr(url, "://");
-    if (!sep || (size_t)(sep - url) != strspn(url, scheme_chars))
-        return 0;
-    const char *host = sep + 3, *end = host + strcspn(host, "/?#");
-    for (const char *p = host; p < end; p++)
-        if (*p == '@')
-            host = p + 1;
-    const char *bracket = host[0] == '[' ? memchr(host, ']', (size_t)(end - host)) : NULL;
-    const char *from = bracket ? bracket : host;
-    const char *colon = memchr(from, ':', (size_t)(end - from));
-    const char *port = NULL;
-    for (size_t i = 0; !colon && i < sizeof ports / sizeof ports[0]; i++)
-        if (strlen(ports[i].scheme) == (size_t)(sep - url) &&
-            !strncasecmp(url, ports[i].scheme, (size_t)(sep - url)))
-            port = ports[i].port;
-    int k = colon ? snprintf(out, n, "%.*s", (int)(end - host), host)
-                  : snprintf(out, n, "%.*s:%s", (int)(end - host), host, port ? port : "");
-    for (char *p = out; *p; p++)
-        *p = (char)tolower((unsigned char)*p);
-    return k > 0 && (size_t)k < n && end > host;
-}
 
 int vd_source_rules_init(vd_source_rules *r, const vd_config *cfg, const char *url,
                          vd_error *err)
