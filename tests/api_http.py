@@ -202,6 +202,19 @@ def error_is(d, method, path, status, words=(), **kw):
     return body
 
 
+def open_live(d, n):
+    """n SSE clients that each got their 200 (sockets: close them)."""
+    socks = []
+    for _ in range(n):
+        s = socket.create_connection(("127.0.0.1", d.port))
+        s.sendall(("GET /api/v1/live HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer %s\r\n\r\n"
+                   % d.token).encode())
+        s.settimeout(5)
+        expect(s.recv(64).startswith(b"HTTP/1.1 200"), "live client refused early")
+        socks.append(s)
+    return socks
+
+
 def wait_rows(d, path, key, n, timeout=20):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -315,14 +328,7 @@ def mode_errors():
         error_is(d, "POST", "/api/v1/detect", 415, ["image/jpeg"], body=open(MESSI, "rb").read(),
                  headers={"Content-Type": "text/plain"})
         # 503: one live client over the limit (32)
-        socks = []
-        for _ in range(32):
-            s = socket.create_connection(("127.0.0.1", d.port))
-            s.sendall(("GET /api/v1/live HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer %s\r\n\r\n"
-                       % TOKEN).encode())
-            s.settimeout(5)
-            expect(s.recv(64).startswith(b"HTTP/1.1 200"), "live client refused early")
-            socks.append(s)
+        socks = open_live(d, 32)
         error_is(d, "GET", "/api/v1/live", 503, ["live clients"])
         for s in socks:
             s.close()

@@ -380,13 +380,7 @@ def mode_limits():
         st, _, _ = request_from(d, "127.0.0.2", "GET", "/api/v1/health")
         expect(st == 200, "127.0.0.2 after closing: %d" % st)
         # SSE clients: 2, the 3rd gets 503
-        for _ in range(2):
-            s = socket.create_connection(("127.0.0.1", d.port))
-            s.sendall(("GET /api/v1/live HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer %s\r\n\r\n"
-                       % TOKEN).encode())
-            s.settimeout(5)
-            expect(s.recv(64).startswith(b"HTTP/1.1 200"), "live client refused early")
-            socks.append(s)
+        socks = A.open_live(d, 2)
         error_is(d, "GET", "/api/v1/live", 503, ["live clients"])
         # image pixels: 9000 x 8000 = 72 Mpx, over the 64 Mpx limit, in a 80 KB PNG
         img = png(9000, 8000)
