@@ -239,9 +239,9 @@ def mode_sources():
     # (name, url, words of the error)
     refused = [
         ("hls_out", os.path.join(media, "out.m3u8"), [secret, "outside sources.media_dirs"]),
-        ("hls_passwd", os.path.join(media, "passwd.m3u8"), ["cannot open"]),
+        ("hls_passwd", os.path.join(media, "passwd.m3u8"), ["'/etc/passwd' is outside sources.media_dirs"]),
         ("hls_fileurl", os.path.join(media, "fileurl.m3u8"), [secret, "outside sources.media_dirs"]),
-        ("hls_net", os.path.join(media, "net.m3u8"), ["protocol 'http' is not allowed"]),
+        ("hls_net", os.path.join(media, "net.m3u8"), [net_seg, "local files only"]),
         ("cc_out", os.path.join(media, "out.ffconcat"), ["format 'concat' is not allowed"]),
         ("cc_passwd", os.path.join(media, "passwd.ffconcat"), ["format 'concat' is not allowed"]),
         ("cc_net", os.path.join(media, "net.ffconcat"), ["format 'concat' is not allowed"]),

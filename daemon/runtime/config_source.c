@@ -282,19 +282,78 @@ int vd_source_rules_init(vd_source_rules *r, const vd_config *cfg, const char *u
     return 0;
 }
 
+static int allow_local(const vd_source_rules *r, const char *url, int depth, vd_error *err);
+
+/* One entry of a playlist at real (a line or a URI="..." attribute),
+ * resolved against the playlist's directory as FFmpeg does. */
+static int allow_entry(const vd_source_rules *r, const char *real, const char *entry, size_t n,
+                       int depth, vd_error *err)
+{
+    char url[PATH_MAX + 64];
+    size_t k = strspn(entry, scheme_chars);
+    int absolute = entry[0] == '/' || (k > 0 && k < n && entry[k] == ':');
+    const char *slash = strrchr(real, '/');
+    if (absolute)
+        snprintf(url, sizeof url, "%.*s", (int)n, entry);
+    else
+        snprintf(url, sizeof url, "%.*s/%.*s", (int)(slash - real), real, (int)n, entry);
+    return allow_local(r, url, depth + 1, err);
+}
+
+/* A local HLS playlist is read here before FFmpeg follows it: FFmpeg
+ * refuses some entries by its own rules (an extension that is not a media
+ * file's, such as file:///etc/passwd) with a bare "Invalid data", so the
+ * guard names every entry that leaves media_dirs first. */
+static int check_playlist(const vd_source_rules *r, const char *real, int depth, vd_error *err)
+{
+    enum { MAX = 1 << 20 }; /* a playlist is text; beyond, FFmpeg's own checks remain */
+    FILE *f = fopen(real, "rb");
+    char *buf = f ? malloc(MAX) : NULL;
+    if (!buf) {
+        if (f)
+            fclose(f);
+        return f ? vd_error_set(err, VD_ENOMEM, "out of memory") : 0; /* FFmpeg reports it */
+    }
+    size_t n = fread(buf, 1, MAX - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    int rc = 0;
+    for (char *line = strncmp(buf, "#EXTM3U", 7) ? NULL : buf; line && !rc;) {
+        char *end = line + strcspn(line, "\r\n"), *uri;
+        char saved = *end;
+        *end = 0;
+        if (line[0] != '#' && line[0])
+            rc = allow_entry(r, real, line, strlen(line), depth, err);
+        else if (line[0] == '#' && (uri = strstr(line, "URI=\"")))
+            rc = allow_entry(r, real, uri + 5, strcspn(uri + 5, "\""), depth, err);
+        *end = saved;
+        line = *end ? end + 1 : NULL;
+    }
+    free(buf);
+    return rc;
+}
+
+static int allow_local(const vd_source_rules *r, const char *url, int depth, vd_error *err)
+{
+    char shown[1024], real[PATH_MAX];
+    const char *path = local_path(url);
+    vd_url_redact(url, shown, sizeof shown);
+    if (!path)
+        return vd_error_set(err, VD_EINVAL, "'%s': a local source may refer to local files "
+                            "only", shown);
+    int rc = real_local(path, real, err);
+    if (!rc)
+        rc = check_dirs(r->dirs, r->n_dirs, real, err);
+    return !rc && depth < 2 ? check_playlist(r, real, depth, err) : rc;
+}
+
 int vd_source_rules_allow(void *rules, const char *url, vd_error *err)
 {
     const vd_source_rules *r = rules;
-    char shown[1024], real[PATH_MAX], origin[300];
+    char shown[1024], origin[300];
+    if (r->local)
+        return allow_local(r, url, 0, err);
     vd_url_redact(url, shown, sizeof shown);
-    const char *path = local_path(url);
-    if (r->local) {
-        if (!path)
-            return vd_error_set(err, VD_EINVAL, "'%s': a local source may refer to local files "
-                                "only", shown);
-        int rc = real_local(path, real, err);
-        return rc ? rc : check_dirs(r->dirs, r->n_dirs, real, err);
-    }
     if (!url_origin(url, origin, sizeof origin) || strcmp(origin, r->origin))
         return vd_error_set(err, VD_EINVAL, "'%s' is not on the source's own host (%s)", shown,
                             r->origin);
