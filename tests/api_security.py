@@ -23,7 +23,7 @@ usage: api_security.py VISIOND SOURCE_DIR MODE
              never a 2xx, never a byte of /etc/passwd or of the state dir
   limits     connections per address (http.max_connections_per_address:
              that address's next connection is closed unanswered, another
-             address is served), SSE clients (http.max_sse_clients: 503),
+             address is served) and in all (http.max_connections), SSE clients (http.max_sse_clients: 503),
              image pixels (413), model size (the model fails to load with
              the limit named; detection with it answers 404 naming it)
 
@@ -349,6 +349,18 @@ def png(width, height):
             + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
 
 
+def refused_from(d, addr):
+    """1 when a new connection from addr is closed without an answer."""
+    s = socket.create_connection(("127.0.0.1", d.port), source_address=(addr, 0), timeout=5)
+    try:
+        s.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: t\r\n\r\n")
+        got = s.recv(100)
+    except (ConnectionResetError, BrokenPipeError):
+        got = b""
+    s.close()
+    return got == b""
+
+
 def mode_limits():
     tmp = tempfile.mkdtemp(prefix="vd-sec-")
     big = os.path.join(tmp, "big.onnx")
@@ -356,7 +368,8 @@ def mode_limits():
         f.truncate((2 << 30) + 1)
     models = {"face": {"card": A.CARD, "max_batch": 1}, "big": {"card": big}}
     d = Daemon(token=TOKEN, streams=[], models=models,
-               http_extra={"max_connections_per_address": 4, "max_sse_clients": 2})
+               http_extra={"max_connections_per_address": 4, "max_connections": 8,
+                           "max_sse_clients": 2})
     socks = []
     try:
         # connections per address: 4 open from 127.0.0.2, the 5th is closed unanswered
@@ -364,17 +377,28 @@ def mode_limits():
             s = socket.create_connection(("127.0.0.1", d.port), source_address=("127.0.0.2", 0))
             socks.append(s)
         time.sleep(0.3)
-        s = socket.create_connection(("127.0.0.1", d.port), source_address=("127.0.0.2", 0),
-                                     timeout=5)
-        try:
-            s.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: t\r\n\r\n")
-            got = s.recv(100)
-        except (ConnectionResetError, BrokenPipeError):
-            got = b""
-        s.close()
-        expect(got == b"", "5th connection from 127.0.0.2 answered: %r" % got)
+        expect(refused_from(d, "127.0.0.2"), "5th connection from 127.0.0.2 was answered")
         st, _, _ = request_from(d, "127.0.0.3", "GET", "/api/v1/streams", token=TOKEN)
         expect(st == 200, "127.0.0.3 while .2 is at its limit: %d" % st)
+        # connections in all: 8 with 4 more from .5 and .6; a 9th (a new address) is
+        # not accepted (it waits in the listen backlog) until one of them closes
+        for addr in ["127.0.0.5"] * 3 + ["127.0.0.6"]:
+            socks.append(socket.create_connection(("127.0.0.1", d.port),
+                                                  source_address=(addr, 0)))
+        time.sleep(0.3)
+        ninth = socket.create_connection(("127.0.0.1", d.port), source_address=("127.0.0.7", 0))
+        ninth.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        ninth.settimeout(1.5)
+        try:
+            early = ninth.recv(100)
+        except TimeoutError:
+            early = None
+        expect(early is None, "a 9th connection in all was served: %r" % early)
+        socks.pop().close()
+        ninth.settimeout(5)
+        late = ninth.recv(100)
+        ninth.close()
+        expect(late.startswith(b"HTTP/1.1 200"), "the 9th after one closed: %r" % late)
         for s in socks:
             s.close()
         socks = []

@@ -124,6 +124,7 @@ struct vd_server {
     uv_timer_t keepalive;      /* SSE comments */
     int open_handles;          /* freed when the last uv_close callback ran */
     int stopping;
+    int kicked;                /* vd_api_kick() ran (maybe inside MHD_run) */
     uint64_t t_start_ns;
     vd_api_route_stats *route_stats; /* vd_api_n_routes + 1 (the last: unrouted) */
     struct vd_live *live;      /* SSE clients, a list */

@@ -58,9 +58,12 @@ static void run_mhd(vd_server *s)
 {
     if (!s->mhd)
         return;
+    s->kicked = 0;
     MHD_run(s->mhd);
     MHD_UNSIGNED_LONG_LONG ms;
-    if (MHD_get_timeout(s->mhd, &ms) == MHD_YES)
+    if (s->kicked) /* a kick during the run asked for another one */
+        uv_timer_start(&s->timer, on_timer, 0, 0);
+    else if (MHD_get_timeout(s->mhd, &ms) == MHD_YES)
         uv_timer_start(&s->timer, on_timer, ms, 0);
     else
         uv_timer_stop(&s->timer);
@@ -85,8 +88,10 @@ static void on_keepalive(uv_timer_t *t)
 
 void vd_api_kick(vd_server *s)
 {
-    if (s->mhd && !s->stopping)
+    if (s->mhd && !s->stopping) {
+        s->kicked = 1;
         uv_timer_start(&s->timer, on_timer, 0, 0);
+    }
 }
 
 /* ---- request life ------------------------------------------------------- */
@@ -362,6 +367,18 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     *con_cls = NULL;
 }
 
+/* At the connection limit MHD stops watching the listening socket; it
+ * watches it again on the MHD_run after a connection closed. Nothing else
+ * may wake the loop for that run (a client waiting in the backlog sends no
+ * event MHD watches), so a closed connection schedules it. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    (void)c, (void)socket_context;
+    if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
+        vd_api_kick(cls);
+}
+
 /* ---- start / stop ------------------------------------------------------- */
 
 /* Our own listening socket, so a bind failure says why ("Address already
@@ -440,6 +457,7 @@ static int start_mhd(vd_server *s, int fd, vd_error *err)
         (unsigned)s->o.max_connections_per_address, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)s->o.connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         s->o.max_header, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
         MHD_OPTION_UNESCAPE_CALLBACK, unescape, s, MHD_OPTION_END);
     if (!s->mhd) {
         close(fd);
