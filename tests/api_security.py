@@ -251,21 +251,23 @@ def mode_sources():
         ("web_local", web_url + "web_local.m3u8", ["protocol 'file' is not allowed"]),
     ]
     plays = [("hls_ok", os.path.join(media, "ok.m3u8")), ("web_ok", web_url + "ok.m3u8")]
-    half = len(refused) // 2
-    in_config = [{"id": n, "url": u, "fps": 0} for n, u, _ in refused[:half]] + \
+    # every case twice: in the config (c_) and by POST /api/v1/streams (p_)
+    in_config = [{"id": "c_" + n, "url": u, "fps": 0} for n, u, _ in refused] + \
                 [{"id": n, "url": u, "fps": 0} for n, u in plays]
     d = Daemon(streams=in_config, extra={"sources": {"media_dirs": [media]}})
     try:
-        for n, u, _ in refused[half:]:
-            d.json("POST", "/api/v1/streams", 201, body=json.dumps({"id": n, "url": u, "fps": 0}),
+        for n, u, _ in refused:
+            d.json("POST", "/api/v1/streams", 201,
+                   body=json.dumps({"id": "p_" + n, "url": u, "fps": 0}),
                    headers={"Content-Type": "application/json"})
         for n, u, words in refused:
-            s = wait_state(d, n, ("failed",))
-            expect(s["frames_in"] == 0, "%s read %d frames" % (n, s["frames_in"]))
-            for w in words:
-                expect(w in (s["last_error"] or ""), "%s: '%s' not in the error: %s"
-                       % (n, w, s["last_error"]))
-            print("%-10s refused: %s" % (n, s["last_error"]))
+            for sid in ("c_" + n, "p_" + n):
+                s = wait_state(d, sid, ("failed",))
+                expect(s["frames_in"] == 0, "%s read %d frames" % (sid, s["frames_in"]))
+                for w in words:
+                    expect(w in (s["last_error"] or ""), "%s: '%s' not in the error: %s"
+                           % (sid, w, s["last_error"]))
+            print("%-12s refused: %s" % (n, s["last_error"]))
         for n, _ in plays:
             s = wait_state(d, n, ("stopped", "running"))
             expect(s["frames_in"] > 0 and not s["last_error"], "%s did not play: %s" % (n, s))
