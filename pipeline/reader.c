@@ -110,6 +110,7 @@ int vd_reader_open(vd_reader **out, const char *url, const vd_reader_opts *opts,
     }
     atomic_init(&r->abort, 0);
     r->ext_abort = opts->abort;
+    r->guard = opts->guard;
     r->open_timeout = opts->open_timeout;
     r->read_timeout = opts->read_timeout;
     r->media = opts->media;

@@ -42,6 +42,24 @@ typedef enum vd_media {
 
 /* ---- opening ---------------------------------------------------------- */
 
+/* What a reader may open, for callers that take URLs from others (the
+ * daemon). FFmpeg's demuxers open further resources on their own: HLS
+ * variant playlists and segments, DASH fragments, image sequences; the
+ * guard covers the URL and all of those. A refusal fails the open (or the
+ * read that needed the resource) with the code and message the refusal
+ * set, e.g. "x.m3u8: cannot open: '/etc/x.ts' is outside ...". */
+typedef struct vd_reader_guard {
+    const char *protocols; /* FFmpeg's protocol_whitelist, nested opens included
+                            * ("file", "http,https,tcp,tls"); NULL: any */
+    const char *formats;   /* format_whitelist: the demuxers allowed, nested ones
+                            * included; leave "concat" out, since its entries
+                            * are opened without `allow` being asked; NULL: any */
+    int (*allow)(void *ud, const char *url, vd_error *err); /* optional: asked for
+                            * every resource opened through the demuxer's
+                            * io_open; non-zero refuses it (err says why) */
+    void *ud;
+} vd_reader_guard;
+
 typedef struct vd_reader_opts {
     vd_media media;     /* stream type to decode (default video) */
     int stream;         /* absolute stream index, or -1 (default): FFmpeg's best
@@ -63,6 +81,8 @@ typedef struct vd_reader_opts {
     const char *av_options; /* extra demuxer/protocol options,
                              * "key=value:key=value" (e.g.
                              * "analyzeduration=500000:probesize=65536"); NULL none */
+    const vd_reader_guard *guard; /* NULL: none; it and its strings must outlive
+                                   * the reader */
 } vd_reader_opts;
 
 enum { VD_THREAD_FRAME = 1, VD_THREAD_SLICE = 2 };

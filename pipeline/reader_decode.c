@@ -109,7 +109,7 @@ static int feed(vd_reader *r, vd_error *err)
 {
     int ret = av_read_frame(r->fmt, r->pkt);
     if (ret < 0) {
-        if (rd_aborted(r) || r->timed_out)
+        if (rd_aborted(r) || r->timed_out || r->refused.code)
             return rd_averr(r, ret, err, "read");
         if (ret != AVERROR_EOF)
             note_error(r, ret, "read failed", AV_NOPTS_VALUE);

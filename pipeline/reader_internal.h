@@ -61,6 +61,10 @@ struct vd_reader {
     /* interrupt callback: abort flags + deadline (monotonic us, 0 = none) */
     atomic_int abort;
     const atomic_int *ext_abort; /* vd_reader_opts.abort, may be NULL */
+    const vd_reader_guard *guard; /* vd_reader_opts.guard, may be NULL */
+    vd_error refused;            /* the guard's first refusal (code 0: none) */
+    int (*io_open_ff)(AVFormatContext *s, AVIOContext **pb, const char *url, int flags,
+                      AVDictionary **options); /* FFmpeg's own, which the guard wraps */
     int64_t deadline;
     double open_timeout, read_timeout;
     int timed_out;

@@ -8,7 +8,12 @@
  * flag (vd_reader_interrupt(), from any thread) and a deadline. The
  * deadline is armed with open_timeout for opening and re-armed with
  * read_timeout after every decoded frame, so "no frames for N s" covers a
- * silent socket and a socket that talks but never yields a frame alike. */
+ * silent socket and a socket that talks but never yields a frame alike.
+ * A vd_reader_guard adds FFmpeg's whitelists and wraps the demuxer's
+ * io_open, through which HLS and DASH open what a playlist names; its
+ * first refusal is kept and becomes the error of the open or read that
+ * failed for it (a demuxer often skips a failed segment and reports only
+ * an end of file). */
 #include "reader_internal.h"
 
 #include <errno.h>
@@ -17,6 +22,7 @@
 #include <time.h>
 
 #include <libavdevice/avdevice.h>
+#include <libavutil/avstring.h>
 
 int64_t rd_now_us(void)
 {
@@ -48,6 +54,8 @@ int rd_averr(vd_reader *r, int averr, vd_error *err, const char *what)
 {
     if (rd_aborted(r))
         return vd_error_set(err, VD_ECLOSED, "%s: %s: interrupted", r->url, what);
+    if (r->refused.code)
+        return vd_error_set(err, r->refused.code, "%s: %s: %s", r->url, what, r->refused.msg);
     if (r->timed_out || averr == AVERROR(ETIMEDOUT)) {
         /* Before a decoder exists we were still connecting: say so, rather
          * than "no frames", which reads as a source that went quiet. */
@@ -74,6 +82,50 @@ int rd_averr(vd_reader *r, int averr, vd_error *err, const char *what)
     return vd_error_set(err, code, "%s: %s: %s", r->url, what, buf);
 }
 
+/* ---- the guard ---- */
+
+static int guard_check(vd_reader *r, const char *url, vd_error *why)
+{
+    const char *proto = avio_find_protocol_name(url);
+    const char *allowed = r->guard->protocols;
+    if (allowed && (!proto || av_match_list(proto, allowed, ',') <= 0))
+        return vd_error_set(why, VD_EINVAL, "protocol '%s' is not allowed for this source "
+                            "(allowed: %s)", proto ? proto : "unknown", allowed);
+    return r->guard->allow ? r->guard->allow(r->guard->ud, url, why) : 0;
+}
+
+static int guarded_open(AVFormatContext *s, AVIOContext **pb, const char *url, int flags,
+                        AVDictionary **options)
+{
+    vd_reader *r = s->opaque; /* NULL in a nested context that copied io_open alone */
+    vd_error why = {0};
+    if (!r || guard_check(r, url, &why)) {
+        if (r && !r->refused.code)
+            r->refused = why;
+        return AVERROR(EPERM);
+    }
+    return r->io_open_ff(s, pb, url, flags, options);
+}
+
+/* FFmpeg refuses a format off the whitelist with a bare EINVAL: probe the
+ * source once more to name the format in the error. */
+static void name_refused_format(vd_reader *r)
+{
+    AVIOContext *pb = NULL;
+    const AVInputFormat *f = NULL;
+    AVDictionary *d = NULL;
+    if (r->guard->protocols)
+        av_dict_set(&d, "protocol_whitelist", r->guard->protocols, 0);
+    AVIOInterruptCB cb = {interrupt_cb, r};
+    if (avio_open2(&pb, r->url, AVIO_FLAG_READ, &cb, &d) >= 0 &&
+        av_probe_input_buffer2(pb, &f, r->url, NULL, 0, 0) >= 0 &&
+        av_match_list(f->name, r->guard->formats, ',') <= 0)
+        vd_error_set(&r->refused, VD_EINVAL, "format '%s' is not allowed for this source",
+                     f->name);
+    avio_closep(&pb);
+    av_dict_free(&d);
+}
+
 /* Open r->url into a new demuxer context watched by r's interrupt
  * callback; the index scan opens a second one the same way. */
 int rd_open_format(vd_reader *r, AVFormatContext **out, vd_error *err)
@@ -87,6 +139,10 @@ int rd_open_format(vd_reader *r, AVFormatContext **out, vd_error *err)
     }
     if (r->rtsp_transport)
         av_dict_set(&d, "rtsp_transport", r->rtsp_transport, 0);
+    if (r->guard && r->guard->protocols)
+        av_dict_set(&d, "protocol_whitelist", r->guard->protocols, 0);
+    if (r->guard && r->guard->formats)
+        av_dict_set(&d, "format_whitelist", r->guard->formats, 0);
     if (r->format || !strncmp(r->url, "/dev/video", 10)) {
         avdevice_register_all(); /* idempotent, makes v4l2 & co findable */
         ifmt = av_find_input_format(r->format ? r->format : "v4l2");
@@ -102,8 +158,15 @@ int rd_open_format(vd_reader *r, AVFormatContext **out, vd_error *err)
         return vd_error_set(err, VD_ENOMEM, "%s: out of memory", r->url);
     }
     fmt->interrupt_callback = (AVIOInterruptCB){interrupt_cb, r};
+    if (r->guard) {
+        r->io_open_ff = fmt->io_open;
+        fmt->io_open = guarded_open;
+        fmt->opaque = r;
+    }
     int ret = avformat_open_input(out, r->url, ifmt, &d);
     av_dict_free(&d);
+    if (ret == AVERROR(EINVAL) && r->guard && r->guard->formats && !r->refused.code)
+        name_refused_format(r);
     return ret < 0 ? rd_averr(r, ret, err, "cannot open") : 0;
 }
 

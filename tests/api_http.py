@@ -99,7 +99,8 @@ def free_port():
 
 
 class Daemon:
-    def __init__(self, token=None, streams=None, http_extra=None, models=None, wait_ready=True):
+    def __init__(self, token=None, streams=None, http_extra=None, models=None, wait_ready=True,
+                 extra=None):
         self.dir = tempfile.mkdtemp(prefix="vd-api-")
         self.port = free_port()
         self.base = "http://127.0.0.1:%d" % self.port
@@ -109,6 +110,7 @@ class Daemon:
                "models": models or {"face": {"card": CARD, "max_batch": 4}},
                "streams": streams if streams is not None else [stream("cam")]}
         cfg["http"].update(http_extra or {})
+        cfg.update(extra or {})
         if token:
             tf = os.path.join(self.dir, "token")
             with open(tf, "w") as f:
@@ -193,11 +195,24 @@ def error_is(d, method, path, status, words=(), **kw):
     body = d.json(method, path, status, schema="Error", **kw)
     code = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed",
             409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type",
-            503: "unavailable"}[status]
+            429: "too_many_requests", 503: "unavailable"}[status]
     expect(body["error"]["code"] == code, "%s %s: code %s" % (method, path, body))
     for w in words:
         expect(w in body["error"]["message"], "%s %s: '%s' not in %s" % (method, path, w, body))
     return body
+
+
+def open_live(d, n):
+    """n SSE clients that each got their 200 (sockets: close them)."""
+    socks = []
+    for _ in range(n):
+        s = socket.create_connection(("127.0.0.1", d.port))
+        s.sendall(("GET /api/v1/live HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer %s\r\n\r\n"
+                   % d.token).encode())
+        s.settimeout(5)
+        expect(s.recv(64).startswith(b"HTTP/1.1 200"), "live client refused early")
+        socks.append(s)
+    return socks
 
 
 def wait_rows(d, path, key, n, timeout=20):
@@ -213,7 +228,8 @@ def wait_rows(d, path, key, n, timeout=20):
 # ---- modes -------------------------------------------------------------------
 
 def mode_errors():
-    d = Daemon(token=TOKEN, http_extra={"max_body": 1 << 20, "connection_timeout": 2})
+    d = Daemon(token=TOKEN, http_extra={"max_body": 1 << 20, "connection_timeout": 2,
+                                        "max_auth_failures": 1000})
     try:
         # 401 on everything but health; the token only in the Authorization header
         d.json("GET", "/api/v1/health", 200, schema="Health", auth=False)
@@ -312,14 +328,7 @@ def mode_errors():
         error_is(d, "POST", "/api/v1/detect", 415, ["image/jpeg"], body=open(MESSI, "rb").read(),
                  headers={"Content-Type": "text/plain"})
         # 503: one live client over the limit (32)
-        socks = []
-        for _ in range(32):
-            s = socket.create_connection(("127.0.0.1", d.port))
-            s.sendall(("GET /api/v1/live HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer %s\r\n\r\n"
-                       % TOKEN).encode())
-            s.settimeout(5)
-            expect(s.recv(64).startswith(b"HTTP/1.1 200"), "live client refused early")
-            socks.append(s)
+        socks = open_live(d, 32)
         error_is(d, "GET", "/api/v1/live", 503, ["live clients"])
         for s in socks:
             s.close()

@@ -391,3 +391,46 @@ Test(config, source_policy_cannot_be_escaped)
     cr_assert_not(vd_config_url_is_live("file:/a.mp4"));
     vd_config_free(&c);
 }
+
+Test(config, source_hosts_and_reader_rules)
+{
+    put("hosts.yaml", "sources:\n  hosts: [cam1.lan, 10.0.0.5, '::1']\n"
+                      "streams:\n  - {id: a, url: 'rtsp://user:pw@CAM1.lan:8554/s'}\n");
+    vd_config c;
+    vd_error e = {0};
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/hosts.yaml", tmp);
+    cr_assert_eq(vd_config_load(&c, path, tmp, &e), 0, "%s", e.msg);
+    cr_assert_eq(c.n_hosts, 3);
+    cr_expect_eq(vd_config_source_allowed(&c, "http://10.0.0.5/video.mjpg", &e), 0, "%s", e.msg);
+    cr_expect_eq(vd_config_source_allowed(&c, "rtsp://[::1]:554/x", &e), 0, "%s", e.msg);
+    cr_assert_eq(vd_config_source_allowed(&c, "rtsp://admin:secret@10.0.0.6/x", &e), VD_EINVAL);
+    cr_assert_str_eq(e.msg, "'rtsp://***@10.0.0.6/x': host '10.0.0.6' is not in sources.hosts");
+    cr_assert_eq(vd_config_source_allowed(&c, "rtsp://cam1.lan.evil/x", &e), VD_EINVAL);
+    /* what the reader of a stream may open */
+    vd_source_rules r;
+    cr_assert_eq(vd_source_rules_init(&r, &c, "http://cam1.lan/live.m3u8", &e), 0, "%s", e.msg);
+    cr_assert_str_eq(r.protocols, "http,https,tcp,tls");
+    cr_assert_null(strstr(r.formats, "concat"));
+    cr_expect_eq(vd_source_rules_allow(&r, "http://cam1.lan:80/seg1.ts", &e), 0, "%s", e.msg);
+    cr_assert_eq(vd_source_rules_allow(&r, "http://cam1.lan:8080/seg1.ts", &e), VD_EINVAL);
+    cr_assert_str_eq(e.msg, "'http://cam1.lan:8080/seg1.ts' is not on the source's own host "
+                            "(cam1.lan:80)");
+    cr_assert_eq(vd_source_rules_allow(&r, "https://cam1.lan/seg1.ts", &e), VD_EINVAL);
+    vd_source_rules_free(&r);
+    vd_config_free(&c);
+    cr_assert_eq(vd_config_load(&c, path, tmp, &e), 0, "%s", e.msg);
+    free(c.media_dirs[0]);
+    c.media_dirs[0] = strdup(tmp);
+    c.n_media_dirs = 1;
+    snprintf(path, sizeof path, "%s/list.m3u8", tmp);
+    cr_assert_eq(vd_source_rules_init(&r, &c, path, &e), 0, "%s", e.msg);
+    cr_assert_str_eq(r.protocols, "file");
+    snprintf(path, sizeof path, "file:%s/seg.ts", tmp);
+    cr_expect_eq(vd_source_rules_allow(&r, path, &e), 0, "%s", e.msg);
+    cr_assert_eq(vd_source_rules_allow(&r, "/etc/passwd", &e), VD_EINVAL);
+    cr_assert(strstr(e.msg, "'/etc/passwd' is outside sources.media_dirs"), "%s", e.msg);
+    cr_assert_eq(vd_source_rules_allow(&r, "http://cam1.lan/x.ts", &e), VD_EINVAL);
+    vd_source_rules_free(&r);
+    vd_config_free(&c);
+}

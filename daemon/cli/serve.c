@@ -365,7 +365,11 @@ static int start(serve *s, vd_error *e)
     const vd_config *cfg = vd_runtime_config(s->rt);
     vd_server_opts so = {.listen = cfg->listen, .token = s->token, .max_body = cfg->max_body,
                          .max_connections = cfg->max_connections,
-                         .connection_timeout = cfg->connection_timeout};
+                         .connection_timeout = cfg->connection_timeout,
+                         .max_connections_per_address = cfg->max_connections_per_address,
+                         .max_sse_clients = cfg->max_sse_clients,
+                         .max_auth_failures = cfg->max_auth_failures,
+                         .auth_window = cfg->auth_window};
     if ((rc = vd_server_start(&s->srv, &s->loop, s->rt, &so, e)))
         return rc;
     vd_runtime_on_ready(s->rt, on_ready, s);

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -448,7 +449,21 @@ static int check_listen(vd_cfg_ctx *c, const vd_cfg_node *n, const char *path, c
 static int parse_http(vd_cfg_ctx *c, const vd_cfg_node *n, const char *dir, vd_config *cfg)
 {
     static const char *const keys[] = {"listen", "token_file", "max_body", "max_connections",
-                                       "connection_timeout", NULL};
+        "connection_timeout", "max_connections_per_address", "max_sse_clients",
+        "max_auth_failures", "auth_window", NULL};
+    static const struct {
+        const char *key;
+        int lo, hi;
+        size_t off;
+    } ints[] = {
+        {"max_connections", 1, 65536, offsetof(vd_config, max_connections)},
+        {"connection_timeout", 1, 3600, offsetof(vd_config, connection_timeout)},
+        {"max_connections_per_address", 1, 65536, offsetof(vd_config, max_connections_per_address)},
+        {"max_sse_clients", 1, 4096, offsetof(vd_config, max_sse_clients)},
+        {"max_auth_failures", 1, 1000000, offsetof(vd_config, max_auth_failures)},
+        {"auth_window", 1, 86400, offsetof(vd_config, auth_window)},
+    };
+    char p[PATHN];
     const vd_cfg_node *l = vd_cfg_get(n, "listen");
     int rc = check_keys(c, n, "http", keys);
     if (!rc)
@@ -462,12 +477,9 @@ static int parse_http(vd_cfg_ctx *c, const vd_cfg_node *n, const char *dir, vd_c
     if (!rc)
         rc = as_int(c, vd_cfg_get(n, "max_body"), "http.max_body", 1024, INT64_C(1) << 32,
                     &cfg->max_body);
-    if (!rc)
-        rc = as_int32(c, vd_cfg_get(n, "max_connections"), "http.max_connections", 1, 65536,
-                      &cfg->max_connections);
-    if (!rc)
-        rc = as_int32(c, vd_cfg_get(n, "connection_timeout"), "http.connection_timeout", 1,
-                      3600, &cfg->connection_timeout);
+    for (size_t i = 0; !rc && i < sizeof ints / sizeof ints[0]; i++)
+        rc = as_int32(c, vd_cfg_get(n, ints[i].key), join(p, "http", ints[i].key), ints[i].lo,
+                      ints[i].hi, (int *)((char *)cfg + ints[i].off));
     return rc;
 }
 
@@ -497,12 +509,13 @@ static int parse_store(vd_cfg_ctx *c, const vd_cfg_node *n, const char *state_di
 
 static int parse_sources(vd_cfg_ctx *c, const vd_cfg_node *n, const char *dir, vd_config *cfg)
 {
-    static const char *const keys[] = {"schemes", "media_dirs", NULL};
+    static const char *const keys[] = {"schemes", "media_dirs", "hosts", NULL};
     static const char *const known[] = {"rtsp", "rtsps", "http", "https", "file", "v4l2",
                                         "rtmp", "rtmps", "udp", "srt", NULL};
     char p[PATHN];
     int rc = check_keys(c, n, "sources", keys);
     const vd_cfg_node *s = vd_cfg_get(n, "schemes"), *m = vd_cfg_get(n, "media_dirs");
+    const vd_cfg_node *h = vd_cfg_get(n, "hosts");
     if (!rc && !absent(s) && !(rc = expect_list(c, s, "sources.schemes"))) {
         if (s->n > VD_CFG_MAX_SCHEMES)
             return fail(c, s, "sources.schemes", "at most %d schemes", VD_CFG_MAX_SCHEMES);
@@ -527,6 +540,18 @@ static int parse_sources(vd_cfg_ctx *c, const vd_cfg_node *n, const char *dir, v
                 rc = fail(c, &m->kids[i], p, "expected a directory");
             if (!rc)
                 rc = resolve_in_place(c, dir, d);
+        }
+    }
+    if (!rc && !absent(h) && !(rc = expect_list(c, h, "sources.hosts"))) {
+        if (h->n > VD_CFG_MAX_HOSTS)
+            return fail(c, h, "sources.hosts", "at most %d hosts", VD_CFG_MAX_HOSTS);
+        for (int i = 0; !rc && i < h->n; i++) {
+            char **d = &cfg->hosts[cfg->n_hosts++];
+            rc = as_str(c, &h->kids[i], at(p, "sources.hosts", i), d);
+            if (!rc && (!*d || !**d || strpbrk(*d, "/@?# ")))
+                rc = fail(c, &h->kids[i], p, "expected a host name or address");
+            for (char *q = rc ? NULL : *d; q && *q; q++)
+                *q = (char)tolower((unsigned char)*q);
         }
     }
     return rc == VD_ENOMEM ? vd_error_set(c->err, rc, "%s: out of memory", c->file) : rc;
@@ -648,6 +673,10 @@ void vd_config_init(vd_config *c)
     c->max_body = INT64_C(16) << 20;
     c->max_connections = 256;
     c->connection_timeout = 30;
+    c->max_connections_per_address = 128;
+    c->max_sse_clients = 32;
+    c->max_auth_failures = 10;
+    c->auth_window = 60;
     c->store_path = strdup("visiond.db");
     c->retention_days = 7;
     c->retention_rows = 1000000;
@@ -696,6 +725,8 @@ void vd_config_free(vd_config *c)
         free(c->schemes[i]);
     for (int i = 0; i < c->n_media_dirs; i++)
         free(c->media_dirs[i]);
+    for (int i = 0; i < c->n_hosts; i++)
+        free(c->hosts[i]);
     for (int i = 0; i < c->n_models; i++) {
         free(c->models[i].name);
         free(c->models[i].card);

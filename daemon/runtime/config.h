@@ -26,6 +26,7 @@
 
 #define VD_CFG_MAX_SCHEMES 16
 #define VD_CFG_MAX_DIRS 16
+#define VD_CFG_MAX_HOSTS 64
 #define VD_CFG_ID_MAX 64 /* stream ids: [A-Za-z0-9_-]{1,64} */
 
 typedef enum vd_backpressure {
@@ -75,6 +76,10 @@ typedef struct vd_config {
     int64_t max_body;       /* bytes, default 16 MiB */
     int max_connections;    /* default 256 */
     int connection_timeout; /* s, default 30 */
+    int max_connections_per_address; /* default 128 */
+    int max_sse_clients;    /* default 32 */
+    int max_auth_failures;  /* 401s per address within auth_window (then 429); default 10 */
+    int auth_window;        /* s, default 60 */
     /* store */
     char *store_path;       /* resolved against the state dir */
     int retention_days;     /* default 7 */
@@ -85,6 +90,8 @@ typedef struct vd_config {
     char *media_dirs[VD_CFG_MAX_DIRS];
     int n_media_dirs;       /* default: the directories of the file streams */
     int media_dirs_given;   /* sources.media_dirs was in the file (else the default) */
+    char *hosts[VD_CFG_MAX_HOSTS];
+    int n_hosts;            /* network sources' hosts; none listed: any host */
     /* models and streams */
     vd_model_config *models;
     int n_models;
@@ -126,8 +133,9 @@ void vd_stream_config_free(vd_stream_config *s);
 int vd_stream_config_equal(const vd_stream_config *a, const vd_stream_config *b);
 /* The URL without user:password, for display. */
 void vd_url_redact(const char *url, char *out, size_t n);
-/* Check a URL against cfg->schemes and cfg->media_dirs (local files must
- * lie under one of them after realpath). VD_EINVAL naming the rule. */
+/* Check a URL against cfg->schemes, cfg->hosts (when listed) and
+ * cfg->media_dirs (local files must lie under one of them after realpath).
+ * VD_EINVAL naming the rule. */
 int vd_config_source_allowed(const vd_config *cfg, const char *url, vd_error *err);
 /* What kind of source a URL is: "file" (a path or file:), "v4l2" (a path
  * under /dev/), else its scheme lower-cased ("rtsp", "http", ...). The
@@ -137,6 +145,26 @@ int vd_config_url_scheme(const char *url, char *out, size_t n);
 /* 1 for sources that deliver frames in real time on their own (anything
  * but "file"). */
 int vd_config_url_is_live(const char *url);
+/* What one stream's reader may open, decided by its kind of source
+ * (vd_config_url_scheme): FFmpeg's protocol and format whitelists, and the
+ * check of each resource its demuxer opens (HLS segments and variant
+ * playlists): a file source's stay under media_dirs (realpath'ed), a
+ * network source's on its own host and port. Owns copies, so the reader
+ * thread uses it while the loop reloads the config. */
+typedef struct vd_source_rules {
+    const char *protocols;  /* static strings */
+    const char *formats;
+    int local;              /* nested resources must be local files under dirs */
+    char origin[300];       /* else "host:port" they must name */
+    char *dirs[VD_CFG_MAX_DIRS];
+    int n_dirs;
+} vd_source_rules;
+int vd_source_rules_init(vd_source_rules *r, const vd_config *cfg, const char *url,
+                         vd_error *err);
+/* The vd_reader_guard's `allow` (ud: the rules): VD_EINVAL naming the URL
+ * (redacted) and the rule it breaks. */
+int vd_source_rules_allow(void *rules, const char *url, vd_error *err);
+void vd_source_rules_free(vd_source_rules *r);
 /* media_dirs := the directories (after realpath) of the config's file
  * streams; what vd_config_load does when sources.media_dirs is absent. */
 int vd_config_default_media_dirs(vd_config *cfg, vd_error *err);

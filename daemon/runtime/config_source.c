@@ -111,22 +111,75 @@ static int scheme_listed(const vd_config *cfg, const char *scheme)
     return 0;
 }
 
-/* A local file must lie under one of media_dirs, both sides realpath'ed. */
-static int check_media_dirs(const vd_config *cfg, const char *real, vd_error *err)
+/* A local file must lie under one of dirs (each realpath'ed when judged). */
+static int check_dirs(char *const *dirs, int n, const char *real, vd_error *err)
 {
-    for (int i = 0; i < cfg->n_media_dirs; i++) {
+    for (int i = 0; i < n; i++) {
         char dir[PATH_MAX];
-        if (!real_local(cfg->media_dirs[i], dir, NULL) && under(real, dir))
+        if (!real_local(dirs[i], dir, NULL) && under(real, dir))
             return 0;
     }
-    if (!cfg->n_media_dirs)
+    if (!n)
         return vd_error_set(err, VD_EINVAL, "'%s' is a local file and sources.media_dirs is "
                             "empty", real);
     char list[512] = "";
-    for (int i = 0; i < cfg->n_media_dirs; i++)
-        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
-                 cfg->media_dirs[i]);
+    for (int i = 0; i < n; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", dirs[i]);
     return vd_error_set(err, VD_EINVAL, "'%s' is outside sources.media_dirs (%s)", real, list);
+}
+
+/* The host (lower-cased, IPv6 without brackets) and port (defaulted by
+ * scheme, "" when unknown) of scheme://[user@]host[:port]/...; 0 when url
+ * names no host. */
+static int url_authority(const char *url, char *host, size_t hn, char *port, size_t pn)
+{
+    static const struct { const char *scheme, *port; } ports[] = {
+        {"http", "80"}, {"https", "443"}, {"rtsp", "554"}, {"rtsps", "322"}, {"rtmp", "1935"}};
+    const char *sep = strstr(url, "://");
+    if (!sep || (size_t)(sep - url) != strspn(url, scheme_chars))
+        return 0;
+    const char *h = sep + 3, *end = h + strcspn(h, "/?#");
+    for (const char *p = h; p < end; p++)
+        if (*p == '@')
+            h = p + 1;
+    const char *bracket = h[0] == '[' ? memchr(h, ']', (size_t)(end - h)) : NULL;
+    const char *colon = memchr(bracket ? bracket : h, ':', (size_t)(end - (bracket ? bracket : h)));
+    const char *hs = bracket ? h + 1 : h, *he = bracket ? bracket : colon ? colon : end;
+    if (he <= hs || (size_t)(he - hs) >= hn)
+        return 0;
+    snprintf(host, hn, "%.*s", (int)(he - hs), hs);
+    for (char *p = host; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    snprintf(port, pn, "%.*s", colon ? (int)(end - colon - 1) : 0, colon ? colon + 1 : "");
+    for (size_t i = 0; !colon && i < sizeof ports / sizeof ports[0]; i++)
+        if (strlen(ports[i].scheme) == (size_t)(sep - url) &&
+            !strncasecmp(url, ports[i].scheme, (size_t)(sep - url)))
+            snprintf(port, pn, "%s", ports[i].port);
+    return 1;
+}
+
+/* "host:port", what nested URLs of a network source must name. */
+static int url_origin(const char *url, char *out, size_t n)
+{
+    char host[256], port[16];
+    if (!url_authority(url, host, sizeof host, port, sizeof port))
+        return 0;
+    return snprintf(out, n, "%s:%s", host, port) < (int)n;
+}
+
+/* A network URL's host must be in sources.hosts when any is listed. */
+static int check_host(const vd_config *cfg, const char *url, const char *shown, vd_error *err)
+{
+    char host[256], port[16];
+    if (!cfg->n_hosts)
+        return 0;
+    if (!url_authority(url, host, sizeof host, port, sizeof port))
+        return vd_error_set(err, VD_EINVAL, "'%s': no host in the URL, and sources.hosts is set",
+                            shown);
+    for (int i = 0; i < cfg->n_hosts; i++)
+        if (!strcmp(cfg->hosts[i], host))
+            return 0;
+    return vd_error_set(err, VD_EINVAL, "'%s': host '%s' is not in sources.hosts", shown, host);
 }
 
 int vd_config_source_allowed(const vd_config *cfg, const char *url, vd_error *err)
@@ -146,7 +199,10 @@ int vd_config_source_allowed(const vd_config *cfg, const char *url, vd_error *er
     if (!scheme_listed(cfg, scheme))
         return vd_error_set(err, VD_EINVAL, "'%s': scheme '%s' is not in sources.schemes", shown,
                             scheme);
-    return path && !strcmp(scheme, "file") ? check_media_dirs(cfg, real, err) : 0;
+    if (!path)
+        return check_host(cfg, url, shown, err);
+    return !strcmp(scheme, "file") ? check_dirs(cfg->media_dirs, cfg->n_media_dirs, real, err)
+                                   : 0;
 }
 
 int vd_config_default_media_dirs(vd_config *cfg, vd_error *err)
@@ -172,6 +228,143 @@ int vd_config_default_media_dirs(vd_config *cfg, vd_error *err)
         cfg->n_media_dirs++;
     }
     return 0;
+}
+
+/* ---- what a stream's reader may open ---- */
+
+/* The demuxers a file may need; concat is not among them, since FFmpeg
+ * opens a concat list's entries without asking the guard. hls is, since
+ * each segment it opens is checked against media_dirs. */
+#define FILE_FORMATS                                                                          \
+    "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpegts,mpeg,mpegvideo,m4v,flv,live_flv,asf,"   \
+    "h264,hevc,mjpeg,mpjpeg,ogg,nut,mxf,ivf,yuv4mpegpipe,gif,image2,jpeg_pipe,png_pipe,aac,"  \
+    "mp3,ac3,eac3,wav,webvtt,hls"
+
+static const struct {
+    const char *kind, *protocols, *formats;
+} source_kinds[] = {
+    {"file", "file", FILE_FORMATS},
+    {"v4l2", "file", "video4linux2,v4l2"},
+    {"rtsp", "rtsp,rtsps,rtp,srtp,udp,tcp,tls", "rtsp,asf"},
+    {"rtsps", "rtsp,rtsps,rtp,srtp,udp,tcp,tls", "rtsp,asf"},
+    {"http", "http,https,tcp,tls", FILE_FORMATS},
+    {"https", "http,https,tcp,tls", FILE_FORMATS},
+    {"rtmp", "rtmp,rtmps,tcp,tls", "flv,live_flv"},
+    {"rtmps", "rtmp,rtmps,tcp,tls", "flv,live_flv"},
+    {"udp", "udp,rtp", "mpegts,rtp,h264,hevc"},
+    {"srt", "srt", "mpegts,h264,hevc"},
+};
+
+int vd_source_rules_init(vd_source_rules *r, const vd_config *cfg, const char *url,
+                         vd_error *err)
+{
+    char kind[32];
+    memset(r, 0, sizeof *r);
+    if (vd_config_url_scheme(url, kind, sizeof kind))
+        return vd_error_set(err, VD_EINVAL, "the URL is empty");
+    for (size_t i = 0; i < sizeof source_kinds / sizeof source_kinds[0]; i++)
+        if (!strcmp(source_kinds[i].kind, kind)) {
+            r->protocols = source_kinds[i].protocols;
+            r->formats = source_kinds[i].formats;
+        }
+    if (!r->protocols)
+        return vd_error_set(err, VD_EINVAL, "no reading rules for sources of kind '%s'", kind);
+    r->local = !strcmp(kind, "file") || !strcmp(kind, "v4l2");
+    if (!r->local && !url_origin(url, r->origin, sizeof r->origin))
+        return vd_error_set(err, VD_EINVAL, "'%s': no host in the URL", kind);
+    for (int i = 0; i < cfg->n_media_dirs; i++) {
+        if (!(r->dirs[i] = strdup(cfg->media_dirs[i]))) {
+            vd_source_rules_free(r);
+            return vd_error_set(err, VD_ENOMEM, "out of memory");
+        }
+        r->n_dirs++;
+    }
+    return 0;
+}
+
+static int allow_local(const vd_source_rules *r, const char *url, int depth, vd_error *err);
+
+/* One entry of a playlist at real (a line or a URI="..." attribute),
+ * resolved against the playlist's directory as FFmpeg does. */
+static int allow_entry(const vd_source_rules *r, const char *real, const char *entry, size_t n,
+                       int depth, vd_error *err)
+{
+    char url[PATH_MAX + 64];
+    size_t k = strspn(entry, scheme_chars);
+    int absolute = entry[0] == '/' || (k > 0 && k < n && entry[k] == ':');
+    const char *slash = strrchr(real, '/');
+    if (absolute)
+        snprintf(url, sizeof url, "%.*s", (int)n, entry);
+    else
+        snprintf(url, sizeof url, "%.*s/%.*s", (int)(slash - real), real, (int)n, entry);
+    return allow_local(r, url, depth + 1, err);
+}
+
+/* A local HLS playlist is read here before FFmpeg follows it: FFmpeg
+ * refuses some entries by its own rules (an extension that is not a media
+ * file's, such as file:///etc/passwd) with a bare "Invalid data", so the
+ * guard names every entry that leaves media_dirs first. */
+static int check_playlist(const vd_source_rules *r, const char *real, int depth, vd_error *err)
+{
+    enum { MAX = 1 << 20 }; /* a playlist is text; beyond, FFmpeg's own checks remain */
+    FILE *f = fopen(real, "rb");
+    char *buf = f ? malloc(MAX) : NULL;
+    if (!buf) {
+        if (f)
+            fclose(f);
+        return f ? vd_error_set(err, VD_ENOMEM, "out of memory") : 0; /* FFmpeg reports it */
+    }
+    size_t n = fread(buf, 1, MAX - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    int rc = 0;
+    for (char *line = strncmp(buf, "#EXTM3U", 7) ? NULL : buf; line && !rc;) {
+        char *end = line + strcspn(line, "\r\n"), *uri;
+        char saved = *end;
+        *end = 0;
+        if (line[0] != '#' && line[0])
+            rc = allow_entry(r, real, line, strlen(line), depth, err);
+        else if (line[0] == '#' && (uri = strstr(line, "URI=\"")))
+            rc = allow_entry(r, real, uri + 5, strcspn(uri + 5, "\""), depth, err);
+        *end = saved;
+        line = *end ? end + 1 : NULL;
+    }
+    free(buf);
+    return rc;
+}
+
+static int allow_local(const vd_source_rules *r, const char *url, int depth, vd_error *err)
+{
+    char shown[1024], real[PATH_MAX];
+    const char *path = local_path(url);
+    vd_url_redact(url, shown, sizeof shown);
+    if (!path)
+        return vd_error_set(err, VD_EINVAL, "'%s': a local source may refer to local files "
+                            "only", shown);
+    int rc = real_local(path, real, err);
+    if (!rc)
+        rc = check_dirs(r->dirs, r->n_dirs, real, err);
+    return !rc && depth < 2 ? check_playlist(r, real, depth, err) : rc;
+}
+
+int vd_source_rules_allow(void *rules, const char *url, vd_error *err)
+{
+    const vd_source_rules *r = rules;
+    char shown[1024], origin[300];
+    if (r->local)
+        return allow_local(r, url, 0, err);
+    vd_url_redact(url, shown, sizeof shown);
+    if (!url_origin(url, origin, sizeof origin) || strcmp(origin, r->origin))
+        return vd_error_set(err, VD_EINVAL, "'%s' is not on the source's own host (%s)", shown,
+                            r->origin);
+    return 0;
+}
+
+void vd_source_rules_free(vd_source_rules *r)
+{
+    for (int i = 0; i < r->n_dirs; i++)
+        free(r->dirs[i]);
+    r->n_dirs = 0;
 }
 
 /* Query parameters whose values are secrets (?user=admin&password=x). */

@@ -62,6 +62,7 @@ int rt_input_open(rt_input **out, const rt_input_opts *o, vd_error *err)
     ro.read_timeout = s->is_file ? 0 : o->timeout;
     ro.rtsp_transport = o->rtsp_transport;
     ro.abort = o->abort;
+    ro.guard = o->guard;
     if (!strncmp(o->url, "/dev/video", 10))
         ro.format = "v4l2";
     int rc = vd_reader_open(&s->r, o->url, &ro, err);

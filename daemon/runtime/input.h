@@ -21,6 +21,7 @@ typedef struct rt_input_opts {
     double fps;              /* sampling (the reader's selection); 0: every frame */
     int loop;                /* files: seek back to the start at the end */
     const atomic_int *abort; /* the stream's stop flag: interrupts even a blocked open */
+    const struct vd_reader_guard *guard; /* what the reader may open (the sources policy) */
 } rt_input_opts;
 
 typedef struct rt_input_frame {

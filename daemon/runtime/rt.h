@@ -23,6 +23,7 @@
 
 #include "daemon/runtime/runtime.h"
 #include "pipeline/analysis.h"
+#include "pipeline/reader.h"
 #include "input.h"
 
 /* Reconnect backoff: the stream's reconnect.min (1 s) doubling to
@@ -109,6 +110,8 @@ typedef struct rt_event_slot rt_event_slot;
 typedef struct rt_stream {
     vd_runtime *rt;
     vd_stream_config cfg;    /* loop only (the thread has its own copies) */
+    vd_source_rules rules;   /* what its reader may open (set at start, then read-only) */
+    vd_reader_guard guard;   /* the reader's view of the rules */
     rt_model *model;         /* NULL: motion only / not loaded */
     pthread_t thread;
     int started;

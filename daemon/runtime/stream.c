@@ -397,7 +397,7 @@ static int open_source(rt_stream *st, rt_input **src, vd_error *err)
 {
     rt_input_opts o = {.url = st->cfg.url, .timeout = st->cfg.timeout > 0 ? st->cfg.timeout : 10,
                         .rtsp_transport = st->cfg.rtsp_transport, .fps = st->cfg.fps,
-                        .loop = st->cfg.loop, .abort = &st->stop};
+                        .loop = st->cfg.loop, .abort = &st->stop, .guard = &st->guard};
     int rc = rt_input_open(src, &o, err);
     if (rc)
         return rc;
@@ -481,6 +481,7 @@ static void *reader_main(void *arg)
 static void stream_free(rt_stream *st)
 {
     vd_stream_config_free(&st->cfg);
+    vd_source_rules_free(&st->rules);
     free(st->events);
     free(st->work);
     free(st->last);
@@ -507,6 +508,14 @@ int rt_stream_start(vd_runtime *rt, vd_stream_config *cfg, rt_model *model, rt_s
     pthread_mutex_init(&st->mu, NULL);
     pthread_cond_init(&st->cv, NULL);
     *out = st;
+    vd_error rerr = {0};
+    if (vd_source_rules_init(&st->rules, &rt->cfg, st->cfg.url, &rerr)) {
+        st->state = VD_STREAM_FAILED;
+        snprintf(st->last_error, sizeof st->last_error, "%s", rerr.msg);
+        return VD_OK;
+    }
+    st->guard = (vd_reader_guard){st->rules.protocols, st->rules.formats, vd_source_rules_allow,
+                                  &st->rules};
     if (st->cfg.model && (!model || !model->az)) {
         st->model = NULL;
         st->state = VD_STREAM_FAILED;

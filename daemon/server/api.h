@@ -83,6 +83,7 @@ struct vd_req {
     int in_handler;
     int dispatched;            /* the handler ran (a resume must not run it again) */
     int deferred;              /* bodiless: begin() runs at the final call */
+    int retry_after;           /* s, the Retry-After header of a 429 */
     json_t *late_json;         /* the answer that arrived while suspended */
     unsigned late_status;
 };
@@ -99,6 +100,15 @@ typedef struct vd_api_route_stats {
 
 struct vd_live;
 struct vd_api_cache_entry;
+
+/* authlimit.c: one client address and its failed tokens in the window. */
+#define VD_API_AUTH_SLOTS 256
+typedef struct vd_api_auth_slot {
+    unsigned char key[16];
+    size_t key_len;
+    int n;                     /* 401s since start; 0: free */
+    double start;              /* s since the server started */
+} vd_api_auth_slot;
 #define VD_API_CACHE_N 32
 
 struct vd_server {
@@ -114,6 +124,7 @@ struct vd_server {
     uv_timer_t keepalive;      /* SSE comments */
     int open_handles;          /* freed when the last uv_close callback ran */
     int stopping;
+    int kicked;                /* vd_api_kick() ran (maybe inside MHD_run) */
     uint64_t t_start_ns;
     vd_api_route_stats *route_stats; /* vd_api_n_routes + 1 (the last: unrouted) */
     struct vd_live *live;      /* SSE clients, a list */
@@ -124,6 +135,8 @@ struct vd_server {
     unsigned cache_next;
     int64_t cache_hits;
     struct vd_static *www;     /* the web console's files (static.c) */
+    vd_api_auth_slot auth[VD_API_AUTH_SLOTS]; /* authlimit.c */
+    int64_t auth_refused;      /* 429s answered */
 };
 
 double vd_api_uptime(const vd_server *s);
@@ -132,6 +145,11 @@ void vd_api_kick(vd_server *s);
 /* Constant-time comparison of a presented token with the configured one;
  * 1 when none is configured. */
 int vd_api_token_ok(const vd_server *s, const char *presented, size_t n);
+
+/* authlimit.c: 1 (r->retry_after set) when r's address has used up its
+ * failed tokens; count one more failure for r's address. */
+int vd_api_auth_blocked(vd_req *r);
+void vd_api_auth_failed(vd_req *r);
 
 /* reply.c */
 /* Queue resp (consumed) with its content type; the common tail of replies. */

@@ -29,6 +29,7 @@ static const struct {
     {409, "conflict"},
     {413, "payload_too_large"},
     {415, "unsupported_media_type"},
+    {429, "too_many_requests"},
     {500, "internal_error"},
     {503, "unavailable"},
 };
@@ -75,8 +76,15 @@ enum MHD_Result vd_api_queue(vd_req *r, unsigned status, struct MHD_Response *re
         return MHD_NO;
     if (content_type)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
-    if (status == 401)
+    if (status == 401) {
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+        vd_api_auth_failed(r);
+    }
+    if (status == 429) {
+        char s[24];
+        snprintf(s, sizeof s, "%d", r->retry_after);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, s);
+    }
     if (status == 405)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
     r->status = status;

@@ -8,7 +8,8 @@
  * connection writes MHD's pipe, so the poll wakes; vd_api_kick() also
  * schedules a run for the cases where no fd changes.
  *
- * A request goes: route (404/405) -> starting? (503) -> token (401) ->
+ * A request goes: route (404/405) -> starting? (503) -> address blocked
+ * after failed tokens? (429, authlimit.c) -> token (401) ->
  * declared size (413) -> content type (415) -> body collected up to the
  * limit -> the handler, called once. A request with a body is checked as
  * soon as its headers are in, and anything refused is answered at once, so
@@ -57,9 +58,12 @@ static void run_mhd(vd_server *s)
 {
     if (!s->mhd)
         return;
+    s->kicked = 0;
     MHD_run(s->mhd);
     MHD_UNSIGNED_LONG_LONG ms;
-    if (MHD_get_timeout(s->mhd, &ms) == MHD_YES)
+    if (s->kicked) /* a kick during the run asked for another one */
+        uv_timer_start(&s->timer, on_timer, 0, 0);
+    else if (MHD_get_timeout(s->mhd, &ms) == MHD_YES)
         uv_timer_start(&s->timer, on_timer, ms, 0);
     else
         uv_timer_stop(&s->timer);
@@ -84,8 +88,10 @@ static void on_keepalive(uv_timer_t *t)
 
 void vd_api_kick(vd_server *s)
 {
-    if (s->mhd && !s->stopping)
+    if (s->mhd && !s->stopping) {
+        s->kicked = 1;
         uv_timer_start(&s->timer, on_timer, 0, 0);
+    }
 }
 
 /* ---- request life ------------------------------------------------------- */
@@ -172,6 +178,9 @@ static enum MHD_Result begin(vd_req *r, const char *url, const char *method)
     r->route_index = (int)(rt - vd_api_routes);
     if (!(rt->flags & VD_ROUTE_PUBLIC) && !vd_runtime_ready(r->rt))
         return vd_api_error(r, 503, "visiond is starting (loading models); try again shortly");
+    if (!(rt->flags & VD_ROUTE_PUBLIC) && vd_api_auth_blocked(r))
+        return vd_api_error(r, 429, "too many requests with a wrong token from this address; "
+                                    "retry in %d s", r->retry_after);
     if (!(rt->flags & (VD_ROUTE_PUBLIC | VD_ROUTE_DEEPSTACK)) && !bearer_ok(r))
         return vd_api_error(r, 401, "this endpoint needs the API token: "
                                     "'Authorization: Bearer <token>'");
@@ -291,6 +300,40 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
     return dispatch(r);
 }
 
+static int hexval(char ch)
+{
+    return ch >= '0' && ch <= '9'   ? ch - '0'
+           : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+           : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
+                                    : -1;
+}
+
+/* MHD's unescaping, except that %00, %2F and %5C stay as they are: a NUL
+ * would cut the path short ("/streams/cam%00/x" reading as "/streams/cam")
+ * and an encoded slash would become a separator after routing decided
+ * what a segment is. So an id is one literal segment, and "..%2f" in it is
+ * only a name that matches nothing. Query values are unescaped the same
+ * way; none of them may hold those three bytes. */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls, (void)c;
+    char *out = s;
+    for (const char *p = s; *p;) {
+        int hi, lo;
+        if (p[0] == '%' && (hi = hexval(p[1])) >= 0 && (lo = hexval(p[2])) >= 0) {
+            int ch = hi * 16 + lo;
+            if (ch != 0 && ch != '/' && ch != '\\') {
+                *out++ = (char)ch;
+                p += 3;
+                continue;
+            }
+        }
+        *out++ = *p++;
+    }
+    *out = '\0';
+    return (size_t)(out - s);
+}
+
 static void record(vd_server *s, const vd_req *r)
 {
     vd_api_route_stats *st = &s->route_stats[r->route_index];
@@ -322,6 +365,18 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     json_decref(r->late_json);
     free(r);
     *con_cls = NULL;
+}
+
+/* At the connection limit MHD stops watching the listening socket; it
+ * watches it again on the MHD_run after a connection closed. Nothing else
+ * may wake the loop for that run (a client waiting in the backlog sends no
+ * event MHD watches), so a closed connection schedules it. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    (void)c, (void)socket_context;
+    if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
+        vd_api_kick(cls);
 }
 
 /* ---- start / stop ------------------------------------------------------- */
@@ -381,6 +436,12 @@ static void fill_defaults(vd_server_opts *o)
         o->connection_timeout = 30;
     if (o->max_sse_clients <= 0)
         o->max_sse_clients = 32;
+    if (o->max_connections_per_address <= 0)
+        o->max_connections_per_address = 128;
+    if (o->max_auth_failures <= 0)
+        o->max_auth_failures = 10;
+    if (o->auth_window <= 0)
+        o->auth_window = 60;
     if (o->sse_keepalive_ms <= 0)
         o->sse_keepalive_ms = 15000;
     if (!o->sse_buffer)
@@ -392,9 +453,12 @@ static int start_mhd(vd_server *s, int fd, vd_error *err)
     s->mhd = MHD_start_daemon(
         MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO, 0, NULL, NULL, on_access, s,
         MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)s->o.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)s->o.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)s->o.max_connections_per_address, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)s->o.connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        s->o.max_header, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
+        s->o.max_header, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, s, MHD_OPTION_END);
     if (!s->mhd) {
         close(fd);
         return vd_error_set(err, VD_EIO, "listen '%s': libmicrohttpd did not start",

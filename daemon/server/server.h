@@ -31,7 +31,13 @@ typedef struct vd_server_opts {
     int64_t max_body;           /* request body bytes; default 16 MiB (413 beyond) */
     size_t max_header;          /* per-connection memory for the request line and
                                  * headers; default 32 KiB (MHD answers 431 beyond) */
-    int max_connections;        /* default 256; beyond, new connections are refused */
+    int max_connections;        /* default 256; beyond, new connections are not
+                                 * accepted (they wait in the listen backlog) */
+    int max_connections_per_address; /* default 128; beyond, that address's new
+                                 * connections are refused */
+    int max_auth_failures;      /* 401s per client address within auth_window s,
+                                 * then 429 until the window ends; default 10 */
+    int auth_window;            /* default 60 */
     int connection_timeout;     /* s of inactivity before a connection is closed;
                                  * default 30 */
     int max_sse_clients;        /* default 32 (503 beyond) */

@@ -17,9 +17,10 @@ static json_t *http_json(const vd_server *s)
     int64_t requests = 0;
     for (int i = 0; i <= vd_api_n_routes; i++)
         requests += s->route_stats[i].count;
-    return json_pack("{s:I,s:i,s:I,s:I,s:I}", "requests", (json_int_t)requests, "sse_clients",
+    return json_pack("{s:I,s:i,s:I,s:I,s:I,s:I}", "requests", (json_int_t)requests, "sse_clients",
                      s->n_live, "sse_dropped", (json_int_t)s->live_dropped, "sse_messages",
-                     (json_int_t)s->live_sent, "cache_hits", (json_int_t)s->cache_hits);
+                     (json_int_t)s->live_sent, "cache_hits", (json_int_t)s->cache_hits,
+                     "auth_refused", (json_int_t)s->auth_refused);
 }
 
 static json_t *store_json(vd_runtime *rt)
