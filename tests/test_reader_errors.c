@@ -154,7 +154,7 @@ static char *zeroed_copy(const char *src, const char *name, double at, long len)
 Test(reader_errors, zeroed_mpegts_is_reported_not_silently_short)
 {
     char *p = vd_clip_must("plain.ts", ts_clip);
-    char *d = zeroed_copy(p, "ts_zeroed.ts", 0.5, 20000);
+    char *d = zeroed_copy(p, "ts_zeroed.ts", 0.3, 20000);
     vd_reader_stats st;
     double last = 0;
     long n = drain(d, &st, &last);
