@@ -67,10 +67,13 @@ static void note_error(vd_reader *r, int averr, const char *what, int64_t ts)
  * frame. The demuxer marks a packet it knows is incomplete; an MPEG-TS
  * whose timestamps leap (they run on without gaps by construction) has
  * lost whole packets, which no flag marks (zeroed stretches do that). */
-static void check_packet(vd_reader *r, const AVPacket *p)
+static int check_packet(vd_reader *r, const AVPacket *p)
 {
-    if (p->flags & AV_PKT_FLAG_CORRUPT)
+    int noted = 0;
+    if (p->flags & AV_PKT_FLAG_CORRUPT) {
         note_error(r, AVERROR_INVALIDDATA, "corrupt packet", p->pts);
+        noted = 1;
+    }
     int64_t gap = rd_s_to_ticks(r, 1.0);
     if (gap < 10 * r->frame_ticks)
         gap = 10 * r->frame_ticks;
@@ -79,6 +82,7 @@ static void check_packet(vd_reader *r, const AVPacket *p)
         note_error(r, AVERROR_INVALIDDATA, "packets lost", p->pts);
     if (p->dts != AV_NOPTS_VALUE)
         r->last_dts = p->dts;
+    return noted;
 }
 
 /* Keyframes mode: is this packet a key frame the selection may deliver?
@@ -123,7 +127,7 @@ static int feed(vd_reader *r, vd_error *err)
     }
     r->stats.packets++;
     r->pts_unreliable |= r->pkt->pts == AV_NOPTS_VALUE;
-    check_packet(r, r->pkt);
+    int noted = check_packet(r, r->pkt); /* one damage, one count */
     enum AVDiscard lvl = rd_skip_level(r, r->pkt);
     if (lvl == AVDISCARD_NONKEY && !key_wanted(r, r->pkt)) { /* not even sent */
         r->stats.packets_skipped++;
@@ -135,7 +139,7 @@ static int feed(vd_reader *r, vd_error *err)
     int64_t pts = r->pkt->pts;
     ret = avcodec_send_packet(r->dec, r->pkt);
     av_packet_unref(r->pkt);
-    if (ret < 0 && ret != AVERROR(EAGAIN) && ret != AVERROR_EOF)
+    if (ret < 0 && ret != AVERROR(EAGAIN) && ret != AVERROR_EOF && !noted)
         note_error(r, ret, "cannot decode packet", pts);
     /* A key packet fed alone is drained at once: left in the decoder, open
      * GOPs (recovery-point I-frames, HEVC CRA) come out reordered against
