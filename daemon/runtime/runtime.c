@@ -19,6 +19,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "rt.h"
@@ -252,13 +253,47 @@ static int open_store(vd_runtime *rt, vd_error *err)
     return rc;
 }
 
+/* FNV-1a over the identity (device, inode, size, mtime) of the files a
+ * model was read from: its card, its ONNX file and its labels file. A
+ * rename-over changes the inode, an in-place rewrite the size or mtime, so
+ * a SIGHUP notices a replaced file even when the config is unchanged. The
+ * files are read whole into memory at load (vd_nn_model_load, no mmap): a
+ * running model never touches them again. A file replaced between its read
+ * and this stat is noticed one SIGHUP late at worst. */
+static uint64_t files_id(const rt_model *m)
+{
+    const vd_card *card = m->az ? vd_analyzer_card(m->az) : NULL;
+    const char *paths[] = {m->card, card ? card->path : NULL, card ? card->labels : NULL};
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        struct stat sb;
+        memset(&sb, 0, sizeof sb);
+        if (paths[i] && paths[i][0])
+            stat(paths[i], &sb); /* a missing file (a builtin label set) hashes as zeros */
+        uint64_t v[] = {sb.st_dev, sb.st_ino, (uint64_t)sb.st_size, (uint64_t)sb.st_mtim.tv_sec,
+                        (uint64_t)sb.st_mtim.tv_nsec};
+        for (size_t k = 0; k < sizeof v / sizeof v[0]; k++)
+            for (int b = 0; b < 64; b += 8)
+                h = (h ^ ((v[k] >> b) & 0xff)) * 1099511628211ull;
+    }
+    return h;
+}
+
+static int model_create(rt_model **out, const vd_model_config *c, vd_error *err)
+{
+    int rc = rt_model_create(out, c, err);
+    if (!rc)
+        (*out)->files_id = files_id(*out);
+    return rc;
+}
+
 static int load_models(vd_runtime *rt, vd_error *err)
 {
     rt->models = calloc((size_t)rt->cfg.n_models + 1, sizeof *rt->models);
     if (!rt->models)
         return vd_error_set(err, VD_ENOMEM, "out of memory");
     for (int i = 0; i < rt->cfg.n_models; i++) {
-        int rc = rt_model_create(&rt->models[i], &rt->cfg.models[i], err);
+        int rc = model_create(&rt->models[i], &rt->cfg.models[i], err);
         if (rc)
             return rc;
         rt->n_models++;
@@ -416,29 +451,52 @@ static const vd_stream_config *cfg_stream(const vd_config *c, const char *id)
     return NULL;
 }
 
-/* New models replace changed ones; unchanged ones are kept as they are. */
-static int reload_models(vd_runtime *rt, const vd_config *nc, vd_error *err)
+/* The model a reload runs for config c: the running one when neither c
+ * nor its files changed, else a new load -- unless that load fails while
+ * the running one works: then the running one keeps serving and *refused
+ * (the first refusal) says why, naming the file. */
+static rt_model *reload_model(vd_runtime *rt, const vd_model_config *c, vd_error *refused)
+{
+    rt_model *old = rt_find_model(rt, c->name), *m = NULL;
+    if (old && old->az && rt_model_equal(old, c) && old->files_id == files_id(old))
+        return old;
+    vd_error e;
+    vd_error_clear(&e);
+    if (model_create(&m, c, &e) || !m->az) {
+        if (old && old->az) {
+            rt_model_free(&m);
+            if (!refused->code)
+                vd_error_set(refused, e.code ? e.code : VD_EINVAL,
+                             "%s; the loaded model %s keeps running", e.msg, c->name);
+            return old;
+        }
+        if (!m) /* out of memory: the model is left out, its streams run without it */
+            return NULL;
+    }
+    return m;
+}
+
+/* New models replace changed ones; unchanged (or refused) ones are kept
+ * as they run, the others retired. */
+static int reload_models(vd_runtime *rt, const vd_config *nc, vd_error *refused, vd_error *err)
 {
     rt_model **models = calloc((size_t)nc->n_models + 1, sizeof *models);
     if (!models)
         return vd_error_set(err, VD_ENOMEM, "out of memory");
-    for (int i = 0; i < nc->n_models; i++) {
-        rt_model *old = rt_find_model(rt, nc->models[i].name);
-        if (old && rt_model_equal(old, &nc->models[i]))
-            models[i] = old; /* kept as it runs */
-        else
-            rt_model_create(&models[i], &nc->models[i], err);
-    }
+    int n = 0;
+    for (int i = 0; i < nc->n_models; i++)
+        if ((models[n] = reload_model(rt, &nc->models[i], refused)))
+            n++;
     for (int i = 0; i < rt->n_models; i++) {
         int kept = 0;
-        for (int k = 0; k < nc->n_models; k++)
+        for (int k = 0; k < n; k++)
             kept |= models[k] == rt->models[i];
         if (!kept)
             model_retire(rt->models[i]);
     }
     free(rt->models);
     rt->models = models;
-    rt->n_models = nc->n_models;
+    rt->n_models = n;
     return VD_OK;
 }
 
@@ -448,7 +506,9 @@ int vd_runtime_reload(vd_runtime *rt, vd_config *cfg, vd_error *err)
         return vd_error_set(err, VD_EINVAL, "still starting (loading models): reload later");
     vd_config nc = *cfg;
     vd_config_init(cfg);
-    int rc = reload_models(rt, &nc, err);
+    vd_error refused;
+    vd_error_clear(&refused);
+    int rc = reload_models(rt, &nc, &refused, err);
     /* streams of the old file gone from the new one */
     for (int i = rt->n_streams - 1; i >= 0; i--) {
         const char *id = rt->streams[i]->cfg.id;
@@ -480,6 +540,10 @@ int vd_runtime_reload(vd_runtime *rt, vd_config *cfg, vd_error *err)
     }
     vd_config_free(&rt->cfg);
     rt->cfg = nc;
+    if (!rc && refused.code) { /* everything else is applied */
+        *err = refused;
+        rc = refused.code;
+    }
     return rc;
 }
 
