@@ -21,7 +21,9 @@ usage: daemon_load.py VISIOND FFMPEG SOURCE_DIR OPENCV_DATA MODE
            garbage written over the ONNX file: the streams keep detecting
            (the model was read into memory); SIGHUP refuses the damaged
            file with an error naming it, the loaded model keeps serving
-           (same model object, streams not restarted, runs go on). The
+           (same model object, streams not restarted, runs go on); so does
+           another valid ONNX model renamed over it whose input size
+           differs from the card's (BlazeFace front, 128x128). The
            original file put back by an atomic rename-over with a new card
            (threshold 0.99): SIGHUP loads the new files (a new model, runs
            counted from 0, the faces' ~0.87 scores now below threshold).
@@ -300,6 +302,11 @@ def test_model(tmp):
             f.write(random.Random(1).randbytes(size))
         still_detecting(d, "overwritten in place")
         hup_refused(d, onnx, "garbage")
+        # a valid ONNX file of another model (BlazeFace front, 128x128) renamed over it
+        shutil.copyfile(os.path.join(os.path.dirname(onnx_src),
+                                     "face_detection_front_128x128_barracuda.onnx"), onnx + ".new")
+        os.replace(onnx + ".new", onnx)
+        hup_refused(d, onnx, "another model")
         # the original back by an atomic rename-over, with a new card
         shutil.copyfile(onnx_src, onnx + ".new")
         os.replace(onnx + ".new", onnx)
