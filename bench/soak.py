@@ -25,13 +25,13 @@ import http.client
 import json
 import os
 import socket
-import subprocess
+import shutil
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
-from daemon_lib import Daemon, write_config  # noqa: E402
+from daemon_lib import Daemon, pan_clip, write_config  # noqa: E402
 
 WARMUP_S = 300  # growth is measured after this: caches, SQLite pages, arenas
 
@@ -53,17 +53,9 @@ def proc_sample(pid):
 
 
 def make_clips(ffmpeg, data, work):
-    clips = []
-    for i, x0 in enumerate((60, 160, 260)):
-        path = os.path.join(work, f"faces{i}.mp4")
-        if not os.path.exists(path):
-            subprocess.run([ffmpeg, "-nostdin", "-v", "error", "-y", "-loop", "1", "-i",
-                            os.path.join(data, "messi5.jpg"), "-t", "10", "-r", "25", "-vf",
-                            f"scale=1096:684,crop=640:480:'{x0}+t*20':100", "-c:v", "libx264",
-                            "-preset", "veryfast", "-pix_fmt", "yuv420p", "-g", "25", path],
-                           check=True)
-        clips.append(path)
-    return clips
+    """Three 10 s pans of messi5.jpg, from different starting points."""
+    return [pan_clip(ffmpeg, data, os.path.join(work, f"faces{i}.mp4"), 10, x0, 20)
+            for i, x0 in enumerate((60, 160, 260))]
 
 
 def config(src, data, clips, tmp):
@@ -162,7 +154,7 @@ def run(visiond, ffmpeg, src, data, work, seconds):
         if os.path.exists(os.path.join(work, old)):
             os.remove(os.path.join(work, old))
     tmp = os.path.join(work, "run")
-    subprocess.run(["rm", "-rf", tmp], check=True)
+    shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(tmp)
     clips = make_clips(ffmpeg, data, work)
     cfg, streams = config(src, data, clips, tmp)
@@ -221,7 +213,8 @@ def load_rows(work):
 
 
 def svg(rows, path):
-    """Three stacked panels (RSS MiB, fds, threads) over minutes, plain SVG."""
+    """Three stacked panels (RSS MiB, fds, threads) over minutes, plain SVG;
+    a dashed line marks the end of the warm-up."""
     w, h, pad, gap = 640, 120, 48, 28
     panels = [("RSS (MiB)", [r["rss_kib"] / 1024 for r in rows], "#1f77b4"),
               ("open fds", [r["fds"] for r in rows], "#d62728"),
@@ -233,11 +226,13 @@ def svg(rows, path):
            '<rect width="100%" height="100%" fill="white"/>']
     for k, (name, ys, color) in enumerate(panels):
         top = pad // 2 + k * (h + gap)
-        lo, hi = min(ys), max(ys)
-        lo, hi = (0, hi * 1.2 + 1) if name != "RSS (MiB)" else (0, hi * 1.1)
+        lo, hi = 0, max(ys) * 1.3 + 1  # room for the label above the curve
         pts = " ".join(f"{pad + w * x / tmax:.1f},{top + h - h * (y - lo) / (hi - lo):.1f}"
                        for x, y in zip(mins, ys))
+        xw = pad + w * min(WARMUP_S / 60, tmax) / tmax  # the warm-up's end, dashed
         out += [f'<rect x="{pad}" y="{top}" width="{w}" height="{h}" fill="none" stroke="#999"/>',
+                f'<line x1="{xw:.1f}" y1="{top}" x2="{xw:.1f}" y2="{top + h}" stroke="#bbb" '
+                'stroke-dasharray="4 3"/>',
                 f'<polyline points="{pts}" fill="none" stroke="{color}" stroke-width="1.5"/>',
                 f'<text x="{pad + 4}" y="{top + 13}">{name}: {ys[0]:.0f} at start, '
                 f'{max(ys):.0f} peak, {ys[-1]:.0f} at end</text>',

@@ -36,26 +36,19 @@ import re
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from daemon_lib import Daemon, check, run, wait_for, write_config  # noqa: E402
+from daemon_lib import Daemon, check, pan_clip, run, wait_for, write_config  # noqa: E402
 
 VISIOND, FFMPEG, SRC, DATA, MODE = sys.argv[1:6]
 CARD = os.path.join(SRC, "config/models/blazeface-back.json")
 
 
-def face_clip(tmp, name="faces.mp4", seconds=4):
-    """messi5.jpg at 2x, a 640x480 window panning: one face in every frame."""
-    path = os.path.join(tmp, name)
-    subprocess.run([FFMPEG, "-nostdin", "-v", "error", "-y", "-loop", "1", "-i",
-                    os.path.join(DATA, "messi5.jpg"), "-t", str(seconds), "-r", "25", "-vf",
-                    "scale=1096:684,crop=640:480:'100+t*40':100", "-c:v", "libx264",
-                    "-preset", "veryfast", "-pix_fmt", "yuv420p", "-g", "25", path], check=True)
-    return path
+def face_clip(tmp):
+    return pan_clip(FFMPEG, DATA, os.path.join(tmp, "faces.mp4"))
 
 
 def live(sid, url, fps=2, **kw):
