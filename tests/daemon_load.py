@@ -258,7 +258,7 @@ def hup_refused(d, onnx, what):
     n_log = len(hup_lines())
     d.signal(signal.SIGHUP)
     msg = wait_for("SIGHUP answered", lambda: hup_lines()[n_log:], 20)[0]
-    check(onnx in msg and "keeps running" in msg and "reloaded" not in msg,
+    check(onnx in msg and "the loaded model keeps running" in msg and "reloaded" not in msg,
           f"{what}: SIGHUP should refuse {onnx} and keep the model: {msg!r}")
     print(f"{what}: {msg}")
     still_detecting(d, f"{what}, after SIGHUP")

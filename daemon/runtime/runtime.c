@@ -453,8 +453,8 @@ static const vd_stream_config *cfg_stream(const vd_config *c, const char *id)
 
 /* The model a reload runs for config c: the running one when neither c
  * nor its files changed, else a new load -- unless that load fails while
- * the running one works: then the running one keeps serving and *refused
- * (the first refusal) says why, naming the file. */
+ * the running one works: then the running one keeps serving. A failed
+ * load is reported in *refused (the first one), naming the file. */
 static rt_model *reload_model(vd_runtime *rt, const vd_model_config *c, vd_error *refused)
 {
     rt_model *old = rt_find_model(rt, c->name), *m = NULL;
@@ -462,18 +462,18 @@ static rt_model *reload_model(vd_runtime *rt, const vd_model_config *c, vd_error
         return old;
     vd_error e;
     vd_error_clear(&e);
-    if (model_create(&m, c, &e) || !m->az) {
-        if (old && old->az) {
-            rt_model_free(&m);
-            if (!refused->code)
-                vd_error_set(refused, e.code ? e.code : VD_EINVAL,
-                             "%s; the loaded model %s keeps running", e.msg, c->name);
-            return old;
-        }
-        if (!m) /* out of memory: the model is left out, its streams run without it */
-            return NULL;
+    if (!model_create(&m, c, &e) && m->az)
+        return m;
+    int keep = old && old->az;
+    if (!refused->code)
+        vd_error_set(refused, e.code ? e.code : VD_EINVAL, "%s%s", e.msg,
+                     keep ? "; the loaded model keeps running" : "");
+    if (keep) {
+        rt_model_free(&m);
+        return old;
     }
-    return m;
+    return m; /* not loaded: its streams run without detection, /models says why;
+               * NULL when out of memory: the model is left out */
 }
 
 /* New models replace changed ones; unchanged (or refused) ones are kept
