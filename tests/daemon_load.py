@@ -27,6 +27,8 @@ usage: daemon_load.py VISIOND FFMPEG SOURCE_DIR OPENCV_DATA MODE
            original file put back by an atomic rename-over with a new card
            (threshold 0.99): SIGHUP loads the new files (a new model, runs
            counted from 0, the faces' ~0.87 scores now below threshold).
+           A daemon started on a truncated file runs its streams without the
+           model (/api/v1/models names the file); fixed and SIGHUP: it loads.
 """
 import http.client
 import json
@@ -262,8 +264,11 @@ def hup_refused(d, onnx, what):
           f"{what}: SIGHUP should refuse {onnx} and keep the model: {msg!r}")
     print(f"{what}: {msg}")
     still_detecting(d, f"{what}, after SIGHUP")
-    after_m, after_s = models_entry(d), streams_counters(d)
-    check(after_m["loaded"] and after_m["error"] is None and after_m["runs"] > before_m["runs"],
+    # the same model object runs on: its counters go on from where they were
+    after_m = wait_for(f"{what}: the loaded model runs on", lambda: (lambda m: m if m[
+        "runs"] > before_m["runs"] else None)(models_entry(d)), 15)
+    after_s = streams_counters(d)
+    check(after_m["loaded"] and after_m["error"] is None,
           f"{what}: the loaded model should keep running: {before_m} -> {after_m}")
     check(all(after_s[i] >= before_s[i] for i in before_s),
           f"{what}: streams restarted (counters {before_s} -> {after_s})")
@@ -322,6 +327,19 @@ def test_model(tmp):
         write_card(card, onnx, 0.5)
         d.signal(signal.SIGHUP)
         still_detecting(d, "after the card is restored")
+        d.stop()
+        # a daemon started on a truncated file: the model is not loaded (the
+        # streams run without it); the file fixed and SIGHUP: it loads
+        with open(onnx, "r+b") as f:
+            f.truncate(size // 3)
+        d.start()
+        m = models_entry(d)
+        check(not m["loaded"] and onnx in (m["error"] or ""), f"truncated at start: {m}")
+        shutil.copyfile(onnx_src, onnx + ".new")
+        os.replace(onnx + ".new", onnx)
+        d.signal(signal.SIGHUP)
+        wait_for("loaded at SIGHUP", lambda: models_entry(d)["loaded"], 20)
+        still_detecting(d, "fixed after a failed start")
         d.stop()
     finally:
         d.kill()

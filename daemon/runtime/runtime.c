@@ -213,11 +213,25 @@ static int only_toggle(const vd_stream_config *a, const vd_stream_config *b)
     return vd_stream_config_equal(a, &t);
 }
 
+/* The model a stream on `name` runs with: NULL for none or not loaded. */
+static rt_model *loaded_model(vd_runtime *rt, const char *name)
+{
+    rt_model *m = rt_find_model(rt, name);
+    return m && m->az ? m : NULL;
+}
+
+/* 1 when a stream runs with another model than its config now gets: its
+ * model was replaced, or loaded at last after a failure. */
+static int model_stale(vd_runtime *rt, const rt_stream *st)
+{
+    return st->model != loaded_model(rt, st->cfg.model);
+}
+
 /* Make stream i run as *c (moved in on success). */
 static int stream_apply(vd_runtime *rt, int i, vd_stream_config *c, vd_error *err)
 {
     rt_stream *st = rt->streams[i];
-    if (only_toggle(&st->cfg, c) && (!st->model || !st->model->retired)) {
+    if (only_toggle(&st->cfg, c) && st->model == loaded_model(rt, c->model)) {
         st->cfg.detect_enabled = c->detect_enabled;
         atomic_store(&st->detect_on, c->detect_enabled);
         vd_stream_config_free(c);
@@ -522,16 +536,16 @@ int vd_runtime_reload(vd_runtime *rt, vd_config *cfg, vd_error *err)
         if ((rc = vd_stream_config_copy(&copy, &nc.streams[i], err)))
             break;
         int same = k >= 0 && vd_stream_config_equal(&rt->streams[k]->cfg, &copy) &&
-                   rt->streams[k]->model == rt_find_model(rt, copy.model);
+                   !model_stale(rt, rt->streams[k]);
         if (same)
             vd_stream_config_free(&copy);
         else if ((rc = k >= 0 ? stream_apply(rt, k, &copy, err) : stream_insert(rt, &copy, err)))
             vd_stream_config_free(&copy);
     }
-    /* API-added streams on a replaced model */
+    /* API-added streams on a replaced model, or on one that loads now */
     for (int i = rt->n_streams - 1; !rc && i >= 0; i--) {
         rt_stream *st = rt->streams[i];
-        if (st->model && st->model->retired) {
+        if (model_stale(rt, st)) {
             vd_stream_config copy;
             if (!(rc = vd_stream_config_copy(&copy, &st->cfg, err)) &&
                 (rc = stream_apply(rt, i, &copy, err)))
