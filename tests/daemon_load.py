@@ -5,17 +5,26 @@ on loopback.
 
 usage: daemon_load.py VISIOND FFMPEG SOURCE_DIR OPENCV_DATA MODE
   clients  100 API clients (threads, one keep-alive http.client connection
-           each, 40 s) read every endpoint, add and delete their own streams
-           and read each other's, while the test sends SIGHUP every 2 s with
-           the config alternating (a stream added/removed, a stream's fps
-           changed). Only documented statuses are accepted, per request:
-           200 for reads; 201 for a POST of the client's own new id; 204 for
-           its DELETE; 404 only where a stream may just have gone (another
-           client's stream, the stream SIGHUP adds and removes, a snapshot
-           of a stream with no analysed frame yet). Nothing else: no 5xx, no
-           409, no connection reset, no timeout. At the end the daemon still
-           answers, every stream it lists is `running`, each one's frames
-           advance, and SIGTERM exits 0.
+           each, 40 s; 4 of them hold /api/v1/live open the whole time) read
+           every endpoint; a tenth add, PATCH (detection off/on) and delete
+           their own streams, another tenth POST /api/v1/detect; all read
+           each other's streams. Meanwhile the test sends SIGHUP every 1 s,
+           the config cycling through a stream added and removed, a stream's
+           fps changed and the model's max_wait_ms changed (the model is
+           replaced, and every stream on it restarts, API-added ones too).
+           Of the documented statuses (docs/api.md), these are expected,
+           per request: 200 for reads, PATCH and detect; 201 for a POST of
+           the client's own new id; 204 for its DELETE; 404 only where a
+           stream may just have gone or not be there yet (another client's
+           stream, the stream SIGHUP adds and removes, a snapshot before the
+           first analysed frame). Not expected, so failures: 400/415 (every
+           request is well formed), 409 (ids are unique), 503 (documented
+           while starting or over 32 live clients: the clients start once
+           the daemon is ready, and 4 live clients are far below), 500,
+           a connection reset, a timeout, a live stream cut off. At the end
+           the daemon still answers, every SIGHUP was applied, the streams
+           it lists are exactly the config's, all `running`, their frames
+           advancing, and SIGTERM exits 0.
   model    the ONNX file and the card of a model in use are replaced on disk
            while two streams analyse with it. An in-place truncate and
            garbage written over the ONNX file: the streams keep detecting
