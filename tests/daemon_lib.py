@@ -40,6 +40,16 @@ def wait_for(what, cond, limit, step=0.05):
         time.sleep(step)
 
 
+def pan_clip(ffmpeg, data, path, seconds=4, x0=100, speed=40):
+    """An H.264 clip of opencv-doc's messi5.jpg at 2x seen through a 640x480
+    window panning right at `speed` px/s: a face in every frame."""
+    subprocess.run([ffmpeg, "-nostdin", "-v", "error", "-y", "-loop", "1", "-i",
+                    os.path.join(data, "messi5.jpg"), "-t", str(seconds), "-r", "25", "-vf",
+                    f"scale=1096:684,crop=640:480:'{x0}+t*{speed}':100", "-c:v", "libx264",
+                    "-preset", "veryfast", "-pix_fmt", "yuv420p", "-g", "25", path], check=True)
+    return path
+
+
 def write_config(path, streams, models=None, extra=""):
     """A visiond.yaml from python data (JSON is YAML)."""
     with open(path, "w") as f:

@@ -6,9 +6,10 @@
  * once, without decoding); a libuv THREADPOOL thread decodes, runs
  * vd_analysis_pre() into a slot of the model's batch and submits it; the
  * model's WORKER post()s it and posts the result to the loop queue; the
- * loop calls the callback and frees the job. The job owns a copy of the
- * upload and a one-shot vd_analysis (threshold = min_score, no motion,
- * no tracking). */
+ * loop calls the callback, and frees the job once libuv has also handed
+ * back its uv_work_t (job_after): the two arrive in either order. The job
+ * owns a copy of the upload and a one-shot vd_analysis (threshold =
+ * min_score, no motion, no tracking). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +30,7 @@ struct rt_image_job {
     uv_work_t req;
     double t0;
     vd_image_result res;
+    int req_done, answered; /* loop: freed once both are set (job_release) */
 };
 
 static rt_result *job_result(rt_image_job *job, int status, const char *msg)
@@ -106,7 +108,18 @@ static void job_work(uv_work_t *req)
         rt_post(job->rt, r);
 }
 
-static void job_after(uv_work_t *req, int status) { (void)req, (void)status; }
+static void job_release(rt_image_job *job);
+
+/* Loop: libuv is done with job->req. The answer may have been handled
+ * before this runs (the worker posts it while the threadpool thread is
+ * still handing req back), so the job is freed by whichever comes last. */
+static void job_after(uv_work_t *req, int status)
+{
+    (void)status;
+    rt_image_job *job = req->data;
+    job->req_done = 1;
+    job_release(job);
+}
 
 static void job_free(rt_image_job *job)
 {
@@ -121,10 +134,20 @@ static void job_free(rt_image_job *job)
 /* Loop: the answer. */
 void rt_image_finish(vd_runtime *rt, rt_result *r)
 {
+    (void)rt; /* job->rt: job_release needs it without a result too */
     rt_image_job *job = r->job;
     job->res.status = r->status;
     snprintf(job->res.error, sizeof job->res.error, "%s", r->error);
     job->cb(&job->res, job->ud);
+    job->answered = 1;
+    job_release(job);
+}
+
+static void job_release(rt_image_job *job)
+{
+    if (!job->req_done || !job->answered)
+        return;
+    vd_runtime *rt = job->rt;
     rt_model_unuse(job->model);
     job_free(job);
     rt->jobs--;

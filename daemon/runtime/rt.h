@@ -72,6 +72,7 @@ typedef struct rt_model {
     int users;               /* streams on it (loop) */
     int retired;             /* replaced or removed: freed with its last user */
     char error[256];
+    uint64_t files_id;       /* card, ONNX and labels files as loaded (runtime.c) */
     int in_w, in_h;
     /* worker */
     vd_nn_session *sess;

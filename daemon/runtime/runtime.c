@@ -19,6 +19,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "rt.h"
@@ -212,11 +213,25 @@ static int only_toggle(const vd_stream_config *a, const vd_stream_config *b)
     return vd_stream_config_equal(a, &t);
 }
 
+/* The model a stream on `name` runs with: NULL for none or not loaded. */
+static rt_model *loaded_model(vd_runtime *rt, const char *name)
+{
+    rt_model *m = rt_find_model(rt, name);
+    return m && m->az ? m : NULL;
+}
+
+/* 1 when a stream runs with another model than its config now gets: its
+ * model was replaced, or loaded at last after a failure. */
+static int model_stale(vd_runtime *rt, const rt_stream *st)
+{
+    return st->model != loaded_model(rt, st->cfg.model);
+}
+
 /* Make stream i run as *c (moved in on success). */
 static int stream_apply(vd_runtime *rt, int i, vd_stream_config *c, vd_error *err)
 {
     rt_stream *st = rt->streams[i];
-    if (only_toggle(&st->cfg, c) && (!st->model || !st->model->retired)) {
+    if (only_toggle(&st->cfg, c) && st->model == loaded_model(rt, c->model)) {
         st->cfg.detect_enabled = c->detect_enabled;
         atomic_store(&st->detect_on, c->detect_enabled);
         vd_stream_config_free(c);
@@ -252,13 +267,47 @@ static int open_store(vd_runtime *rt, vd_error *err)
     return rc;
 }
 
+/* FNV-1a over the identity (device, inode, size, mtime) of the files a
+ * model was read from: its card, its ONNX file and its labels file. A
+ * rename-over changes the inode, an in-place rewrite the size or mtime, so
+ * a SIGHUP notices a replaced file even when the config is unchanged. The
+ * files are read whole into memory at load (vd_nn_model_load, no mmap): a
+ * running model never touches them again. A file replaced between its read
+ * and this stat is noticed one SIGHUP late at worst. */
+static uint64_t files_id(const rt_model *m)
+{
+    const vd_card *card = m->az ? vd_analyzer_card(m->az) : NULL;
+    const char *paths[] = {m->card, card ? card->path : NULL, card ? card->labels : NULL};
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        struct stat sb;
+        memset(&sb, 0, sizeof sb);
+        if (paths[i] && paths[i][0])
+            stat(paths[i], &sb); /* a missing file (a builtin label set) hashes as zeros */
+        uint64_t v[] = {sb.st_dev, sb.st_ino, (uint64_t)sb.st_size, (uint64_t)sb.st_mtim.tv_sec,
+                        (uint64_t)sb.st_mtim.tv_nsec};
+        for (size_t k = 0; k < sizeof v / sizeof v[0]; k++)
+            for (int b = 0; b < 64; b += 8)
+                h = (h ^ ((v[k] >> b) & 0xff)) * 1099511628211ull;
+    }
+    return h;
+}
+
+static int model_create(rt_model **out, const vd_model_config *c, vd_error *err)
+{
+    int rc = rt_model_create(out, c, err);
+    if (!rc)
+        (*out)->files_id = files_id(*out);
+    return rc;
+}
+
 static int load_models(vd_runtime *rt, vd_error *err)
 {
     rt->models = calloc((size_t)rt->cfg.n_models + 1, sizeof *rt->models);
     if (!rt->models)
         return vd_error_set(err, VD_ENOMEM, "out of memory");
     for (int i = 0; i < rt->cfg.n_models; i++) {
-        int rc = rt_model_create(&rt->models[i], &rt->cfg.models[i], err);
+        int rc = model_create(&rt->models[i], &rt->cfg.models[i], err);
         if (rc)
             return rc;
         rt->n_models++;
@@ -420,29 +469,52 @@ static const vd_stream_config *cfg_stream(const vd_config *c, const char *id)
     return NULL;
 }
 
-/* New models replace changed ones; unchanged ones are kept as they are. */
-static int reload_models(vd_runtime *rt, const vd_config *nc, vd_error *err)
+/* The model a reload runs for config c: the running one when neither c
+ * nor its files changed, else a new load -- unless that load fails while
+ * the running one works: then the running one keeps serving. A failed
+ * load is reported in *refused (the first one), naming the file. */
+static rt_model *reload_model(vd_runtime *rt, const vd_model_config *c, vd_error *refused)
+{
+    rt_model *old = rt_find_model(rt, c->name), *m = NULL;
+    if (old && old->az && rt_model_equal(old, c) && old->files_id == files_id(old))
+        return old;
+    vd_error e;
+    vd_error_clear(&e);
+    if (!model_create(&m, c, &e) && m->az)
+        return m;
+    int keep = old && old->az;
+    if (!refused->code)
+        vd_error_set(refused, e.code ? e.code : VD_EINVAL, "%s%s", e.msg,
+                     keep ? "; the loaded model keeps running" : "");
+    if (keep) {
+        rt_model_free(&m);
+        return old;
+    }
+    return m; /* not loaded: its streams run without detection, /models says why;
+               * NULL when out of memory: the model is left out */
+}
+
+/* New models replace changed ones; unchanged (or refused) ones are kept
+ * as they run, the others retired. */
+static int reload_models(vd_runtime *rt, const vd_config *nc, vd_error *refused, vd_error *err)
 {
     rt_model **models = calloc((size_t)nc->n_models + 1, sizeof *models);
     if (!models)
         return vd_error_set(err, VD_ENOMEM, "out of memory");
-    for (int i = 0; i < nc->n_models; i++) {
-        rt_model *old = rt_find_model(rt, nc->models[i].name);
-        if (old && rt_model_equal(old, &nc->models[i]))
-            models[i] = old; /* kept as it runs */
-        else
-            rt_model_create(&models[i], &nc->models[i], err);
-    }
+    int n = 0;
+    for (int i = 0; i < nc->n_models; i++)
+        if ((models[n] = reload_model(rt, &nc->models[i], refused)))
+            n++;
     for (int i = 0; i < rt->n_models; i++) {
         int kept = 0;
-        for (int k = 0; k < nc->n_models; k++)
+        for (int k = 0; k < n; k++)
             kept |= models[k] == rt->models[i];
         if (!kept)
             model_retire(rt->models[i]);
     }
     free(rt->models);
     rt->models = models;
-    rt->n_models = nc->n_models;
+    rt->n_models = n;
     return VD_OK;
 }
 
@@ -452,7 +524,9 @@ int vd_runtime_reload(vd_runtime *rt, vd_config *cfg, vd_error *err)
         return vd_error_set(err, VD_EINVAL, "still starting (loading models): reload later");
     vd_config nc = *cfg;
     vd_config_init(cfg);
-    int rc = reload_models(rt, &nc, err);
+    vd_error refused;
+    vd_error_clear(&refused);
+    int rc = reload_models(rt, &nc, &refused, err);
     /* streams of the old file gone from the new one */
     for (int i = rt->n_streams - 1; i >= 0; i--) {
         const char *id = rt->streams[i]->cfg.id;
@@ -466,16 +540,16 @@ int vd_runtime_reload(vd_runtime *rt, vd_config *cfg, vd_error *err)
         if ((rc = vd_stream_config_copy(&copy, &nc.streams[i], err)))
             break;
         int same = k >= 0 && vd_stream_config_equal(&rt->streams[k]->cfg, &copy) &&
-                   rt->streams[k]->model == rt_find_model(rt, copy.model);
+                   !model_stale(rt, rt->streams[k]);
         if (same)
             vd_stream_config_free(&copy);
         else if ((rc = k >= 0 ? stream_apply(rt, k, &copy, err) : stream_insert(rt, &copy, err)))
             vd_stream_config_free(&copy);
     }
-    /* API-added streams on a replaced model */
+    /* API-added streams on a replaced model, or on one that loads now */
     for (int i = rt->n_streams - 1; !rc && i >= 0; i--) {
         rt_stream *st = rt->streams[i];
-        if (st->model && st->model->retired) {
+        if (model_stale(rt, st)) {
             vd_stream_config copy;
             if (!(rc = vd_stream_config_copy(&copy, &st->cfg, err)) &&
                 (rc = stream_apply(rt, i, &copy, err)))
@@ -484,6 +558,10 @@ int vd_runtime_reload(vd_runtime *rt, vd_config *cfg, vd_error *err)
     }
     vd_config_free(&rt->cfg);
     rt->cfg = nc;
+    if (!rc && refused.code) { /* everything else is applied */
+        *err = refused;
+        rc = refused.code;
+    }
     return rc;
 }
 
