@@ -2,8 +2,9 @@
  *
  * The last input byte picks the decode options (colour, layout, and a pixel
  * limit of 64 Mpx or 4096 px so that the limit check runs both ways); the
- * rest is the file, given to vd_img_probe and vd_img_decode. On success the
- * tensor must have the probed size and channel count and every byte
+ * rest is the file, given to vd_img_probe and vd_img_decode_ex. On success
+ * the tensor must have the decoded size (the header's, unless the image was
+ * damaged), within the pixel limit, the asked channel count and every byte
  * readable; on failure the code must be negative with a message and the
  * tensor empty. */
 #include <stdint.h>
@@ -43,20 +44,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     vd_img_decode_opts o = {.color = (vd_img_color)(sel % 3),
                             .layout = (vd_img_layout)((sel >> 2) & 1),
                             .max_pixels = (sel & 8) ? 4096 : VD_IMG_DEFAULT_MAX_PIXELS};
-    vd_img_info info;
+    vd_img_info probed, info;
     vd_error err = {0};
-    int prc = vd_img_probe(data, size, "fuzz", &info, &err);
+    int prc = vd_img_probe(data, size, "fuzz", &probed, &err);
     if (prc && (prc >= 0 || !err.msg[0]))
         abort();
     vd_tensor t;
     err.msg[0] = '\0';
-    int rc = vd_img_decode(data, size, "fuzz", &o, &t, &err);
+    int rc = vd_img_decode_ex(data, size, "fuzz", &o, &t, &info, &err);
     if (rc) {
         if (rc >= 0 || !err.msg[0] || t.data)
             abort();
         return 0;
     }
-    if (prc) /* decoded what the header parser refused */
+    /* decoded what the header parser refused, or a clean decode of another
+     * size than the header's */
+    if (prc || (!info.damaged && (info.width != probed.width || info.height != probed.height)))
         abort();
     check_decoded(&t, &info, &o);
     vd_tensor_free(&t);
