@@ -135,6 +135,12 @@ done:
     return rc;
 }
 
+static int over_limit(vd_error *err, const char *name, int w, int h, int64_t max_pixels)
+{
+    return vd_error_set(err, VD_ELIMIT, "%s: %dx%d image (%lld pixels) exceeds the limit of "
+                        "%lld pixels", name, w, h, (long long)w * h, (long long)max_pixels);
+}
+
 /* Decode strictly when the file is whole (every marker/chunk in place up
  * to its end); if it is not, or the strict decode fails on bad data, decode
  * again leniently and, if that shows a picture, call it damaged. *err keeps
@@ -146,21 +152,18 @@ static int decode_any(const uint8_t *data, size_t size, const char *name,
                       int *damaged, vd_error *err)
 {
     vd_img_info whole;
+    int64_t ff_limit = max_pixels + max_pixels / 4 + 65536;
     int rc = vd_img_header_check(data, size, name, &whole, 1, err);
     if (rc == VD_OK)
-        rc = decode_frame(data, size, name, info->codec, max_pixels + max_pixels / 4 + 65536, 1,
-                          frame, err);
+        rc = decode_frame(data, size, name, info->codec, ff_limit, 1, frame, err);
     *damaged = 0;
     if (rc != VD_EFORMAT)
         return rc;
     vd_error lerr;
     av_frame_unref(frame);
-    int lrc = decode_frame(data, size, name, info->codec, max_pixels + max_pixels / 4 + 65536, 0,
-                           frame, &lerr);
+    int lrc = decode_frame(data, size, name, info->codec, ff_limit, 0, frame, &lerr);
     if (lrc == VD_OK && (int64_t)frame->width * frame->height > max_pixels)
-        lrc = vd_error_set(err, VD_ELIMIT, "%s: %dx%d image (%lld pixels) exceeds the limit of "
-                           "%lld pixels", name, frame->width, frame->height,
-                           (long long)frame->width * frame->height, (long long)max_pixels);
+        lrc = over_limit(err, name, frame->width, frame->height, max_pixels);
     if (lrc == VD_OK)
         *damaged = 1;
     return lrc == VD_OK || lrc == VD_ELIMIT ? lrc : rc;
@@ -247,9 +250,7 @@ int vd_img_decode_ex(const void *data, size_t size, const char *name,
     if (rc < 0)
         return rc;
     if ((int64_t)info->width * info->height > o.max_pixels)
-        return vd_error_set(err, VD_ELIMIT, "%s: %dx%d image (%lld pixels) exceeds the limit of %lld pixels",
-                            name, info->width, info->height, (long long)info->width * info->height,
-                            (long long)o.max_pixels);
+        return over_limit(err, name, info->width, info->height, o.max_pixels);
     if (info->codec == VD_IMG_JPEG && info->channels == 4)
         return vd_error_set(err, VD_EUNSUPPORTED, "%s: CMYK/YCCK JPEG is not supported", name);
     AVFrame *frame = av_frame_alloc();
