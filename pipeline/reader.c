@@ -92,8 +92,8 @@ static int open_decoder(vd_reader *r, const vd_reader_opts *o, vd_error *err)
     return 0;
 }
 
-int vd_reader_open(vd_reader **out, const char *url, const vd_reader_opts *opts,
-                   vd_error *err)
+static int open_reader(vd_reader **out, const char *url, const void *mem, size_t mem_size,
+                       const vd_reader_opts *opts, vd_error *err)
 {
     vd_reader_opts def;
     if (!out)
@@ -108,6 +108,8 @@ int vd_reader_open(vd_reader **out, const char *url, const vd_reader_opts *opts,
         free(r);
         return vd_error_set(err, VD_ENOMEM, "%s: out of memory", url);
     }
+    r->mem = mem;
+    r->mem_size = mem_size;
     atomic_init(&r->abort, 0);
     r->ext_abort = opts->abort;
     r->guard = opts->guard;
@@ -130,6 +132,24 @@ int vd_reader_open(vd_reader **out, const char *url, const vd_reader_opts *opts,
     return 0;
 }
 
+int vd_reader_open(vd_reader **out, const char *url, const vd_reader_opts *opts,
+                   vd_error *err)
+{
+    return open_reader(out, url, NULL, 0, opts, err);
+}
+
+int vd_reader_open_buffer(vd_reader **out, const char *name, const void *data, size_t size,
+                          const vd_reader_opts *opts, vd_error *err)
+{
+    if (!data && size) {
+        if (out)
+            *out = NULL;
+        return vd_error_set(err, VD_EINVAL, "%s: NULL data of %zu bytes", name ? name : "buffer",
+                            size);
+    }
+    return open_reader(out, name, data ? data : "", size, opts, err);
+}
+
 void vd_reader_interrupt(vd_reader *r)
 {
     if (r)
@@ -149,7 +169,7 @@ void vd_reader_close(vd_reader **rp)
     av_frame_free(&r->frame);
     av_packet_free(&r->pkt);
     avcodec_free_context(&r->dec);
-    avformat_close_input(&r->fmt);
+    rd_close_format(&r->fmt);
     free(r->format);
     free(r->av_options);
     free(r->rtsp_transport);

@@ -98,6 +98,18 @@ void vd_reader_opts_init(vd_reader_opts *o);
 int vd_reader_open(vd_reader **r, const char *url, const vd_reader_opts *opts,
                    vd_error *err);
 
+/* The same on size bytes at data, a whole file held in memory, instead of
+ * a URL: no protocol is involved (opts->av_options may still set demuxer
+ * options; protocol options have no effect). The input is seekable, so
+ * seeks and the frame index work as on a file. name labels error messages
+ * and lets FFmpeg's probe score by extension ("clip.mp4"); it is never
+ * opened ("/dev/video0" does not select v4l2). opts->format forces the
+ * demuxer as for vd_reader_open. data is not copied: it must stay valid
+ * and unchanged until vd_reader_close(). size 0 is an empty input
+ * (VD_EFORMAT); NULL data with size > 0 is VD_EINVAL. */
+int vd_reader_open_buffer(vd_reader **r, const char *name, const void *data, size_t size,
+                          const vd_reader_opts *opts, vd_error *err);
+
 /* Close and free; *r becomes NULL. Safe on NULL and on *r == NULL. Frames
  * obtained from the reader are invalid afterwards. Must not race with other
  * calls on the same reader (use vd_reader_interrupt() to stop a blocked

@@ -116,7 +116,7 @@ int rd_index_build(vd_reader *r, vd_error *err)
     int64_t n = 0;
     if (!ret)
         ret = scan_packets(r, fc, &v, &n, err);
-    avformat_close_input(&fc);
+    rd_close_format(&fc);
     rd_arm_deadline(r, r->read_timeout);
     rd_index *ix = ret ? NULL : calloc(1, sizeof *ix);
     if (ix) {

@@ -47,6 +47,8 @@ typedef struct rd_index {
 
 struct vd_reader {
     char *url;
+    const uint8_t *mem;  /* vd_reader_open_buffer: the caller's bytes (url names them) */
+    size_t mem_size;
     char *format, *av_options, *rtsp_transport; /* copies of the opts */
     AVFormatContext *fmt;
     AVCodecContext *dec;
@@ -117,6 +119,7 @@ struct vd_reader {
 
 /* reader_io.c */
 int rd_open_format(vd_reader *r, AVFormatContext **out, vd_error *err);
+void rd_close_format(AVFormatContext **fc); /* also frees a vd_reader_open_buffer pb */
 int rd_averr(vd_reader *r, int averr, vd_error *err, const char *what);
 int64_t rd_now_us(void);
 void rd_arm_deadline(vd_reader *r, double seconds);

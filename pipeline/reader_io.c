@@ -126,32 +126,109 @@ static void name_refused_format(vd_reader *r)
     av_dict_free(&d);
 }
 
-/* Open r->url into a new demuxer context watched by r's interrupt
- * callback; the index scan opens a second one the same way. */
-int rd_open_format(vd_reader *r, AVFormatContext **out, vd_error *err)
+
+/* ---- caller memory (vd_reader_open_buffer) ------------------------------
+ * Every demuxer context of the reader (the main one, the index scan's)
+ * gets its own AVIOContext and cursor over the same bytes, so the two
+ * never move each other's position. */
+
+typedef struct rd_mem {
+    const uint8_t *data;
+    size_t size, pos;
+} rd_mem;
+
+static int mem_read(void *opaque, uint8_t *buf, int n)
 {
-    AVDictionary *d = NULL;
-    const AVInputFormat *ifmt = NULL;
-    if (r->av_options && av_dict_parse_string(&d, r->av_options, "=", ":", 0) < 0) {
-        av_dict_free(&d);
+    rd_mem *m = opaque;
+    size_t left = m->size - m->pos;
+    if (!left)
+        return AVERROR_EOF;
+    if ((size_t)n > left)
+        n = (int)left;
+    memcpy(buf, m->data + m->pos, (size_t)n);
+    m->pos += (size_t)n;
+    return n;
+}
+
+static int64_t mem_seek(void *opaque, int64_t off, int whence)
+{
+    rd_mem *m = opaque;
+    whence &= ~AVSEEK_FORCE;
+    if (whence == AVSEEK_SIZE)
+        return (int64_t)m->size;
+    int64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? (int64_t)m->pos
+                 : whence == SEEK_END ? (int64_t)m->size : -1;
+    if (base < 0 || off < -base || off > (int64_t)m->size - base)
+        return AVERROR(EINVAL);
+    m->pos = (size_t)(base + off);
+    return (int64_t)m->pos;
+}
+
+static AVIOContext *mem_attach(vd_reader *r, AVFormatContext *fmt)
+{
+    enum { BUF = 32 * 1024 };
+    rd_mem *m = av_mallocz(sizeof *m);
+    uint8_t *buf = av_malloc(BUF);
+    AVIOContext *pb = m && buf ? avio_alloc_context(buf, BUF, 0, m, mem_read, NULL, mem_seek)
+                               : NULL;
+    if (!pb) {
+        av_free(m);
+        av_free(buf);
+        return NULL;
+    }
+    *m = (rd_mem){r->mem, r->mem_size, 0};
+    fmt->pb = pb;
+    fmt->flags |= AVFMT_FLAG_CUSTOM_IO;
+    return pb;
+}
+
+static void mem_detach(AVIOContext **pb)
+{
+    if (!*pb)
+        return;
+    av_freep(&(*pb)->opaque);
+    av_freep(&(*pb)->buffer); /* FFmpeg may have replaced the one we gave it */
+    avio_context_free(pb);
+}
+
+/* Open r->url (or r->mem, named r->url) into a new demuxer context watched
+ * by r's interrupt callback; the index scan opens a second one the same
+ * way. Close it with rd_close_format. */
+/* The demuxer's options (the guard's whitelists among them) and the input
+ * format when one is forced; on failure *d is freed. */
+static int open_options(vd_reader *r, AVDictionary **d, const AVInputFormat **ifmt,
+                        vd_error *err)
+{
+    if (r->av_options && av_dict_parse_string(d, r->av_options, "=", ":", 0) < 0) {
+        av_dict_free(d);
         return vd_error_set(err, VD_EINVAL, "%s: bad av_options '%s' (want key=value:...)",
                             r->url, r->av_options);
     }
     if (r->rtsp_transport)
-        av_dict_set(&d, "rtsp_transport", r->rtsp_transport, 0);
+        av_dict_set(d, "rtsp_transport", r->rtsp_transport, 0);
     if (r->guard && r->guard->protocols)
-        av_dict_set(&d, "protocol_whitelist", r->guard->protocols, 0);
+        av_dict_set(d, "protocol_whitelist", r->guard->protocols, 0);
     if (r->guard && r->guard->formats)
-        av_dict_set(&d, "format_whitelist", r->guard->formats, 0);
-    if (r->format || !strncmp(r->url, "/dev/video", 10)) {
+        av_dict_set(d, "format_whitelist", r->guard->formats, 0);
+    if (r->format || (!r->mem && !strncmp(r->url, "/dev/video", 10))) {
         avdevice_register_all(); /* idempotent, makes v4l2 & co findable */
-        ifmt = av_find_input_format(r->format ? r->format : "v4l2");
-        if (!ifmt) {
-            av_dict_free(&d);
+        *ifmt = av_find_input_format(r->format ? r->format : "v4l2");
+        if (!*ifmt) {
+            av_dict_free(d);
             return vd_error_set(err, VD_EINVAL, "%s: unknown input format '%s'", r->url,
                                 r->format);
         }
     }
+    return 0;
+}
+
+int rd_open_format(vd_reader *r, AVFormatContext **out, vd_error *err)
+{
+    AVDictionary *d = NULL;
+    const AVInputFormat *ifmt = NULL;
+    int rc = open_options(r, &d, &ifmt, err);
+    if (rc)
+        return rc;
     AVFormatContext *fmt = *out = avformat_alloc_context();
     if (!fmt) {
         av_dict_free(&d);
@@ -163,11 +240,27 @@ int rd_open_format(vd_reader *r, AVFormatContext **out, vd_error *err)
         fmt->io_open = guarded_open;
         fmt->opaque = r;
     }
+    AVIOContext *pb = NULL;
+    if (r->mem && !(pb = mem_attach(r, fmt))) {
+        avformat_free_context(fmt);
+        *out = NULL;
+        av_dict_free(&d);
+        return vd_error_set(err, VD_ENOMEM, "%s: out of memory", r->url);
+    }
     int ret = avformat_open_input(out, r->url, ifmt, &d);
     av_dict_free(&d);
+    if (ret < 0)
+        mem_detach(&pb); /* FFmpeg freed fmt, but never frees a caller's pb */
     if (ret == AVERROR(EINVAL) && r->guard && r->guard->formats && !r->refused.code)
         name_refused_format(r);
     return ret < 0 ? rd_averr(r, ret, err, "cannot open") : 0;
+}
+
+void rd_close_format(AVFormatContext **fc)
+{
+    AVIOContext *pb = *fc && ((*fc)->flags & AVFMT_FLAG_CUSTOM_IO) ? (*fc)->pb : NULL;
+    avformat_close_input(fc);
+    mem_detach(&pb);
 }
 
 double rd_ticks_to_s(const vd_reader *r, int64_t ts)

@@ -14,6 +14,7 @@
 struct vd_source {
     vd_reader *r;
     vd_tensor img;   /* still image, uint8 [H,W,3] */
+    int img_damaged;
     int image_done;
     int width, height; /* scale, 0x0: native */
     uint8_t *buf;    /* converted video frame */
@@ -52,7 +53,10 @@ static int open_input(vd_source *s, const char *input, const vd_source_opts *o, 
         if (selects(o))
             return vd_error_set(err, VD_EINVAL, "%s: a still image has one frame; frame "
                                 "selection and scaling apply to videos", input);
-        return vd_img_load(input, NULL, &s->img, err);
+        vd_img_info info;
+        int rc = vd_img_load_ex(input, NULL, &s->img, &info, err);
+        s->img_damaged = info.damaged;
+        return rc;
     }
     int rc = vd_reader_open(&s->r, input, &o->reader, err);
     if (rc)
@@ -115,6 +119,7 @@ static int next_video(vd_source *s, vd_source_frame *out, vd_error *err)
     out->height = c.height ? c.height : f.height;
     out->linesize = out->width * 3;
     out->pts = f.pts;
+    out->damaged = f.corrupt;
     return VD_OK;
 }
 
@@ -126,6 +131,7 @@ static void next_image(vd_source *s, vd_source_frame *out)
     out->width = (int)s->img.shape[1];
     out->linesize = out->width * 3;
     out->pts = 0;
+    out->damaged = s->img_damaged;
 }
 
 int vd_source_next(vd_source *s, vd_source_frame *out, vd_error *err)

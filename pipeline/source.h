@@ -35,6 +35,8 @@ typedef struct vd_source_frame {
     int width, height, linesize;
     double pts;
     int64_t n;          /* 0-based count of delivered frames */
+    int damaged;        /* the decoder concealed damage: a still image's
+                         * vd_img_info.damaged, a video frame's vd_frame.corrupt */
 } vd_source_frame;
 
 /* Open `input`: a JPEG/PNG (recognised by its magic bytes) is one frame;

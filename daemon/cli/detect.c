@@ -112,6 +112,7 @@ static int loop(run *r, const vd_detect_args *a, vd_error *e)
         if ((rc = analyse(r, &f, e)))
             return rc;
         r->counts.frames++;
+        r->counts.damaged += f.damaged;
         last_pts = f.pts;
         vd_detect_out_frame(r->an, &f, &r->res, a->motion && a->az.model);
         vd_detect_out_events(&r->res, f.pts);

@@ -49,6 +49,8 @@ void vd_detect_out_frame(const vd_analysis *an, const vd_source_frame *f,
 {
     json_t *o = json_object(), *dets = json_array();
     json_object_set_new(o, "pts", vd_cli_json_real(f->pts, 6));
+    if (f->damaged)
+        json_object_set_new(o, "damaged", json_true());
     if (show_motion)
         json_object_set_new(o, "motion", json_integer(res->regions.count));
     for (int i = 0; i < res->dets.count; i++)
@@ -111,6 +113,8 @@ void vd_detect_out_summary(const vd_analysis *an, const vd_detect_counts *c, dou
     fprintf(stderr, "visiond detect: %lld frames in %.2f s (%.1f frames/s), detector ran on %lld",
             (long long)c->frames, secs, secs > 0 ? (double)c->frames / secs : 0.0,
             (long long)c->det_runs);
+    if (c->damaged)
+        fprintf(stderr, ", %lld damaged (decoded with concealment)", (long long)c->damaged);
     vd_motion_stats st;
     if (vd_analysis_motion_stats(an, &st))
         fprintf(stderr, ", motion in %lld, skipped %lld, light/scene resets %lld",

@@ -21,6 +21,7 @@ int vd_detect_out_annotate(const char *dir, const vd_source_frame *f, const vd_d
 
 typedef struct vd_detect_counts {
     int64_t frames, det_runs, gated;
+    int64_t damaged; /* frames the decoder concealed damage in */
 } vd_detect_counts;
 
 /* "N frames in S s (F frames/s), detector ran on N[, motion in ...]". */

@@ -77,7 +77,9 @@ static void job_work(uv_work_t *req)
     vd_analysis_opts o;
     vd_analysis_opts_init(&o);
     o.threshold = job->min_score;
-    int rc = vd_img_decode(job->data, job->n, "image", NULL, &job->img, &e);
+    vd_img_info info;
+    int rc = vd_img_decode_ex(job->data, job->n, "image", NULL, &job->img, &info, &e);
+    job->res.damaged = !rc && info.damaged;
     if (!rc)
         rc = vd_analysis_create(&job->an, job->model->az, &o, &e);
     vd_tensor *input;
@@ -138,6 +140,7 @@ void rt_image_finish(vd_runtime *rt, rt_result *r)
     rt_image_job *job = r->job;
     job->res.status = r->status;
     snprintf(job->res.error, sizeof job->res.error, "%s", r->error);
+    job->model->images_damaged += !r->status && job->res.damaged;
     job->cb(&job->res, job->ud);
     job->answered = 1;
     job_release(job);

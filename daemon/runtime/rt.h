@@ -86,6 +86,7 @@ typedef struct rt_model {
     int stop;
     /* stats (mu) */
     int64_t runs, frames;
+    int64_t images_damaged;  /* loop thread only (rt_image_finish) */
     double ms_ring[1024];
     int ms_n;
     double ms_sum;

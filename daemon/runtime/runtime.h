@@ -70,6 +70,7 @@ typedef struct vd_model_stats {
     char error[256];
     int input_w, input_h;
     int64_t runs, frames;
+    int64_t images_damaged;    /* uploaded images decoded with concealment */
     double infer_ms_p50, infer_ms_p99;
     double batch_fill;         /* mean frames per run / max_batch */
     int queue_depth;           /* slots waiting */
@@ -149,6 +150,7 @@ typedef struct vd_image_result {
     int status;                /* 0 or a VD_E* code */
     char error[256];
     int width, height;
+    int damaged;               /* decoded with concealment (vd_img_info.damaged) */
     double inference_ms;
     vd_image_detection *dets;  /* sorted by score, highest first; owned by the runtime
                                 * until the callback returns */

@@ -276,6 +276,7 @@ void rt_model_stats(rt_model *m, vd_model_stats *o)
     pthread_mutex_lock(&m->mu);
     o->runs = m->runs;
     o->frames = m->frames;
+    o->images_damaged = m->images_damaged;
     o->infer_ms_sum = m->ms_sum;
     o->queue_depth = m->batch[0].claimed + m->batch[1].claimed;
     o->n_buckets = N_HIST;

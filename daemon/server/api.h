@@ -206,6 +206,10 @@ void vd_api_cache_free(struct vd_api_cache_entry **e);
 typedef json_t *(*vd_job_format)(vd_req *r, const vd_image_result *res, unsigned *status);
 enum MHD_Result vd_api_detect_start(vd_req *r, const char *model, float min_score,
                                     const void *data, size_t n, vd_job_format format);
+/* Add "damaged": true to a detection answer o when the image was decoded
+ * with concealment (absent otherwise, so clean answers are unchanged).
+ * Returns o (NULL stays NULL). */
+json_t *vd_api_mark_damaged(json_t *o, const vd_image_result *res);
 /* A request whose job is in flight is going away: the job is detached and
  * freed by its callback. */
 void vd_api_job_detach(vd_req *r);

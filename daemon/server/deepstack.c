@@ -36,9 +36,10 @@ static json_t *format_deepstack(vd_req *r, const vd_image_result *res, unsigned 
     }
     *status = 200;
     double ms = (double)(uv_hrtime() - r->t0_ns) / 1e6;
-    return json_pack("{s:b,s:o,s:i,s:f,s:f,s:f,s:i}", "success", 1, "predictions", preds,
-                     "count", res->n, "duration", ms / 1000.0, "inferenceMs", res->inference_ms,
-                     "processMs", ms, "code", 200);
+    json_t *o = json_pack("{s:b,s:o,s:i,s:f,s:f,s:f,s:i}", "success", 1, "predictions", preds,
+                          "count", res->n, "duration", ms / 1000.0, "inferenceMs",
+                          res->inference_ms, "processMs", ms, "code", 200);
+    return vd_api_mark_damaged(o, res);
 }
 
 static enum MHD_Result deepstack(vd_req *r, const char *model)

@@ -88,6 +88,13 @@ enum MHD_Result vd_api_detect_start(vd_req *r, const char *model, float min_scor
     return MHD_YES;
 }
 
+json_t *vd_api_mark_damaged(json_t *o, const vd_image_result *res)
+{
+    if (o && res->damaged)
+        json_object_set_new(o, "damaged", json_true());
+    return o;
+}
+
 /* As the REST objects (runtime/json.c): scores to 1e-4, boxes to 0.1 px. */
 static double r4(float x)
 {
@@ -116,8 +123,10 @@ static json_t *format_native(vd_req *r, const vd_image_result *res, unsigned *st
     const char *model = vd_api_arg(r, "model");
     if (!model)
         model = vd_api_default_model(r->rt);
-    return json_pack("{s:s?,s:i,s:i,s:f,s:o}", "model", model, "width", res->width, "height",
-                     res->height, "inference_ms", res->inference_ms, "detections", dets);
+    json_t *o = json_pack("{s:s?,s:i,s:i,s:f,s:o}", "model", model, "width", res->width,
+                          "height", res->height, "inference_ms", res->inference_ms,
+                          "detections", dets);
+    return vd_api_mark_damaged(o, res);
 }
 
 enum MHD_Result vd_api_detect(vd_req *r)

@@ -7,11 +7,11 @@
 
 json_t *vd_api_model_json(const vd_model_stats *m)
 {
-    return json_pack("{s:s,s:s,s:b,s:s?,s:{s:i,s:i},s:I,s:I,s:f,s:f,s:f,s:i}", "name", m->name,
-                     "card", m->card, "loaded", m->loaded, "error",
+    return json_pack("{s:s,s:s,s:b,s:s?,s:{s:i,s:i},s:I,s:I,s:I,s:f,s:f,s:f,s:i}", "name",
+                     m->name, "card", m->card, "loaded", m->loaded, "error",
                      m->loaded ? NULL : m->error, "input", "width", m->input_w, "height",
                      m->input_h, "runs", (json_int_t)m->runs, "frames", (json_int_t)m->frames,
-                     "infer_ms_p50", m->infer_ms_p50, "infer_ms_p99", m->infer_ms_p99,
+                     "images_damaged", (json_int_t)m->images_damaged, "infer_ms_p50", m->infer_ms_p50, "infer_ms_p99", m->infer_ms_p99,
                      "batch_fill", m->batch_fill, "queue_depth", m->queue_depth);
 }
 

@@ -142,6 +142,8 @@ static enum MHD_Result on_form_field(void *cls, enum MHD_ValueKind kind, const c
 {
     (void)kind, (void)filename, (void)content_type, (void)transfer_encoding, (void)off;
     vd_req *r = cls;
+    if (!key) /* a part without name= (fuzz_http finding 1: strcmp(NULL) crashed) */
+        return MHD_YES;
     vd_api_field *f = !strcmp(key, "image")            ? &r->f_image
                       : !strcmp(key, "min_confidence") ? &r->f_min_confidence
                       : !strcmp(key, "api_key")        ? &r->f_api_key

@@ -1,13 +1,13 @@
 #!/bin/sh
 # run_fuzz.sh -- one bounded libFuzzer session, as ctest runs it (tests/fuzz.cmake)
-# and as a developer runs it for longer (docs/nn-fuzz.md).
+# and as a developer runs it for longer (docs/fuzz.md).
 #
 #   run_fuzz.sh FUZZER SEEDS_DIR DICT BUDGET WORK_DIR [libFuzzer flags...]
 #
 # BUDGET is either
 #   Ns  explore for N seconds from a random seed; new inputs go to
 #       WORK_DIR/corpus and are kept, so a later run starts from what an
-#       earlier one reached (a developer's campaign, docs/nn-fuzz.md);
+#       earlier one reached (a developer's campaign, docs/fuzz.md);
 #   N   run exactly N inputs from seed 1 and an empty WORK_DIR/corpus: the
 #       same inputs on every machine for the same tree (what ctest runs, so
 #       a CI failure reproduces here and a lucky new finding elsewhere does

@@ -3,9 +3,12 @@
  * Why FFmpeg and not libjpeg-turbo/libpng: it is already linked for video,
  * so stills add no dependency, and snapshots of frames share the code path
  * of MJPEG streams. The one design choice to know: the header is checked by
- * image_header.c (size limit, truncation) BEFORE a decoder is opened, and
- * the decoder is then run with AV_EF_EXPLODE so that corrupt data is an
- * error rather than a concealed grey block. YCbCr -> RGB is image_yuv.c's
+ * image_header.c (size limit, truncation) BEFORE a decoder is opened. A
+ * whole file is decoded with AV_EF_EXPLODE, so that damage is never
+ * concealed silently; a file that is not whole or fails that decode is
+ * decoded once more the way the ffmpeg CLI does (concealing), and a
+ * picture that comes out is delivered flagged damaged (vd_img_info.damaged):
+ * only what no decoder would show is refused. YCbCr -> RGB is image_yuv.c's
  * libjpeg-exact conversion, not swscale's, so decodes match PIL/OpenCV to
  * the IDCT's rounding. JPEG quality uses libjpeg's
  * quantisation tables (Annex K scaled by jpeg_quality_scaling) passed as the
@@ -84,8 +87,13 @@ static int convert(const uint8_t *const sdata[], const int sls[], enum AVPixelFo
     return rc < 0 ? rc : 0;
 }
 
+/* One decode of the whole buffer. strict: any error FFmpeg notices fails
+ * (AV_EF_EXPLODE, CRCs checked, a frame flagged corrupt refused); lenient:
+ * FFmpeg conceals what it can, as the ffmpeg CLI does, and only "no frame
+ * at all" fails. max_pixels is FFmpeg's own limit (it checks before it
+ * allocates a frame). */
 static int decode_frame(const uint8_t *data, size_t size, const char *name, vd_img_codec codec,
-                        int64_t max_pixels, AVFrame *frame, vd_error *err)
+                        int64_t max_pixels, int strict, AVFrame *frame, vd_error *err)
 {
     const AVCodec *dec = avcodec_find_decoder(codec == VD_IMG_JPEG ? AV_CODEC_ID_MJPEG : AV_CODEC_ID_PNG);
     if (!dec)
@@ -99,26 +107,24 @@ static int decode_frame(const uint8_t *data, size_t size, const char *name, vd_i
         goto done;
     }
     memcpy(pkt->data, data, size);
-    /* The header check already applied the caller's limit; FFmpeg counts
-     * MCU-padded sizes, so give it a margin rather than a second, stricter
-     * limit. */
-    ctx->max_pixels = max_pixels + max_pixels / 4 + 65536;
-    ctx->err_recognition = AV_EF_EXPLODE | AV_EF_CRCCHECK;
+    ctx->max_pixels = max_pixels;
+    ctx->err_recognition = strict ? AV_EF_EXPLODE | AV_EF_CRCCHECK : 0;
     ctx->thread_count = 1;
     int ar = avcodec_open2(ctx, dec, NULL);
     if (ar >= 0)
         ar = avcodec_send_packet(ctx, pkt);
-    if (ar >= 0)
+    if (ar >= 0 || !strict) /* lenient: a packet refused may still have left a frame */
         ar = avcodec_send_packet(ctx, NULL);
-    if (ar >= 0)
+    if (ar >= 0 || !strict)
         ar = avcodec_receive_frame(ctx, frame);
     if (ar < 0) {
-        av_err(err, VD_EFORMAT, ar, "%s: cannot decode image: %s", name);
-        rc = VD_EFORMAT;
+        av_err(err, ar == AVERROR(ENOMEM) ? VD_ENOMEM : VD_EFORMAT, ar,
+               "%s: cannot decode image: %s", name);
+        rc = ar == AVERROR(ENOMEM) ? VD_ENOMEM : VD_EFORMAT;
         goto done;
     }
     if (frame->width <= 0 || frame->height <= 0 || frame->format < 0 ||
-        (frame->decode_error_flags || (frame->flags & AV_FRAME_FLAG_CORRUPT))) {
+        (strict && (frame->decode_error_flags || (frame->flags & AV_FRAME_FLAG_CORRUPT)))) {
         rc = vd_error_set(err, VD_EFORMAT, "%s: corrupt image data", name);
         goto done;
     }
@@ -127,6 +133,40 @@ done:
     av_packet_free(&pkt);
     avcodec_free_context(&ctx);
     return rc;
+}
+
+static int over_limit(vd_error *err, const char *name, int w, int h, int64_t max_pixels)
+{
+    return vd_error_set(err, VD_ELIMIT, "%s: %dx%d image (%lld pixels) exceeds the limit of "
+                        "%lld pixels", name, w, h, (long long)w * h, (long long)max_pixels);
+}
+
+/* Decode strictly when the file is whole (every marker/chunk in place up
+ * to its end); if it is not, or the strict decode fails on bad data, decode
+ * again leniently and, if that shows a picture, call it damaged. *err keeps
+ * the first (most specific) reason when neither works. The header check
+ * applied the caller's limit already; FFmpeg counts MCU-padded sizes, so
+ * its own limit gets a margin rather than a second, stricter one. */
+static int decode_any(const uint8_t *data, size_t size, const char *name,
+                      const vd_img_info *info, int64_t max_pixels, AVFrame *frame,
+                      int *damaged, vd_error *err)
+{
+    vd_img_info whole;
+    int64_t ff_limit = max_pixels + max_pixels / 4 + 65536;
+    int rc = vd_img_header_check(data, size, name, &whole, 1, err);
+    if (rc == VD_OK)
+        rc = decode_frame(data, size, name, info->codec, ff_limit, 1, frame, err);
+    *damaged = 0;
+    if (rc != VD_EFORMAT)
+        return rc;
+    vd_error lerr;
+    av_frame_unref(frame);
+    int lrc = decode_frame(data, size, name, info->codec, ff_limit, 0, frame, &lerr);
+    if (lrc == VD_OK && (int64_t)frame->width * frame->height > max_pixels)
+        lrc = over_limit(err, name, frame->width, frame->height, max_pixels);
+    if (lrc == VD_OK)
+        *damaged = 1;
+    return lrc == VD_OK || lrc == VD_ELIMIT ? lrc : rc;
 }
 
 /* Chroma subsampling of the planar YUV formats JPEG decodes to; 0 if the
@@ -190,8 +230,9 @@ static int to_tensor(AVFrame *f, const char *name, const vd_img_decode_opts *o, 
     return VD_OK;
 }
 
-int vd_img_decode(const void *data, size_t size, const char *name,
-                  const vd_img_decode_opts *opts, vd_tensor *out, vd_error *err)
+int vd_img_decode_ex(const void *data, size_t size, const char *name,
+                     const vd_img_decode_opts *opts, vd_tensor *out, vd_img_info *info_out,
+                     vd_error *err)
 {
     vd_img_decode_opts o = {0};
     if (opts)
@@ -200,26 +241,36 @@ int vd_img_decode(const void *data, size_t size, const char *name,
         o.max_pixels = VD_IMG_DEFAULT_MAX_PIXELS;
     name = name ? name : "image";
     memset(out, 0, sizeof *out);
-    if ((unsigned)o.color > VD_IMG_RGBA || (unsigned)o.layout > VD_IMG_F32_CHW)
+    vd_img_info info_local, *info = info_out ? info_out : &info_local;
+    if ((unsigned)o.color > VD_IMG_RGBA || (unsigned)o.layout > VD_IMG_F32_CHW) {
+        memset(info, 0, sizeof *info);
         return vd_error_set(err, VD_EINVAL, "%s: bad decode options", name);
-    vd_img_info info;
-    int rc = vd_img_header_check(data, size, name, &info, 1, err);
+    }
+    int rc = vd_img_header_check(data, size, name, info, 0, err);
     if (rc < 0)
         return rc;
-    if ((int64_t)info.width * info.height > o.max_pixels)
-        return vd_error_set(err, VD_ELIMIT, "%s: %dx%d image (%lld pixels) exceeds the limit of %lld pixels",
-                            name, info.width, info.height, (long long)info.width * info.height,
-                            (long long)o.max_pixels);
-    if (info.codec == VD_IMG_JPEG && info.channels == 4)
+    if ((int64_t)info->width * info->height > o.max_pixels)
+        return over_limit(err, name, info->width, info->height, o.max_pixels);
+    if (info->codec == VD_IMG_JPEG && info->channels == 4)
         return vd_error_set(err, VD_EUNSUPPORTED, "%s: CMYK/YCCK JPEG is not supported", name);
     AVFrame *frame = av_frame_alloc();
     if (!frame)
         return vd_error_set(err, VD_ENOMEM, "%s: out of memory", name);
-    rc = decode_frame(data, size, name, info.codec, o.max_pixels, frame, err);
-    if (rc == VD_OK)
+    rc = decode_any(data, size, name, info, o.max_pixels, frame, &info->damaged, err);
+    if (rc == VD_OK) {
+        /* a damaged header may have named another size than the scan has */
+        info->width = frame->width;
+        info->height = frame->height;
         rc = to_tensor(frame, name, &o, out, err);
+    }
     av_frame_free(&frame);
     return rc;
+}
+
+int vd_img_decode(const void *data, size_t size, const char *name,
+                  const vd_img_decode_opts *opts, vd_tensor *out, vd_error *err)
+{
+    return vd_img_decode_ex(data, size, name, opts, out, NULL, err);
 }
 
 static int read_file(const char *path, uint8_t **buf, size_t *size, vd_error *err)
@@ -247,18 +298,26 @@ static int read_file(const char *path, uint8_t **buf, size_t *size, vd_error *er
     return rc;
 }
 
-int vd_img_load(const char *path, const vd_img_decode_opts *opts, vd_tensor *out,
-                vd_error *err)
+int vd_img_load_ex(const char *path, const vd_img_decode_opts *opts, vd_tensor *out,
+                   vd_img_info *info, vd_error *err)
 {
     uint8_t *buf = NULL;
     size_t size = 0;
     memset(out, 0, sizeof *out);
+    if (info)
+        memset(info, 0, sizeof *info);
     int rc = read_file(path, &buf, &size, err);
     if (rc < 0)
         return rc;
-    rc = vd_img_decode(buf, size, path, opts, out, err);
+    rc = vd_img_decode_ex(buf, size, path, opts, out, info, err);
     free(buf);
     return rc;
+}
+
+int vd_img_load(const char *path, const vd_img_decode_opts *opts, vd_tensor *out,
+                vd_error *err)
+{
+    return vd_img_load_ex(path, opts, out, NULL, err);
 }
 
 /* ---- encoding ------------------------------------------------------------ */

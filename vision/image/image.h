@@ -15,10 +15,16 @@
  *
  * Safety: the image header (PNG IHDR, JPEG SOFn) is parsed by our own code
  * BEFORE any decoder runs; images over the pixel limit (default 64 Mpx,
- * VD_IMG_DEFAULT_MAX_PIXELS) fail with VD_ELIMIT, truncated files (no JPEG
- * EOI / no PNG IEND) and corrupt data fail with VD_EFORMAT, empty input with
- * VD_EFORMAT; unknown formats with VD_EUNSUPPORTED. Every message starts
- * with the input's name ("messi5.jpg: ...").
+ * VD_IMG_DEFAULT_MAX_PIXELS) fail with VD_ELIMIT, empty input with
+ * VD_EFORMAT; unknown formats with VD_EUNSUPPORTED.
+ *
+ * Damage: a file whose structure is whole (every segment in place, JPEG
+ * EOI / PNG IEND present) is decoded strictly. A damaged one (a flipped
+ * byte, bad CRC, cut off) is decoded the way the ffmpeg CLI shows it, with
+ * the decoder concealing what it cannot read, and reported damaged
+ * (vd_img_info.damaged from the _ex calls); it fails with VD_EFORMAT only
+ * when no picture comes out at all. Every message starts with the input's
+ * name ("messi5.jpg: ...").
  *
  * All functions are thread-safe (no shared state). */
 #ifndef VD_IMAGE_H
@@ -62,6 +68,7 @@ typedef struct vd_img_info {
     vd_img_codec codec;
     int width, height;
     int channels; /* as stored: 1 gray, 2 gray+alpha, 3 colour, 4 colour+alpha/CMYK */
+    int damaged;  /* decodes only: 1 when the data had errors the decoder concealed */
 } vd_img_info;
 
 /* Sniff the codec from magic bytes; VD_IMG_UNKNOWN if neither JPEG nor PNG. */
@@ -81,10 +88,21 @@ int vd_img_probe(const void *data, size_t size, const char *name,
 int vd_img_decode(const void *data, size_t size, const char *name,
                   const vd_img_decode_opts *opts, vd_tensor *out, vd_error *err);
 
+/* vd_img_decode that also reports, in *info (may be NULL), the header's
+ * facts and whether the image was damaged (the picture is then what the
+ * decoder could show: missing or unreadable blocks are filled in). On
+ * failure *info holds what the header said, if anything. */
+int vd_img_decode_ex(const void *data, size_t size, const char *name,
+                     const vd_img_decode_opts *opts, vd_tensor *out, vd_img_info *info,
+                     vd_error *err);
+
 /* Read a file and vd_img_decode it (name = path). Missing file: VD_ENOTFOUND.
  * A file larger than 256 MiB is refused with VD_ELIMIT before reading. */
 int vd_img_load(const char *path, const vd_img_decode_opts *opts,
                 vd_tensor *out, vd_error *err);
+/* The same, reporting *info (may be NULL) as vd_img_decode_ex. */
+int vd_img_load_ex(const char *path, const vd_img_decode_opts *opts, vd_tensor *out,
+                   vd_img_info *info, vd_error *err);
 
 /* Encode width x height pixels at data (rows linesize bytes apart, linesize >=
  * width*channels) to JPEG or PNG. channels: 1 (gray) or 3 (RGB; 4 = RGBA is

@@ -1,8 +1,9 @@
 /* image_header.c -- our own walk over JPEG markers and PNG chunks.
  *
  * It exists so that sizes are known (and a decompression bomb refused)
- * before any decoder allocates a frame, and so that truncation is an error:
- * FFmpeg's decoders happily return a half-grey picture for a cut-off file.
+ * before any decoder allocates a frame, and so that damage is noticed:
+ * FFmpeg's decoders happily return a half-grey picture for a cut-off file,
+ * which image.c then reports as damaged.
  * The walk only reads lengths and a few header fields; it never inflates or
  * entropy-decodes anything. */
 #include "image_internal.h"
@@ -48,12 +49,28 @@ static size_t skip_scan(const uint8_t *p, size_t i, size_t n)
     return n;
 }
 
+/* The next byte that may start a marker, at or after i (n if none). */
+static size_t resync(const uint8_t *p, size_t i, size_t n)
+{
+    const uint8_t *q = i < n ? memchr(p + i, 0xFF, n - i) : NULL;
+    return q ? (size_t)(q - p) : n;
+}
+
+/* full: walk to the EOI and fail on any damage to the structure. Not full
+ * (a probe): stop at the frame header, and where a damaged segment hides
+ * it, look for it the way FFmpeg's decoder does, at the next 0xFF, so a
+ * size is known for every file the decoder could show. */
 static int jpeg_walk(const uint8_t *p, size_t n, const char *name, vd_img_info *info,
                      int full, vd_error *err)
 {
     size_t i = 2;
-    int have_sof = 0;
+    int have_sof = 0, resynced = 0;
     while (i < n) {
+        if (p[i] != 0xFF && !full) {
+            i = resync(p, i, n);
+            resynced = 1;
+            continue;
+        }
         if (p[i] != 0xFF)
             return vd_error_set(err, VD_EFORMAT, "%s: corrupt JPEG (no marker at byte %zu)", name, i);
         while (i < n && p[i] == 0xFF)
@@ -71,6 +88,11 @@ static int jpeg_walk(const uint8_t *p, size_t n, const char *name, vd_img_info *
         if (i + 2 > n)
             break;
         size_t len = be16(p + i);
+        if ((len < 2 || i + len > n) && !full) { /* past the end: cut off, or a bad length */
+            resynced |= len < 2;
+            i = resync(p, i, n);
+            continue;
+        }
         if (len < 2)
             return vd_error_set(err, VD_EFORMAT, "%s: corrupt JPEG (segment length %zu)", name, len);
         if (i + len > n)
@@ -92,6 +114,9 @@ static int jpeg_walk(const uint8_t *p, size_t n, const char *name, vd_img_info *
         if (m == 0xDA)
             i = skip_scan(p, i, n);
     }
+    if (!have_sof && resynced)
+        return vd_error_set(err, VD_EFORMAT, "%s: corrupt JPEG (no frame header among damaged "
+                            "segments)", name);
     if (!have_sof)
         return vd_error_set(err, VD_EFORMAT, "%s: truncated JPEG (ends before the frame header)", name);
     return vd_error_set(err, VD_EFORMAT, "%s: truncated JPEG (%zu bytes, no end-of-image marker)",
