@@ -471,6 +471,40 @@ Test(nn_kernels_heavy, conv_direct_few_channels)
             conv_case_add(&cfgs[i].c, 0, cfgs[i].residual);
 }
 
+/* 1x1 convs with 1 to 64 input channels and >= 8 output channels take
+ * the direct kernel (conv_pw.c): 4-channel x 24-column register tiles
+ * over chunks of up to 192 columns packed per worker. Input channel
+ * counts 1, 5, 16, 33, 64 (the largest it takes) and 65 (sgemm, for the
+ * boundary), output counts leaving a partial 4-channel block (9, 13, 30)
+ * or none (8, 24), spatial sizes below one tile (3x7 = 21), one tile and
+ * a bit (5x5 = 25), just below one chunk (10x19 = 190), a chunk plus a
+ * tail (13x17 = 221) and several chunks (20x30, 64x64), batch 1 and 3;
+ * bias or none, a fused residual with Relu (in registers), SiLU and
+ * HardSwish (after the tile), on 1 and 2 threads, against the naive
+ * loops (tolerance 1e-4 absolute + 1e-4 relative, as every conv here). */
+Test(nn_kernels_heavy, conv_pointwise_direct)
+{
+    static const struct { conv_cfg c; int residual; } cfgs[] = {
+        {{2, 1, 1, 8, 1, {3, 7}, {1, 1}, {1, 1}, {1, 1}, {0}, NULL, VD_NN_ACT_RELU, 1, {0}}, 0},
+        {{2, 3, 5, 9, 1, {5, 5}, {1, 1}, {1, 1}, {1, 1}, {0}, NULL, VD_NN_ACT_RELU, 1, {0}}, 1},
+        {{2, 1, 16, 64, 1, {64, 64}, {1, 1}, {1, 1}, {1, 1}, {0}, NULL, VD_NN_ACT_RELU, 1,
+          {0}}, 0},
+        {{2, 1, 16, 13, 1, {10, 19}, {1, 1}, {1, 1}, {1, 1}, {0}, NULL, VD_NN_ACT_SILU, 0,
+          {0}}, 1},
+        {{2, 2, 33, 30, 1, {13, 17}, {1, 1}, {1, 1}, {1, 1}, {0}, NULL, VD_NN_ACT_HARDSWISH,
+          1, {0}}, 0},
+        {{2, 1, 64, 24, 1, {20, 30}, {1, 1}, {1, 1}, {1, 1}, {0}, NULL, 0, 1, {0}}, 1},
+        {{2, 1, 65, 8, 1, {13, 17}, {1, 1}, {1, 1}, {1, 1}, {0}, NULL, VD_NN_ACT_RELU, 1, {0}},
+         1},
+        {{1, 3, 24, 9, 1, {100, 1}, {1, 1}, {1, 1}, {1, 1}, {0}, NULL, VD_NN_ACT_SILU, 1, {0}},
+         1},
+    };
+    for (test_threads = 1; test_threads <= 2; test_threads++)
+        for (size_t i = 0; i < sizeof cfgs / sizeof cfgs[0]; i++)
+            conv_case_add(&cfgs[i].c, 0, cfgs[i].residual);
+    test_threads = 1;
+}
+
 /* A batch of 1x1 convs is one parallel_for over (image, group, column
  * block): 4 workers on 2 images cut each image's columns in two, with a
  * fused residual and Relu, and 3 groups on 2 workers. */

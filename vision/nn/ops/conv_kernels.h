@@ -65,4 +65,29 @@ size_t vd_nn_cdir_workspace(const vd_nn_conv_args *a);
 /* Compute Y over ctx's workers; ws has vd_nn_cdir_workspace bytes. */
 void vd_nn_cdir_run(vd_nn_ctx *ctx, const vd_nn_conv_args *a, float *ws);
 
+/* ---- direct 1x1 conv for few input channels (conv_pw.c) ---- */
+
+#define VD_NN_PW_CIN_MAX 64
+
+/* A 1x1, stride-1, unpadded, one-group Conv: X is the channel
+ * concatenation of n_parts tensors [batch, part_c[q], cols] (one part
+ * without a fused Concat), W [cout, cin], optional bias [cout] and
+ * residual add [batch, add_c, cols] for Y's first add_c channels (add_c
+ * = cout but for a channel-padded residual), Y [batch, cout, cols] =
+ * act(conv + bias + add). */
+typedef struct vd_nn_pw {
+    int64_t batch, cin, cout, cols;
+    const float *const *parts;
+    const int64_t *part_c;
+    int n_parts;
+    const float *w, *bias, *add;
+    int64_t add_c;
+    float *y;
+    const vd_nn_act *act;
+} vd_nn_pw;
+
+/* Whether the direct kernel takes this conv (it needs no workspace). */
+int vd_nn_pw_fits(int64_t cin, int64_t cout, int64_t cols);
+void vd_nn_pw_run(vd_nn_ctx *ctx, const vd_nn_pw *a);
+
 #endif
