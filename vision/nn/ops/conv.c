@@ -1,12 +1,14 @@
 /* conv.c -- Conv and ConvTranspose (1-D, 2-D, 3-D), plus the window
  * geometry it shares with pooling living in window.c.
  *
- * Conv picks one of five kernels per call: a 1x1 stride-1 unpadded conv
- * is a plain sgemm on the input; a depthwise conv (one input channel per
+ * Conv picks one of six kernels per call: a 1x1 stride-1 unpadded conv
+ * is direct when it has at most 64 input channels (conv_pw.c), else a
+ * plain sgemm on the input; a depthwise conv (one input channel per
  * output channel) is a direct loop (conv_dw.c); a 3x3 stride-1 conv with
  * enough channels is Winograd F(2x2, 3x3) (conv_winograd.c); a conv with
- * at most 4 input channels (an image's first layer) is direct
- * (conv_direct.c); everything else is im2col into the workspace, tiled
+ * at most 4 input channels (an image's first layer), or few channels on
+ * both sides, is direct (conv_direct.c); everything else is im2col into
+ * the workspace, tiled
  * over output positions so the buffer stays a few MiB, then sgemm.
  * ConvTranspose is the mirror image: sgemm into columns, then col2im
  * scatter-add. Bias and the fused activation run on each tile right after

@@ -1,6 +1,7 @@
 /* conv_kernels.h -- the specialised Conv kernels conv.c dispatches to:
- * Winograd F(2x2, 3x3) (conv_winograd.c), depthwise (conv_dw.c) and direct
- * for few input channels (conv_direct.c). Each one computes the whole
+ * Winograd F(2x2, 3x3) (conv_winograd.c), depthwise (conv_dw.c), direct
+ * for few input channels (conv_direct.c) and direct 1x1 for few input
+ * channels (conv_pw.c). Each one computes the whole
  * conv with bias, residual and fused activation; conv.c decides which
  * one fits. Internal to vision/nn/ops. */
 #ifndef VD_NN_OPS_CONV_KERNELS_H
@@ -56,9 +57,10 @@ void vd_nn_dw_run(vd_nn_ctx *ctx, const vd_nn_conv_args *a);
 /* ---- direct conv for few input channels (conv_direct.c) ---- */
 
 /* A 2-D Conv, group 1, dilation 1: stride 1 or 2 with cin <= 4 input
- * channels (an image's first layer), or stride 1 with cin <= 16 and
- * cout <= 32 over rows of 64 or more outputs. Whether the kernel takes
- * this conv: */
+ * channels (an image's first layer), stride 1 with cin <= 16 and
+ * cout <= 32 over rows of 64 or more outputs, or 3x3 with cin <= 32 and
+ * cout <= 64 at stride 2 (rows of 16 or more) or stride 1 (rows of 16 to
+ * 96). Whether the kernel takes this conv: */
 int vd_nn_cdir_fits(const vd_nn_geom *g, int64_t cin, int64_t cout, int64_t group);
 /* Workspace bytes vd_nn_cdir_run needs (any thread count). */
 size_t vd_nn_cdir_workspace(const vd_nn_conv_args *a);
