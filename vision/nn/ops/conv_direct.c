@@ -33,12 +33,11 @@
 #define CD_TAPS_MAX (CD_CIN_MAX * CD_K_MAX * CD_K_MAX)
 #define CD_BAND_BYTES (64 << 10) /* a worker's split rows: well within L2 */
 
-/* The v8 helpers are always inlined into the AVX2 clone or the default
- * one, so no 32-byte vector ever crosses a call: the psabi note is moot. */
+/* see conv_kernels.h: no 32-byte vector crosses a call */
 #pragma GCC diagnostic ignored "-Wpsabi"
 
-typedef float v8 __attribute__((vector_size(32), aligned(4)));
-typedef int32_t v8i __attribute__((vector_size(32), aligned(4)));
+typedef vd_nn_v8 v8;
+typedef vd_nn_v8i v8i;
 
 /* A band's phase-split copy: for channel c, padded row r of the band
  * (r = 0 is the band's first output row times sh) and column phase p, a
@@ -174,18 +173,6 @@ static void cd_split_band(const cd_job *j, int64_t n, int64_t b, float *xs)
     }
 }
 
-static inline __attribute__((always_inline)) v8 v8_load(const float *p)
-{
-    v8 v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static inline __attribute__((always_inline)) void v8_store(float *p, v8 v)
-{
-    memcpy(p, &v, sizeof v);
-}
-
 /* Channels [oc, oc + MR) of 16 outputs: xb is the tile's base in the
  * split copy, y (ys apart per channel) and add where the tile goes. */
 static inline __attribute__((always_inline)) void
@@ -203,12 +190,12 @@ cd_tile(const cd_job *j, int64_t oc, const float *xb, float *y, int64_t ys, cons
         v8 b = {0};
         if (a->bias)
             b += a->bias[oc + r];
-        acc[r][0] = add ? b + v8_load(add + r * ys) : b;
-        acc[r][1] = add ? b + v8_load(add + r * ys + 8) : b;
+        acc[r][0] = add ? b + vd_nn_v8_load(add + r * ys) : b;
+        acc[r][1] = add ? b + vd_nn_v8_load(add + r * ys + 8) : b;
     }
     for (int64_t t = 0; t < taps; t++) {
         const float *p = xb + off[t];
-        v8 x0 = v8_load(p), x1 = v8_load(p + 8);
+        v8 x0 = vd_nn_v8_load(p), x1 = vd_nn_v8_load(p + 8);
 #pragma GCC unroll 6
         for (int r = 0; r < MR; r++) {
             float w = wr[r][t];
@@ -223,7 +210,7 @@ cd_tile(const cd_job *j, int64_t oc, const float *xb, float *y, int64_t ys, cons
             v8 o = acc[r][v];
             if (j->relu)
                 o = (v8)((v8i)o & (o > 0));
-            v8_store(y + r * ys + 8 * v, o);
+            vd_nn_v8_store(y + r * ys + 8 * v, o);
         }
 }
 

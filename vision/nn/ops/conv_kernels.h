@@ -7,6 +7,9 @@
 #ifndef VD_NN_OPS_CONV_KERNELS_H
 #define VD_NN_OPS_CONV_KERNELS_H
 
+#include <stdint.h>
+#include <string.h>
+
 #include "kernel.h"
 #include "window.h"
 
@@ -66,6 +69,29 @@ int vd_nn_cdir_fits(const vd_nn_geom *g, int64_t cin, int64_t cout, int64_t grou
 size_t vd_nn_cdir_workspace(const vd_nn_conv_args *a);
 /* Compute Y over ctx's workers; ws has vd_nn_cdir_workspace bytes. */
 void vd_nn_cdir_run(vd_nn_ctx *ctx, const vd_nn_conv_args *a, float *ws);
+
+/* ---- 8-lane float vectors of the register-tiled kernels (conv_direct.c,
+ * conv_pw.c): unaligned loads and stores through memcpy. They are always
+ * inlined into an AVX2 clone or the default one, so no 32-byte vector
+ * crosses a call and the psabi note does not apply. ---- */
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+typedef float vd_nn_v8 __attribute__((vector_size(32), aligned(4)));
+typedef int32_t vd_nn_v8i __attribute__((vector_size(32), aligned(4)));
+
+static inline __attribute__((always_inline)) vd_nn_v8 vd_nn_v8_load(const float *p)
+{
+    vd_nn_v8 v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline __attribute__((always_inline)) void vd_nn_v8_store(float *p, vd_nn_v8 v)
+{
+    memcpy(p, &v, sizeof v);
+}
+#pragma GCC diagnostic pop
 
 /* ---- direct 1x1 conv for few input channels (conv_pw.c) ---- */
 

@@ -23,26 +23,16 @@
 #define PW_NC 192        /* columns per work item (8 tiles) at most */
 #define PW_XP_FLOATS 6144 /* a work item's packed X: 24 KiB, within L1 */
 
-#pragma GCC diagnostic ignored "-Wpsabi" /* v8 never crosses a call: see conv_direct.c */
 
-typedef float v8 __attribute__((vector_size(32), aligned(4)));
-typedef int32_t v8i __attribute__((vector_size(32), aligned(4)));
+/* see conv_kernels.h: no 32-byte vector crosses a call */
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+typedef vd_nn_v8 v8;
+typedef vd_nn_v8i v8i;
 
 int vd_nn_pw_fits(int64_t cin, int64_t cout, int64_t cols)
 {
     return cin >= 1 && cin <= VD_NN_PW_CIN_MAX && cout >= 8 && cols >= PW_NR;
-}
-
-static inline __attribute__((always_inline)) v8 pw_load(const float *p)
-{
-    v8 v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static inline __attribute__((always_inline)) void pw_store(float *p, v8 v)
-{
-    memcpy(p, &v, sizeof v);
 }
 
 /* Channels [oc, oc + MR) of 24 outputs at column col: x[k] + col is
@@ -62,11 +52,11 @@ pw_tile(const vd_nn_pw *a, int64_t oc, const float *const *x, int64_t col, float
             b += a->bias[oc + r];
 #pragma GCC unroll 3
         for (int v = 0; v < 3; v++)
-            acc[r][v] = add && r < radd ? b + pw_load(add + r * as + 8 * v) : b;
+            acc[r][v] = add && r < radd ? b + vd_nn_v8_load(add + r * as + 8 * v) : b;
     }
     for (int64_t k = 0; k < K; k++) {
         const float *p = x[k] + col;
-        v8 x0 = pw_load(p), x1 = pw_load(p + 8), x2 = pw_load(p + 16);
+        v8 x0 = vd_nn_v8_load(p), x1 = vd_nn_v8_load(p + 8), x2 = vd_nn_v8_load(p + 16);
 #pragma GCC unroll 4
         for (int r = 0; r < MR; r++) {
             float wk = w[r * K + k];
@@ -82,7 +72,7 @@ pw_tile(const vd_nn_pw *a, int64_t oc, const float *const *x, int64_t col, float
             v8 o = acc[r][v];
             if (relu)
                 o = (v8)((v8i)o & (o > 0));
-            pw_store(y + r * ys + 8 * v, o);
+            vd_nn_v8_store(y + r * ys + 8 * v, o);
         }
 }
 
