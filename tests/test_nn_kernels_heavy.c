@@ -428,8 +428,9 @@ Test(nn_kernels_heavy, conv_depthwise)
  * just past a 16-column tile (8, 15, 16, 17, 33), stride 1 and 2 in
  * either dim, asymmetric pads, kernels from 2x2 to 7x7 and 1x3, a fused
  * residual Add with Relu (in registers) or SiLU (after), batch 2, inputs
- * tall enough for several bands of a worker's scratch, on 1 and 2
- * threads, against the naive loops. */
+ * tall enough for several bands of a worker's scratch, 3x3 with up to
+ * 32 channels in and 64 out at stride 1 and 2, on 1 and 2 threads,
+ * against the naive loops. */
 Test(nn_kernels_heavy, conv_direct_few_channels)
 {
     static const struct { conv_cfg c; int residual; } cfgs[] = {
@@ -465,10 +466,55 @@ Test(nn_kernels_heavy, conv_direct_few_channels)
           VD_NN_ACT_LEAKY, 1, {0}}, 0},
         {{2, 1, 16, 32, 1, {12, 80}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL,
           VD_NN_ACT_SILU, 1, {0}}, 1},
+        /* 3x3 with 17..32 channels in and up to 64 out, stride 2 and 1
+         * (rows of 16 to 96): YOLOv8n's 16->32 s2, 32->64 s2 and 32->32 s1
+         * at odd sizes, partial panels (37, 64 = 10x6 + 4), one-row bands */
+        {{2, 2, 32, 64, 1, {21, 35}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, NULL,
+          VD_NN_ACT_SILU, 1, {0}}, 1},
+        {{2, 1, 17, 37, 1, {19, 33}, {3, 3}, {2, 2}, {1, 1}, {0, 1, 1, 0}, NULL,
+          VD_NN_ACT_RELU, 1, {0}}, 0},
+        {{2, 2, 32, 32, 1, {9, 81}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL,
+          VD_NN_ACT_RELU, 0, {0}}, 1},
+        {{2, 1, 24, 20, 1, {40, 16}, {3, 3}, {1, 2}, {1, 1}, {1, 1, 1, 1}, NULL,
+          VD_NN_ACT_HARDSWISH, 1, {0}}, 0},
     };
     for (test_threads = 1; test_threads <= 2; test_threads++)
         for (size_t i = 0; i < sizeof cfgs / sizeof cfgs[0]; i++)
             conv_case_add(&cfgs[i].c, 0, cfgs[i].residual);
+}
+
+/* 1x1 convs with 1 to 64 input channels and >= 8 output channels take
+ * the direct kernel (conv_pw.c): 4-channel x 24-column register tiles
+ * over chunks of up to 192 columns packed per worker. Input channel
+ * counts 1, 5, 16, 33, 64 (the largest it takes) and 65 (sgemm, for the
+ * boundary), output counts leaving a partial 4-channel block (9, 13, 30)
+ * or none (8, 24), spatial sizes below one tile (3x7 = 21), one tile and
+ * a bit (5x5 = 25), just below one chunk (10x19 = 190), a chunk plus a
+ * tail (13x17 = 221) and several chunks (20x30, 64x64), batch 1 and 3;
+ * bias or none, a fused residual with Relu (in registers), SiLU and
+ * HardSwish (after the tile), on 1 and 2 threads, against the naive
+ * loops (tolerance 1e-4 absolute + 1e-4 relative, as every conv here). */
+Test(nn_kernels_heavy, conv_pointwise_direct)
+{
+    static const struct { conv_cfg c; int residual; } cfgs[] = {
+        {{2, 1, 1, 8, 1, {3, 7}, {1, 1}, {1, 1}, {1, 1}, {0}, NULL, VD_NN_ACT_RELU, 1, {0}}, 0},
+        {{2, 3, 5, 9, 1, {5, 5}, {1, 1}, {1, 1}, {1, 1}, {0}, NULL, VD_NN_ACT_RELU, 1, {0}}, 1},
+        {{2, 1, 16, 64, 1, {64, 64}, {1, 1}, {1, 1}, {1, 1}, {0}, NULL, VD_NN_ACT_RELU, 1,
+          {0}}, 0},
+        {{2, 1, 16, 13, 1, {10, 19}, {1, 1}, {1, 1}, {1, 1}, {0}, NULL, VD_NN_ACT_SILU, 0,
+          {0}}, 1},
+        {{2, 2, 33, 30, 1, {13, 17}, {1, 1}, {1, 1}, {1, 1}, {0}, NULL, VD_NN_ACT_HARDSWISH,
+          1, {0}}, 0},
+        {{2, 1, 64, 24, 1, {20, 30}, {1, 1}, {1, 1}, {1, 1}, {0}, NULL, 0, 1, {0}}, 1},
+        {{2, 1, 65, 8, 1, {13, 17}, {1, 1}, {1, 1}, {1, 1}, {0}, NULL, VD_NN_ACT_RELU, 1, {0}},
+         1},
+        {{1, 3, 24, 9, 1, {100, 1}, {1, 1}, {1, 1}, {1, 1}, {0}, NULL, VD_NN_ACT_SILU, 1, {0}},
+         1},
+    };
+    for (test_threads = 1; test_threads <= 2; test_threads++)
+        for (size_t i = 0; i < sizeof cfgs / sizeof cfgs[0]; i++)
+            conv_case_add(&cfgs[i].c, 0, cfgs[i].residual);
+    test_threads = 1;
 }
 
 /* A batch of 1x1 convs is one parallel_for over (image, group, column

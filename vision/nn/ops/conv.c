@@ -1,12 +1,14 @@
 /* conv.c -- Conv and ConvTranspose (1-D, 2-D, 3-D), plus the window
  * geometry it shares with pooling living in window.c.
  *
- * Conv picks one of five kernels per call: a 1x1 stride-1 unpadded conv
- * is a plain sgemm on the input; a depthwise conv (one input channel per
+ * Conv picks one of six kernels per call: a 1x1 stride-1 unpadded conv
+ * is direct when it has at most 64 input channels (conv_pw.c), else a
+ * plain sgemm on the input; a depthwise conv (one input channel per
  * output channel) is a direct loop (conv_dw.c); a 3x3 stride-1 conv with
  * enough channels is Winograd F(2x2, 3x3) (conv_winograd.c); a conv with
- * at most 4 input channels (an image's first layer) is direct
- * (conv_direct.c); everything else is im2col into the workspace, tiled
+ * at most 4 input channels (an image's first layer), or few channels on
+ * both sides, is direct (conv_direct.c); everything else is im2col into
+ * the workspace, tiled
  * over output positions so the buffer stays a few MiB, then sgemm.
  * ConvTranspose is the mirror image: sgemm into columns, then col2im
  * scatter-add. Bias and the fused activation run on each tile right after
@@ -386,9 +388,32 @@ static void conv_pointwise_range(void *arg, int64_t begin, int64_t end)
     }
 }
 
+/* The direct 1x1 kernel (conv_pw.c) when it takes this conv: X read
+ * through the parts of a fused Concat, or as one part. Returns 0 if not. */
+static int conv_pointwise_direct(const conv_job *j, vd_nn_ctx *ctx)
+{
+    const conv_shape *cs = j->cs;
+    if (cs->group != 1 || !vd_nn_pw_fits(cs->c, cs->m, cs->outsp))
+        return 0;
+    const float *parts[VD_NN_PW_CIN_MAX];
+    int64_t part_c[VD_NN_PW_CIN_MAX];
+    int np = j->n->n_cat > 1 ? j->n->n_cat : 1;
+    for (int q = 0; q < np; q++) {
+        const vd_tensor *t = conv_part(j->in, q);
+        parts[q] = np == 1 ? j->x : t->data;
+        part_c[q] = np == 1 ? cs->c : t->shape[1];
+    }
+    vd_nn_pw a = {cs->batch, cs->c, cs->m, cs->outsp, parts, part_c, np, j->w, j->b,
+                  j->add, j->add_c, j->y, j->act};
+    vd_nn_pw_run(ctx, &a);
+    return 1;
+}
+
 static void conv_pointwise_all(const conv_job *j, vd_nn_ctx *ctx)
 {
     const conv_shape *cs = j->cs;
+    if (conv_pointwise_direct(j, ctx))
+        return;
     int64_t planes = cs->batch * cs->group, threads = vd_nn_ctx_threads(ctx);
     if (planes == 1 || threads <= 1) {
         for (int64_t t = 0; t < planes; t++)

@@ -1,10 +1,14 @@
 /* conv_kernels.h -- the specialised Conv kernels conv.c dispatches to:
- * Winograd F(2x2, 3x3) (conv_winograd.c), depthwise (conv_dw.c) and direct
- * for few input channels (conv_direct.c). Each one computes the whole
+ * Winograd F(2x2, 3x3) (conv_winograd.c), depthwise (conv_dw.c), direct
+ * for few input channels (conv_direct.c) and direct 1x1 for few input
+ * channels (conv_pw.c). Each one computes the whole
  * conv with bias, residual and fused activation; conv.c decides which
  * one fits. Internal to vision/nn/ops. */
 #ifndef VD_NN_OPS_CONV_KERNELS_H
 #define VD_NN_OPS_CONV_KERNELS_H
+
+#include <stdint.h>
+#include <string.h>
 
 #include "kernel.h"
 #include "window.h"
@@ -56,13 +60,62 @@ void vd_nn_dw_run(vd_nn_ctx *ctx, const vd_nn_conv_args *a);
 /* ---- direct conv for few input channels (conv_direct.c) ---- */
 
 /* A 2-D Conv, group 1, dilation 1: stride 1 or 2 with cin <= 4 input
- * channels (an image's first layer), or stride 1 with cin <= 16 and
- * cout <= 32 over rows of 64 or more outputs. Whether the kernel takes
- * this conv: */
+ * channels (an image's first layer), stride 1 with cin <= 16 and
+ * cout <= 32 over rows of 64 or more outputs, or 3x3 with cin <= 32 and
+ * cout <= 64 at stride 2 (rows of 16 or more) or stride 1 (rows of 16 to
+ * 96). Whether the kernel takes this conv: */
 int vd_nn_cdir_fits(const vd_nn_geom *g, int64_t cin, int64_t cout, int64_t group);
 /* Workspace bytes vd_nn_cdir_run needs (any thread count). */
 size_t vd_nn_cdir_workspace(const vd_nn_conv_args *a);
 /* Compute Y over ctx's workers; ws has vd_nn_cdir_workspace bytes. */
 void vd_nn_cdir_run(vd_nn_ctx *ctx, const vd_nn_conv_args *a, float *ws);
+
+/* ---- 8-lane float vectors of the register-tiled kernels (conv_direct.c,
+ * conv_pw.c): unaligned loads and stores through memcpy. They are always
+ * inlined into an AVX2 clone or the default one, so no 32-byte vector
+ * crosses a call and the psabi note does not apply. ---- */
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+typedef float vd_nn_v8 __attribute__((vector_size(32), aligned(4)));
+typedef int32_t vd_nn_v8i __attribute__((vector_size(32), aligned(4)));
+
+static inline __attribute__((always_inline)) vd_nn_v8 vd_nn_v8_load(const float *p)
+{
+    vd_nn_v8 v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline __attribute__((always_inline)) void vd_nn_v8_store(float *p, vd_nn_v8 v)
+{
+    memcpy(p, &v, sizeof v);
+}
+#pragma GCC diagnostic pop
+
+/* ---- direct 1x1 conv for few input channels (conv_pw.c) ---- */
+
+#define VD_NN_PW_CIN_MAX 64
+
+/* A 1x1, stride-1, unpadded, one-group Conv: X is the channel
+ * concatenation of n_parts tensors [batch, part_c[q], cols] (one part
+ * without a fused Concat), W [cout, cin], optional bias [cout] and
+ * residual add [batch, add_c, cols] for Y's first add_c channels (add_c
+ * = cout but for a channel-padded residual), Y [batch, cout, cols] =
+ * act(conv + bias + add). */
+typedef struct vd_nn_pw {
+    int64_t batch, cin, cout, cols;
+    const float *const *parts;
+    const int64_t *part_c;
+    int n_parts;
+    const float *w, *bias, *add;
+    int64_t add_c;
+    float *y;
+    const vd_nn_act *act;
+} vd_nn_pw;
+
+/* Whether the direct kernel takes this conv (it needs no workspace). */
+int vd_nn_pw_fits(int64_t cin, int64_t cout, int64_t cols);
+void vd_nn_pw_run(vd_nn_ctx *ctx, const vd_nn_pw *a);
 
 #endif
