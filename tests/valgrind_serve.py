@@ -126,7 +126,8 @@ def requests_round(d):
 
 
 def figures(log):
-    """errors, definitely/indirectly/possibly lost bytes from valgrind's summary."""
+    """errors, definitely/indirectly/possibly lost and still reachable bytes (libraries'
+    caches, freed by nobody at exit: not counted as errors) from valgrind's summary."""
     text = open(log, errors="replace").read()
     def num(pat):
         m = re.findall(pat, text)
@@ -135,6 +136,7 @@ def figures(log):
                   "definitely": num(r"definitely lost: ([\d,]+) bytes"),
                   "indirectly": num(r"indirectly lost: ([\d,]+) bytes"),
                   "possibly": num(r"possibly lost: ([\d,]+) bytes"),
+                  "reachable": num(r"still reachable: ([\d,]+) bytes"),
                   "suppressed": num(r"suppressed: ([\d,]+) bytes")}
 
 
