@@ -26,7 +26,7 @@ set(vd_san_reports ${CMAKE_BINARY_DIR}/sanitizer-reports)
 get_property(vd_san_tests DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR} PROPERTY TESTS)
 foreach(t ${vd_san_tests})
   set_property(TEST ${t} APPEND PROPERTY ENVIRONMENT
-    "ASAN_OPTIONS=log_path=${vd_san_reports}/${t}:detect_leaks=1:halt_on_error=1:check_initialization_order=1"
+    "ASAN_OPTIONS=log_path=${vd_san_reports}/${t}:detect_leaks=1:halt_on_error=1"
     "LSAN_OPTIONS=suppressions=${vd_san_dir}/lsan.supp:print_suppressions=0"
     "UBSAN_OPTIONS=log_path=${vd_san_reports}/${t}:print_stacktrace=1:halt_on_error=1"
     # for the Python tests: inner wait limits x3 (daemon_lib.wait_for), and RSS
