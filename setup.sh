@@ -6,6 +6,9 @@
 #                     a live camera); RUN_SECONDS=N stops it after N seconds
 #   ./setup.sh test   install everything the tests need too, build with warnings
 #                     as errors, and run the whole test suite (ctest)
+#   ./setup.sh test-sanitize
+#                     the same suite once more on an ASan+UBSan build in
+#                     build-san (leaks and UB fail a test; CI's second pass)
 #   ./setup.sh deps   only install (add VD_SETUP_TESTS=1 for the test assets)
 #
 # Idempotent: re-running installs only what is missing.
@@ -14,8 +17,8 @@ cd "$(dirname "$0")"
 mode="${1:-run}"
 case "$mode" in
   run|deps) ;;
-  test) export VD_SETUP_TESTS=1 ;;
-  *) echo "usage: $0 run|test|deps" >&2; exit 2 ;;
+  test|test-sanitize) export VD_SETUP_TESTS=1 ;;
+  *) echo "usage: $0 run|test|test-sanitize|deps" >&2; exit 2 ;;
 esac
 # The sample clips for the default job come from opencv-doc as well.
 [ "$mode" = run ] && PKGS_RUN_EXTRA="opencv-doc" || PKGS_RUN_EXTRA=""
@@ -31,13 +34,14 @@ PKGS_BUILD="build-essential cmake pkg-config git
 # the API tests talk HTTP with curl/requests and check docs/openapi.yaml with jsonschema;
 # bench/api_bench.sh compares with nginx under wrk);
 # clang + libclang-rt-14-dev (libFuzzer) build the fuzz targets (tests/fuzz.cmake);
-# chromium and firefox-esr, driven by npm's puppeteer-core, run the web console's browser test.
+# chromium and firefox-esr, driven by npm's puppeteer-core, run the web console's browser test;
+# valgrind runs the daemon under memcheck (tests/valgrind.cmake).
 PKGS_TEST="ffmpeg opencv-doc opencv-data libonnx-testdata
   python3 python3-numpy python3-onnx python3-opencv python3-av python3-pil
   rtsp-server-perl sqlite3
   curl python3-requests python3-jsonschema python3-yaml python3-prometheus-client
   wrk nginx-light chromium firefox-esr
-  clang libclang-rt-14-dev"
+  clang libclang-rt-14-dev valgrind"
 # The COCO detector comes from npm as a TF.js graph model and is converted to ONNX by
 # vision/nn/tfjs2onnx.py (Debian's python3-onnx), in run and test modes alike.
 PKGS_MODELS="python3 python3-numpy python3-onnx"
@@ -113,6 +117,16 @@ if [ "$mode" = test ]; then
   cmake -S . -B "$build" -DVD_WERROR=ON >/dev/null
   cmake --build "$build" -j"$jobs"
   cd "$build" && exec ctest --output-on-failure -j"$jobs"
+fi
+# The suite on an ASan+UBSan build (tests/sanitizers/: options, LSan suppressions). No
+# -Werror here: gcc's warnings are checked by `test`, and the sanitizers' instrumentation
+# makes it warn about code it cannot see through. The fuzz gates are left out: their
+# targets are clang ASan+UBSan builds already, run by `test`.
+if [ "$mode" = test-sanitize ]; then
+  build=build-san
+  cmake -S . -B "$build" -DVD_SANITIZE=ON -DVD_WERROR=OFF >/dev/null
+  cmake --build "$build" -j"$jobs"
+  cd "$build" && exec ctest --output-on-failure -j"$jobs" -E '^fuzz_(seeds|nn_load|npy)$'
 fi
 
 cmake -S . -B "$build" >/dev/null

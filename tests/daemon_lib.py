@@ -28,8 +28,15 @@ def check(cond, msg):
         raise Failure(msg)
 
 
+# Under ASan (./setup.sh test-sanitize) everything runs 2-3x slower: the
+# sanitizer run sets VD_TIME_SCALE (tests/sanitizers/sanitizers.cmake).
+TIME_SCALE = float(os.environ.get("VD_TIME_SCALE", "1"))
+
+
 def wait_for(what, cond, limit, step=0.05):
-    """Poll cond() until it returns a truthy value; that value, or Failure."""
+    """Poll cond() until it returns a truthy value; that value, or Failure.
+    The limit is scaled by VD_TIME_SCALE."""
+    limit *= TIME_SCALE
     end = time.monotonic() + limit
     while True:
         v = cond()

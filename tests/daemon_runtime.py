@@ -503,7 +503,10 @@ def test_pressure(tmp):
         dropped = (live1["frames_dropped"] - live0["frames_dropped"]) / dt
         check(0.5 < analysed < 1.5 and 3 < dropped < 5,
               f"drop: {analysed:.2f} analysed/s and {dropped:.2f} dropped/s, want ~1 and ~4")
-        check(rss1 - rss0 < 8 * 1024, f"memory grew {rss0} -> {rss1} KiB in {dt:.0f} s")
+        # ASan's quarantine keeps freed blocks (up to 256 MB): RSS measures it, not
+        # visiond, there; LeakSanitizer checks that run instead (sanitizers.cmake).
+        check(rss1 - rss0 < 8 * 1024 or os.environ.get("VD_SANITIZE"),
+              f"memory grew {rss0} -> {rss1} KiB in {dt:.0f} s")
         d.stop()
     finally:
         d.kill()
