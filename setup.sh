@@ -120,13 +120,13 @@ if [ "$mode" = test ]; then
 fi
 # The suite on an ASan+UBSan build (tests/sanitizers/: options, LSan suppressions). No
 # -Werror here: gcc's warnings are checked by `test`, and the sanitizers' instrumentation
-# makes it warn about code it cannot see through. The fuzz gates are left out: their
-# targets are clang ASan+UBSan builds already, run by `test`.
+# makes it warn about code it cannot see through. The fuzz gates report skipped there
+# (tests/fuzz.cmake): their targets are clang ASan+UBSan builds already, run by `test`.
 if [ "$mode" = test-sanitize ]; then
   build=build-san
   cmake -S . -B "$build" -DVD_SANITIZE=ON -DVD_WERROR=OFF >/dev/null
   cmake --build "$build" -j"$jobs"
-  cd "$build" && exec ctest --output-on-failure -j"$jobs" -E '^fuzz_(seeds|nn_load|npy)$'
+  cd "$build" && exec ctest --output-on-failure -j"$jobs"
 fi
 
 cmake -S . -B "$build" >/dev/null

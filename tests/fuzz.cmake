@@ -39,7 +39,12 @@ set_tests_properties(fuzz_regress_http_daemon PROPERTIES TIMEOUT 60)
 find_program(VD_CLANG NAMES clang-14 clang)
 
 set(vd_fuzz_skip "")
-if(NOT VD_CLANG)
+if(VD_SANITIZE)
+  # The libFuzzer targets are clang ASan+UBSan builds already, run by the
+  # normal build's suite: the sanitized pass (./setup.sh test-sanitize)
+  # need not build them again.
+  set(vd_fuzz_skip "VD_SANITIZE: the fuzz targets are sanitized builds run by ./setup.sh test")
+elseif(NOT VD_CLANG)
   set(vd_fuzz_skip "clang not found (Debian: apt-get install clang libclang-rt-14-dev)")
 else()
   # -fsanitize=fuzzer links libclang_rt.fuzzer, a separate Debian package.
