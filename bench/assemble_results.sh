@@ -10,7 +10,7 @@ demote() {
 }
 {
   cat results/SUMMARY.md
-  for f in reader transforms nn-fullsize tfjs build-types nn-perf nn-dw nn nn-kernels-heavy nn-kernels-light detect store daemon api; do
+  for f in reader transforms nn-fullsize tfjs build-types nn-perf nn-dw nn nn-kernels-heavy nn-kernels-light detect store daemon api faults soak sanitize; do
     printf '\n---\n\n'
     # Demote each report's headings one level under this page's title
     # (not the '#' comment lines inside its code blocks).
