@@ -211,12 +211,14 @@ static void frame_done(void *owner, vd_analysis *an, const vd_analysis_frame *f,
             vd_det_list_push(&st->last_regions, &res->regions.items[i], NULL);
         st->last_pts = f->pts;
         st->last_ts = st->frame_ts;
+        if (an)
+            atomic_fetch_add(&st->frames_analysed, 1);
     }
+    /* The last touch of st: once inflight is 0 and the lock is released,
+     * a stopping stream may free st (analysis_end waits on exactly this). */
     st->inflight = 0;
     pthread_cond_broadcast(&st->cv);
     pthread_mutex_unlock(&st->mu);
-    if (an && !status)
-        atomic_fetch_add(&st->frames_analysed, 1);
 }
 
 static int blocks(const rt_stream *st, const rt_input *src)
