@@ -463,8 +463,11 @@ def check_toggle(d, sid):
     s0 = d.stream(sid)
     time.sleep(1.5)
     s1 = d.stream(sid)
+    # At most two frames finish after the PATCH: the one in flight at the
+    # model, and one the reader had already taken past the switch and was
+    # waiting for its turn (seen under ASan, where inference is ~10x slower).
     check(s1["frames_in"] > s0["frames_in"] >= 0 and
-          s1["frames_analysed"] <= s0["frames_analysed"] + 1,
+          s1["frames_analysed"] <= s0["frames_analysed"] + 2,
           f"detect off: in {s0['frames_in']} -> {s1['frames_in']}, analysed "
           f"{s0['frames_analysed']} -> {s1['frames_analysed']}")
     status, _, _ = d.request("PATCH", f"/api/v1/streams/{sid}", {"detect": {"enabled": True}})
